@@ -1,0 +1,1 @@
+from groundup._version import __version__

@@ -1,0 +1,204 @@
+"""Save and load anything groundup learns: one ``.safetensors`` file per model.
+
+The arrays go in the safetensors body; everything else (the class id, hyper-parameters,
+spaces, counters, the groundup version, a format version) goes in the header's metadata
+as one JSON document, guarded by a SHA-256 over the JSON and every array's bytes.
+
+Why this format: safetensors is a plain header plus raw bytes, so loading never executes
+code from the file (a pickle would). Files are written to a temporary name beside the
+target and renamed over it, so a crash mid-write leaves the previous file intact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from groundup._version import __version__
+
+__all__ = ["FORMAT_VERSION", "ModelFileError", "save", "load", "read_metadata", "atomic_write_bytes"]
+
+FORMAT_VERSION = 1
+_META_KEY = "groundup"
+_SUM_KEY = "groundup_sha256"
+
+
+class ModelFileError(ValueError):
+    """A model file that cannot be trusted: truncated, tampered, foreign, or too new."""
+
+    def __init__(self, path: str | os.PathLike, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"cannot load model file {self.path!r}: {reason}")
+
+
+def _to_numpy(name: str, value: Any) -> np.ndarray:
+    try:
+        import torch
+
+        if isinstance(value, torch.Tensor):
+            value = value.detach().cpu()
+            if value.dtype == torch.bfloat16:
+                value = value.float()
+            return np.ascontiguousarray(value.numpy())
+    except ImportError:  # pragma: no cover - torch is a required dependency
+        pass
+    arr = np.asarray(value)
+    if arr.dtype == object or arr.dtype.kind in "USV":
+        raise TypeError(f"tensor {name!r} has dtype {arr.dtype}; only numeric and boolean arrays can be saved")
+    return np.ascontiguousarray(arr)
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, (set, frozenset)):
+        return sorted(obj)
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"metadata value {obj!r} of type {type(obj).__name__} is not JSON-serialisable")
+
+
+def _digest(meta_json: str, arrays: Mapping[str, np.ndarray]) -> str:
+    h = hashlib.sha256(meta_json.encode("utf-8"))
+    for name in sorted(arrays):
+        arr = arrays[name]
+        h.update(f"\0{name}\0{arr.dtype.str}\0{arr.shape}\0".encode())
+        h.update(np.ascontiguousarray(arr).tobytes())
+    return h.hexdigest()
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename (never half a file)."""
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise FileNotFoundError(f"cannot write {str(path)!r}: folder {str(directory)!r} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:  # make the rename itself durable; not possible on every platform
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
+
+
+def save(path: str | os.PathLike, tensors: Mapping[str, Any], metadata: Mapping[str, Any]) -> Path:
+    """Write ``tensors`` (name -> array or tensor) and ``metadata`` to ``path`` atomically.
+
+    ``metadata`` must hold a ``"class"`` entry (the id that :func:`load` checks) and only
+    JSON-serialisable values (NumPy scalars are converted). Returns the path written.
+    """
+    from safetensors.numpy import save as st_save
+
+    if "class" not in metadata or not isinstance(metadata["class"], str):
+        raise ValueError("metadata must contain a 'class' string naming what is saved")
+    arrays = {str(k): _to_numpy(str(k), v) for k, v in tensors.items()}
+    doc = dict(metadata)
+    doc["format_version"] = FORMAT_VERSION
+    doc["groundup_version"] = __version__
+    meta_json = json.dumps(doc, default=_json_default, sort_keys=True, allow_nan=True)
+    header = {_META_KEY: meta_json, _SUM_KEY: _digest(meta_json, arrays)}
+    data = st_save(arrays, metadata=header)
+    atomic_write_bytes(path, data)
+    return Path(path)
+
+
+def _sniff(path: str, head: bytes) -> str | None:
+    if head[:1] == b"\x80":
+        return "it is a Python pickle (groundup never unpickles model files)"
+    if head[:2] == b"PK":
+        return "it is a zip archive, such as torch.save writes (groundup never unpickles model files)"
+    return None
+
+
+def _read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    from safetensors.numpy import load as st_load
+
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"model file {str(p)!r} does not exist")
+    data = p.read_bytes()
+    if len(data) < 8:
+        raise ModelFileError(p, f"the file is {len(data)} bytes long, too short to be a safetensors file (truncated?)")
+    foreign = _sniff(str(p), data[:8])
+    if foreign:
+        raise ModelFileError(p, f"not a safetensors file: {foreign}")
+    header_len = int.from_bytes(data[:8], "little")
+    if header_len <= 0 or 8 + header_len > len(data):
+        raise ModelFileError(p, "the safetensors header runs past the end of the file (truncated or corrupt)")
+    try:
+        header = json.loads(data[8 : 8 + header_len])
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(p, f"the safetensors header is not valid JSON ({exc})") from None
+    meta_strings = header.get("__metadata__") or {}
+    if _META_KEY not in meta_strings or _SUM_KEY not in meta_strings:
+        raise ModelFileError(p, "the file has no groundup metadata; it was not written by groundup.persistence.save")
+    try:
+        arrays = st_load(data)
+    except Exception as exc:  # safetensors raises its own error types
+        raise ModelFileError(p, f"the tensor data is invalid ({exc}); the file is truncated or corrupt") from None
+    meta_json = meta_strings[_META_KEY]
+    if _digest(meta_json, arrays) != meta_strings[_SUM_KEY]:
+        raise ModelFileError(p, "the checksum does not match its contents; the file was modified or corrupted")
+    try:
+        meta = json.loads(meta_json)
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(p, f"the groundup metadata is not valid JSON ({exc})") from None
+    version = meta.get("format_version")
+    if not isinstance(version, int):
+        raise ModelFileError(p, "the metadata has no format_version")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            p,
+            f"it uses format version {version}, newer than this groundup ({__version__}) reads "
+            f"(up to {FORMAT_VERSION}); upgrade groundup",
+        )
+    return arrays, meta
+
+
+def load(
+    path: str | os.PathLike, expected_class: str | Iterable[str] | None = None
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Read a file written by :func:`save`: ``(tensors, metadata)``.
+
+    Raises :class:`ModelFileError` (a ``ValueError``) for a truncated, tampered, foreign,
+    pickle-bearing or newer-format file, or one whose ``class`` is not ``expected_class``.
+    Nothing in the file is ever executed.
+    """
+    arrays, meta = _read(path)
+    if expected_class is not None:
+        allowed = {expected_class} if isinstance(expected_class, str) else set(expected_class)
+        if meta.get("class") not in allowed:
+            raise ModelFileError(
+                path, f"it holds a {meta.get('class')!r}, but a {' or '.join(sorted(map(repr, allowed)))} was expected"
+            )
+    return arrays, meta
+
+
+def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
+    """Only the (verified) metadata of a model file."""
+    return _read(path)[1]

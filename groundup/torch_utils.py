@@ -1,0 +1,232 @@
+"""Torch machinery shared by every family: devices, seeding, batching, the minibatch loop.
+
+Nothing here imports a family (agents, nlp, unsupervised); they all stand on it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = [
+    "resolve_device",
+    "set_seed",
+    "set_num_threads",
+    "as_tensor",
+    "to_numpy",
+    "iterate_minibatches",
+    "train_minibatches",
+    "rng_state",
+    "set_rng_state",
+]
+
+_DEVICE_ENV = "GROUNDUP_DEVICE"
+
+
+def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
+    """Turn ``device`` into a ``torch.device``.
+
+    ``"auto"`` (or ``None``) picks ``$GROUNDUP_DEVICE`` when set, else CUDA when available,
+    else Apple's MPS, else the CPU. Anything else is passed to ``torch.device`` after a
+    check that the backend exists, so a typo or a missing GPU fails here with a clear
+    message instead of deep inside a forward pass.
+    """
+    if isinstance(device, torch.device):
+        return device
+    if device is None or device == "auto":
+        override = os.environ.get(_DEVICE_ENV)
+        if override and override != "auto":
+            return resolve_device(override)
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if not isinstance(device, str):
+        raise TypeError(
+            f"device must be 'auto', a string such as 'cpu' or 'cuda:0', or a torch.device; "
+            f"got {device!r} of type {type(device).__name__}"
+        )
+    try:
+        resolved = torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(
+            f"device={device!r} is not a device torch knows; use 'auto', 'cpu', 'cuda', "
+            f"'cuda:N' or 'mps'"
+        ) from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was asked for but CUDA is not available here; use 'auto' or 'cpu'")
+    if resolved.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise ValueError(f"device={device!r} was asked for but MPS is not available here; use 'auto' or 'cpu'")
+    return resolved
+
+
+def set_seed(seed: int | None) -> None:
+    """Seed Python's ``random``, NumPy's global generator and torch (CPU and CUDA).
+
+    The same seed gives the same results on the CPU. ``None`` leaves every generator as it is.
+    """
+    if seed is None:
+        return
+    seed = check_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+
+
+def check_seed(seed: Any, name: str = "seed") -> int | None:
+    """Validate a seed argument: ``None`` or a non-negative integer."""
+    if seed is None:
+        return None
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"{name} must be None or a non-negative integer; got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"{name} must be None or a non-negative integer; got {seed}")
+    return int(seed)
+
+
+def set_num_threads(n: int | None = None) -> int:
+    """Set torch's intra-op thread count (default: ``$GROUNDUP_THREADS`` or all cores).
+
+    Benchmarks call this explicitly: on a two-core machine an oversubscribed BLAS pool is
+    the difference between a fair and a tenfold-slow measurement. Returns the count used.
+    """
+    if n is None:
+        n = int(os.environ.get("GROUNDUP_THREADS", os.cpu_count() or 1))
+    if n < 1:
+        raise ValueError(f"n must be a positive number of threads; got {n}")
+    torch.set_num_threads(n)
+    return n
+
+
+def as_tensor(x: Any, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """Convert arrays, lists and tensors to a tensor on ``device`` in one transfer."""
+    if isinstance(x, torch.Tensor):
+        return x.to(device=device, dtype=dtype) if (device is not None or dtype is not None) else x
+    arr = np.asarray(x)
+    t = torch.from_numpy(np.ascontiguousarray(arr))
+    if dtype is not None or device is not None:
+        t = t.to(device=device, dtype=dtype)
+    return t
+
+
+def to_numpy(x: Any) -> np.ndarray:
+    """A NumPy copy of a tensor (from any device) or array-like."""
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def iterate_minibatches(
+    *tensors: torch.Tensor,
+    batch_size: int,
+    shuffle: bool = True,
+    generator: torch.Generator | None = None,
+    drop_last: bool = False,
+) -> Iterator[tuple[torch.Tensor, ...]]:
+    """Yield aligned minibatches of ``tensors`` (all with the same first dimension).
+
+    The permutation is drawn on the tensors' device, so data already on a GPU never
+    travels back to the host.
+    """
+    if not tensors:
+        raise ValueError("iterate_minibatches needs at least one tensor")
+    n = tensors[0].shape[0]
+    for t in tensors[1:]:
+        if t.shape[0] != n:
+            raise ValueError(f"all tensors must have the same first dimension; got {[t.shape[0] for t in tensors]}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer; got {batch_size}")
+    device = tensors[0].device
+    if shuffle:
+        gen_device = generator.device if generator is not None else device
+        order = torch.randperm(n, generator=generator, device=gen_device).to(device)
+    else:
+        order = None
+    stop = n - (n % batch_size) if drop_last else n
+    for start in range(0, stop, batch_size):
+        if order is None:
+            yield tuple(t[start : start + batch_size] for t in tensors)
+        else:
+            idx = order[start : start + batch_size]
+            yield tuple(t[idx] for t in tensors)
+
+
+def train_minibatches(
+    step: Callable[..., float | torch.Tensor],
+    tensors: Sequence[torch.Tensor],
+    *,
+    epochs: int,
+    batch_size: int,
+    shuffle: bool = True,
+    generator: torch.Generator | None = None,
+    on_epoch_end: Callable[[int, float], bool | None] | None = None,
+    progress: Any = None,
+    name: str = "training",
+) -> list[float]:
+    """The minibatch training loop every torch model here shares.
+
+    ``step(*batch)`` does one optimisation step on one minibatch and returns its loss.
+    After each epoch ``on_epoch_end(epoch, mean_loss)`` may return ``False`` to stop
+    early (early stopping, a callback). ``progress`` is an optional object with
+    ``update(n)`` (a tqdm bar), advanced by one per epoch. A non-finite loss stops
+    training with a ``FloatingPointError`` naming the epoch and batch, so a diverged
+    model is never returned as if it had trained.
+
+    Returns the mean loss of each epoch.
+    """
+    if epochs < 1:
+        raise ValueError(f"epochs must be a positive integer; got {epochs}")
+    history: list[float] = []
+    for epoch in range(epochs):
+        total, count = 0.0, 0
+        for b, batch in enumerate(iterate_minibatches(*tensors, batch_size=batch_size, shuffle=shuffle, generator=generator)):
+            loss = step(*batch)
+            loss_value = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
+            if not math.isfinite(loss_value):
+                raise FloatingPointError(
+                    f"{name}: the loss became {loss_value} at epoch {epoch + 1}, batch {b + 1}; "
+                    f"lower the learning rate or check the inputs for NaN/inf"
+                )
+            n = batch[0].shape[0]
+            total += loss_value * n
+            count += n
+        mean = total / max(count, 1)
+        history.append(mean)
+        if progress is not None:
+            progress.update(1)
+        if on_epoch_end is not None and on_epoch_end(epoch, mean) is False:
+            break
+    return history
+
+
+def rng_state() -> dict[str, Any]:
+    """Snapshot of Python, NumPy-global and torch RNG states (for checkpoints)."""
+    state = {
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    """Restore a snapshot made by :func:`rng_state`."""
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
