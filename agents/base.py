@@ -1,0 +1,342 @@
+"""The one API every agent shares, close to Stable-Baselines3's.
+
+``Agent(env, *, gamma, seed, verbose, device, **hyperparameters)`` checks the spaces;
+``learn(total_timesteps, callback=None, progress_bar=False)`` trains and returns the agent;
+``predict(observation, state=None, episode_start=None, deterministic=True)`` returns
+``(action, None)``, batched when the observation is; ``save(path)`` and
+``groundup.agents.load(path, env=None)`` go through :mod:`groundup.persistence`.
+
+Subclasses declare the spaces they support (:attr:`observation_spaces`,
+:attr:`action_spaces`, as kinds from :func:`groundup.agents.spaces.space_kind`), store
+every ``__init__`` argument under its own name (scikit-learn style, so ``get_params`` and
+saving need no extra code), and provide ``_state_tensors``/``_set_state_tensors`` for what
+they learn.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import os
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+
+from groundup import persistence
+from groundup.agents import spaces as sp
+from groundup.torch_utils import check_seed
+
+__all__ = ["Agent", "EnvSpaces", "SpaceMismatchError", "check_gamma", "check_positive", "check_probability",
+           "check_learning_rate", "check_budget", "make_callback", "load"]
+
+Callback = Callable[[dict[str, Any], dict[str, Any]], Any]
+
+
+class SpaceMismatchError(ValueError):
+    """A saved agent was loaded for (or given) an environment with other spaces."""
+
+
+class EnvSpaces:
+    """Stands in for an environment when an agent is loaded without one: spaces only."""
+
+    def __init__(self, observation_space: gym.Space, action_space: gym.Space, num_envs: int = 1) -> None:
+        self.observation_space = observation_space
+        self.action_space = action_space
+        self.num_envs = num_envs
+
+
+# -- argument checks shared by every agent ---------------------------------------------
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_gamma(gamma: Any) -> float:
+    if not _is_number(gamma) or not 0.0 <= float(gamma) <= 1.0:
+        raise ValueError(f"gamma (the discount factor) must be a number in [0, 1]; got {gamma!r}")
+    return float(gamma)
+
+
+def check_probability(name: str, value: Any) -> float:
+    if not _is_number(value) or not 0.0 <= float(value) <= 1.0:
+        raise ValueError(f"{name} must be a probability in [0, 1]; got {value!r}")
+    return float(value)
+
+
+def check_positive(name: str, value: Any, *, integer: bool = False, allow_zero: bool = False) -> Any:
+    ok = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) if integer else _is_number(value)
+    if ok:
+        ok = math.isfinite(float(value)) and (value >= 0 if allow_zero else value > 0)
+    if not ok:
+        kind = "integer" if integer else "finite number"
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a {kind} {bound}; got {value!r}")
+    return int(value) if integer else float(value)
+
+
+def check_learning_rate(value: Any, *, allow_none: bool = False) -> float | None:
+    """A step size alpha: a positive finite number (or ``None`` = sample averages, 1/n)."""
+    if value is None and allow_none:
+        return None
+    if not _is_number(value) or not math.isfinite(float(value)) or float(value) <= 0:
+        accepted = "a positive finite number" + (" or None (sample averages, alpha = 1/n)" if allow_none else "")
+        raise ValueError(f"learning_rate must be {accepted}; got {value!r}")
+    return float(value)
+
+
+def check_budget(total_timesteps: Any, n_episodes: Any = None, *, required: bool = True) -> tuple[int | None, int | None]:
+    """Validate ``learn``'s budget: a positive number of steps and/or episodes."""
+    if total_timesteps is not None:
+        if isinstance(total_timesteps, float) and total_timesteps.is_integer():
+            total_timesteps = int(total_timesteps)
+        if isinstance(total_timesteps, (bool, np.bool_)) or not isinstance(total_timesteps, (int, np.integer)) or total_timesteps <= 0:
+            raise ValueError(f"total_timesteps must be a positive integer; got {total_timesteps!r}")
+        total_timesteps = int(total_timesteps)
+    if n_episodes is not None:
+        if isinstance(n_episodes, (bool, np.bool_)) or not isinstance(n_episodes, (int, np.integer)) or n_episodes <= 0:
+            raise ValueError(f"n_episodes must be a positive integer; got {n_episodes!r}")
+        n_episodes = int(n_episodes)
+    if required and total_timesteps is None and n_episodes is None:
+        raise ValueError("learn() needs a budget: total_timesteps (environment steps) and/or n_episodes")
+    return total_timesteps, n_episodes
+
+
+def make_callback(callback: Callback | Sequence[Callback] | None) -> Callable[[dict[str, Any]], bool] | None:
+    """Normalise ``callback`` (one callable ``f(locals_, globals_)``, as SB3 accepts, or a
+    list of them) into ``f(locals_) -> keep_going``; any of them returning ``False`` stops."""
+    if callback is None:
+        return None
+    callbacks = list(callback) if isinstance(callback, (list, tuple)) else [callback]
+    for cb in callbacks:
+        if not callable(cb):
+            raise TypeError(f"callback must be a callable f(locals_, globals_) or a list of them; got {cb!r}")
+
+    def call(locals_: dict[str, Any]) -> bool:
+        keep_going = True
+        for cb in callbacks:
+            if cb(locals_, globals()) is False:
+                keep_going = False
+        return keep_going
+
+    return call
+
+
+class Agent:
+    """Base class of every groundup agent (see the module docstring for the API).
+
+    Args:
+        env: a Gymnasium environment (or a ``gymnasium.vector.VectorEnv`` where the agent
+            supports one).
+        gamma: discount factor in [0, 1].
+        seed: seeds the agent's random choices and the environment's first reset.
+        verbose: 0 silent, 1 a line per (some) episodes or sweeps.
+        device: torch device for the agents that use torch; accepted everywhere for one API.
+    """
+
+    agent_id: ClassVar[str] = ""
+    family: ClassVar[str] = ""
+    observation_spaces: ClassVar[tuple[str, ...]] = ()
+    action_spaces: ClassVar[tuple[str, ...]] = ()
+    requires_model: ClassVar[bool] = False
+    is_prediction: ClassVar[bool] = False
+    supports_vector_env: ClassVar[bool] = False
+    #: names of __init__ arguments that are not JSON hyper-parameters (saved otherwise)
+    _non_json_params: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, env: Any, *, gamma: float = 0.99, seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
+        self.gamma = check_gamma(gamma)
+        self.seed = check_seed(seed)
+        if isinstance(verbose, bool) or not isinstance(verbose, (int, np.integer)) or verbose < 0:
+            raise ValueError(f"verbose must be a non-negative integer; got {verbose!r}")
+        self.verbose = int(verbose)
+        self.device = device
+        self.num_timesteps = 0
+        self.num_episodes = 0
+        self.episode_returns: list[float] = []
+        self.episode_lengths: list[int] = []
+        self._reset_seed_used = False
+        self._bind_env(env)
+
+    # -- environment and spaces -------------------------------------------------------
+    def _bind_env(self, env: Any) -> None:
+        if env is None:
+            raise TypeError(f"{self._name()} needs an environment: a gymnasium.Env" + (" or VectorEnv" if self.supports_vector_env else ""))
+        if isinstance(env, gym.vector.VectorEnv):
+            if not self.supports_vector_env:
+                raise TypeError(f"{self._name()} takes a single gymnasium.Env, not a vector environment ({type(env).__name__})")
+            obs_space, act_space, n_envs = env.single_observation_space, env.single_action_space, env.num_envs
+        elif isinstance(env, EnvSpaces):
+            obs_space, act_space, n_envs = env.observation_space, env.action_space, env.num_envs
+        elif hasattr(env, "observation_space") and hasattr(env, "action_space") and hasattr(env, "step"):
+            obs_space, act_space, n_envs = env.observation_space, env.action_space, 1
+        else:
+            raise TypeError(f"{self._name()} needs a gymnasium.Env; got {type(env).__name__}")
+        self._check_spaces(obs_space, act_space)
+        self.observation_space = obs_space
+        self.action_space = act_space
+        self.n_envs = n_envs
+        self.env = None if isinstance(env, EnvSpaces) else env
+
+    def _check_spaces(self, observation_space: gym.Space, action_space: gym.Space) -> None:
+        """Raise ``TypeError`` naming the agent, the space and the supported kinds."""
+        for what, space, supported in (("observation", observation_space, self.observation_spaces),
+                                       ("action", action_space, self.action_spaces)):
+            if sp.space_kind(space) not in supported:
+                raise TypeError(
+                    f"{self._name()} supports {what} spaces of kind {', '.join(supported)}; "
+                    f"got {sp.describe(space)} (kind {sp.space_kind(space)})"
+                )
+
+    def set_env(self, env: Any) -> None:
+        """Attach an environment (for a loaded agent, or to switch to an equal one)."""
+        old_obs, old_act = self.observation_space, self.action_space
+        self._bind_env(env)
+        if self.observation_space != old_obs or self.action_space != old_act:
+            new = (self.observation_space, self.action_space)
+            self.observation_space, self.action_space = old_obs, old_act
+            raise SpaceMismatchError(
+                f"{self._name()} was built for observation space {old_obs} and action space {old_act}; "
+                f"the new environment has {new[0]} and {new[1]}"
+            )
+
+    def get_env(self) -> Any:
+        return self.env
+
+    def _require_env(self) -> Any:
+        if self.env is None:
+            raise RuntimeError(f"{self._name()} has no environment (it was loaded without one); pass env= to agents.load or call set_env(env)")
+        return self.env
+
+    def _name(self) -> str:
+        return self.agent_id or type(self).__name__
+
+    def _reset_env(self, env: Any, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+        """Reset, seeding the environment (and its action space) on the first reset only."""
+        if not self._reset_seed_used and self.seed is not None:
+            self._reset_seed_used = True
+            env.action_space.seed(self.seed)
+            return env.reset(seed=self.seed, options=options)
+        return env.reset(options=options)
+
+    # -- hyper-parameters (scikit-learn style) ------------------------------------------
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        names = []
+        for klass in cls.__mro__:
+            if klass is object:
+                continue
+            for name, p in inspect.signature(klass.__init__).parameters.items():
+                if name in ("self", "env") or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or name in names:
+                    continue
+                names.append(name)
+            if klass is Agent:
+                break
+        return names
+
+    def get_params(self) -> dict[str, Any]:
+        """The hyper-parameters this agent was built with (name -> value)."""
+        return {name: getattr(self, name) for name in self._param_names() if hasattr(self, name)}
+
+    # -- the API ------------------------------------------------------------------------
+    def learn(self, total_timesteps: int | None = None, *, callback: Callback | None = None, progress_bar: bool = False) -> "Agent":
+        raise NotImplementedError
+
+    def predict(self, observation: Any, state: Any = None, episode_start: Any = None, deterministic: bool = True) -> tuple[Any, None]:
+        raise NotImplementedError
+
+    def _record_episode(self, G: float, length: int) -> None:
+        self.episode_returns.append(float(G))
+        self.episode_lengths.append(int(length))
+        self.num_episodes += 1
+        if self.verbose and self.num_episodes % max(1, 10 ** (len(str(self.num_episodes)) - 1)) == 0:
+            print(f"[{self._name()}] episode {self.num_episodes}: return {G:.3f}, length {length}, steps {self.num_timesteps}")
+
+    # -- persistence --------------------------------------------------------------------
+    def _state_tensors(self) -> dict[str, np.ndarray]:
+        """What the agent has learned, as named arrays."""
+        return {}
+
+    def _set_state_tensors(self, tensors: dict[str, np.ndarray]) -> None:
+        pass
+
+    def _extra_metadata(self) -> dict[str, Any]:
+        return {}
+
+    def _set_extra_metadata(self, extra: dict[str, Any]) -> None:
+        pass
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the agent to one ``.safetensors`` file (atomically; no pickle)."""
+        params = self.get_params()
+        json_params = {k: v for k, v in params.items() if k not in self._non_json_params and k != "device"}
+        tensors = dict(self._state_tensors())
+        tensors["episode_returns"] = np.asarray(self.episode_returns, dtype=np.float64)
+        tensors["episode_lengths"] = np.asarray(self.episode_lengths, dtype=np.int64)
+        meta = {
+            "class": self._name(),
+            "hyperparameters": json_params,
+            "observation_space": sp.to_json(self.observation_space),
+            "action_space": sp.to_json(self.action_space),
+            "n_envs": self.n_envs,
+            "counters": {"num_timesteps": self.num_timesteps, "num_episodes": self.num_episodes},
+            "extra": self._extra_metadata(),
+        }
+        persistence.save(path, tensors, meta)
+
+    @classmethod
+    def _from_file(cls, path: str | os.PathLike, tensors: dict[str, np.ndarray], meta: dict[str, Any], env: Any,
+                   agent_id: str, **overrides: Any) -> "Agent":
+        try:
+            obs_space = sp.from_json(meta["observation_space"])
+            act_space = sp.from_json(meta["action_space"])
+            params = dict(meta["hyperparameters"])
+            counters = meta["counters"]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise persistence.ModelFileError(path, f"the agent metadata is incomplete ({exc})") from None
+        if env is not None:
+            if isinstance(env, gym.vector.VectorEnv):
+                env_obs, env_act = env.single_observation_space, env.single_action_space
+            else:
+                env_obs, env_act = env.observation_space, env.action_space
+            if env_obs != obs_space or env_act != act_space:
+                raise SpaceMismatchError(
+                    f"model file {str(path)!r} holds a {agent_id} agent for observation space {obs_space} and action "
+                    f"space {act_space}, but the environment given has {env_obs} and {env_act}"
+                )
+        else:
+            env = EnvSpaces(obs_space, act_space, int(meta.get("n_envs", 1)))
+        params.update(overrides)
+        try:
+            agent = cls(env, **params)
+        except TypeError as exc:
+            raise persistence.ModelFileError(path, f"its hyper-parameters do not fit {agent_id} ({exc})") from None
+        agent.agent_id = agent_id
+        agent.num_timesteps = int(counters.get("num_timesteps", 0))
+        agent.num_episodes = int(counters.get("num_episodes", 0))
+        agent.episode_returns = tensors.pop("episode_returns", np.zeros(0)).astype(float).tolist()
+        agent.episode_lengths = tensors.pop("episode_lengths", np.zeros(0)).astype(int).tolist()
+        agent._reset_seed_used = True
+        try:
+            agent._set_state_tensors(tensors)
+            agent._set_extra_metadata(meta.get("extra", {}))
+        except (KeyError, ValueError) as exc:
+            raise persistence.ModelFileError(path, f"its arrays do not fit {agent_id} ({exc})") from None
+        return agent
+
+
+def load(path: str | os.PathLike, env: Any = None, **kwargs: Any) -> Agent:
+    """Load an agent saved with ``agent.save(path)``.
+
+    The class comes from the registry by the id stored in the file, never from code in the
+    file. ``env`` (optional) must have the spaces the agent was trained on. ``kwargs``
+    override saved hyper-parameters (for example ``device``).
+    """
+    from groundup.agents.registry import registry
+
+    tensors, meta = persistence.load(path)
+    agent_id = meta.get("class")
+    if not isinstance(agent_id, str) or agent_id not in registry:
+        raise persistence.ModelFileError(path, f"it holds {agent_id!r}, which is not a registered agent id")
+    cls = registry[agent_id].load()
+    return cls._from_file(path, tensors, meta, env, agent_id, **kwargs)

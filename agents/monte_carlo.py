@@ -1,0 +1,237 @@
+"""Monte Carlo methods (Sutton & Barto, chapter 5): first-visit prediction, control with
+exploring starts, and on-policy control with epsilon-soft policies.
+
+The episode loop (:mod:`groundup.agents.tabular`) hands each step to ``update``, which
+only remembers it; the learning happens in ``end_episode``, walking the episode backwards
+with ``G = gamma * G + R``, exactly as in the book's boxes. An episode cut short by a time
+limit is learned from as it is (its returns are then those of the steps that happened).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from groundup.agents.base import check_learning_rate
+from groundup.agents.exploration import greedy
+from groundup.agents.policies import PolicyToEvaluate
+from groundup.agents.tabular import TabularAgent, TabularControlAgent
+
+__all__ = ["MCPrediction", "MCExploringStarts", "MCControl"]
+
+
+class _EpisodeMemory:
+    """The states, actions and rewards of the current episode, and its first visits."""
+
+    def start_memory(self) -> None:
+        self.states: list[int] = []
+        self.actions: list[int] = []
+        self.rewards: list[float] = []
+
+    def remember(self, S: int, A: int, R: float) -> None:
+        self.states.append(S)
+        self.actions.append(A)
+        self.rewards.append(R)
+
+    def returns(self, gamma: float, by_pair: bool, first_visit: bool = True):
+        """Yield ``(t, S_t, A_t, G_t)`` backwards, only at first visits when asked (of S,
+        or of the pair (S, A) when ``by_pair``)."""
+        keys = list(zip(self.states, self.actions)) if by_pair else self.states
+        first: dict[Any, int] = {}
+        if first_visit:
+            for t, key in enumerate(keys):
+                first.setdefault(key, t)
+        G = 0.0
+        for t in range(len(self.states) - 1, -1, -1):
+            G = gamma * G + self.rewards[t]
+            if not first_visit or first[keys[t]] == t:
+                yield t, self.states[t], self.actions[t], G
+
+
+class MCPrediction(_EpisodeMemory, TabularAgent):
+    """First-visit Monte Carlo prediction of V for a given policy (section 5.1).
+
+    Args:
+        policy: the policy to evaluate (see :mod:`groundup.agents.policies`).
+        learning_rate: None (default) averages returns, ``V(S) += (G - V(S)) / N(S)``;
+            a number gives constant-alpha MC.
+        first_visit: average first visits only (default True) or every visit.
+    """
+
+    agent_id = "mc-prediction"
+    family = "Monte Carlo"
+    is_prediction = True
+    _non_json_params = ("policy",)
+
+    def __init__(self, env: Any, policy: Any = None, *, learning_rate: float | None = None, first_visit: bool = True,
+                 gamma: float = 0.99, seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
+        super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device)
+        self.learning_rate = check_learning_rate(learning_rate, allow_none=True)
+        self.first_visit = bool(first_visit)
+        self.evaluated_policy = PolicyToEvaluate(policy, self._indexer, self.n_actions, self._action_start, self._name())
+        self.V = [0.0] * self.n_states
+        self.N = [0] * self.n_states
+        self.start_memory()
+
+    def get_params(self) -> dict[str, Any]:
+        params = super().get_params()
+        params["policy"] = self.evaluated_policy
+        return params
+
+    @property
+    def value_function(self) -> np.ndarray:
+        return np.array(self.V, dtype=np.float64)
+
+    @property
+    def policy(self) -> np.ndarray:
+        return self.evaluated_policy.probabilities()
+
+    def start_episode(self, S: int) -> int:
+        self.start_memory()
+        return self.evaluated_policy.act(S, self._rng)
+
+    def update(self, S: int, A: int, R: float, S_next: int, terminated: bool) -> int:
+        self.remember(S, A, R)
+        return self.evaluated_policy.act(S_next, self._rng)
+
+    def end_episode(self, truncated: bool) -> None:
+        V, N = self.V, self.N
+        for _, S, _, G in self.returns(self.gamma, by_pair=False, first_visit=self.first_visit):
+            N[S] += 1
+            alpha = self.learning_rate or 1.0 / N[S]
+            V[S] += alpha * (G - V[S])
+
+    def _greedy_action(self, S: int) -> int:
+        return self.evaluated_policy.mode(S)
+
+    def _sample_action(self, S: int) -> int:
+        return self.evaluated_policy.act(S, self._rng)
+
+    def _state_tensors(self) -> dict[str, np.ndarray]:
+        return {"value_function": self.value_function, "visits": np.array(self.N, dtype=np.int64), "policy": self.policy}
+
+    def _set_state_tensors(self, tensors: dict[str, np.ndarray]) -> None:
+        self.V = tensors["value_function"].astype(np.float64).tolist()
+        self.N = tensors["visits"].astype(np.int64).tolist()
+
+    @classmethod
+    def _from_file(cls, path, tensors, meta, env, agent_id, **overrides):  # type: ignore[override]
+        overrides.setdefault("policy", tensors.pop("policy"))
+        return super()._from_file(path, tensors, meta, env, agent_id, **overrides)
+
+
+class _MonteCarloControl(_EpisodeMemory, TabularControlAgent):
+    """Shared by both control methods: Q(S, A) averages the returns that followed (S, A)."""
+
+    def __init__(self, env: Any, *, learning_rate: float | None = None, first_visit: bool = True, **kwargs: Any) -> None:
+        super().__init__(env, **kwargs)
+        self.learning_rate = check_learning_rate(learning_rate, allow_none=True)
+        self.first_visit = bool(first_visit)
+        self.N = [[0] * self.n_actions for _ in range(self.n_states)]
+        self.start_memory()
+
+    def update(self, S: int, A: int, R: float, S_next: int, terminated: bool) -> int:
+        self.remember(S, A, R)
+        return self.behaviour(S_next)
+
+    def end_episode(self, truncated: bool) -> None:
+        Q, N = self.Q, self.N
+        for _, S, A, G in self.returns(self.gamma, by_pair=True, first_visit=self.first_visit):
+            N[S][A] += 1
+            alpha = self.learning_rate or 1.0 / N[S][A]
+            Q[S][A] += alpha * (G - Q[S][A])
+
+    def _state_tensors(self) -> dict[str, np.ndarray]:
+        return {"q_table": self.q_table, "visits": np.array(self.N, dtype=np.int64).reshape(self.n_states, self.n_actions)}
+
+    def _set_state_tensors(self, tensors: dict[str, np.ndarray]) -> None:
+        self.q_table = tensors["q_table"]
+        self.N = tensors["visits"].astype(np.int64).tolist()
+
+
+class MCControl(_MonteCarloControl):
+    """On-policy first-visit Monte Carlo control with an epsilon-soft (epsilon-greedy)
+    policy (section 5.4).
+
+    Args:
+        learning_rate: None (default) averages returns; a number gives constant-alpha MC.
+        first_visit: learn from first visits of (S, A) only (default True).
+        (exploration: see :class:`~groundup.agents.tabular.TabularControlAgent`.)
+    """
+
+    agent_id = "mc-control"
+    family = "Monte Carlo"
+
+    def start_episode(self, S: int) -> int:
+        self.start_memory()
+        return self.behaviour(S)
+
+
+class MCExploringStarts(_MonteCarloControl):
+    """Monte Carlo control with exploring starts (section 5.3).
+
+    Every episode starts from a state and an action chosen uniformly at random; after that
+    the agent follows its greedy policy. The environment must be able to start anywhere
+    through ``reset(options={"state": s})`` (groundup's grid worlds and tic-tac-toe can;
+    Gymnasium's toy-text environments cannot; use ``mc-control`` there).
+
+    Args:
+        learning_rate: None (default) averages returns; a number gives constant-alpha MC.
+        first_visit: learn from first visits of (S, A) only (default True).
+    """
+
+    agent_id = "mc-exploring-starts"
+    family = "Monte Carlo"
+
+    def __init__(self, env: Any, *, learning_rate: float | None = None, first_visit: bool = True, gamma: float = 0.99,
+                 seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
+        super().__init__(env, learning_rate=learning_rate, first_visit=first_visit, epsilon=0.0, gamma=gamma, seed=seed,
+                         verbose=verbose, device=device)
+        self.start_states_: list[int] | None = None
+        if self.env is not None:
+            self.start_states_ = self._find_start_states(self.env)
+
+    def get_params(self) -> dict[str, Any]:
+        params = super().get_params()
+        for name in ("epsilon", "exploration_initial_eps", "exploration_final_eps", "exploration_fraction", "initial_value"):
+            params.pop(name, None)
+        return params
+
+    def _find_start_states(self, env: Any) -> list[int]:
+        name = env.spec.id if getattr(env, "spec", None) is not None else type(env.unwrapped).__name__
+        listed = getattr(env.unwrapped, "start_states", None)
+        candidates = list(listed) if listed is not None else list(range(self.n_states))
+        starts = []
+        for s in candidates:
+            obs_s = self._indexer.observation(s)
+            try:
+                obs, _ = env.reset(options={"state": obs_s})
+            except (ValueError, TypeError, KeyError):
+                continue
+            if self._indexer.index(obs) != s:
+                raise TypeError(
+                    f"{self._name()} needs an environment that can start in any state through "
+                    f"reset(options={{'state': s}}), but {name} ignores it (asked for state {obs_s!r}, it started in {obs!r}); "
+                    f"use 'mc-control' (epsilon-soft) instead, or an environment such as groundup/GridWorld-v0"
+                )
+            starts.append(s)
+        if not starts:
+            raise TypeError(f"{self._name()}: {name} accepts no start state through reset(options={{'state': s}})")
+        return starts
+
+    def set_env(self, env: Any) -> None:
+        super().set_env(env)
+        self.start_states_ = self._find_start_states(env)
+
+    def _episode_reset(self, env: Any) -> tuple[Any, dict[str, Any]]:
+        S0 = self.start_states_[self._rng.randrange(len(self.start_states_))]
+        return self._reset_env(env, options={"state": self._indexer.observation(S0)})
+
+    def start_episode(self, S: int) -> int:
+        self.start_memory()
+        return self._rng.randrange(self.n_actions)  # the exploring start's A0
+
+    def behaviour(self, S: int) -> int:
+        return greedy(self.Q[S], self._rng)

@@ -1,0 +1,231 @@
+"""The shared machinery of the tabular agents: state indexing, the Q table, the episode
+loop, ``predict``, and the persistence of tables.
+
+Each algorithm (Monte Carlo, TD) only writes what the book's box says:
+``start_episode(S) -> A`` (the first action), ``update(S, A, R, S_next, terminated) -> A_next``
+(one step's learning, returning the next action) and, for Monte Carlo, ``end_episode()``.
+The loop below calls them; it also keeps the counters, the epsilon schedule, the progress
+bar and the callback, so that no algorithm repeats them.
+
+Q is kept as a list of rows (``Q[S][A]``) while learning: with a handful of actions,
+Python's ``max`` over a short list is several times faster than a NumPy call, which keeps
+``learn()`` as fast as a loop that only steps the environment. ``q_table``,
+``value_function`` and ``policy`` give NumPy arrays.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Any
+
+import numpy as np
+
+from groundup.agents.base import Agent, Callback, check_budget, make_callback
+from groundup.agents.exploration import EpsilonSchedule, argmax_first, epsilon_greedy
+from groundup.agents.spaces import TabularIndexer
+from groundup.progress import progress_bar as make_progress_bar
+
+__all__ = ["TabularAgent", "TabularControlAgent"]
+
+
+class TabularAgent(Agent):
+    """Base of agents with a table indexed by state (Discrete or Tuple-of-Discrete spaces)."""
+
+    observation_spaces = ("Discrete", "Tuple[Discrete]")
+    action_spaces = ("Discrete",)
+
+    def __init__(self, env: Any, *, gamma: float = 0.99, seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
+        super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device)
+        self._indexer = TabularIndexer(self.observation_space)
+        self.n_states = self._indexer.n_states
+        self.n_actions = int(self.action_space.n)
+        self._action_start = int(self.action_space.start)
+        self._rng = random.Random(self.seed)
+        self.Q: list[list[float]] = [[0.0] * self.n_actions for _ in range(self.n_states)]
+
+    # -- arrays for users -----------------------------------------------------------------
+    @property
+    def q_table(self) -> np.ndarray:
+        """Q(s, a) as an ``(n_states, n_actions)`` array (a copy)."""
+        return np.array(self.Q, dtype=np.float64).reshape(self.n_states, self.n_actions)
+
+    @q_table.setter
+    def q_table(self, value: np.ndarray) -> None:
+        arr = np.asarray(value, dtype=np.float64)
+        if arr.shape != (self.n_states, self.n_actions):
+            raise ValueError(f"q_table must have shape ({self.n_states}, {self.n_actions}); got {arr.shape}")
+        self.Q = arr.tolist()
+
+    @property
+    def value_function(self) -> np.ndarray:
+        """V(s) = max_a Q(s, a), shape ``(n_states,)``."""
+        return self.q_table.max(axis=1)
+
+    @property
+    def policy(self) -> np.ndarray:
+        """The greedy (target) policy as ``(n_states, n_actions)`` probabilities; ties go to
+        the lowest action, as in ``predict``."""
+        pi = np.zeros((self.n_states, self.n_actions))
+        pi[np.arange(self.n_states), self.q_table.argmax(axis=1)] = 1.0
+        return pi
+
+    # -- the algorithm's part (overridden) -------------------------------------------------
+    def start_episode(self, S: int) -> int:
+        """Called with the first state of an episode; returns the first action (an index)."""
+        raise NotImplementedError
+
+    def update(self, S: int, A: int, R: float, S_next: int, terminated: bool) -> int:
+        """Learn from one transition; return the next action (an index)."""
+        raise NotImplementedError
+
+    def end_episode(self, truncated: bool) -> None:
+        """Called when an episode ends (Monte Carlo learns here)."""
+
+    def _on_learn_start(self, total_timesteps: int | None, n_episodes: int | None) -> None:
+        """Prepare schedules for this call of ``learn``."""
+
+    def _episode_reset(self, env: Any) -> tuple[Any, dict[str, Any]]:
+        """Start an episode (exploring starts override this to choose the start)."""
+        return self._reset_env(env)
+
+    def _on_progress(self, progress: float) -> None:
+        """Called as the budget is used (``progress`` in [0, 1]) when a schedule needs it."""
+
+    _uses_progress = False
+
+    # -- the loop, shared by every tabular learner -------------------------------------------
+    def learn(self, total_timesteps: int | None = None, *, n_episodes: int | None = None, callback: Callback | None = None,
+              progress_bar: bool = False) -> "TabularAgent":
+        """Interact with the environment for ``total_timesteps`` steps and/or ``n_episodes``
+        episodes (whichever ends first), learning as the algorithm says.
+
+        ``callback(locals_, globals_)`` is called after every step (``locals_["self"]`` is
+        the agent; ``R``, ``info``, ``terminated``, ``truncated``, ``t`` are there too);
+        returning ``False`` stops. Returns the agent.
+        """
+        total_timesteps, n_episodes = check_budget(total_timesteps, n_episodes)
+        env = self._require_env()
+        cb = make_callback(callback)
+        max_steps = total_timesteps if total_timesteps is not None else math.inf
+        max_episodes = n_episodes if n_episodes is not None else math.inf
+        self._on_learn_start(total_timesteps, n_episodes)
+        by_steps = total_timesteps is not None
+        bar = make_progress_bar(total_timesteps if by_steps else n_episodes, enabled=progress_bar, desc=self._name(),
+                                unit="step" if by_steps else "episode")
+        index, step, a0 = self._indexer.index, env.step, self._action_start
+        uses_progress, budget = self._uses_progress, (total_timesteps if by_steps else n_episodes)
+        obs, _ = self._episode_reset(env)
+        S = index(obs)
+        A = self.start_episode(S)
+        G, length, t, episodes = 0.0, 0, 0, 0
+        try:
+            while t < max_steps and episodes < max_episodes:
+                obs, R, terminated, truncated, info = step(A + a0)
+                S_next = index(obs)
+                t += 1
+                self.num_timesteps += 1
+                G += R
+                length += 1
+                A_next = self.update(S, A, R, S_next, terminated)
+                if terminated or truncated:
+                    self.end_episode(truncated)
+                    self._record_episode(G, length)
+                    episodes += 1
+                    if not by_steps:
+                        bar.update(1)
+                        if uses_progress:
+                            self._on_progress(episodes / budget)
+                    obs, _ = self._episode_reset(env)
+                    S = index(obs)
+                    A = self.start_episode(S)
+                    G, length = 0.0, 0
+                else:
+                    S, A = S_next, A_next
+                if by_steps:
+                    if uses_progress:
+                        self._on_progress(t / budget)
+                    if t & 1023 == 0:
+                        bar.update(1024)
+                if cb is not None and not cb(locals()):
+                    break
+        finally:
+            if by_steps:
+                bar.update(t & 1023)
+            bar.close()
+        return self
+
+    # -- prediction ------------------------------------------------------------------------
+    def _greedy_action(self, S: int) -> int:
+        return argmax_first(self.Q[S])
+
+    def _sample_action(self, S: int) -> int:
+        """The behaviour policy's choice, for ``predict(..., deterministic=False)``."""
+        return self._greedy_action(S)
+
+    def predict(self, observation: Any, state: Any = None, episode_start: Any = None, deterministic: bool = True) -> tuple[Any, None]:
+        """The greedy action for one observation or a batch (SB3's VecEnv convention).
+
+        ``deterministic=False`` samples from the behaviour policy instead (epsilon-greedy
+        for control agents). Returns ``(action, None)``.
+        """
+        idx, batched = self._indexer.batch(observation)
+        choose = self._greedy_action if deterministic else self._sample_action
+        actions = np.array([choose(int(s)) for s in idx], dtype=np.int64) + self._action_start
+        return (actions if batched else actions[0]), None
+
+    # -- persistence -----------------------------------------------------------------------
+    def _state_tensors(self) -> dict[str, np.ndarray]:
+        return {"q_table": self.q_table}
+
+    def _set_state_tensors(self, tensors: dict[str, np.ndarray]) -> None:
+        self.q_table = tensors["q_table"]
+
+
+class TabularControlAgent(TabularAgent):
+    """A tabular control agent that behaves epsilon-greedily with respect to Q.
+
+    Args (besides :class:`~groundup.agents.base.Agent`'s):
+        epsilon: a constant exploration rate; overrides the schedule below when given.
+        exploration_initial_eps, exploration_final_eps, exploration_fraction: epsilon decays
+            linearly from the initial to the final value over that fraction of each
+            ``learn`` call's budget (steps, or episodes when only ``n_episodes`` is given).
+        initial_value: Q's starting value for every pair (optimism encourages exploration).
+    """
+
+    _uses_progress = True
+
+    def __init__(self, env: Any, *, epsilon: float | None = None, exploration_initial_eps: float = 1.0,
+                 exploration_final_eps: float = 0.05, exploration_fraction: float = 0.5, initial_value: float = 0.0,
+                 gamma: float = 0.99, seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
+        super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device)
+        self.epsilon = epsilon
+        self.exploration_initial_eps = exploration_initial_eps
+        self.exploration_final_eps = exploration_final_eps
+        self.exploration_fraction = exploration_fraction
+        self._schedule = EpsilonSchedule(epsilon, exploration_initial_eps, exploration_final_eps, exploration_fraction)
+        if not isinstance(initial_value, (int, float, np.integer, np.floating)) or not math.isfinite(initial_value):
+            raise ValueError(f"initial_value must be a finite number; got {initial_value!r}")
+        self.initial_value = float(initial_value)
+        self.Q = [[self.initial_value] * self.n_actions for _ in range(self.n_states)]
+        self.epsilon_ = self._schedule.value(0.0)
+        self._uses_progress = not self._schedule.constant
+
+    def _on_learn_start(self, total_timesteps: int | None, n_episodes: int | None) -> None:
+        self.epsilon_ = self._schedule.value(0.0)
+
+    def _on_progress(self, progress: float) -> None:
+        self.epsilon_ = self._schedule.value(progress)
+
+    def behaviour(self, S: int) -> int:
+        """The epsilon-greedy behaviour policy b(S)."""
+        return epsilon_greedy(self.Q[S], self.epsilon_, self._rng)
+
+    def _sample_action(self, S: int) -> int:
+        return self.behaviour(S)
+
+    def _extra_metadata(self) -> dict[str, Any]:
+        return {"epsilon_": self.epsilon_}
+
+    def _set_extra_metadata(self, extra: dict[str, Any]) -> None:
+        self.epsilon_ = float(extra.get("epsilon_", self.epsilon_))
