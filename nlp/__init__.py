@@ -1,0 +1,9 @@
+"""groundup.nlp: word embeddings, RNN taggers and recursive networks over sentiment trees."""
+
+__all__: list[str] = []
+
+from groundup.nlp.recursive_nn import RecursiveNN  # noqa: E402
+from groundup.nlp.rntn import RNTN  # noqa: E402
+from groundup.nlp.tagger import RNNTagger  # noqa: E402
+
+__all__ += ["RNNTagger", "RecursiveNN", "RNTN"]

@@ -10,3 +10,8 @@ from groundup.datasets.mnist import ImageDataset, load_digits_dataset, load_mnis
 
 __all__ = ["DatasetNotFoundError", "Source", "data_home", "download", "locate", "package_dir"]
 __all__ += ["ImageDataset", "load_digits_dataset", "load_mnist", "read_idx", "read_mnist_pickle"]
+from groundup.datasets.conll import ConllSentence, load_conll2003, read_conll
+from groundup.datasets.trees import SentimentTreebank, TreeFormatError, load_sst, make_sentiment_treebank, parse_sst_tree, read_sst
+
+__all__ += ["ConllSentence", "load_conll2003", "read_conll"]
+__all__ += ["SentimentTreebank", "TreeFormatError", "load_sst", "make_sentiment_treebank", "parse_sst_tree", "read_sst"]

@@ -1,0 +1,367 @@
+"""Recursive neural networks for sentiment over binarised parse trees (Socher et al., 2011/2013).
+
+Every word has a vector; every internal node's vector is composed from its two children,
+
+    p = tanh(W [a; b] + bias)                                   (RecursiveNN)
+
+and a softmax classifier predicts a sentiment label from every node's vector. Training
+minimises the cross-entropy of the labels at *all* nodes (the Stanford Sentiment
+Treebank labels every phrase), with an L2 penalty ``alpha``. The RNTN
+(:mod:`groundup.nlp.rntn`) changes only the composition.
+
+Trees are batched by level (:mod:`groundup.nlp._tree_batch`): one composition call per
+tree height, not one per node.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import time
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from groundup import persistence
+from groundup.datasets.trees import check_sentiment_tree
+from groundup.nlp._estimator import NotFittedError, ParamsMixin
+from groundup.nlp._tree_batch import TreeBatch, collate, flatten_tree
+from groundup.progress import TrainingLog
+from groundup.torch_utils import check_seed, resolve_device, set_seed, train_minibatches
+
+__all__ = ["RecursiveNN", "Composition"]
+
+_UNK = "<unk>"
+
+
+class Composition(nn.Module):
+    """The plain recursive composition ``p = tanh(W [a; b] + bias)``."""
+
+    def __init__(self, d: int) -> None:
+        super().__init__()
+        self.W = nn.Linear(2 * d, d)
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.W(torch.cat([a, b], dim=-1)))
+
+
+class _TreeNet(nn.Module):
+    """Word vectors, a composition, and a softmax classifier shared by every node."""
+
+    def __init__(self, n_words: int, d: int, n_classes: int, composition: nn.Module) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(n_words, d)
+        nn.init.uniform_(self.embedding.weight, -0.1, 0.1)
+        self.compose = composition
+        self.classifier = nn.Linear(d, n_classes)
+
+    def node_vectors(self, batch: TreeBatch) -> torch.Tensor:
+        """``(n_nodes, d)``: every node's vector, computed level by level."""
+        d = self.embedding.embedding_dim
+        h = self.embedding.weight.new_zeros(batch.n_nodes, d)
+        h = h.index_put((batch.leaf_nodes,), self.embedding(batch.leaf_words))
+        for nodes, left, right in batch.levels:
+            # Out-of-place index_put keeps autograd's record of every level.
+            h = h.index_put((nodes,), self.compose(h[left], h[right]))
+        return h
+
+    def forward(self, batch: TreeBatch) -> torch.Tensor:
+        """Class scores ``(n_nodes, n_classes)`` at every node."""
+        return self.classifier(self.node_vectors(batch))
+
+
+class RecursiveNN(ParamsMixin):
+    """Recursive neural network sentiment classifier over binarised ``nltk.Tree``\\ s.
+
+    ``fit(trees)`` learns from the integer label at every node (SST: 0..4);
+    ``predict(trees)`` gives each tree's root label, ``predict_nodes`` a labelled copy.
+
+    Parameters (defaults in brackets): ``vector_size`` (25, as Socher et al.);
+    ``lowercase`` (True); ``min_count`` (1: rarer words share the unknown-word vector);
+    ``learning_rate`` (0.01, AdaGrad as in the paper... see ``optimizer``); ``optimizer``
+    ("adagrad" or "adam"); ``alpha`` (1e-4, the L2 penalty, scikit-learn's name);
+    ``batch_size`` (32 trees); ``max_iter`` (50 epochs at most); ``early_stopping``
+    (True, on the root accuracy of ``validation_data`` or of ``validation_fraction`` (0.1)
+    of the training trees), ``n_iter_no_change`` (5); ``random_state`` (None);
+    ``device`` ("auto"); ``verbose`` (0).
+
+    Learned attributes: ``vocabulary_``, ``classes_``, ``n_iter_``, ``best_score_``,
+    ``training_log_``.
+    """
+
+    _class_id = "groundup.nlp.RecursiveNN"
+
+    def __init__(
+        self,
+        *,
+        vector_size: int = 25,
+        lowercase: bool = True,
+        min_count: int = 1,
+        learning_rate: float = 0.01,
+        optimizer: str = "adagrad",
+        alpha: float = 1e-4,
+        batch_size: int = 32,
+        max_iter: int = 50,
+        early_stopping: bool = True,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 5,
+        random_state: int | None = None,
+        device: str = "auto",
+        verbose: int = 0,
+    ) -> None:
+        self.vector_size = vector_size
+        self.lowercase = lowercase
+        self.min_count = min_count
+        self.learning_rate = learning_rate
+        self.optimizer = optimizer
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    def _make_composition(self, d: int) -> nn.Module:
+        return Composition(d)
+
+    def _check_params(self) -> dict[str, Any]:
+        p = self.get_params()
+        for name in ("vector_size", "min_count", "batch_size", "max_iter", "n_iter_no_change"):
+            if isinstance(p[name], bool) or not isinstance(p[name], (int, np.integer)) or p[name] < 1:
+                raise ValueError(f"{name} must be a positive integer; got {p[name]!r}")
+        if p["optimizer"] not in ("adagrad", "adam"):
+            raise ValueError(f"optimizer must be 'adagrad' or 'adam'; got {p['optimizer']!r}")
+        if not p["learning_rate"] > 0:
+            raise ValueError(f"learning_rate must be positive; got {p['learning_rate']!r}")
+        if not p["alpha"] >= 0:
+            raise ValueError(f"alpha must be a non-negative L2 penalty; got {p['alpha']!r}")
+        if not 0.0 < p["validation_fraction"] < 1.0:
+            raise ValueError(f"validation_fraction must be in (0, 1); got {p['validation_fraction']!r}")
+        check_seed(p["random_state"], "random_state")
+        return p
+
+    # ----------------------------------------------------------------- data
+    @staticmethod
+    def _check_trees(trees: Any, name: str, labels: bool) -> list[Any]:
+        if isinstance(trees, str) or not isinstance(trees, Sequence):
+            raise TypeError(f"{name} must be a list of nltk.Tree objects (see groundup.datasets.parse_sst_tree); "
+                            f"got {type(trees).__name__}")
+        if len(trees) == 0:
+            raise ValueError(f"{name} is empty; give at least one tree")
+        for i, tree in enumerate(trees):
+            check_sentiment_tree(tree, f"{name}[{i}]", labels=labels)
+        return list(trees)
+
+    def _key(self, word: str) -> str:
+        return word.lower() if self.lowercase else word
+
+    def _flatten(self, trees: list[Any], labels: bool) -> list[Any]:
+        index, unk = self._word_index, self._word_index[_UNK]
+        word_id = lambda w: index.get(self._key(w), unk)  # noqa: E731
+        flat = [flatten_tree(t, word_id, with_labels=labels) for t in trees]
+        if labels:
+            for i, f in enumerate(flat):
+                unknown = set(f.label.tolist()) - set(self._class_index)
+                if unknown:
+                    raise ValueError(f"trees[{i}] has the label(s) {sorted(unknown)}, which the model never saw in "
+                                     f"training; known labels: {self.classes_}")
+                f.label = np.array([self._class_index[c] for c in f.label.tolist()], dtype=np.int64)
+        return flat
+
+    # ----------------------------------------------------------------- training
+    def fit(self, trees: Sequence[Any], *, validation_data: Sequence[Any] | None = None) -> "RecursiveNN":
+        """Learn from labelled binarised trees (a label at every node); returns ``self``.
+
+        ``validation_data`` (trees) is used for early stopping on root accuracy; without
+        it, ``validation_fraction`` of ``trees`` are set aside.
+        """
+        p = self._check_params()
+        trees = self._check_trees(trees, "trees", labels=True)
+        if validation_data is not None:
+            validation_data = self._check_trees(validation_data, "validation_data", labels=True)
+        elif p["early_stopping"]:
+            if len(trees) < 2:
+                raise ValueError(f"early stopping needs at least 2 training trees; got {len(trees)}")
+            order = np.random.default_rng(p["random_state"]).permutation(len(trees))
+            n_val = max(1, int(round(p["validation_fraction"] * len(trees))))
+            validation_data = [trees[i] for i in order[:n_val]]
+            trees = [trees[i] for i in order[n_val:]]
+        set_seed(p["random_state"])
+        self.device_ = resolve_device(p["device"])
+        counts = Counter(self._key(w) for t in trees for w in t.leaves())
+        self.vocabulary_ = [_UNK] + sorted(w for w, c in counts.items() if c >= p["min_count"])
+        self._word_index = {w: i for i, w in enumerate(self.vocabulary_)}
+        labels = {lab for t in trees for lab in _labels(t)}
+        if validation_data is not None:
+            labels |= {lab for t in validation_data for lab in _labels(t)}
+        self.classes_ = sorted(labels)
+        self._class_index = {c: i for i, c in enumerate(self.classes_)}
+        self._params = p
+        self.net_ = _TreeNet(len(self.vocabulary_), p["vector_size"], len(self.classes_),
+                             self._make_composition(p["vector_size"])).to(self.device_)
+        flat = self._flatten(trees, labels=True)
+        val_flat = self._flatten(validation_data, labels=True) if validation_data is not None else None
+        opt_class = torch.optim.Adagrad if p["optimizer"] == "adagrad" else torch.optim.Adam
+        optimizer = opt_class(self.net_.parameters(), lr=p["learning_rate"], weight_decay=p["alpha"])
+        loss_fn = nn.CrossEntropyLoss()
+
+        def step(indices: torch.Tensor) -> torch.Tensor:
+            """One update on the trees ``indices``: the loss over every node of every tree."""
+            batch = collate([flat[i] for i in indices.tolist()], self.device_)
+            self.net_.train()
+            loss = loss_fn(self.net_(batch), batch.labels)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        self.training_log_ = TrainingLog(p["verbose"], name=type(self).__name__)
+        self.best_score_, best_state, stale = -np.inf, None, 0
+        start = time.perf_counter()
+
+        def on_epoch_end(epoch: int, mean_loss: float) -> bool:
+            nonlocal best_state, stale
+            self.n_iter_ = epoch + 1
+            row: dict[str, Any] = {"epoch": epoch + 1, "loss": mean_loss}
+            if val_flat is not None:
+                score = self._root_accuracy(val_flat)
+                row["val_root_accuracy"] = score
+                if score > self.best_score_:
+                    self.best_score_, stale = score, 0
+                    best_state = copy.deepcopy(self.net_.state_dict())
+                else:
+                    stale += 1
+            row["time_s"] = round(time.perf_counter() - start, 2)
+            self.training_log_.append(**row)
+            return not (p["early_stopping"] and stale >= p["n_iter_no_change"])
+
+        generator = torch.Generator()
+        if p["random_state"] is not None:
+            generator.manual_seed(p["random_state"])
+        train_minibatches(step, [torch.arange(len(flat))], epochs=p["max_iter"], batch_size=p["batch_size"],
+                          generator=generator, on_epoch_end=on_epoch_end, name=f"{type(self).__name__}.fit")
+        if best_state is not None:
+            self.net_.load_state_dict(best_state)
+        self.net_.eval()
+        return self
+
+    # ----------------------------------------------------------------- inference
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "net_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(trees) or load(path)")
+
+    @torch.no_grad()
+    def _node_proba(self, flat: list[Any], batch_size: int = 512) -> list[np.ndarray]:
+        """Per tree, an ``(n_nodes, n_classes)`` array of class probabilities (post-order)."""
+        self.net_.eval()
+        out = []
+        for start in range(0, len(flat), batch_size):
+            chunk = flat[start : start + batch_size]
+            batch = collate(chunk, self.device_)
+            proba = torch.softmax(self.net_(batch), dim=-1).cpu().numpy()
+            sizes = np.cumsum([len(f.word) for f in chunk])[:-1]
+            out.extend(np.split(proba, sizes))
+        return out
+
+    def _root_accuracy(self, flat: list[Any]) -> float:
+        proba = self._node_proba(flat)
+        return float(np.mean([p[-1].argmax() == f.label[-1] for p, f in zip(proba, flat)]))
+
+    def predict_proba(self, trees: Sequence[Any]) -> np.ndarray:
+        """``(n_trees, n_classes)``: the class probabilities at each tree's root."""
+        self._check_fitted()
+        flat = self._flatten(self._check_trees(trees, "trees", labels=False), labels=False)
+        return np.stack([p[-1] for p in self._node_proba(flat)])
+
+    def predict(self, trees: Sequence[Any]) -> np.ndarray:
+        """The predicted label at each tree's root (the tree's own labels are ignored)."""
+        self._check_fitted()
+        return np.asarray(self.classes_)[self.predict_proba(trees).argmax(axis=1)]
+
+    def predict_nodes(self, trees: Sequence[Any]) -> list[Any]:
+        """Copies of ``trees`` with the predicted label at every node."""
+        self._check_fitted()
+        trees = self._check_trees(trees, "trees", labels=False)
+        proba = self._node_proba(self._flatten(trees, labels=False))
+        out = []
+        for tree, p in zip(trees, proba):
+            labels = iter(np.asarray(self.classes_)[p.argmax(axis=1)].tolist())
+            out.append(_relabel(tree, labels))
+        return out
+
+    def score(self, trees: Sequence[Any], *, nodes: str = "root", binary: bool = False) -> float:
+        """Accuracy at the roots (``nodes="root"``) or at every node (``"all"``).
+
+        ``binary=True`` is SST's binary measure: nodes whose gold label is neutral (2) are
+        left out, and a prediction counts as right when the probability mass on 3-4 versus
+        0-1 points the same way as the gold label (needs the labels 0..4).
+        """
+        self._check_fitted()
+        if nodes not in ("root", "all"):
+            raise ValueError(f"nodes must be 'root' or 'all'; got {nodes!r}")
+        if binary and self.classes_ != [0, 1, 2, 3, 4]:
+            raise ValueError(f"binary=True needs SST's labels 0..4; this model has {self.classes_}")
+        flat = self._flatten(self._check_trees(trees, "trees", labels=True), labels=True)
+        proba = self._node_proba(flat)
+        if nodes == "root":
+            gold = np.array([f.label[-1] for f in flat])
+            proba_all = np.stack([p[-1] for p in proba])
+        else:
+            gold = np.concatenate([f.label for f in flat])
+            proba_all = np.concatenate(proba)
+        if not binary:
+            return float(np.mean(proba_all.argmax(axis=1) == gold))
+        keep = gold != 2
+        positive = proba_all[:, 3:].sum(axis=1) > proba_all[:, :2].sum(axis=1)
+        return float(np.mean(positive[keep] == (gold[keep] > 2))) if keep.any() else float("nan")
+
+    # ----------------------------------------------------------------- persistence
+    def save(self, path: str | os.PathLike) -> None:
+        """Write weights, vocabulary, classes and hyper-parameters to one ``.safetensors`` file."""
+        self._check_fitted()
+        persistence.save(path, self.net_.state_dict(), {
+            "class": self._class_id, "params": self._params, "vocabulary": self.vocabulary_,
+            "classes": self.classes_, "n_iter": self.n_iter_, "best_score": float(self.best_score_),
+        })
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, *, device: str = "auto") -> "RecursiveNN":
+        """Read a model written by :meth:`save` (nothing in the file is executed)."""
+        tensors, meta = persistence.load(path, expected_class=cls._class_id)
+        model = cls(**dict(meta["params"], device=device))
+        model._params = model._check_params()
+        model.vocabulary_, model.classes_ = meta["vocabulary"], meta["classes"]
+        model._word_index = {w: i for i, w in enumerate(model.vocabulary_)}
+        model._class_index = {c: i for i, c in enumerate(model.classes_)}
+        model.n_iter_, model.best_score_ = meta["n_iter"], meta["best_score"]
+        model.device_ = resolve_device(device)
+        d = model._params["vector_size"]
+        model.net_ = _TreeNet(len(model.vocabulary_), d, len(model.classes_), model._make_composition(d))
+        try:
+            model.net_.load_state_dict({k: torch.from_numpy(v) for k, v in tensors.items()})
+        except RuntimeError as exc:
+            raise persistence.ModelFileError(path, f"the weights do not fit the saved hyper-parameters ({exc})") from None
+        model.net_.to(model.device_).eval()
+        return model
+
+
+def _labels(tree: Any) -> list[int]:
+    return [t.label() for t in tree.subtrees()]
+
+
+def _relabel(tree: Any, labels: Any) -> Any:
+    """A copy of ``tree`` whose labels are drawn, in post-order, from the iterator ``labels``."""
+    from nltk import Tree
+
+    if len(tree) == 1:
+        return Tree(next(labels), [tree[0]])
+    left = _relabel(tree[0], labels)
+    right = _relabel(tree[1], labels)
+    return Tree(next(labels), [left, right])

@@ -1,0 +1,438 @@
+"""A bidirectional RNN sequence tagger for part-of-speech tags and BIO named entities.
+
+Each token becomes one input vector: its word embedding (random, or copied from any gensim
+``KeyedVectors``), a casing class, and a character-CNN summary of its spelling. A
+bidirectional RNN, GRU or LSTM reads the sentence both ways, and a linear layer scores
+every tag at every position; training minimises the cross-entropy of the gold tags
+(Huang, Xu & Yu, 2015; Lample et al., 2016; Ma & Hovy, 2016, without the CRF layer).
+
+Batches hold sentences of similar length, padded to the longest one; the RNN's backward
+direction reads each sentence from its own last token (:mod:`groundup.nlp._birnn`), so
+padding never reaches a real position, and the loss ignores padding positions. Training
+stops early when the score on a validation set has not improved for ``n_iter_no_change``
+epochs, and the best epoch's weights are kept.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import time
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from groundup import persistence
+from groundup.nlp._birnn import BiRNN, length_buckets
+from groundup.nlp._char_features import CASES, CharCNN, normalize_word, word_case
+from groundup.nlp._estimator import NotFittedError, ParamsMixin, check_sentences, check_tags
+from groundup.progress import TrainingLog
+from groundup.torch_utils import check_seed, resolve_device, set_seed
+
+__all__ = ["RNNTagger"]
+
+_CLASS_ID = "groundup.nlp.RNNTagger"
+_PAD, _UNK = "<pad>", "<unk>"
+_CHAR_SPECIALS = ("<pad>", "<bow>", "<eow>", "<unk>")  # ids 0..3
+_MAX_WORD_CHARS = 30  # longer tokens (URLs, long numbers) keep their first 30 characters
+_CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
+
+
+class _TaggerNet(nn.Module):
+    """Embeddings -> dropout -> bidirectional RNN -> dropout -> linear tag scores."""
+
+    def __init__(self, n_words: int, vector_size: int, n_chars: int, p: dict[str, Any], n_tags: int) -> None:
+        super().__init__()
+        self.words = nn.Embedding(n_words, vector_size, padding_idx=0)
+        in_size = vector_size
+        self.chars = None
+        if p["char_features"]:
+            self.chars = CharCNN(n_chars, p["char_vector_size"], p["char_filters"])
+            self.cases = nn.Embedding(len(CASES), p["case_vector_size"], padding_idx=0)
+            in_size += p["char_filters"] + p["case_vector_size"]
+        self.dropout = nn.Dropout(p["dropout"])
+        self.rnn = BiRNN(_CELLS[p["cell"]], in_size, p["hidden_size"], p["num_layers"], p["dropout"])
+        self.out = nn.Linear(2 * p["hidden_size"], n_tags)
+
+    def forward(self, words: torch.Tensor, cases: torch.Tensor, forms: torch.Tensor, form_chars: torch.Tensor,
+                lengths: torch.Tensor) -> torch.Tensor:
+        """Tag scores ``(batch, max_len, n_tags)`` for a padded batch; ``forms`` indexes the
+        rows of ``form_chars`` (every distinct spelling in the data set)."""
+        x = self.words(words)
+        if self.chars is not None:
+            # Each distinct spelling in the batch goes through the CNN once.
+            uniq, inverse = torch.unique(forms, return_inverse=True)
+            spelled = self.chars(form_chars[uniq])[inverse]
+            x = torch.cat([x, spelled, self.cases(cases)], dim=-1)
+        h = self.rnn(self.dropout(x), lengths)
+        return self.out(self.dropout(h))
+
+
+class RNNTagger(ParamsMixin):
+    """Bidirectional RNN/GRU/LSTM tagger: ``fit(sentences, tags)``, ``predict(sentences)``.
+
+    ``sentences`` is a sequence of token sequences (``[["EU", "rejects", ...], ...]``) and
+    ``tags`` the aligned tag sequences (PTB part-of-speech tags, or IOB2 entity tags).
+
+    Parameters (defaults in brackets): ``cell`` ("lstm"; or "gru", "rnn");
+    ``vector_size`` (word embedding size; 100, or the size of ``word_vectors``);
+    ``word_vectors`` (None; any gensim ``KeyedVectors`` to initialise the embeddings from;
+    its words join the vocabulary); ``freeze_vectors`` (False: the copied vectors are
+    fine-tuned); ``lowercase`` (True: embeddings are keyed by the lower-cased word, digits
+    as 0; the casing class keeps the capitalisation); ``min_count`` (1: rarer training
+    words share the unknown-word vector); ``char_features`` (True: a character CNN with
+    ``char_vector_size`` (30) character embeddings and ``char_filters`` (50) filters, and a
+    ``case_vector_size`` (8) casing embedding); ``hidden_size`` (128 units per direction);
+    ``num_layers`` (1); ``dropout`` (0.5); ``singleton_unk_prob`` (0.5: a training word seen
+    once is replaced by the unknown word with this probability, so the unknown-word vector
+    is trained); ``learning_rate`` (2e-3, Adam); ``batch_size`` (32 sentences);
+    ``max_iter`` (30 epochs at most); ``early_stopping`` (True), ``validation_fraction``
+    (0.1 of the training sentences, when ``fit`` gets no ``validation_data``),
+    ``n_iter_no_change`` (3 epochs); ``scoring`` ("auto": entity F1 when every tag is
+    ``O``/``B-X``/``I-X``, else token accuracy); ``max_grad_norm`` (5.0); ``random_state``
+    (None); ``device`` ("auto"); ``verbose`` (0).
+
+    Learned attributes: ``vocabulary_`` (words), ``classes_`` (tags), ``scoring_``,
+    ``best_score_`` (validation score of the kept epoch), ``n_iter_`` (epochs run),
+    ``training_log_`` (one row per epoch).
+    """
+
+    def __init__(
+        self,
+        *,
+        cell: str = "lstm",
+        vector_size: int | None = None,
+        word_vectors: Any = None,
+        freeze_vectors: bool = False,
+        lowercase: bool = True,
+        min_count: int = 1,
+        char_features: bool = True,
+        char_vector_size: int = 30,
+        char_filters: int = 50,
+        case_vector_size: int = 8,
+        hidden_size: int = 128,
+        num_layers: int = 1,
+        dropout: float = 0.5,
+        singleton_unk_prob: float = 0.5,
+        learning_rate: float = 2e-3,
+        batch_size: int = 32,
+        max_iter: int = 30,
+        early_stopping: bool = True,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 3,
+        scoring: str = "auto",
+        max_grad_norm: float = 5.0,
+        random_state: int | None = None,
+        device: str = "auto",
+        verbose: int = 0,
+    ) -> None:
+        self.cell = cell
+        self.vector_size = vector_size
+        self.word_vectors = word_vectors
+        self.freeze_vectors = freeze_vectors
+        self.lowercase = lowercase
+        self.min_count = min_count
+        self.char_features = char_features
+        self.char_vector_size = char_vector_size
+        self.char_filters = char_filters
+        self.case_vector_size = case_vector_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.singleton_unk_prob = singleton_unk_prob
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.scoring = scoring
+        self.max_grad_norm = max_grad_norm
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    # ----------------------------------------------------------------- parameters
+    def _check_params(self) -> dict[str, Any]:
+        p = self.get_params()
+        if p["cell"] not in _CELLS:
+            raise ValueError(f"cell must be one of {', '.join(map(repr, _CELLS))}; got {p['cell']!r}")
+        if p["scoring"] not in ("auto", "accuracy", "f1"):
+            raise ValueError(f"scoring must be 'auto', 'accuracy' or 'f1'; got {p['scoring']!r}")
+        kv = p["word_vectors"]
+        if kv is not None:
+            if not (hasattr(kv, "index_to_key") and hasattr(kv, "vectors") and hasattr(kv, "vector_size")):
+                raise TypeError(f"word_vectors must be a gensim KeyedVectors (such as model.wv); got {type(kv).__name__}")
+            if p["vector_size"] is not None and p["vector_size"] != kv.vector_size:
+                raise ValueError(f"vector_size={p['vector_size']} but word_vectors has vectors of size {kv.vector_size}; "
+                                 f"leave vector_size=None to use the vectors' size")
+            p["vector_size"] = kv.vector_size
+        elif p["vector_size"] is None:
+            p["vector_size"] = 100
+        for name in ("vector_size", "hidden_size", "num_layers", "batch_size", "max_iter", "n_iter_no_change",
+                     "min_count", "char_vector_size", "char_filters", "case_vector_size"):
+            if isinstance(p[name], bool) or not isinstance(p[name], (int, np.integer)) or p[name] < 1:
+                raise ValueError(f"{name} must be a positive integer; got {p[name]!r}")
+        for name in ("dropout", "singleton_unk_prob"):
+            if not 0.0 <= p[name] < 1.0:
+                raise ValueError(f"{name} must be in [0, 1); got {p[name]!r}")
+        if not 0.0 < p["validation_fraction"] < 1.0:
+            raise ValueError(f"validation_fraction must be in (0, 1); got {p['validation_fraction']!r}")
+        if not p["learning_rate"] > 0:
+            raise ValueError(f"learning_rate must be positive; got {p['learning_rate']!r}")
+        check_seed(p["random_state"], "random_state")
+        return p
+
+    # ----------------------------------------------------------------- encoding
+    def _build_vocabulary(self, sentences: Sequence[Sequence[str]], p: dict[str, Any]) -> None:
+        counts = Counter(normalize_word(w, p["lowercase"]) for s in sentences for w in s)
+        words = [w for w, c in sorted(counts.items(), key=lambda wc: (-wc[1], wc[0])) if c >= p["min_count"]]
+        known = set(words)
+        if p["word_vectors"] is not None:
+            for key in p["word_vectors"].index_to_key:
+                key = normalize_word(str(key), p["lowercase"])
+                if key not in known:
+                    known.add(key)
+                    words.append(key)
+        self.vocabulary_ = [_PAD, _UNK] + words
+        self._word_index = {w: i for i, w in enumerate(self.vocabulary_)}
+        self._singletons = torch.zeros(len(self.vocabulary_), dtype=torch.bool)
+        for w, c in counts.items():
+            if c == 1 and w in self._word_index:
+                self._singletons[self._word_index[w]] = True
+        chars = sorted({c for s in sentences for w in s for c in w})
+        self.characters_ = list(_CHAR_SPECIALS) + chars
+        self._char_index = {c: i for i, c in enumerate(self.characters_)}
+
+    def _encode(self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]] | None = None) -> dict[str, torch.Tensor]:
+        """Padded id tensors for a data set: words, cases, forms (+ form_chars), lengths, tags."""
+        n, max_len = len(sentences), max(len(s) for s in sentences)
+        words = np.zeros((n, max_len), dtype=np.int64)
+        cases = np.zeros((n, max_len), dtype=np.int64)
+        forms = np.zeros((n, max_len), dtype=np.int64)
+        form_index: dict[str, int] = {"": 0}
+        unk, lc = self._word_index[_UNK], self.lowercase
+        for i, sentence in enumerate(sentences):
+            for j, w in enumerate(sentence):
+                words[i, j] = self._word_index.get(normalize_word(w, lc), unk)
+                cases[i, j] = word_case(w)
+                forms[i, j] = form_index.setdefault(w, len(form_index))
+        form_chars = np.zeros((len(form_index), _MAX_WORD_CHARS + 2), dtype=np.int64)
+        for form, f in form_index.items():
+            ids = [1] + [self._char_index.get(c, 3) for c in form[:_MAX_WORD_CHARS]] + [2]
+            form_chars[f, : len(ids)] = ids
+        data = {
+            "words": torch.from_numpy(words), "cases": torch.from_numpy(cases), "forms": torch.from_numpy(forms),
+            "form_chars": torch.from_numpy(form_chars), "lengths": torch.tensor([len(s) for s in sentences]),
+        }
+        if tags is not None:
+            y = np.full((n, max_len), -100, dtype=np.int64)  # -100: cross_entropy's ignore_index
+            for i, t in enumerate(tags):
+                y[i, : len(t)] = [self._tag_index[tag] for tag in t]
+            data["tags"] = torch.from_numpy(y)
+        return data
+
+    # ----------------------------------------------------------------- training
+    def fit(self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], *,
+            validation_data: tuple[Sequence[Sequence[str]], Sequence[Sequence[str]]] | None = None) -> "RNNTagger":
+        """Train on ``sentences`` and their ``tags``; returns ``self``.
+
+        ``validation_data=(sentences, tags)`` is the held-out set for early stopping (such
+        as CoNLL's "valid" split); without it, ``validation_fraction`` of the training
+        sentences are set aside.
+        """
+        p = self._check_params()
+        sentences = check_sentences(sentences)
+        tags = check_tags(sentences, tags)
+        rng = np.random.default_rng(p["random_state"])  # validation split and batch order
+        if p["early_stopping"] and validation_data is None:
+            order = rng.permutation(len(sentences))
+            n_val = max(1, int(round(p["validation_fraction"] * len(sentences))))
+            if n_val >= len(sentences):
+                raise ValueError(f"early stopping needs at least 2 training sentences; got {len(sentences)}")
+            val_idx, train_idx = order[:n_val], order[n_val:]
+            validation_data = ([sentences[i] for i in val_idx], [tags[i] for i in val_idx])
+            sentences, tags = [sentences[i] for i in train_idx], [tags[i] for i in train_idx]
+        set_seed(p["random_state"])
+        self.device_ = resolve_device(p["device"])
+        self._build_vocabulary(sentences, p)
+        tag_set = {t for ts in tags for t in ts}
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise TypeError("validation_data must be a pair (sentences, tags); "
+                                f"got {type(validation_data).__name__}")
+            val_sentences = check_sentences(validation_data[0], "validation_data[0]")
+            val_tags = check_tags(val_sentences, validation_data[1], "validation_data[1]")
+            # A rare tag seen only in the validation set still gets an output, so that the
+            # validation score is defined (that output is never trained up, only down).
+            tag_set |= {t for ts in val_tags for t in ts}
+        self.classes_ = sorted(tag_set)
+        self._tag_index = {t: i for i, t in enumerate(self.classes_)}
+        bio = all(t == "O" or t[:2] in ("B-", "I-") for t in self.classes_)
+        self.scoring_ = ("f1" if bio else "accuracy") if p["scoring"] == "auto" else p["scoring"]
+
+        self._params = p
+        self.net_ = _TaggerNet(len(self.vocabulary_), p["vector_size"], len(self.characters_), p, len(self.classes_))
+        self._copy_word_vectors(p)
+        self.net_.to(self.device_)
+        data = self._encode(sentences, tags)
+        form_chars = data["form_chars"].to(self.device_)
+        singletons = self._singletons.to(self.device_)
+        optimizer = torch.optim.Adam([q for q in self.net_.parameters() if q.requires_grad], lr=p["learning_rate"])
+        loss_fn = nn.CrossEntropyLoss(ignore_index=-100)
+
+        columns = {k: data[k].to(self.device_) for k in ("words", "cases", "forms", "lengths", "tags")}
+
+        def step(index: torch.Tensor) -> torch.Tensor:
+            """One Adam step on the sentences ``index``, trimmed to the longest of them."""
+            lengths = columns["lengths"][index]
+            longest = int(lengths.max())
+            words, cases, forms, y = (columns[k][index, :longest] for k in ("words", "cases", "forms", "tags"))
+            if p["singleton_unk_prob"] > 0:
+                drop = singletons[words] & (torch.rand(words.shape, device=words.device) < p["singleton_unk_prob"])
+                words = words.masked_fill(drop, 1)  # 1 = <unk>
+            self.net_.train()
+            scores = self.net_(words, cases, forms, form_chars, lengths)
+            loss = loss_fn(scores.reshape(-1, scores.shape[-1]), y.reshape(-1))
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(self.net_.parameters(), p["max_grad_norm"])
+            optimizer.step()
+            return loss
+
+        self.training_log_ = TrainingLog(p["verbose"], name="RNNTagger")
+        self.best_score_, best_state, stale = -np.inf, None, 0
+        start = time.perf_counter()
+
+        def on_epoch_end(epoch: int, mean_loss: float) -> bool:
+            nonlocal best_state, stale
+            row: dict[str, Any] = {"epoch": epoch + 1, "loss": mean_loss}
+            self.n_iter_ = epoch + 1
+            if validation_data is not None:
+                score = self.score(val_sentences, val_tags, metric=self.scoring_)
+                row["val_" + self.scoring_] = score
+                if score > self.best_score_:
+                    self.best_score_, stale = score, 0
+                    best_state = copy.deepcopy(self.net_.state_dict())
+                else:
+                    stale += 1
+            row["time_s"] = round(time.perf_counter() - start, 2)
+            self.training_log_.append(**row)
+            return not (p["early_stopping"] and stale >= p["n_iter_no_change"])
+
+        lengths = data["lengths"].numpy()
+        for epoch in range(p["max_iter"]):
+            total = 0.0
+            for b, index in enumerate(length_buckets(lengths, p["batch_size"], rng)):
+                loss = float(step(torch.from_numpy(index).to(self.device_)).detach())
+                if not math.isfinite(loss):  # a diverged model must not be returned as trained
+                    raise FloatingPointError(f"RNNTagger.fit: the loss became {loss} at epoch {epoch + 1}, "
+                                             f"batch {b + 1}; lower learning_rate")
+                total += loss * len(index)
+            if not on_epoch_end(epoch, total / len(lengths)):
+                break
+        if best_state is not None:
+            self.net_.load_state_dict(best_state)
+        self.net_.eval()
+        return self
+
+    def _copy_word_vectors(self, p: dict[str, Any]) -> None:
+        kv = p["word_vectors"]
+        if kv is None:
+            return
+        table = self.net_.words.weight.data
+        seen = set()
+        for key in kv.index_to_key:  # gensim orders keys by frequency: the first spelling wins
+            idx = self._word_index[normalize_word(str(key), p["lowercase"])]
+            if idx not in seen:
+                seen.add(idx)
+                table[idx] = torch.tensor(np.asarray(kv[key]), dtype=table.dtype)
+        self.net_.words.weight.requires_grad_(not p["freeze_vectors"])
+
+    def _check_known_tags(self, tags: Sequence[Sequence[str]], name: str) -> None:
+        for i, ts in enumerate(tags):
+            for t in ts:
+                if t not in self._tag_index:
+                    raise ValueError(f"{name}[{i}] has the tag {t!r}, which the tagger never saw in training; "
+                                     f"known tags: {', '.join(self.classes_)}")
+
+    # ----------------------------------------------------------------- inference
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "net_"):
+            raise NotFittedError("this RNNTagger is not fitted yet; call fit(sentences, tags) or RNNTagger.load(path)")
+
+    @torch.no_grad()
+    def predict(self, sentences: Sequence[Sequence[str]], *, batch_size: int = 256) -> list[list[str]]:
+        """The most likely tag of every token: one list of tags per sentence."""
+        self._check_fitted()
+        sentences = check_sentences(sentences)
+        self.net_.eval()
+        data = self._encode(sentences)
+        form_chars = data["form_chars"].to(self.device_)
+        out: list[list[str]] = [[] for _ in sentences]
+        order = np.argsort([-len(s) for s in sentences], kind="stable")  # similar lengths batch together
+        for start in range(0, len(order), batch_size):
+            idx = torch.from_numpy(order[start : start + batch_size])
+            lengths = data["lengths"][idx]
+            longest = int(lengths.max())
+            batch = [data[k][idx, :longest].to(self.device_) for k in ("words", "cases", "forms")]
+            best = self.net_(*batch, form_chars, lengths.to(self.device_)).argmax(-1).cpu().numpy()
+            for row, i in enumerate(idx.tolist()):
+                out[i] = [self.classes_[t] for t in best[row, : len(sentences[i])]]
+        return out
+
+    def score(self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], *, metric: str = "accuracy") -> float:
+        """Token accuracy (``metric="accuracy"``) or entity-level F1 with seqeval
+        (``metric="f1"``, conlleval's definition) of the predictions against ``tags``."""
+        self._check_fitted()
+        if metric not in ("accuracy", "f1"):
+            raise ValueError(f"metric must be 'accuracy' or 'f1'; got {metric!r}")
+        sentences = check_sentences(sentences)
+        tags = check_tags(sentences, tags)
+        self._check_known_tags(tags, "tags")
+        predicted = self.predict(sentences)
+        if metric == "f1":
+            from seqeval.metrics import f1_score
+
+            return float(f1_score(tags, predicted))
+        correct = sum(p == t for ps, ts in zip(predicted, tags) for p, t in zip(ps, ts))
+        return correct / sum(len(ts) for ts in tags)
+
+    # ----------------------------------------------------------------- persistence
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the weights, vocabulary and hyper-parameters to one ``.safetensors`` file."""
+        self._check_fitted()
+        params = {k: v for k, v in self._params.items() if k != "word_vectors"}
+        params["word_vectors"] = None
+        persistence.save(path, self.net_.state_dict(), {
+            "class": _CLASS_ID, "params": params, "vocabulary": self.vocabulary_, "characters": self.characters_,
+            "classes": self.classes_, "scoring": self.scoring_, "best_score": float(self.best_score_),
+            "n_iter": self.n_iter_,
+        })
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, *, device: str = "auto") -> "RNNTagger":
+        """Read a tagger written by :meth:`save` (no code in the file is ever run)."""
+        tensors, meta = persistence.load(path, expected_class=_CLASS_ID)
+        params = dict(meta["params"], device=device)
+        tagger = cls(**params)
+        p = tagger._check_params()
+        tagger._params = p
+        tagger.vocabulary_, tagger.characters_, tagger.classes_ = meta["vocabulary"], meta["characters"], meta["classes"]
+        tagger._word_index = {w: i for i, w in enumerate(tagger.vocabulary_)}
+        tagger._char_index = {c: i for i, c in enumerate(tagger.characters_)}
+        tagger._tag_index = {t: i for i, t in enumerate(tagger.classes_)}
+        tagger.scoring_, tagger.best_score_, tagger.n_iter_ = meta["scoring"], meta["best_score"], meta["n_iter"]
+        tagger.device_ = resolve_device(device)
+        tagger.net_ = _TaggerNet(len(tagger.vocabulary_), p["vector_size"], len(tagger.characters_), p, len(tagger.classes_))
+        try:
+            tagger.net_.load_state_dict({k: torch.from_numpy(v) for k, v in tensors.items()})
+        except RuntimeError as exc:
+            raise persistence.ModelFileError(path, f"the weights do not fit the saved hyper-parameters ({exc})") from None
+        tagger.net_.to(tagger.device_).eval()
+        return tagger

@@ -1,0 +1,153 @@
+"""RecursiveNN and RNTN: level batching against a node-by-node reference, the tensor
+composition's formula, learning negation on the generated treebank, persistence, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from nltk import Tree
+
+from groundup.datasets.trees import make_sentiment_treebank, parse_sst_tree
+from groundup.nlp._estimator import NotFittedError
+from groundup.nlp._tree_batch import collate, flatten_tree
+from groundup.nlp.recursive_nn import Composition, RecursiveNN
+from groundup.nlp.rntn import RNTN, TensorComposition
+from groundup.persistence import ModelFileError
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    # Tiny matrices: one thread is fastest, and immune to a busy machine.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def bank():
+    return make_sentiment_treebank(n_train=1500, n_dev=200, n_test=300, n_negated=300, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def rntn(bank):
+    return RNTN(vector_size=16, learning_rate=0.02, optimizer="adam", max_iter=25, random_state=0).fit(
+        bank.train, validation_data=bank.dev
+    )
+
+
+def test_flatten_and_collate_order_nodes_by_level():
+    tree = parse_sst_tree("(3 (2 it) (4 (2 is) (4 great)))")
+    ids = {"it": 1, "is": 2, "great": 3}
+    flat = flatten_tree(tree, ids.__getitem__)
+    assert flat.word.tolist() == [1, 2, 3, -1, -1]  # post-order: it, is, great, (is great), root
+    assert flat.left.tolist() == [-1, -1, -1, 1, 0] and flat.right.tolist() == [-1, -1, -1, 2, 3]
+    assert flat.level.tolist() == [0, 0, 0, 1, 2] and flat.label.tolist() == [2, 2, 4, 4, 3]
+    batch = collate([flat, flatten_tree(parse_sst_tree("(1 (2 not) (3 great))"), lambda w: 9)])
+    assert batch.n_nodes == 8 and batch.roots.tolist() == [4, 7]
+    assert [lv[0].tolist() for lv in batch.levels] == [[3, 7], [4]]
+    assert batch.levels[0][1].tolist() == [1, 5] and batch.levels[0][2].tolist() == [2, 6]
+
+
+@pytest.mark.parametrize("composition", [Composition, TensorComposition])
+def test_level_batching_equals_node_by_node_recursion(composition):
+    bank = make_sentiment_treebank(n_train=20, n_dev=0, n_test=0, n_negated=0, random_state=1)
+    torch.manual_seed(0)
+    from groundup.nlp.recursive_nn import _TreeNet
+
+    net = _TreeNet(60, 6, 5, composition(6))
+    vocab: dict[str, int] = {}
+    word_id = lambda w: vocab.setdefault(w, len(vocab))  # noqa: E731
+    flats = [flatten_tree(t, word_id) for t in bank.train]
+    got = net.node_vectors(collate(flats))
+
+    def reference(tree: Tree) -> list[torch.Tensor]:  # one call per node, in post-order
+        if len(tree) == 1:
+            return [net.embedding.weight[vocab[tree[0]]]]
+        left, right = reference(tree[0]), reference(tree[1])
+        return left + right + [net.compose(left[-1][None], right[-1][None])[0]]
+
+    expected = torch.stack([v for t in bank.train for v in reference(t)])
+    torch.testing.assert_close(got, expected, atol=1e-6, rtol=1e-5)
+
+
+def test_tensor_composition_matches_the_formula():
+    torch.manual_seed(0)
+    comp = TensorComposition(3)
+    a, b = torch.randn(2, 3), torch.randn(2, 3)
+    x = torch.cat([a, b], dim=1)
+    for n in range(2):
+        expected = torch.tanh(
+            torch.stack([x[n] @ comp.V[k] @ x[n] for k in range(3)]) + comp.W.weight @ x[n] + comp.W.bias
+        )
+        torch.testing.assert_close(comp(a, b)[n], expected)
+
+
+def test_rntn_learns_negation_that_bag_of_words_cannot(bank, rntn):
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    assert rntn.score(bank.negated) >= 0.9
+    assert rntn.score(bank.test, nodes="all") >= 0.95
+    assert rntn.score(bank.negated, binary=True) >= 0.9
+    text = lambda trees: [" ".join(t.leaves()) for t in trees]  # noqa: E731
+    vec = CountVectorizer(token_pattern=r"\S+")
+    bow = LogisticRegression(max_iter=2000).fit(vec.fit_transform(text(bank.train)), [t.label() for t in bank.train])
+    bow_negated = bow.score(vec.transform(text(bank.negated)), [t.label() for t in bank.negated])
+    assert bow_negated < 0.65  # the negated roots are 1 or 3 in equal parts: chance is ~0.5
+
+
+def test_recursive_nn_learns_the_treebank(bank):
+    model = RecursiveNN(vector_size=16, learning_rate=0.02, optimizer="adam", max_iter=15, random_state=0)
+    model.fit(bank.train[:800])
+    assert model.n_iter_ >= 1 and 0 < model.best_score_ <= 1
+    assert model.score(bank.test, nodes="all") >= 0.85
+
+
+def test_predictions_shapes_and_predict_nodes(bank, rntn):
+    trees = bank.test[:7]
+    proba = rntn.predict_proba(trees)
+    assert proba.shape == (7, 5)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    assert rntn.predict(trees).tolist() == proba.argmax(axis=1).tolist()
+    labelled = rntn.predict_nodes(trees)
+    assert [t.leaves() for t in labelled] == [t.leaves() for t in trees]
+    assert [t.label() for t in labelled] == rntn.predict(trees).tolist()
+    # Prediction ignores the trees' labels: an unlabelled parse works too.
+    subject = Tree("NP", [Tree("D", ["the"]), Tree("N", ["film"])])
+    bare = Tree("S", [subject, Tree("VP", [Tree("V", ["is"]), Tree("A", ["awful"])])])
+    assert rntn.predict([bare]).tolist() == [0]
+
+
+def test_same_random_state_same_model_and_save_load(tmp_path, bank, rntn):
+    a = RNTN(vector_size=8, max_iter=2, random_state=3).fit(bank.train[:200])
+    b = RNTN(vector_size=8, max_iter=2, random_state=3).fit(bank.train[:200])
+    assert a.training_log_.column("loss") == b.training_log_.column("loss")
+    path = tmp_path / "rntn.safetensors"
+    rntn.save(path)
+    loaded = RNTN.load(path, device="cpu")
+    np.testing.assert_array_equal(loaded.predict_proba(bank.test), rntn.predict_proba(bank.test))
+    with pytest.raises(ModelFileError, match=r"holds a 'groundup.nlp.RNTN', but a 'groundup.nlp.RecursiveNN'"):
+        RecursiveNN.load(path)
+
+
+def test_bad_input_errors(bank, rntn):
+    with pytest.raises(TypeError, match=r"trees\[1\]\[0\] has the leaf 7 of type int; leaves must be word strings"):
+        rntn.predict([bank.test[0], Tree(2, [Tree(2, [7]), Tree(2, ["x"])])])
+    with pytest.raises(ValueError, match=r"trees\[0\] has 3 children; binarised"):
+        rntn.predict([Tree(2, [Tree(2, ["a"]), Tree(2, ["b"]), Tree(2, ["c"])])])
+    with pytest.raises(TypeError, match=r"trees\[0\] has the label 'S'; labels must be integers"):
+        RNTN().fit([Tree("S", [Tree(2, ["a"]), Tree(2, ["b"])])])
+    with pytest.raises(ValueError, match=r"trees\[0\] has the label\(s\) \[7\], which the model never saw"):
+        rntn.score([parse_sst_tree("(7 (2 it) (2 is))")])
+    with pytest.raises(TypeError, match=r"trees must be a list of nltk.Tree objects"):
+        rntn.predict("(2 it)")
+    with pytest.raises(ValueError, match=r"trees is empty"):
+        rntn.predict([])
+    with pytest.raises(NotFittedError, match="RNTN is not fitted yet"):
+        RNTN().predict(bank.test)
+    with pytest.raises(ValueError, match=r"optimizer must be 'adagrad' or 'adam'; got 'sgd'"):
+        RNTN(optimizer="sgd").fit(bank.train)
+    with pytest.raises(ValueError, match=r"nodes must be 'root' or 'all'; got 'leaves'"):
+        rntn.score(bank.test, nodes="leaves")

@@ -1,0 +1,230 @@
+"""RNNTagger: the bidirectional RNN, context in both directions, character features,
+gensim vectors, early stopping, persistence, and errors on bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from gensim.models import KeyedVectors
+
+from groundup.nlp._birnn import BiRNN, length_buckets, reverse_padded
+from groundup.nlp._estimator import NotFittedError
+from groundup.nlp.tagger import RNNTagger
+from groundup.persistence import ModelFileError
+
+FAST = dict(vector_size=16, hidden_size=24, char_vector_size=8, char_filters=16, batch_size=16, random_state=0)
+
+
+def context_corpus(n: int, seed: int) -> tuple[list[list[str]], list[list[str]]]:
+    """Ambiguous words whose tag depends on the word before ("the run" NN, "to run" VB) or
+    after ("X left" -> L, "X right" -> R): a tagger that reads each word alone scores ~50%."""
+    rng = np.random.default_rng(seed)
+    fillers = ["we", "they", "often", "want", "like", "and", "then"]
+    ambiguous = ["run", "walk", "book", "fish"]
+    sentences, tags = [], []
+    for _ in range(n):
+        words, labels = [], []
+        for _ in range(rng.integers(2, 5)):
+            kind = rng.integers(3)
+            if kind == 0:
+                det = ["the", "to"][rng.integers(2)]
+                words += [det, ambiguous[rng.integers(4)]]
+                labels += ["DT" if det == "the" else "TO", "NN" if det == "the" else "VB"]
+            elif kind == 1:
+                side = ["left", "right"][rng.integers(2)]
+                words += ["x", side]
+                labels += ["L" if side == "left" else "R", "DIR"]
+            else:
+                words.append(fillers[rng.integers(len(fillers))])
+                labels.append("F")
+        sentences.append(words)
+        tags.append(labels)
+    return sentences, tags
+
+
+def accuracy_on(tagger, sentences, tags, keep) -> float:
+    predicted = tagger.predict(sentences)
+    pairs = [(p, t) for ps, ts, ws in zip(predicted, tags, sentences) for p, t, w in zip(ps, ts, ws) if w in keep]
+    return sum(p == t for p, t in pairs) / len(pairs)
+
+
+@pytest.fixture(scope="module")
+def context_tagger():
+    X, y = context_corpus(400, seed=0)
+    return RNNTagger(max_iter=15, learning_rate=1e-2, **FAST).fit(X, y)
+
+
+def test_reverse_padded_reverses_within_each_length():
+    x = torch.arange(8).view(2, 4)
+    assert reverse_padded(x, torch.tensor([3, 4])).tolist() == [[2, 1, 0, 3], [7, 6, 5, 4]]
+    y = torch.randn(3, 5, 2)
+    lengths = torch.tensor([5, 1, 3])
+    assert torch.equal(reverse_padded(reverse_padded(y, lengths), lengths), y)
+
+
+@pytest.mark.parametrize("cell, layers", [(torch.nn.LSTM, 1), (torch.nn.GRU, 2)])
+def test_birnn_equals_torchs_packed_bidirectional_rnn(cell, layers):
+    torch.manual_seed(0)
+    ref = cell(5, 7, num_layers=layers, batch_first=True, bidirectional=True)
+    ours = BiRNN(cell, 5, 7, layers, dropout=0.0)
+    for k in range(layers):
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            getattr(ours.forward_rnns[k], f"{name}_l0").data.copy_(getattr(ref, f"{name}_l{k}"))
+            getattr(ours.backward_rnns[k], f"{name}_l0").data.copy_(getattr(ref, f"{name}_l{k}_reverse"))
+    x = torch.randn(3, 6, 5)
+    lengths = torch.tensor([6, 2, 4])
+    packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+    expected, _ = torch.nn.utils.rnn.pad_packed_sequence(ref(packed)[0], batch_first=True)
+    got = ours(x, lengths)
+    for i, n in enumerate(lengths.tolist()):
+        torch.testing.assert_close(got[i, :n], expected[i, :n], atol=1e-6, rtol=1e-5)
+
+
+def test_length_buckets_cover_every_sentence_once_with_similar_lengths():
+    lengths = np.random.default_rng(0).integers(1, 60, size=1000)
+    batches = length_buckets(lengths, 32, np.random.default_rng(1), pool=10)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(1000))
+    spread = np.mean([np.ptp(lengths[b]) for b in batches])
+    assert spread < 10  # random batches of 32 would spread over ~55
+    again = length_buckets(lengths, 32, np.random.default_rng(1), pool=10)
+    assert all(np.array_equal(a, b) for a, b in zip(batches, again))
+
+
+def test_tagger_uses_left_and_right_context(context_tagger):
+    X, y = context_corpus(200, seed=1)
+    # Left context decides run/walk/book/fish; right context decides "x".
+    assert accuracy_on(context_tagger, X, y, {"run", "walk", "book", "fish"}) >= 0.97
+    assert accuracy_on(context_tagger, X, y, {"x"}) >= 0.97
+    assert context_tagger.score(X, y) >= 0.97
+    assert context_tagger.classes_ == ["DIR", "DT", "F", "L", "NN", "R", "TO", "VB"]
+
+
+def spelling_corpus(n: int, seed: int):
+    """Made-up words whose tag shows only in their spelling: Capitalised -> NNP,
+    -ing -> VBG, -ly -> RB, else NN. Test words are new, so the word embedding is <unk>."""
+    rng = np.random.default_rng(seed)
+    letters = list("bcdfgkmnprstvz")
+
+    def stem() -> str:
+        return "".join(rng.choice(letters) + rng.choice(list("aeiou")) for _ in range(2))
+
+    sentences, tags = [], []
+    for _ in range(n):
+        words, labels = [], []
+        for _ in range(rng.integers(3, 7)):
+            kind = rng.integers(4)
+            word = stem()
+            word, tag = [(word.capitalize(), "NNP"), (word + "ing", "VBG"), (word + "ly", "RB"), (word, "NN")][kind]
+            words.append(word)
+            labels.append(tag)
+        sentences.append(words)
+        tags.append(labels)
+    return sentences, tags
+
+
+def test_character_features_tag_unknown_words():
+    X, y = spelling_corpus(150, seed=0)
+    Xt, yt = spelling_corpus(60, seed=1)
+    train_words = {w.lower() for s in X for w in s}
+    unseen = {w for s in Xt for w in s if w.lower() not in train_words}
+    assert len(unseen) > 200
+    with_chars = RNNTagger(max_iter=8, learning_rate=2e-2, **FAST).fit(X, y)
+    without = RNNTagger(max_iter=8, learning_rate=2e-2, char_features=False, **FAST).fit(X, y)
+    assert accuracy_on(with_chars, Xt, yt, unseen) >= 0.95
+    assert accuracy_on(without, Xt, yt, unseen) <= 0.5  # only the <unk> vector: one guess for all
+
+
+def test_initialises_from_gensim_keyed_vectors():
+    X, y = context_corpus(60, seed=0)
+    kv = KeyedVectors(16)
+    rng = np.random.default_rng(0)
+    words = ["The", "the", "run", "unseen", "1999"]
+    kv.add_vectors(words, rng.normal(size=(5, 16)).astype(np.float32))
+    tagger = RNNTagger(word_vectors=kv, freeze_vectors=True, max_iter=2, **{**FAST, "vector_size": None}).fit(X, y)
+    table = tagger.net_.words.weight.detach().numpy()
+    index = {w: i for i, w in enumerate(tagger.vocabulary_)}
+    # Lower-cased keys: "The" comes first in gensim's order, so it wins over "the".
+    np.testing.assert_array_equal(table[index["the"]], kv["The"])
+    np.testing.assert_array_equal(table[index["run"]], kv["run"])
+    np.testing.assert_array_equal(table[index["unseen"]], kv["unseen"])  # joins the vocabulary
+    np.testing.assert_array_equal(table[index["0000"]], kv["1999"])  # digits normalised to 0
+    with pytest.raises(ValueError, match=r"vector_size=32 but word_vectors has vectors of size 16"):
+        RNNTagger(word_vectors=kv, vector_size=32).fit(X, y)
+    with pytest.raises(TypeError, match=r"word_vectors must be a gensim KeyedVectors .* got dict"):
+        RNNTagger(word_vectors={"the": [0.0]}).fit(X, y)
+
+
+def test_early_stopping_keeps_the_best_epoch():
+    X, y = context_corpus(200, seed=0)
+    Xv, yv = context_corpus(60, seed=2)
+    tagger = RNNTagger(max_iter=30, n_iter_no_change=2, learning_rate=3e-2, **FAST).fit(X, y, validation_data=(Xv, yv))
+    assert tagger.scoring_ == "accuracy"  # the tags are not BIO
+    scores = tagger.training_log_.column("val_accuracy")
+    best = int(np.argmax(scores))
+    assert tagger.best_score_ == max(scores)
+    assert tagger.n_iter_ == len(scores) and (tagger.n_iter_ == 30 or tagger.n_iter_ == best + 1 + 2)
+    assert tagger.score(Xv, yv) == pytest.approx(tagger.best_score_)
+
+
+def test_scoring_auto_uses_entity_f1_for_bio_tags():
+    X = [["Peter", "Smith", "runs"], ["in", "Paris"], ["Paris", "is", "big"]] * 20
+    y = [["B-PER", "I-PER", "O"], ["O", "B-LOC"], ["B-LOC", "O", "O"]] * 20
+    tagger = RNNTagger(max_iter=8, learning_rate=2e-2, **FAST).fit(X, y)
+    assert tagger.scoring_ == "f1" and "val_f1" in tagger.training_log_.rows[0]
+    assert tagger.score(X[:3], y[:3], metric="f1") == pytest.approx(1.0)
+    assert tagger.predict([["Smith", "in", "Paris"]])[0][2] == "B-LOC"
+
+
+def test_same_random_state_same_model_and_save_load_round_trip(tmp_path, context_tagger):
+    X, y = context_corpus(80, seed=0)
+    a = RNNTagger(max_iter=2, **FAST).fit(X, y)
+    b = RNNTagger(max_iter=2, **FAST).fit(X, y)
+    assert a.training_log_.column("loss") == b.training_log_.column("loss")
+    Xt, _ = context_corpus(50, seed=5)
+    path = tmp_path / "tagger.safetensors"
+    context_tagger.save(path)
+    loaded = RNNTagger.load(path, device="cpu")
+    assert loaded.predict(Xt) == context_tagger.predict(Xt)
+    assert loaded.get_params()["hidden_size"] == 24 and loaded.classes_ == context_tagger.classes_
+    from groundup import persistence
+
+    persistence.save(tmp_path / "other.safetensors", {"w": np.zeros(2)}, {"class": "groundup.nlp.RNTN"})
+    with pytest.raises(ModelFileError, match=r"holds a 'groundup.nlp.RNTN'"):
+        RNNTagger.load(tmp_path / "other.safetensors")
+
+
+@pytest.mark.parametrize("cell", ["gru", "rnn"])
+def test_other_cells_and_two_layers_train(cell):
+    X, y = context_corpus(100, seed=0)
+    tagger = RNNTagger(cell=cell, num_layers=2, max_iter=3, learning_rate=1e-2, **FAST).fit(X, y)
+    assert isinstance(tagger.net_.rnn.forward_rnns[1], {"gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cell])
+    assert tagger.training_log_.column("loss")[-1] < tagger.training_log_.column("loss")[0]
+
+
+def test_bad_input_errors(context_tagger):
+    X, y = context_corpus(20, seed=0)
+    with pytest.raises(ValueError, match=r"sentence 1 has \d+ tokens but tags\[1\] has \d+ tags"):
+        RNNTagger(**FAST).fit(X, [y[0], y[1][:-1]] + y[2:])
+    with pytest.raises(ValueError, match=r"tags has 19 tag sequences but there are 20 sentences"):
+        RNNTagger(**FAST).fit(X, y[:-1])
+    with pytest.raises(ValueError, match=r"sentences\[2\] is an empty sentence"):
+        RNNTagger(**FAST).fit(X[:2] + [[]] + X[3:], y[:2] + [[]] + y[3:])
+    with pytest.raises(ValueError, match=r"sentences\[0\] is an empty sentence"):
+        context_tagger.predict([[]])
+    with pytest.raises(TypeError, match=r"sentences\[0\] must be a list of token strings; got str"):
+        context_tagger.predict(["the run"])
+    with pytest.raises(TypeError, match=r"sentences\[0\]\[1\] must be a string token; got int"):
+        context_tagger.predict([["the", 3]])
+    with pytest.raises(ValueError, match=r"tags\[0\] has the tag 'NNP', which the tagger never saw in training"):
+        context_tagger.score([["the", "run"]], [["DT", "NNP"]])
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        RNNTagger().predict(X)
+    with pytest.raises(ValueError, match=r"cell must be one of 'rnn', 'gru', 'lstm'; got 'transformer'"):
+        RNNTagger(cell="transformer").fit(X, y)
+    with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\); got 1.5"):
+        RNNTagger(dropout=1.5).fit(X, y)
+    with pytest.raises(TypeError, match=r"validation_data must be a pair"):
+        RNNTagger(**FAST).fit(X, y, validation_data=X)
+    with pytest.raises(ValueError, match=r"metric must be 'accuracy' or 'f1'; got 'recall'"):
+        context_tagger.score(X, y, metric="recall")
