@@ -1,0 +1,413 @@
+"""Linear function approximation (Sutton & Barto, chapters 9 and 10): semi-gradient TD(0)
+for prediction and episodic semi-gradient SARSA for control.
+
+Both agents are linear in features x(s) from :mod:`groundup.agents.features` (tile coding,
+Gaussian RBFs, or one-hot for Discrete spaces): v̂(s, w) = wᵀx(s) and q̂(s, a, w) = w_aᵀx(s),
+so ∇q̂(s, a, w) = x(s) in the row of action a and the update is the book's boxed line.
+
+The episode loop below is shared: ``start_episode(S, x) -> A`` and
+``update(x, A, R, S_next, x_next, terminated) -> A_next`` are all an algorithm writes.
+Truncation (a time limit) is not termination: the update still bootstraps from S_next.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+from groundup.agents.base import Agent, Callback, check_budget, check_learning_rate, check_positive, make_callback
+from groundup.agents.exploration import EpsilonSchedule
+from groundup.agents.features import FEATURES, ObservationScaler, make_featurizer, rollout_observations
+from groundup.agents.policies import PolicyToEvaluate
+from groundup.agents.spaces import TabularIndexer
+from groundup.progress import progress_bar as make_progress_bar
+
+__all__ = ["SemiGradientTD0", "SemiGradientSarsa", "TARGETS"]
+
+TARGETS = ("sarsa", "expected-sarsa", "q-learning")
+
+
+class LinearAgent(Agent):
+    """What both linear agents share: features, the weight table, the loop, persistence.
+
+    Args:
+        features: ``"tile-coding"`` (default for Box observations), ``"rbf"`` or
+            ``"one-hot"`` (default for Discrete observations).
+        learning_rate: the step size α. Default (None): 0.5 / n_tilings for tile coding (the
+            best of Sutton & Barto's Figure 10.2), 0.5 / ||x(s)||² at the centre of the
+            observation box for RBFs, 0.1 for one-hot.
+        n_tilings, tiles_per_dim: the tile coder's shape (default 8 tilings of 8 × 8 ... tiles).
+        rbf_per_dim, rbf_width: RBF centres per dimension (default 5) and σ in grid spacings
+            (default 1.0).
+        n_scaling_samples: random-policy steps used to scale unbounded observation
+            dimensions (default 10 000; bounded dimensions use the space's bounds).
+    """
+
+    family = "approximation"
+    observation_spaces = ("Box", "Discrete")
+    action_spaces = ("Discrete",)
+
+    def __init__(self, env: Any, *, features: str | None = None, learning_rate: float | None = None, n_tilings: int = 8,
+                 tiles_per_dim: int = 8, rbf_per_dim: int = 5, rbf_width: float = 1.0, n_scaling_samples: int = 10_000,
+                 gamma: float = 1.0, seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
+        super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device)
+        if features is None:
+            features = "one-hot" if isinstance(self.observation_space, spaces.Discrete) else "tile-coding"
+        if features not in FEATURES:
+            raise ValueError(f"features must be one of {FEATURES}; got {features!r}")
+        if features == "one-hot" and not isinstance(self.observation_space, spaces.Discrete):
+            raise ValueError(f"features='one-hot' needs a Discrete observation space; got {self.observation_space}")
+        if features != "one-hot" and not isinstance(self.observation_space, spaces.Box):
+            raise ValueError(f"features={features!r} needs a Box observation space; got {self.observation_space} "
+                             "(use features='one-hot')")
+        self.features = features
+        self.learning_rate = check_learning_rate(learning_rate, allow_none=True)
+        self.n_tilings = check_positive("n_tilings", n_tilings, integer=True)
+        self.tiles_per_dim = check_positive("tiles_per_dim", tiles_per_dim, integer=True)
+        self.rbf_per_dim = check_positive("rbf_per_dim", rbf_per_dim, integer=True)
+        self.rbf_width = check_positive("rbf_width", rbf_width)
+        self.n_scaling_samples = check_positive("n_scaling_samples", n_scaling_samples, integer=True)
+        self.n_actions = int(self.action_space.n)
+        self._action_start = int(self.action_space.start)
+        self._rng = random.Random(self.seed)
+        self._np_rng = np.random.default_rng(self.seed)
+        self._featurizer: Any = None
+        self.w: np.ndarray | None = None  # the weights, one row per action (one row for v̂)
+
+    # -- features (fitted lazily: scaling may need to roll out the environment) ------------
+    @property
+    def featurizer(self) -> Any:
+        if self._featurizer is None:
+            self._fit_features()
+        return self._featurizer
+
+    def _fit_features(self, scaler: ObservationScaler | None = None) -> None:
+        space = self.observation_space
+        if scaler is None and self.features != "one-hot":
+            bounded = np.isfinite(space.low).all() and np.isfinite(space.high).all()
+            samples = None if bounded else rollout_observations(self._require_env(), self.n_scaling_samples, self._np_rng)
+            scaler = ObservationScaler.fit(space, samples)
+        self._featurizer = make_featurizer(self.features, space, scaler=scaler, n_tilings=self.n_tilings,
+                                           tiles_per_dim=self.tiles_per_dim, rbf_per_dim=self.rbf_per_dim,
+                                           rbf_width=self.rbf_width)
+        if self.w is None:
+            self.w = np.zeros((self._n_rows(), self._featurizer.n_features))
+            self._init_weights()
+        self.alpha_ = self.learning_rate if self.learning_rate is not None else self._default_alpha()
+
+    def _default_alpha(self) -> float:
+        if self.features == "tile-coding":
+            return 0.5 / self.n_tilings
+        if self.features == "rbf":
+            centre = (self._featurizer.scaler.low + self._featurizer.scaler.high) / 2
+            return 0.5 / float(self._featurizer(centre) @ self._featurizer(centre))
+        return 0.1
+
+    def _n_rows(self) -> int:
+        return self.n_actions
+
+    def _init_weights(self) -> None:
+        """Starting weights (zero; control agents add optimistic initial values)."""
+
+    # -- the algorithm's part ----------------------------------------------------------------
+    def start_episode(self, S: Any, x: np.ndarray) -> int:
+        raise NotImplementedError
+
+    def update(self, x: np.ndarray, A: int, R: float, S_next: Any, x_next: np.ndarray, terminated: bool) -> int:
+        raise NotImplementedError
+
+    def _on_progress(self, progress: float) -> None:
+        """Called as the budget is used (``progress`` in [0, 1])."""
+
+    # -- the loop ------------------------------------------------------------------------------
+    def learn(self, total_timesteps: int | None = None, *, n_episodes: int | None = None, callback: Callback | None = None,
+              progress_bar: bool = False) -> "LinearAgent":
+        """Interact for ``total_timesteps`` steps and/or ``n_episodes`` episodes (whichever
+        ends first), updating w after every step. ``callback(locals_, globals_)`` runs after
+        every step; returning ``False`` stops. Returns the agent."""
+        total_timesteps, n_episodes = check_budget(total_timesteps, n_episodes)
+        env = self._require_env()
+        cb = make_callback(callback)
+        featurize = self.featurizer.__call__
+        by_steps = total_timesteps is not None
+        max_steps = total_timesteps if by_steps else math.inf
+        max_episodes = n_episodes if n_episodes is not None else math.inf
+        budget = total_timesteps if by_steps else n_episodes
+        bar = make_progress_bar(budget, enabled=progress_bar, desc=self._name(), unit="step" if by_steps else "episode")
+        step, a0 = env.step, self._action_start
+        S, _ = self._reset_env(env)
+        x = featurize(S)
+        A = self.start_episode(S, x)
+        G, length, t, episodes = 0.0, 0, 0, 0
+        try:
+            while t < max_steps and episodes < max_episodes:
+                S_next, R, terminated, truncated, info = step(A + a0)
+                x_next = featurize(S_next)
+                t += 1
+                self.num_timesteps += 1
+                G += R
+                length += 1
+                A_next = self.update(x, A, float(R), S_next, x_next, terminated)
+                if terminated or truncated:
+                    self._record_episode(G, length)
+                    episodes += 1
+                    if not by_steps:
+                        bar.update(1)
+                        self._on_progress(episodes / budget)
+                    S, _ = self._reset_env(env)
+                    x = featurize(S)
+                    A = self.start_episode(S, x)
+                    G, length = 0.0, 0
+                else:
+                    x, A = x_next, A_next
+                if by_steps:
+                    self._on_progress(t / budget)
+                    if t & 1023 == 0:
+                        bar.update(1024)
+                if cb is not None and not cb(locals()):
+                    break
+        finally:
+            if by_steps:
+                bar.update(t & 1023)
+            bar.close()
+        return self
+
+    def _reset_env(self, env: Any, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+        """Seed every episode from the agent's generator, so runs repeat exactly."""
+        return env.reset(seed=int(self._np_rng.integers(2**31)), options=options)
+
+    # -- queries -------------------------------------------------------------------------------
+    def _features_batch(self, observation: Any) -> tuple[list[np.ndarray], bool]:
+        space = self.observation_space
+        if isinstance(space, spaces.Discrete):
+            idx, batched = TabularIndexer(space).batch(observation)
+            obs = [i + int(space.start) for i in idx]
+        else:
+            arr = np.asarray(observation, dtype=np.float64)
+            d = space.shape[0]
+            if arr.shape == (d,):
+                arr, batched = arr[None], False
+            elif arr.ndim == 2 and arr.shape[1] == d:
+                batched = True
+            else:
+                raise ValueError(f"observation must have shape ({d},) or (n, {d}) for {space}; got shape {arr.shape}")
+            if not np.isfinite(arr).all():
+                raise ValueError("observation contains NaN or infinity")
+            obs = list(arr)
+        featurize = self.featurizer
+        return [featurize(o) for o in obs], batched
+
+    # -- persistence ----------------------------------------------------------------------------
+    def _state_tensors(self) -> dict[str, np.ndarray]:
+        f = self.featurizer
+        tensors = {"weights": self.w}
+        if self.features != "one-hot":
+            tensors["scaler_low"], tensors["scaler_high"] = f.scaler.low, f.scaler.high
+        return tensors
+
+    def _set_state_tensors(self, tensors: dict[str, np.ndarray]) -> None:
+        scaler = None
+        if self.features != "one-hot":
+            scaler = ObservationScaler(tensors["scaler_low"], tensors["scaler_high"])
+        self.w = None
+        self._fit_features(scaler)
+        w = np.asarray(tensors["weights"], dtype=np.float64)
+        if w.shape != self.w.shape:
+            raise ValueError(f"weights have shape {w.shape}; this agent needs {self.w.shape}")
+        self.w = w.copy()
+
+
+class SemiGradientTD0(LinearAgent):
+    """Semi-gradient TD(0) for estimating v̂ ≈ v_π (Sutton & Barto, section 9.3).
+
+    Args:
+        policy: the policy to evaluate: another agent, a callable from observation to action,
+            or (Discrete observations) an ``(n_states, n_actions)`` probability array.
+        (features, learning_rate and the rest: see :class:`LinearAgent`; gamma defaults to 1.)
+    """
+
+    agent_id = "semi-gradient-td0"
+    is_prediction = True
+    _non_json_params = ("policy",)
+
+    def __init__(self, env: Any, policy: Any = None, **kwargs: Any) -> None:
+        super().__init__(env, **kwargs)
+        if isinstance(self.observation_space, spaces.Discrete):
+            self.evaluated_policy = PolicyToEvaluate(policy, TabularIndexer(self.observation_space), self.n_actions,
+                                                     self._action_start, self._name())
+            index = self.evaluated_policy.indexer.index
+            self._policy_act = lambda S: self.evaluated_policy.act(index(S), self._rng)
+        else:
+            if policy is None or isinstance(policy, (np.ndarray, list, tuple)) or not callable(getattr(policy, "predict", policy)):
+                raise TypeError(f"{self._name()} on a Box observation space evaluates another agent or a callable from "
+                                f"observation to action; got {type(policy).__name__}")
+            act = (lambda obs, agent=policy: agent.predict(obs, deterministic=True)[0]) if hasattr(policy, "predict") else policy
+            self.evaluated_policy = act
+            self._policy_act = lambda S: int(act(S)) - self._action_start
+        self.policy = policy
+
+    def get_params(self) -> dict[str, Any]:
+        params = super().get_params()
+        if isinstance(self.evaluated_policy, PolicyToEvaluate) and not self.evaluated_policy.is_callable:
+            params["policy"] = self.evaluated_policy.probabilities()
+        return params
+
+    def _n_rows(self) -> int:
+        return 1
+
+    def value(self, observation: Any) -> Any:
+        """v̂(s, w) for one observation or a batch."""
+        xs, batched = self._features_batch(observation)
+        values = np.array([self.featurizer.value(self.w[0], x) for x in xs])
+        return values if batched else float(values[0])
+
+    def start_episode(self, S: Any, x: np.ndarray) -> int:
+        return self._policy_act(S)
+
+    def update(self, x: np.ndarray, A: int, R: float, S_next: Any, x_next: np.ndarray, terminated: bool) -> int:
+        w, value, alpha, gamma = self.w[0], self.featurizer.value, self.alpha_, self.gamma
+        target = R if terminated else R + gamma * value(w, x_next)
+        delta = target - value(w, x)
+        if self.featurizer.sparse:
+            w[x] += alpha * delta  # ∇v̂ = x(S): 1 on the active features
+        else:
+            w += alpha * delta * x
+        return self._policy_act(S_next)
+
+    def predict(self, observation: Any, state: Any = None, episode_start: Any = None, deterministic: bool = True) -> tuple[Any, None]:
+        """The evaluated policy's action for one observation or a batch."""
+        arr = observation
+        if isinstance(self.observation_space, spaces.Box):
+            arr = np.asarray(observation, dtype=np.float32)
+            batched = arr.ndim == 2
+        else:
+            batched = np.ndim(observation) > 0
+        obs = list(arr) if batched else [arr]
+        actions = np.array([self._policy_act(o) for o in obs], dtype=np.int64) + self._action_start
+        return (actions if batched else actions[0]), None
+
+    def _state_tensors(self) -> dict[str, np.ndarray]:
+        tensors = super()._state_tensors()
+        if isinstance(self.evaluated_policy, PolicyToEvaluate) and not self.evaluated_policy.is_callable:
+            tensors["policy"] = self.evaluated_policy.probabilities()
+        return tensors
+
+    @classmethod
+    def _from_file(cls, path, tensors, meta, env, agent_id, **overrides):  # type: ignore[override]
+        if "policy" in tensors:
+            overrides.setdefault("policy", tensors.pop("policy"))
+        elif "policy" not in overrides:
+            from groundup.persistence import ModelFileError
+
+            raise ModelFileError(path, f"this {agent_id} agent evaluated an agent or a callable, which is not saved; "
+                                       "pass policy= to agents.load")
+        return super()._from_file(path, tensors, meta, env, agent_id, **overrides)
+
+
+class SemiGradientSarsa(LinearAgent):
+    """Episodic semi-gradient SARSA (Sutton & Barto, section 10.1), with expected-SARSA and
+    Q-learning targets as options.
+
+    Args:
+        target: ``"sarsa"`` (R + γ q̂(S', A'), the default), ``"expected-sarsa"``
+            (R + γ Σ_a π(a|S') q̂(S', a)) or ``"q-learning"`` (R + γ max_a q̂(S', a)).
+        epsilon: a constant exploration rate; overrides the schedule below when given.
+        exploration_initial_eps, exploration_final_eps, exploration_fraction: epsilon decays
+            linearly from the initial to the final value over that fraction of each ``learn``
+            call's budget (default 0.1 to 0.0 over half of it).
+        initial_value: q̂'s starting value everywhere (default 0; on Mountain Car, with rewards
+            of -1, zero is already optimistic and drives exploration, as in the book).
+        (features, learning_rate and the rest: see :class:`LinearAgent`; gamma defaults to 1.)
+    """
+
+    agent_id = "semi-gradient-sarsa"
+
+    def __init__(self, env: Any, *, target: str = "sarsa", epsilon: float | None = None, exploration_initial_eps: float = 0.1,
+                 exploration_final_eps: float = 0.0, exploration_fraction: float = 0.5, initial_value: float = 0.0,
+                 **kwargs: Any) -> None:
+        super().__init__(env, **kwargs)
+        if target not in TARGETS:
+            raise ValueError(f"target must be one of {TARGETS}; got {target!r}")
+        self.target = target
+        self.epsilon = epsilon
+        self.exploration_initial_eps = exploration_initial_eps
+        self.exploration_final_eps = exploration_final_eps
+        self.exploration_fraction = exploration_fraction
+        self._schedule = EpsilonSchedule(epsilon, exploration_initial_eps, exploration_final_eps, exploration_fraction)
+        if not isinstance(initial_value, (int, float, np.integer, np.floating)) or not math.isfinite(initial_value):
+            raise ValueError(f"initial_value must be a finite number; got {initial_value!r}")
+        self.initial_value = float(initial_value)
+        self.epsilon_ = self._schedule.value(0.0)
+
+    def _init_weights(self) -> None:
+        if self.features == "tile-coding":
+            self.w[:] = self.initial_value / self.n_tilings  # n_tilings active features sum to q̂
+        elif self.features == "rbf":
+            self.w[:, -1] = self.initial_value  # the bias feature
+        else:
+            self.w[:] = self.initial_value
+
+    def q_values(self, observation: Any) -> np.ndarray:
+        """q̂(s, ·, w) for one observation ``(n_actions,)`` or a batch ``(n, n_actions)``."""
+        xs, batched = self._features_batch(observation)
+        q = np.array([self.featurizer.value(self.w, x) for x in xs])
+        return q if batched else q[0]
+
+    def _on_progress(self, progress: float) -> None:
+        self.epsilon_ = self._schedule.value(progress)
+
+    def behaviour(self, q: np.ndarray) -> int:
+        """ε-greedy on q̂(S, ·): ties broken at random, as the book does."""
+        if self.epsilon_ > 0 and self._rng.random() < self.epsilon_:
+            return self._rng.randrange(self.n_actions)
+        best = q.max()
+        ties = np.flatnonzero(q == best)
+        return int(ties[0]) if len(ties) == 1 else int(ties[self._rng.randrange(len(ties))])
+
+    def start_episode(self, S: Any, x: np.ndarray) -> int:
+        return self.behaviour(self.featurizer.value(self.w, x))
+
+    def update(self, x: np.ndarray, A: int, R: float, S_next: Any, x_next: np.ndarray, terminated: bool) -> int:
+        w, value, alpha, gamma = self.w, self.featurizer.value, self.alpha_, self.gamma
+        q_next = value(w, x_next)
+        A_next = self.behaviour(q_next)
+        if terminated:
+            target = R
+        elif self.target == "sarsa":
+            target = R + gamma * q_next[A_next]
+        elif self.target == "q-learning":
+            target = R + gamma * q_next.max()
+        else:  # expected SARSA under the ε-greedy policy
+            eps = self.epsilon_
+            greedy_share = np.flatnonzero(q_next == q_next.max())
+            pi = np.full(self.n_actions, eps / self.n_actions)
+            pi[greedy_share] += (1 - eps) / len(greedy_share)
+            target = R + gamma * float(pi @ q_next)
+        delta = target - value(w[A], x)
+        if self.featurizer.sparse:
+            w[A, x] += alpha * delta  # ∇q̂(S, A, w) = x(S) in row A
+        else:
+            w[A] += alpha * delta * x
+        return A_next
+
+    def predict(self, observation: Any, state: Any = None, episode_start: Any = None, deterministic: bool = True) -> tuple[Any, None]:
+        """The greedy action (ties to the lowest) for one observation or a batch;
+        ``deterministic=False`` acts ε-greedily with the current ε."""
+        xs, batched = self._features_batch(observation)
+        value = self.featurizer.value
+        if deterministic:
+            actions = [int(np.argmax(value(self.w, x))) for x in xs]
+        else:
+            actions = [self.behaviour(value(self.w, x)) for x in xs]
+        actions = np.array(actions, dtype=np.int64) + self._action_start
+        return (actions if batched else actions[0]), None
+
+    def _extra_metadata(self) -> dict[str, Any]:
+        return {"epsilon_": self.epsilon_}
+
+    def _set_extra_metadata(self, extra: dict[str, Any]) -> None:
+        self.epsilon_ = float(extra.get("epsilon_", self.epsilon_))
