@@ -41,6 +41,14 @@ _BUILTINS = [
      "TD(0) estimate of V for a given policy"),
     ("sarsa", "groundup.agents.temporal_difference:Sarsa", "temporal difference", "on-policy TD control"),
     ("q-learning", "groundup.agents.temporal_difference:QLearning", "temporal difference", "off-policy TD control"),
+    ("semi-gradient-td0", "groundup.agents.approximation:SemiGradientTD0", "approximation",
+     "semi-gradient TD(0) estimate of v for a given policy, linear in tile-coding/RBF features"),
+    ("semi-gradient-sarsa", "groundup.agents.approximation:SemiGradientSarsa", "approximation",
+     "episodic semi-gradient SARSA (or expected SARSA / Q-learning), linear in tile-coding/RBF features"),
+    ("dqn", "groundup.agents.dqn:DQN", "deep",
+     "deep Q-network: replay buffer, target network, Double DQN and dueling options"),
+    ("policy-gradient", "groundup.agents.policy_gradient:PolicyGradient", "deep",
+     "REINFORCE with a learned baseline, or n-step actor-critic; discrete or Gaussian actions"),
 ]
 
 for _id, _entry, _family, _summary in _BUILTINS:

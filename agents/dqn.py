@@ -1,0 +1,308 @@
+"""Deep Q-network (Mnih et al., 2015), with Double DQN (van Hasselt et al., 2016) and dueling
+heads (Wang et al., 2016) as options. Hyper-parameter names and defaults are
+Stable-Baselines3's, so RL Zoo's settings carry over unchanged.
+
+The algorithm, one environment step at a time:
+
+1. act ε-greedily on Q(S, ·; θ) (uniformly at random before ``learning_starts``);
+2. store (S, A, R, S', terminated) in the replay buffer (a time-limit truncation is not
+   a termination: its target still bootstraps from S');
+3. every ``train_freq`` steps, take ``gradient_steps`` Adam steps on minibatches of the
+   Huber loss between Q(S, A; θ) and the target
+   y = R + γ (1 - terminated) max_a Q(S', a; θ⁻)   (Double DQN: Q(S', argmax_a Q(S', a; θ); θ⁻)),
+   clipping the gradient norm to ``max_grad_norm``;
+4. every ``target_update_interval`` steps, θ⁻ ← τ θ + (1 - τ) θ⁻.
+
+Speed on small networks comes from three things: acting in NumPy on views of the weights
+(:class:`~groundup.agents.networks.NumpyMLP`), sampling all of a training phase's minibatch
+indices at once and moving them to the device in one transfer, and computing the targets of
+the whole phase in one batched forward pass of the target network (it cannot change during
+a phase: target updates happen between environment steps, as in SB3).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from groundup.agents.base import Callback, check_positive, check_probability, make_callback
+from groundup.agents.checkpoint import DeepAgent, EnvRunner
+from groundup.agents.exploration import EpsilonSchedule
+from groundup.agents.networks import NumpyMLP, check_activation, check_net_arch, mlp
+from groundup.progress import progress_bar as make_progress_bar
+
+__all__ = ["DQN", "QNetwork", "ReplayBuffer"]
+
+
+class QNetwork(nn.Module):
+    """Q(s, ·; θ): an MLP trunk and a linear head, or dueling value and advantage heads,
+    Q(s, a) = V(s) + A(s, a) - mean_a' A(s, a')."""
+
+    def __init__(self, in_dim: int, n_actions: int, net_arch: tuple[int, ...], activation: str, dueling: bool) -> None:
+        super().__init__()
+        self.dueling = dueling
+        self.trunk = mlp(in_dim, net_arch, activation)
+        if dueling:
+            self.value = nn.Linear(net_arch[-1], 1)
+            self.advantage = nn.Linear(net_arch[-1], n_actions)
+        else:
+            self.head = nn.Linear(net_arch[-1], n_actions)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.trunk(x)
+        if self.dueling:
+            a = self.advantage(h)
+            return self.value(h) + a - a.mean(dim=-1, keepdim=True)
+        return self.head(h)
+
+
+class ReplayBuffer:
+    """A circular buffer of transitions in NumPy arrays (the oldest are overwritten)."""
+
+    def __init__(self, buffer_size: int, obs_dim: int) -> None:
+        self.buffer_size = buffer_size
+        self.observations = np.zeros((buffer_size, obs_dim), dtype=np.float32)
+        self.next_observations = np.zeros((buffer_size, obs_dim), dtype=np.float32)
+        self.actions = np.zeros(buffer_size, dtype=np.int64)
+        self.rewards = np.zeros(buffer_size, dtype=np.float32)
+        self.terminated = np.zeros(buffer_size, dtype=np.float32)
+        self.pos = 0
+        self.size = 0
+
+    def add(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray, next_obs: np.ndarray, terminated: np.ndarray) -> None:
+        for i in range(len(actions)):
+            p = self.pos
+            self.observations[p] = obs[i]
+            self.next_observations[p] = next_obs[i]
+            self.actions[p] = actions[i]
+            self.rewards[p] = rewards[i]
+            self.terminated[p] = terminated[i]
+            self.pos = (p + 1) % self.buffer_size
+            self.size = min(self.size + 1, self.buffer_size)
+
+    _fields = ("observations", "next_observations", "actions", "rewards", "terminated")
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {name: getattr(self, name)[: self.size] for name in self._fields}
+
+    def set_arrays(self, arrays: dict[str, np.ndarray], pos: int) -> None:
+        size = len(arrays["actions"])
+        if size > self.buffer_size:
+            raise ValueError(f"the saved replay buffer holds {size} transitions, more than buffer_size={self.buffer_size}")
+        for name in self._fields:
+            getattr(self, name)[:size] = arrays[name]
+        self.size, self.pos = size, int(pos)
+
+
+class DQN(DeepAgent):
+    """Deep Q-network for Discrete actions (SB3's names and defaults).
+
+    Args:
+        learning_rate: Adam's step size (default 1e-4); ``learning_rate_schedule="linear"``
+            decays it to 0 over each ``learn`` call.
+        buffer_size: replay capacity in transitions (default 1 000 000).
+        learning_starts: steps of uniformly random actions before training (default 100).
+        batch_size: transitions per gradient step (default 32).
+        tau: target update coefficient, 1 = hard copy (default 1.0).
+        train_freq: train every this many (vector) environment steps (default 4).
+        gradient_steps: gradient steps per training phase, -1 = as many as steps collected.
+        target_update_interval: environment steps between target updates (default 10 000).
+        exploration_fraction, exploration_initial_eps, exploration_final_eps: ε decays
+            linearly from 1.0 to 0.05 over the first 10% of each ``learn`` call.
+        max_grad_norm: gradient-norm clipping (default 10).
+        net_arch, activation: hidden layer sizes (default [64, 64]) and "relu" or "tanh".
+        double_q: Double DQN targets (default False). dueling: dueling heads (default False).
+        device: "auto" (CUDA, then MPS, then CPU), or a torch device name.
+    """
+
+    agent_id = "dqn"
+    action_spaces = ("Discrete",)
+
+    def __init__(self, env: Any, *, learning_rate: float = 1e-4, buffer_size: int = 1_000_000, learning_starts: int = 100,
+                 batch_size: int = 32, tau: float = 1.0, gamma: float = 0.99, train_freq: int = 4, gradient_steps: int = 1,
+                 target_update_interval: int = 10_000, exploration_fraction: float = 0.1, exploration_initial_eps: float = 1.0,
+                 exploration_final_eps: float = 0.05, max_grad_norm: float = 10.0, net_arch: Any = (64, 64),
+                 activation: str = "relu", double_q: bool = False, dueling: bool = False,
+                 learning_rate_schedule: str = "constant", seed: int | None = None, verbose: int = 0,
+                 device: str = "auto") -> None:
+        super().__init__(env, learning_rate=learning_rate, learning_rate_schedule=learning_rate_schedule, gamma=gamma,
+                         seed=seed, verbose=verbose, device=device)
+        self.buffer_size = check_positive("buffer_size", buffer_size, integer=True)
+        self.batch_size = check_positive("batch_size", batch_size, integer=True)
+        if self.buffer_size < self.batch_size:
+            raise ValueError(f"buffer_size ({buffer_size}) must be at least batch_size ({batch_size}): "
+                             "a minibatch is drawn from the replay buffer")
+        self.learning_starts = check_positive("learning_starts", learning_starts, integer=True, allow_zero=True)
+        self.tau = check_probability("tau", tau)
+        if self.tau == 0.0:
+            raise ValueError("tau must be in (0, 1]; tau=0 would never update the target network")
+        self.train_freq = check_positive("train_freq", train_freq, integer=True)
+        if gradient_steps != -1:
+            check_positive("gradient_steps", gradient_steps, integer=True)
+        self.gradient_steps = int(gradient_steps)
+        self.target_update_interval = check_positive("target_update_interval", target_update_interval, integer=True)
+        self.exploration_fraction = exploration_fraction
+        self.exploration_initial_eps = exploration_initial_eps
+        self.exploration_final_eps = exploration_final_eps
+        self._schedule = EpsilonSchedule(None, exploration_initial_eps, exploration_final_eps, exploration_fraction)
+        self.exploration_rate = self._schedule.initial
+        self.max_grad_norm = check_positive("max_grad_norm", max_grad_norm)
+        self.net_arch = list(check_net_arch(net_arch))
+        self.activation = check_activation(activation)
+        self.double_q = bool(double_q)
+        self.dueling = bool(dueling)
+        self.n_actions = int(self.action_space.n)
+        self._action_start = int(self.action_space.start)
+        self.replay_buffer = ReplayBuffer(self.buffer_size, self.encoder.dim)
+
+        def build() -> None:
+            self.q_net = QNetwork(self.encoder.dim, self.n_actions, tuple(self.net_arch), self.activation, self.dueling)
+            self.q_net_target = QNetwork(self.encoder.dim, self.n_actions, tuple(self.net_arch), self.activation, self.dueling)
+            self.q_net_target.load_state_dict(self.q_net.state_dict())
+            self.q_net_target.requires_grad_(False)
+
+        self._init_networks(build)
+        self._modules = {"q_net": self.q_net, "q_net_target": self.q_net_target}
+        # the fused implementation updates in place, with no temporaries: ~3x faster on small nets
+        fused = self.device_.type in ("cpu", "cuda")
+        self.optimizer = torch.optim.Adam(self.q_net.parameters(), lr=self.learning_rate, fused=fused or None)
+        self._optimizers = {"q_net": self.optimizer}
+        self._after_weights_changed()
+
+    def _after_weights_changed(self) -> None:
+        # greedy actions only need argmax_a Q = argmax_a A for dueling heads
+        head = self.q_net.advantage if self.dueling else self.q_net.head
+        self._np_trunk, self._np_head = NumpyMLP(self.q_net.trunk), NumpyMLP(head)
+
+    # -- acting ------------------------------------------------------------------------------------
+    def _greedy(self, obs: np.ndarray) -> np.ndarray:
+        return self._np_head(self._np_trunk(obs)).argmax(axis=1)
+
+    def _explore(self, obs: np.ndarray, epsilon: float) -> np.ndarray:
+        """ε-greedy for a batch of encoded observations (action indices)."""
+        n = len(obs)
+        explore = self._rng.random(n) < epsilon
+        actions = self._rng.integers(self.n_actions, size=n)
+        if not explore.all():
+            actions = np.where(explore, actions, self._greedy(obs))
+        return actions
+
+    def predict(self, observation: Any, state: Any = None, episode_start: Any = None, deterministic: bool = True) -> tuple[Any, None]:
+        """Greedy actions for one observation or a batch (SB3's VecEnv convention);
+        ``deterministic=False`` acts ε-greedily with the current exploration rate."""
+        obs, batched = self.encoder.batch(observation)
+        actions = self._greedy(obs) if deterministic else self._explore(obs, self.exploration_rate)
+        actions = actions.astype(np.int64) + self._action_start
+        return (actions if batched else actions[0]), None
+
+    def q_values(self, observation: Any) -> np.ndarray:
+        """Q(s, ·; θ) for one observation ``(n_actions,)`` or a batch."""
+        obs, batched = self.encoder.batch(observation)
+        with torch.no_grad():
+            q = self.q_net(torch.as_tensor(obs, device=self.device_)).cpu().numpy()
+        return q if batched else q[0]
+
+    # -- learning ------------------------------------------------------------------------------------
+    def _learn(self, env: Any, run: dict[str, Any], callback: Callback | None, progress_bar: bool) -> "DQN":
+        self._run = run
+        cb = make_callback(callback)
+        runner = EnvRunner(env, self.encoder, self._rng)
+        runner.reset()
+        n_envs = runner.n_envs
+        gradient_steps = self.gradient_steps if self.gradient_steps > 0 else self.train_freq * n_envs
+        target_every = max(self.target_update_interval // n_envs, 1)
+        buffer = self.replay_buffer
+        bar = make_progress_bar(run["end"] - self.num_timesteps, enabled=progress_bar, desc=self._name(), unit="step")
+        try:
+            while self.num_timesteps < run["end"]:
+                self.exploration_rate = self._schedule.value(self._progress())
+                obs = runner.obs
+                if self.num_timesteps < self.learning_starts:
+                    actions = self._rng.integers(self.n_actions, size=n_envs)
+                else:
+                    actions = self._explore(obs, self.exploration_rate)
+                rewards, next_obs, terminated, truncated, valid, done = runner.step(actions + self._action_start)
+                self.num_timesteps += n_envs
+                if valid.all():
+                    buffer.add(obs, actions, rewards, next_obs, terminated)
+                else:
+                    buffer.add(obs[valid], actions[valid], rewards[valid], next_obs[valid], terminated[valid])
+                vector_steps = self.num_timesteps // n_envs
+                if self.num_timesteps > self.learning_starts and vector_steps % self.train_freq == 0 and buffer.size >= self.batch_size:
+                    self._update_learning_rate()
+                    self.train(gradient_steps)
+                if vector_steps % target_every == 0:
+                    self._update_target()
+                self._record_finished(runner)
+                bar.update(n_envs)
+                if cb is not None and not cb(locals()):
+                    break
+                self._maybe_checkpoint(runner, run)
+                runner.advance()
+            self._maybe_checkpoint(runner, run, final=True)
+        finally:
+            bar.close()
+            self._run = None
+        return self
+
+    def train(self, gradient_steps: int) -> None:
+        """``gradient_steps`` minibatch updates of Q(·; θ) towards the TD targets."""
+        buffer, device, gamma = self.replay_buffer, self.device_, self.gamma
+        idx = self._rng.integers(buffer.size, size=(gradient_steps, self.batch_size))
+        S = torch.as_tensor(buffer.observations[idx], device=device)
+        A = torch.as_tensor(buffer.actions[idx], device=device).unsqueeze(-1)
+        R = torch.as_tensor(buffer.rewards[idx], device=device)
+        S_next = torch.as_tensor(buffer.next_observations[idx], device=device)
+        not_terminal = 1.0 - torch.as_tensor(buffer.terminated[idx], device=device)
+        if not self.double_q:  # θ⁻ is fixed during the phase: every target in one pass
+            with torch.no_grad():
+                y_all = R + gamma * not_terminal * self.q_net_target(S_next).max(dim=-1).values
+        losses = []
+        params = list(self.q_net.parameters())
+        for g in range(gradient_steps):
+            if self.double_q:
+                with torch.no_grad():
+                    A_star = self.q_net(S_next[g]).argmax(dim=1, keepdim=True)
+                    y = R[g] + gamma * not_terminal[g] * self.q_net_target(S_next[g]).gather(1, A_star).squeeze(1)
+            else:
+                y = y_all[g]
+            q = self.q_net(S[g]).gather(1, A[g]).squeeze(1)
+            loss = F.smooth_l1_loss(q, y)  # the Huber loss
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(params, self.max_grad_norm)
+            self.optimizer.step()
+            losses.append(loss.detach())
+        self._check_loss(torch.stack(losses), "TD (Huber)")
+        self.n_updates += gradient_steps
+        if device.type != "cpu":
+            self._after_weights_changed()
+
+    def _update_target(self) -> None:
+        with torch.no_grad():
+            if self.tau == 1.0:
+                for target, online in zip(self.q_net_target.parameters(), self.q_net.parameters()):
+                    target.copy_(online)
+            else:
+                for target, online in zip(self.q_net_target.parameters(), self.q_net.parameters()):
+                    target.mul_(1.0 - self.tau).add_(online, alpha=self.tau)
+
+    # -- persistence -----------------------------------------------------------------------------------
+    def _run_arrays(self) -> dict[str, np.ndarray]:
+        return {f"replay.{k}": v for k, v in self.replay_buffer.arrays().items()}
+
+    def _set_run_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        replay = {k[len("replay."):]: v for k, v in arrays.items() if k.startswith("replay.")}
+        if replay:
+            self.replay_buffer.set_arrays(replay, self._buffer_pos)
+
+    def _algorithm_counters(self) -> dict[str, Any]:
+        return {"exploration_rate": self.exploration_rate, "buffer_pos": self.replay_buffer.pos}
+
+    def _set_algorithm_counters(self, counters: dict[str, Any]) -> None:
+        self.exploration_rate = float(counters.get("exploration_rate", self.exploration_rate))
+        self._buffer_pos = int(counters.get("buffer_pos", 0))
