@@ -28,8 +28,11 @@ import torch
 from torch import nn
 
 from groundup import persistence
-from groundup.nlp._birnn import BiRNN, length_buckets
-from groundup.nlp._char_features import CASES, CharCNN, normalize_word, word_case
+from groundup.nlp._bio import bio_transitions, is_bio
+from groundup.nlp._crf import viterbi_decode
+from groundup.nlp._birnn import length_buckets
+from groundup.nlp._char_features import normalize_word
+from groundup.nlp._tagger_net import CELLS, CHAR_SPECIALS, TaggerNet, encode
 from groundup.nlp._estimator import NotFittedError, ParamsMixin, check_sentences, check_tags
 from groundup.progress import TrainingLog
 from groundup.torch_utils import check_seed, resolve_device, set_seed
@@ -38,39 +41,6 @@ __all__ = ["RNNTagger"]
 
 _CLASS_ID = "groundup.nlp.RNNTagger"
 _PAD, _UNK = "<pad>", "<unk>"
-_CHAR_SPECIALS = ("<pad>", "<bow>", "<eow>", "<unk>")  # ids 0..3
-_MAX_WORD_CHARS = 30  # longer tokens (URLs, long numbers) keep their first 30 characters
-_CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
-
-
-class _TaggerNet(nn.Module):
-    """Embeddings -> dropout -> bidirectional RNN -> dropout -> linear tag scores."""
-
-    def __init__(self, n_words: int, vector_size: int, n_chars: int, p: dict[str, Any], n_tags: int) -> None:
-        super().__init__()
-        self.words = nn.Embedding(n_words, vector_size, padding_idx=0)
-        in_size = vector_size
-        self.chars = None
-        if p["char_features"]:
-            self.chars = CharCNN(n_chars, p["char_vector_size"], p["char_filters"])
-            self.cases = nn.Embedding(len(CASES), p["case_vector_size"], padding_idx=0)
-            in_size += p["char_filters"] + p["case_vector_size"]
-        self.dropout = nn.Dropout(p["dropout"])
-        self.rnn = BiRNN(_CELLS[p["cell"]], in_size, p["hidden_size"], p["num_layers"], p["dropout"])
-        self.out = nn.Linear(2 * p["hidden_size"], n_tags)
-
-    def forward(self, words: torch.Tensor, cases: torch.Tensor, forms: torch.Tensor, form_chars: torch.Tensor,
-                lengths: torch.Tensor) -> torch.Tensor:
-        """Tag scores ``(batch, max_len, n_tags)`` for a padded batch; ``forms`` indexes the
-        rows of ``form_chars`` (every distinct spelling in the data set)."""
-        x = self.words(words)
-        if self.chars is not None:
-            # Each distinct spelling in the batch goes through the CNN once.
-            uniq, inverse = torch.unique(forms, return_inverse=True)
-            spelled = self.chars(form_chars[uniq])[inverse]
-            x = torch.cat([x, spelled, self.cases(cases)], dim=-1)
-        h = self.rnn(self.dropout(x), lengths)
-        return self.out(self.dropout(h))
 
 
 class RNNTagger(ParamsMixin):
@@ -90,15 +60,20 @@ class RNNTagger(ParamsMixin):
     ``case_vector_size`` (8) casing embedding); ``hidden_size`` (128 units per direction);
     ``num_layers`` (1); ``dropout`` (0.5); ``singleton_unk_prob`` (0.5: a training word seen
     once is replaced by the unknown word with this probability, so the unknown-word vector
-    is trained); ``learning_rate`` (2e-3, Adam); ``batch_size`` (32 sentences);
+    is trained); ``learning_rate`` (2e-3, Adam); ``learning_rate_decay`` (0.5: the
+    learning rate is multiplied by this after every epoch whose validation score did not
+    improve; 1 keeps it constant); ``batch_size`` (32 sentences);
     ``max_iter`` (30 epochs at most); ``early_stopping`` (True), ``validation_fraction``
     (0.1 of the training sentences, when ``fit`` gets no ``validation_data``),
     ``n_iter_no_change`` (3 epochs); ``scoring`` ("auto": entity F1 when every tag is
-    ``O``/``B-X``/``I-X``, else token accuracy); ``max_grad_norm`` (5.0); ``random_state``
-    (None); ``device`` ("auto"); ``verbose`` (0).
+    ``O``/``B-X``/``I-X``, else token accuracy); ``decoding`` ("auto": for BIO tags the
+    best sequence in which every entity starts with ``B-`` (Viterbi), else each token's most
+    likely tag; or "bio", "argmax"); ``crf`` (False: True adds a linear-chain CRF layer,
+    trained on whole tag sequences and decoded with Viterbi); ``max_grad_norm`` (5.0); ``random_state`` (None);
+    ``device`` ("auto"); ``verbose`` (0).
 
     Learned attributes: ``vocabulary_`` (words), ``classes_`` (tags), ``scoring_``,
-    ``best_score_`` (validation score of the kept epoch), ``n_iter_`` (epochs run),
+    ``decoding_``, ``best_score_`` (validation score of the kept epoch), ``n_iter_`` (epochs run),
     ``training_log_`` (one row per epoch).
     """
 
@@ -120,12 +95,15 @@ class RNNTagger(ParamsMixin):
         dropout: float = 0.5,
         singleton_unk_prob: float = 0.5,
         learning_rate: float = 2e-3,
+        learning_rate_decay: float = 0.5,
         batch_size: int = 32,
         max_iter: int = 30,
         early_stopping: bool = True,
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 3,
         scoring: str = "auto",
+        decoding: str = "auto",
+        crf: bool = False,
         max_grad_norm: float = 5.0,
         random_state: int | None = None,
         device: str = "auto",
@@ -146,12 +124,15 @@ class RNNTagger(ParamsMixin):
         self.dropout = dropout
         self.singleton_unk_prob = singleton_unk_prob
         self.learning_rate = learning_rate
+        self.learning_rate_decay = learning_rate_decay
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.scoring = scoring
+        self.decoding = decoding
+        self.crf = crf
         self.max_grad_norm = max_grad_norm
         self.random_state = random_state
         self.device = device
@@ -160,10 +141,12 @@ class RNNTagger(ParamsMixin):
     # ----------------------------------------------------------------- parameters
     def _check_params(self) -> dict[str, Any]:
         p = self.get_params()
-        if p["cell"] not in _CELLS:
-            raise ValueError(f"cell must be one of {', '.join(map(repr, _CELLS))}; got {p['cell']!r}")
+        if p["cell"] not in CELLS:
+            raise ValueError(f"cell must be one of {', '.join(map(repr, CELLS))}; got {p['cell']!r}")
         if p["scoring"] not in ("auto", "accuracy", "f1"):
             raise ValueError(f"scoring must be 'auto', 'accuracy' or 'f1'; got {p['scoring']!r}")
+        if p["decoding"] not in ("auto", "bio", "argmax"):
+            raise ValueError(f"decoding must be 'auto', 'bio' or 'argmax'; got {p['decoding']!r}")
         kv = p["word_vectors"]
         if kv is not None:
             if not (hasattr(kv, "index_to_key") and hasattr(kv, "vectors") and hasattr(kv, "vector_size")):
@@ -185,6 +168,8 @@ class RNNTagger(ParamsMixin):
             raise ValueError(f"validation_fraction must be in (0, 1); got {p['validation_fraction']!r}")
         if not p["learning_rate"] > 0:
             raise ValueError(f"learning_rate must be positive; got {p['learning_rate']!r}")
+        if not 0.0 < p["learning_rate_decay"] <= 1.0:
+            raise ValueError(f"learning_rate_decay must be in (0, 1]; got {p['learning_rate_decay']!r}")
         check_seed(p["random_state"], "random_state")
         return p
 
@@ -206,36 +191,12 @@ class RNNTagger(ParamsMixin):
             if c == 1 and w in self._word_index:
                 self._singletons[self._word_index[w]] = True
         chars = sorted({c for s in sentences for w in s for c in w})
-        self.characters_ = list(_CHAR_SPECIALS) + chars
+        self.characters_ = list(CHAR_SPECIALS) + chars
         self._char_index = {c: i for i, c in enumerate(self.characters_)}
 
     def _encode(self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]] | None = None) -> dict[str, torch.Tensor]:
-        """Padded id tensors for a data set: words, cases, forms (+ form_chars), lengths, tags."""
-        n, max_len = len(sentences), max(len(s) for s in sentences)
-        words = np.zeros((n, max_len), dtype=np.int64)
-        cases = np.zeros((n, max_len), dtype=np.int64)
-        forms = np.zeros((n, max_len), dtype=np.int64)
-        form_index: dict[str, int] = {"": 0}
-        unk, lc = self._word_index[_UNK], self.lowercase
-        for i, sentence in enumerate(sentences):
-            for j, w in enumerate(sentence):
-                words[i, j] = self._word_index.get(normalize_word(w, lc), unk)
-                cases[i, j] = word_case(w)
-                forms[i, j] = form_index.setdefault(w, len(form_index))
-        form_chars = np.zeros((len(form_index), _MAX_WORD_CHARS + 2), dtype=np.int64)
-        for form, f in form_index.items():
-            ids = [1] + [self._char_index.get(c, 3) for c in form[:_MAX_WORD_CHARS]] + [2]
-            form_chars[f, : len(ids)] = ids
-        data = {
-            "words": torch.from_numpy(words), "cases": torch.from_numpy(cases), "forms": torch.from_numpy(forms),
-            "form_chars": torch.from_numpy(form_chars), "lengths": torch.tensor([len(s) for s in sentences]),
-        }
-        if tags is not None:
-            y = np.full((n, max_len), -100, dtype=np.int64)  # -100: cross_entropy's ignore_index
-            for i, t in enumerate(tags):
-                y[i, : len(t)] = [self._tag_index[tag] for tag in t]
-            data["tags"] = torch.from_numpy(y)
-        return data
+        return encode(sentences, self._word_index, self._char_index, self.lowercase,
+                      None if tags is None else (tags, self._tag_index))
 
     # ----------------------------------------------------------------- training
     def fit(self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], *,
@@ -273,11 +234,16 @@ class RNNTagger(ParamsMixin):
             tag_set |= {t for ts in val_tags for t in ts}
         self.classes_ = sorted(tag_set)
         self._tag_index = {t: i for i, t in enumerate(self.classes_)}
-        bio = all(t == "O" or t[:2] in ("B-", "I-") for t in self.classes_)
+        bio = is_bio(self.classes_)
         self.scoring_ = ("f1" if bio else "accuracy") if p["scoring"] == "auto" else p["scoring"]
+        if p["decoding"] == "bio" and not bio:
+            raise ValueError("decoding='bio' needs tags that are all 'O', 'B-TYPE' or 'I-TYPE'; "
+                             f"got {', '.join(self.classes_[:8])}{' ...' if len(self.classes_) > 8 else ''}")
+        self.decoding_ = ("bio" if bio else "argmax") if p["decoding"] == "auto" else p["decoding"]
 
         self._params = p
-        self.net_ = _TaggerNet(len(self.vocabulary_), p["vector_size"], len(self.characters_), p, len(self.classes_))
+        self.net_ = TaggerNet(len(self.vocabulary_), p["vector_size"], len(self.characters_), p, self.classes_,
+                              self.decoding_ == "bio")
         self._copy_word_vectors(p)
         self.net_.to(self.device_)
         data = self._encode(sentences, tags)
@@ -287,6 +253,7 @@ class RNNTagger(ParamsMixin):
         loss_fn = nn.CrossEntropyLoss(ignore_index=-100)
 
         columns = {k: data[k].to(self.device_) for k in ("words", "cases", "forms", "lengths", "tags")}
+        val_data = self._encode(val_sentences) if validation_data is not None else None
 
         def step(index: torch.Tensor) -> torch.Tensor:
             """One Adam step on the sentences ``index``, trimmed to the longest of them."""
@@ -298,7 +265,10 @@ class RNNTagger(ParamsMixin):
                 words = words.masked_fill(drop, 1)  # 1 = <unk>
             self.net_.train()
             scores = self.net_(words, cases, forms, form_chars, lengths)
-            loss = loss_fn(scores.reshape(-1, scores.shape[-1]), y.reshape(-1))
+            if self.net_.crf is not None:
+                loss = self.net_.crf.neg_log_likelihood(scores, y, lengths)
+            else:
+                loss = loss_fn(scores.reshape(-1, scores.shape[-1]), y.reshape(-1))
             optimizer.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(self.net_.parameters(), p["max_grad_norm"])
@@ -314,14 +284,19 @@ class RNNTagger(ParamsMixin):
             row: dict[str, Any] = {"epoch": epoch + 1, "loss": mean_loss}
             self.n_iter_ = epoch + 1
             if validation_data is not None:
-                score = self.score(val_sentences, val_tags, metric=self.scoring_)
+                score = _metric(self._predict_encoded(val_data, val_sentences), val_tags, self.scoring_)
                 row["val_" + self.scoring_] = score
                 if score > self.best_score_:
                     self.best_score_, stale = score, 0
                     best_state = copy.deepcopy(self.net_.state_dict())
                 else:
                     stale += 1
+                    # Smaller steps once progress stalls: Adam at a fixed rate keeps
+                    # bouncing around the optimum it has found.
+                    for group in optimizer.param_groups:
+                        group["lr"] *= p["learning_rate_decay"]
             row["time_s"] = round(time.perf_counter() - start, 2)
+            row["learning_rate"] = optimizer.param_groups[0]["lr"]
             self.training_log_.append(**row)
             return not (p["early_stopping"] and stale >= p["n_iter_no_change"])
 
@@ -366,42 +341,47 @@ class RNNTagger(ParamsMixin):
         if not hasattr(self, "net_"):
             raise NotFittedError("this RNNTagger is not fitted yet; call fit(sentences, tags) or RNNTagger.load(path)")
 
-    @torch.no_grad()
-    def predict(self, sentences: Sequence[Sequence[str]], *, batch_size: int = 256) -> list[list[str]]:
-        """The most likely tag of every token: one list of tags per sentence."""
+    def predict(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
+        """The tags of every token: one list of tags per sentence."""
         self._check_fitted()
         sentences = check_sentences(sentences)
+        return self._predict_encoded(self._encode(sentences), sentences)
+
+    @torch.no_grad()
+    def _predict_encoded(self, data: dict[str, torch.Tensor], sentences: list[list[str]], batch_size: int = 256) -> list[list[str]]:
         self.net_.eval()
-        data = self._encode(sentences)
         form_chars = data["form_chars"].to(self.device_)
+        if self.decoding_ == "bio":
+            allowed, first = bio_transitions(self.classes_)
         out: list[list[str]] = [[] for _ in sentences]
         order = np.argsort([-len(s) for s in sentences], kind="stable")  # similar lengths batch together
         for start in range(0, len(order), batch_size):
             idx = torch.from_numpy(order[start : start + batch_size])
-            lengths = data["lengths"][idx]
+            lengths = data["lengths"][idx].to(self.device_)
             longest = int(lengths.max())
             batch = [data[k][idx, :longest].to(self.device_) for k in ("words", "cases", "forms")]
-            best = self.net_(*batch, form_chars, lengths.to(self.device_)).argmax(-1).cpu().numpy()
+            scores = self.net_(*batch, form_chars, lengths)
+            if self.net_.crf is not None:
+                best = self.net_.crf.decode(scores, lengths)
+            elif self.decoding_ == "bio":
+                best = viterbi_decode(torch.log_softmax(scores, dim=-1), lengths, allowed, first)
+            else:
+                best = scores.argmax(-1)
+            best = best.cpu().numpy()
             for row, i in enumerate(idx.tolist()):
                 out[i] = [self.classes_[t] for t in best[row, : len(sentences[i])]]
         return out
 
     def score(self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], *, metric: str = "accuracy") -> float:
         """Token accuracy (``metric="accuracy"``) or entity-level F1 with seqeval
-        (``metric="f1"``, conlleval's definition) of the predictions against ``tags``."""
+        (``metric="f1"``, conlleval's definition, between 0 and 1) against ``tags``."""
         self._check_fitted()
         if metric not in ("accuracy", "f1"):
             raise ValueError(f"metric must be 'accuracy' or 'f1'; got {metric!r}")
         sentences = check_sentences(sentences)
         tags = check_tags(sentences, tags)
         self._check_known_tags(tags, "tags")
-        predicted = self.predict(sentences)
-        if metric == "f1":
-            from seqeval.metrics import f1_score
-
-            return float(f1_score(tags, predicted))
-        correct = sum(p == t for ps, ts in zip(predicted, tags) for p, t in zip(ps, ts))
-        return correct / sum(len(ts) for ts in tags)
+        return _metric(self.predict(sentences), tags, metric)
 
     # ----------------------------------------------------------------- persistence
     def save(self, path: str | os.PathLike) -> None:
@@ -411,7 +391,7 @@ class RNNTagger(ParamsMixin):
         params["word_vectors"] = None
         persistence.save(path, self.net_.state_dict(), {
             "class": _CLASS_ID, "params": params, "vocabulary": self.vocabulary_, "characters": self.characters_,
-            "classes": self.classes_, "scoring": self.scoring_, "best_score": float(self.best_score_),
+            "classes": self.classes_, "scoring": self.scoring_, "decoding": self.decoding_, "best_score": float(self.best_score_),
             "n_iter": self.n_iter_,
         })
 
@@ -427,12 +407,23 @@ class RNNTagger(ParamsMixin):
         tagger._word_index = {w: i for i, w in enumerate(tagger.vocabulary_)}
         tagger._char_index = {c: i for i, c in enumerate(tagger.characters_)}
         tagger._tag_index = {t: i for i, t in enumerate(tagger.classes_)}
-        tagger.scoring_, tagger.best_score_, tagger.n_iter_ = meta["scoring"], meta["best_score"], meta["n_iter"]
+        tagger.scoring_, tagger.decoding_ = meta["scoring"], meta["decoding"]
+        tagger.best_score_, tagger.n_iter_ = meta["best_score"], meta["n_iter"]
         tagger.device_ = resolve_device(device)
-        tagger.net_ = _TaggerNet(len(tagger.vocabulary_), p["vector_size"], len(tagger.characters_), p, len(tagger.classes_))
+        tagger.net_ = TaggerNet(len(tagger.vocabulary_), p["vector_size"], len(tagger.characters_), p, tagger.classes_,
+                                tagger.decoding_ == "bio")
         try:
             tagger.net_.load_state_dict({k: torch.from_numpy(v) for k, v in tensors.items()})
         except RuntimeError as exc:
             raise persistence.ModelFileError(path, f"the weights do not fit the saved hyper-parameters ({exc})") from None
         tagger.net_.to(tagger.device_).eval()
         return tagger
+
+
+def _metric(predicted: list[list[str]], tags: list[list[str]], metric: str) -> float:
+    if metric == "f1":
+        from seqeval.metrics import f1_score
+
+        return float(f1_score(tags, predicted))
+    correct = sum(p == t for ps, ts in zip(predicted, tags) for p, t in zip(ps, ts))
+    return correct / sum(len(ts) for ts in tags)

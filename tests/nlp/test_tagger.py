@@ -13,6 +13,15 @@ from groundup.nlp._estimator import NotFittedError
 from groundup.nlp.tagger import RNNTagger
 from groundup.persistence import ModelFileError
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    # Tiny matrices: one thread is fastest, and immune to a busy machine.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 FAST = dict(vector_size=16, hidden_size=24, char_vector_size=8, char_filters=16, batch_size=16, random_state=0)
 
 
@@ -228,3 +237,75 @@ def test_bad_input_errors(context_tagger):
         RNNTagger(**FAST).fit(X, y, validation_data=X)
     with pytest.raises(ValueError, match=r"metric must be 'accuracy' or 'f1'; got 'recall'"):
         context_tagger.score(X, y, metric="recall")
+
+
+def test_bio_viterbi_finds_the_best_well_formed_sequence_by_brute_force():
+    import itertools
+
+    from groundup.nlp._bio import bio_transitions, is_bio
+    from groundup.nlp._crf import viterbi_decode
+
+    tags = ["B-LOC", "B-PER", "I-LOC", "I-PER", "O"]
+    assert is_bio(tags) and not is_bio(["NN", "O"])
+    allowed, first = bio_transitions(tags)
+
+    def well_formed(seq):
+        prev = "O"
+        for t in seq:
+            if t.startswith("I-") and prev[2:] != t[2:]:
+                return False
+            prev = t
+        return True
+
+    gen = torch.Generator().manual_seed(0)
+    log_probs = torch.log_softmax(torch.randn(6, 4, 5, generator=gen) * 3, dim=-1)
+    lengths = torch.tensor([4, 1, 3, 4, 2, 4])
+    got = viterbi_decode(log_probs, lengths, allowed, first)
+    for b, n in enumerate(lengths.tolist()):
+        best = max(
+            (seq for seq in itertools.product(range(5), repeat=n) if well_formed([tags[i] for i in seq])),
+            key=lambda seq: sum(float(log_probs[b, t, i]) for t, i in enumerate(seq)),
+        )
+        assert got[b, :n].tolist() == list(best)
+    # Each token's own best tag would break the scheme: "O I-PER" becomes a proper entity.
+    scores = torch.log(torch.tensor([[[0.05, 0.05, 0.05, 0.05, 0.8], [0.05, 0.3, 0.05, 0.55, 0.05]]]))
+    assert [tags[i] for i in scores.argmax(-1)[0].tolist()] == ["O", "I-PER"]
+    assert [tags[i] for i in viterbi_decode(scores, torch.tensor([2]), allowed, first)[0].tolist()] == ["O", "B-PER"]
+
+
+def test_crf_likelihood_and_decoding_match_brute_force():
+    import itertools
+
+    from groundup.nlp._crf import CRF
+
+    gen = torch.Generator().manual_seed(1)
+    crf = CRF(3)
+    with torch.no_grad():
+        for param in (crf.transitions, crf.start, crf.end):
+            param.copy_(torch.randn(param.shape, generator=gen))
+    emissions = torch.randn(2, 4, 3, generator=gen)
+    lengths = torch.tensor([4, 2])
+    tags = torch.tensor([[0, 2, 1, 1], [2, 0, -100, -100]])
+
+    def score(b, seq):
+        s = crf.start[seq[0]] + crf.end[seq[-1]] + sum(emissions[b, t, y] for t, y in enumerate(seq))
+        return s + sum(crf.transitions[a, c] for a, c in zip(seq, seq[1:]))
+
+    expected = []
+    for b, n in enumerate(lengths.tolist()):
+        all_scores = torch.stack([score(b, seq) for seq in itertools.product(range(3), repeat=n)])
+        expected.append(torch.logsumexp(all_scores, 0) - score(b, tags[b, :n].tolist()))
+        best = max(itertools.product(range(3), repeat=n), key=lambda seq: float(score(b, seq).detach()))
+        assert crf.decode(emissions, lengths)[b, :n].tolist() == list(best)
+    torch.testing.assert_close(crf.neg_log_likelihood(emissions, tags, lengths), torch.stack(expected).mean())
+
+
+def test_crf_tagger_trains_and_round_trips(tmp_path):
+    X = [["Peter", "Smith", "runs"], ["in", "Paris"], ["Paris", "is", "big"]] * 20
+    y = [["B-PER", "I-PER", "O"], ["O", "B-LOC"], ["B-LOC", "O", "O"]] * 20
+    tagger = RNNTagger(crf=True, max_iter=8, learning_rate=2e-2, **FAST).fit(X, y)
+    assert tagger.score(X[:3], y[:3], metric="f1") == pytest.approx(1.0)
+    tagger.save(tmp_path / "crf.safetensors")
+    loaded = RNNTagger.load(tmp_path / "crf.safetensors")
+    torch.testing.assert_close(loaded.net_.crf.transitions, tagger.net_.crf.transitions)
+    assert loaded.predict(X[:3]) == y[:3]

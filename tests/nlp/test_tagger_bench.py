@@ -1,0 +1,32 @@
+"""Smoke test of benchmarks/taggers.py: every part runs on tiny sizes and writes its table."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_taggers_benchmark_smoke(tmp_path):
+    readme = (ROOT / "README.md").read_text()
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "taggers.py"), "--smoke", "--threads", "1", "--out", str(tmp_path)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    table = (tmp_path / "taggers.md").read_text()
+    for heading in ("Part-of-speech tagging", "Named entities", "generated compositional treebank", "Socher et al."):
+        assert heading in table
+    for model in ("RNNTagger", "PerceptronTagger", "HMM tagger", "RNTN", "bag-of-words"):
+        assert model in table
+    pos = json.loads((tmp_path / "taggers_pos_smoke.json").read_text())["result"]["models"]
+    assert set(pos) == {"rnn", "perceptron", "hmm"}
+    assert all(0.0 <= m["accuracy"] <= 1.0 and m["fit_s"] > 0 for m in pos.values())
+    assert pos["perceptron"]["accuracy"] > 0.5  # trained on 300 sentences, still far above chance
+    ner = json.loads((tmp_path / "taggers_ner_smoke.json").read_text())["result"]["models"]
+    assert all(0.0 <= m["f1"] <= 100.0 for m in ner.values())
+    trees = json.loads((tmp_path / "taggers_sentiment_smoke.json").read_text())["result"]["generated"]
+    assert set(trees) == {"rntn", "recursive_nn", "bow", "bow_bigrams"}
+    assert all(0.0 <= r["negated_root"] <= 1.0 for r in trees.values())
+    assert (ROOT / "README.md").read_text() == readme  # --out elsewhere never touches the README
