@@ -251,7 +251,7 @@ class DQN(DeepAgent):
 
     def train(self, gradient_steps: int) -> None:
         """``gradient_steps`` minibatch updates of Q(·; θ) towards the TD targets."""
-        buffer, device, gamma = self.replay_buffer, self.device_, self.gamma
+        buffer, device = self.replay_buffer, self.device_
         idx = self._rng.integers(buffer.size, size=(gradient_steps, self.batch_size))
         S = torch.as_tensor(buffer.observations[idx], device=device)
         A = torch.as_tensor(buffer.actions[idx], device=device).unsqueeze(-1)
@@ -259,17 +259,11 @@ class DQN(DeepAgent):
         S_next = torch.as_tensor(buffer.next_observations[idx], device=device)
         not_terminal = 1.0 - torch.as_tensor(buffer.terminated[idx], device=device)
         if not self.double_q:  # θ⁻ is fixed during the phase: every target in one pass
-            with torch.no_grad():
-                y_all = R + gamma * not_terminal * self.q_net_target(S_next).max(dim=-1).values
+            y_all = self.td_target(R, S_next, not_terminal)
         losses = []
         params = list(self.q_net.parameters())
         for g in range(gradient_steps):
-            if self.double_q:
-                with torch.no_grad():
-                    A_star = self.q_net(S_next[g]).argmax(dim=1, keepdim=True)
-                    y = R[g] + gamma * not_terminal[g] * self.q_net_target(S_next[g]).gather(1, A_star).squeeze(1)
-            else:
-                y = y_all[g]
+            y = self.td_target(R[g], S_next[g], not_terminal[g]) if self.double_q else y_all[g]
             q = self.q_net(S[g]).gather(1, A[g]).squeeze(1)
             loss = F.smooth_l1_loss(q, y)  # the Huber loss
             self.optimizer.zero_grad(set_to_none=True)
@@ -281,6 +275,18 @@ class DQN(DeepAgent):
         self.n_updates += gradient_steps
         if device.type != "cpu":
             self._after_weights_changed()
+
+    @torch.no_grad()
+    def td_target(self, R: torch.Tensor, S_next: torch.Tensor, not_terminal: torch.Tensor) -> torch.Tensor:
+        """y = R + γ (1 - terminated) Q(S', A*; θ⁻), with A* = argmax_a Q(S', a; θ⁻) (DQN) or
+        argmax_a Q(S', a; θ) (Double DQN: the online network chooses, the target evaluates)."""
+        q_target = self.q_net_target(S_next)
+        if self.double_q:
+            A_star = self.q_net(S_next).argmax(dim=-1, keepdim=True)
+            q_next = q_target.gather(-1, A_star).squeeze(-1)
+        else:
+            q_next = q_target.max(dim=-1).values
+        return R + self.gamma * not_terminal * q_next
 
     def _update_target(self) -> None:
         with torch.no_grad():

@@ -137,14 +137,16 @@ def optimizer_state(optimizer: torch.optim.Optimizer, prefix: str) -> tuple[dict
     sd = optimizer.state_dict()
     tensors: dict[str, torch.Tensor] = {}
     scalars: dict[str, dict[str, Any]] = {}
+    shapes: dict[str, list[int]] = {}
     for index, state in sd["state"].items():
         for key, value in state.items():
             if isinstance(value, torch.Tensor):
                 tensors[f"{prefix}.{index}.{key}"] = value
+                shapes[f"{index}.{key}"] = list(value.shape)  # 0-d tensors (Adam's step) come back 1-d
             else:
                 scalars.setdefault(str(index), {})[key] = value
     groups = [{k: (list(v) if isinstance(v, tuple) else v) for k, v in g.items()} for g in sd["param_groups"]]
-    return tensors, {"param_groups": groups, "scalars": scalars, "indices": [int(i) for i in sd["state"]]}
+    return tensors, {"param_groups": groups, "scalars": scalars, "shapes": shapes, "indices": [int(i) for i in sd["state"]]}
 
 
 def load_optimizer_state(optimizer: torch.optim.Optimizer, prefix: str, tensors: dict[str, np.ndarray], doc: dict[str, Any]) -> None:
@@ -155,7 +157,10 @@ def load_optimizer_state(optimizer: torch.optim.Optimizer, prefix: str, tensors:
         head = f"{prefix}.{index}."
         for name, arr in tensors.items():
             if name.startswith(head):
-                entry[name[len(head):]] = torch.from_numpy(np.array(arr))
+                key = name[len(head):]
+                shape = doc.get("shapes", {}).get(f"{index}.{key}")
+                value = np.array(arr)
+                entry[key] = torch.from_numpy(value.reshape(shape) if shape is not None else value)
         state[int(index)] = entry
     groups = [{k: (tuple(v) if k == "betas" else v) for k, v in g.items()} for g in doc["param_groups"]]
     optimizer.load_state_dict({"state": state, "param_groups": groups})
