@@ -128,7 +128,7 @@ def save(path: str | os.PathLike, tensors: Mapping[str, Any], metadata: Mapping[
 
 
 def _sniff(path: str, head: bytes) -> str | None:
-    if head[:1] == b"\x80":
+    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
         return "it is a Python pickle (groundup never unpickles model files)"
     if head[:2] == b"PK":
         return "it is a zip archive, such as torch.save writes (groundup never unpickles model files)"
@@ -144,12 +144,12 @@ def _read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any
     data = p.read_bytes()
     if len(data) < 8:
         raise ModelFileError(p, f"the file is {len(data)} bytes long, too short to be a safetensors file (truncated?)")
-    foreign = _sniff(str(p), data[:8])
-    if foreign:
-        raise ModelFileError(p, f"not a safetensors file: {foreign}")
     header_len = int.from_bytes(data[:8], "little")
-    if header_len <= 0 or 8 + header_len > len(data):
-        raise ModelFileError(p, "the safetensors header runs past the end of the file (truncated or corrupt)")
+    if header_len <= 0 or 8 + header_len > len(data) or data[8:9] != b"{":
+        foreign = _sniff(str(p), data[:8])
+        if foreign:
+            raise ModelFileError(p, f"not a safetensors file: {foreign}")
+        raise ModelFileError(p, "the safetensors header runs past the end of the file or is not JSON (truncated or corrupt)")
     try:
         header = json.loads(data[8 : 8 + header_len])
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
