@@ -186,16 +186,20 @@ class TabularControlAgent(TabularAgent):
     """A tabular control agent that behaves epsilon-greedily with respect to Q.
 
     Args (besides :class:`~groundup.agents.base.Agent`'s):
-        epsilon: a constant exploration rate; overrides the schedule below when given.
-        exploration_initial_eps, exploration_final_eps, exploration_fraction: epsilon decays
-            linearly from the initial to the final value over that fraction of each
+        epsilon: a constant exploration rate (default 0.1, the book's); ``None`` switches
+            to the schedule below.
+        exploration_initial_eps, exploration_final_eps, exploration_fraction: with
+            ``epsilon=None``, epsilon decays linearly from the initial value (default 1.0)
+            to the final one (default 0.05) over that fraction (default 0.5) of each
             ``learn`` call's budget (steps, or episodes when only ``n_episodes`` is given).
+            A constant epsilon suits Monte Carlo control best: returns gathered under
+            early, heavy exploration would stay in its sample averages.
         initial_value: Q's starting value for every pair (optimism encourages exploration).
     """
 
     _uses_progress = True
 
-    def __init__(self, env: Any, *, epsilon: float | None = None, exploration_initial_eps: float = 1.0,
+    def __init__(self, env: Any, *, epsilon: float | None = 0.1, exploration_initial_eps: float = 1.0,
                  exploration_final_eps: float = 0.05, exploration_fraction: float = 0.5, initial_value: float = 0.0,
                  gamma: float = 0.99, seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
         super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device)
