@@ -21,8 +21,9 @@ class TD0Prediction(TabularAgent):
 
     Args:
         policy: the policy to evaluate (see :mod:`groundup.agents.policies`).
-        learning_rate: the step size alpha (default None: alpha = 1/n(S), the number of
-            visits, which averages like Monte Carlo and converges for any policy).
+        learning_rate: the step size alpha (default 0.1). ``None`` uses alpha = 1/n(S),
+            n the number of visits: exact averages on short episodic chains such as
+            Blackjack, but slow to converge when values must propagate over many steps.
         initial_value: V's starting value.
     """
 
@@ -31,8 +32,8 @@ class TD0Prediction(TabularAgent):
     is_prediction = True
     _non_json_params = ("policy",)
 
-    def __init__(self, env: Any, policy: Any = None, *, learning_rate: float | None = None, initial_value: float = 0.0,
-                 gamma: float = 1.0, seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
+    def __init__(self, env: Any, policy: Any = None, *, learning_rate: float | None = 0.1, initial_value: float = 0.0,
+                 gamma: float = 0.99, seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
         super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device)
         self.learning_rate = check_learning_rate(learning_rate, allow_none=True)
         self.initial_value = float(initial_value)
