@@ -166,15 +166,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     ]
     for env_id, gamma, budget, td_kwargs, episodes in setups:
         env = gym.make(env_id)
+        start_state = int(env.reset(seed=0)[0])
         vi = agents.make("value-iteration", env, gamma=gamma).learn()
         mean, _, _ = evaluate_agent(vi, env, episodes, seed=0)
-        rows.append([env_id, "value-iteration", f"{vi.n_sweeps_} sweeps", f"{mean:.3f}", f"{vi.value_function[0]:.4f}"])
+        rows.append([env_id, "value-iteration", f"{vi.n_sweeps_} sweeps", f"{mean:.3f}", f"{vi.value_function[start_state]:.4f}"])
         for agent_id in ("q-learning", "sarsa"):
             agent = agents.make(agent_id, env, gamma=gamma, seed=0, **td_kwargs).learn(progress_bar=True, **budget)
             mean, _, _ = evaluate_agent(agent, env, episodes, seed=0)
             online = sum(agent.episode_returns[-100:]) / len(agent.episode_returns[-100:])
             trained = f"{agent.num_timesteps} steps, online {online:.2f}"
-            rows.append([env_id, agent_id, trained, f"{mean:.3f}", f"{agent.value_function[0]:.4f}"])
+            rows.append([env_id, agent_id, trained, f"{mean:.3f}", f"{agent.value_function[start_state]:.4f}"])
     print()
     print(_table(["environment", "agent", "training", "greedy return", "V(start)"], rows))
     print("\nFrozenLake: greedy return = success rate over 1,000 episodes (the optimum under the 100-step limit is 0.744).")
