@@ -11,7 +11,6 @@ in-place sweep converges to the same fixed point.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np

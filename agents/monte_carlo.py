@@ -11,13 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 
 from groundup.agents.base import check_learning_rate
 from groundup.agents.exploration import greedy
-from groundup.agents.policies import PolicyToEvaluate
-from groundup.agents.tabular import TabularAgent, TabularControlAgent
+from groundup.agents.tabular import TabularControlAgent, TabularPredictionAgent
 
 __all__ = ["MCPrediction", "MCExploringStarts", "MCControl"]
 
@@ -50,7 +48,7 @@ class _EpisodeMemory:
                 yield t, self.states[t], self.actions[t], G
 
 
-class MCPrediction(_EpisodeMemory, TabularAgent):
+class MCPrediction(_EpisodeMemory, TabularPredictionAgent):
     """First-visit Monte Carlo prediction of V for a given policy (section 5.1).
 
     Args:
@@ -62,31 +60,12 @@ class MCPrediction(_EpisodeMemory, TabularAgent):
 
     agent_id = "mc-prediction"
     family = "Monte Carlo"
-    is_prediction = True
-    _non_json_params = ("policy",)
 
     def __init__(self, env: Any, policy: Any = None, *, learning_rate: float | None = None, first_visit: bool = True,
                  gamma: float = 0.99, seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
-        super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device)
-        self.learning_rate = check_learning_rate(learning_rate, allow_none=True)
+        super().__init__(env, policy, learning_rate=learning_rate, gamma=gamma, seed=seed, verbose=verbose, device=device)
         self.first_visit = bool(first_visit)
-        self.evaluated_policy = PolicyToEvaluate(policy, self._indexer, self.n_actions, self._action_start, self._name())
-        self.V = [0.0] * self.n_states
-        self.N = [0] * self.n_states
         self.start_memory()
-
-    def get_params(self) -> dict[str, Any]:
-        params = super().get_params()
-        params["policy"] = self.evaluated_policy
-        return params
-
-    @property
-    def value_function(self) -> np.ndarray:
-        return np.array(self.V, dtype=np.float64)
-
-    @property
-    def policy(self) -> np.ndarray:
-        return self.evaluated_policy.probabilities()
 
     def start_episode(self, S: int) -> int:
         self.start_memory()
@@ -97,29 +76,9 @@ class MCPrediction(_EpisodeMemory, TabularAgent):
         return self.evaluated_policy.act(S_next, self._rng)
 
     def end_episode(self, truncated: bool) -> None:
-        V, N = self.V, self.N
+        V = self.V
         for _, S, _, G in self.returns(self.gamma, by_pair=False, first_visit=self.first_visit):
-            N[S] += 1
-            alpha = self.learning_rate or 1.0 / N[S]
-            V[S] += alpha * (G - V[S])
-
-    def _greedy_action(self, S: int) -> int:
-        return self.evaluated_policy.mode(S)
-
-    def _sample_action(self, S: int) -> int:
-        return self.evaluated_policy.act(S, self._rng)
-
-    def _state_tensors(self) -> dict[str, np.ndarray]:
-        return {"value_function": self.value_function, "visits": np.array(self.N, dtype=np.int64), "policy": self.policy}
-
-    def _set_state_tensors(self, tensors: dict[str, np.ndarray]) -> None:
-        self.V = tensors["value_function"].astype(np.float64).tolist()
-        self.N = tensors["visits"].astype(np.int64).tolist()
-
-    @classmethod
-    def _from_file(cls, path, tensors, meta, env, agent_id, **overrides):  # type: ignore[override]
-        overrides.setdefault("policy", tensors.pop("policy"))
-        return super()._from_file(path, tensors, meta, env, agent_id, **overrides)
+            V[S] += self.step_size(S) * (G - V[S])
 
 
 class _MonteCarloControl(_EpisodeMemory, TabularControlAgent):

@@ -22,11 +22,13 @@ from typing import Any
 import numpy as np
 
 from groundup.agents.base import Agent, Callback, check_budget, make_callback
+from groundup.agents.base import check_learning_rate
 from groundup.agents.exploration import EpsilonSchedule, argmax_first, epsilon_greedy
+from groundup.agents.policies import PolicyToEvaluate
 from groundup.agents.spaces import TabularIndexer
 from groundup.progress import progress_bar as make_progress_bar
 
-__all__ = ["TabularAgent", "TabularControlAgent"]
+__all__ = ["TabularAgent", "TabularControlAgent", "TabularPredictionAgent"]
 
 
 class TabularAgent(Agent):
@@ -233,3 +235,62 @@ class TabularControlAgent(TabularAgent):
 
     def _set_extra_metadata(self, extra: dict[str, Any]) -> None:
         self.epsilon_ = float(extra.get("epsilon_", self.epsilon_))
+
+
+class TabularPredictionAgent(TabularAgent):
+    """A tabular agent that estimates V of a given policy (Monte Carlo or TD prediction).
+
+    Args (besides :class:`~groundup.agents.base.Agent`'s):
+        policy: the policy to evaluate (see :mod:`groundup.agents.policies`).
+        learning_rate: the step size alpha; ``None`` gives sample averages, alpha = 1/n(S).
+    """
+
+    is_prediction = True
+    _non_json_params = ("policy",)
+
+    def __init__(self, env: Any, policy: Any = None, *, learning_rate: float | None = None, gamma: float = 0.99,
+                 seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
+        super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device)
+        self.learning_rate = check_learning_rate(learning_rate, allow_none=True)
+        self.evaluated_policy = PolicyToEvaluate(policy, self._indexer, self.n_actions, self._action_start, self._name())
+        self.V = [0.0] * self.n_states
+        self.N = [0] * self.n_states
+
+    def get_params(self) -> dict[str, Any]:
+        params = super().get_params()
+        params["policy"] = self.evaluated_policy
+        return params
+
+    @property
+    def value_function(self) -> np.ndarray:
+        """The estimate of V, shape ``(n_states,)``."""
+        return np.array(self.V, dtype=np.float64)
+
+    @property
+    def policy(self) -> np.ndarray:
+        """The evaluated policy as ``(n_states, n_actions)`` probabilities."""
+        return self.evaluated_policy.probabilities()
+
+    def step_size(self, S: int) -> float:
+        """alpha for this visit of S (counted in N first): constant, or 1/N(S)."""
+        self.N[S] += 1
+        return self.learning_rate or 1.0 / self.N[S]
+
+    def _greedy_action(self, S: int) -> int:
+        return self.evaluated_policy.mode(S)
+
+    def _sample_action(self, S: int) -> int:
+        return self.evaluated_policy.act(S, self._rng)
+
+    def _state_tensors(self) -> dict[str, np.ndarray]:
+        return {"value_function": self.value_function, "visits": np.array(self.N, dtype=np.int64), "policy": self.policy}
+
+    def _set_state_tensors(self, tensors: dict[str, np.ndarray]) -> None:
+        self.V = tensors["value_function"].astype(np.float64).tolist()
+        self.N = tensors["visits"].astype(np.int64).tolist()
+
+    @classmethod
+    def _from_file(cls, path, tensors, meta, env, agent_id, **overrides):  # type: ignore[override]
+        # the evaluated policy is saved as its table (a callable is asked once per state)
+        overrides.setdefault("policy", tensors.pop("policy"))
+        return super()._from_file(path, tensors, meta, env, agent_id, **overrides)

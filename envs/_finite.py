@@ -16,6 +16,20 @@ from gymnasium import spaces
 Transition = tuple[float, int, float, bool]
 
 
+def merge_outcomes(outcomes: list[tuple[float, int, float, bool]]) -> list[Transition]:
+    """Combine outcomes that land in the same next state (their probabilities add), dropping
+    zero-probability ones, so ``P[s][a]`` lists each next state once."""
+    merged: dict[int, list] = {}
+    for prob, s_next, reward, terminated in outcomes:
+        if prob == 0.0:
+            continue
+        if s_next in merged:
+            merged[s_next][0] += prob
+        else:
+            merged[s_next] = [prob, s_next, reward, terminated]
+    return [(float(p), int(s), float(r), bool(t)) for p, s, r, t in merged.values()]
+
+
 class FiniteModelEnv(gym.Env):
     """Base for grid worlds: Discrete states and actions, a model ``P``, exploring starts.
 

@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from groundup.envs._finite import FiniteModelEnv, Transition
+from groundup.envs._finite import FiniteModelEnv, Transition, merge_outcomes
 from groundup.envs._render import COLOURS, grid_image
 
 LEFT, DOWN, RIGHT, UP = 0, 1, 2, 3
@@ -77,19 +77,12 @@ class GridWorldEnv(FiniteModelEnv):
     def _outcomes(self, r: int, c: int, a: int) -> list[Transition]:
         p = self.slip_probability
         weighted = [(1.0 - p, a)] + [(p / 2.0, side) for side in PERPENDICULAR[a]]
-        merged: dict[int, list] = {}
+        outcomes = []
         for prob, direction in weighted:
-            if prob == 0.0:
-                continue
             nr, nc = self._move(r, c, direction)
-            s_next = self.to_state(nr, nc)
-            terminal = (nr, nc) in self.TERMINALS
             reward = self.TERMINALS.get((nr, nc), self.step_reward)
-            if s_next in merged:
-                merged[s_next][0] += prob
-            else:
-                merged[s_next] = [prob, s_next, reward, terminal]
-        return [tuple(t) for t in merged.values()]  # type: ignore[misc]
+            outcomes.append((prob, self.to_state(nr, nc), reward, (nr, nc) in self.TERMINALS))
+        return merge_outcomes(outcomes)
 
     def render(self) -> str | np.ndarray | None:
         if self.render_mode is None:

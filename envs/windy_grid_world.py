@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from groundup.envs._finite import FiniteModelEnv, Transition
+from groundup.envs._finite import FiniteModelEnv, Transition, merge_outcomes
 from groundup.envs._render import COLOURS, grid_image
 
 WIND = (0, 0, 0, 1, 1, 1, 2, 2, 1, 0)
@@ -65,16 +65,12 @@ class WindyGridWorldEnv(FiniteModelEnv):
         winds = [(wind, 1.0)]
         if self.stochastic_wind and wind > 0:
             winds = [(wind - 1, 1 / 3), (wind, 1 / 3), (wind + 1, 1 / 3)]
-        merged: dict[int, list] = {}
+        outcomes = []
         for w, prob in winds:
             nr = min(max(r + dr - w, 0), self.ROWS - 1)
             nc = min(max(c + dc, 0), self.COLS - 1)
-            s_next = self.to_state(nr, nc)
-            if s_next in merged:
-                merged[s_next][0] += prob
-            else:
-                merged[s_next] = [prob, s_next, -1.0, (nr, nc) == self.GOAL]
-        return [tuple(t) for t in merged.values()]  # type: ignore[misc]
+            outcomes.append((prob, self.to_state(nr, nc), -1.0, (nr, nc) == self.GOAL))
+        return merge_outcomes(outcomes)
 
     def render(self) -> str | np.ndarray | None:
         if self.render_mode is None:

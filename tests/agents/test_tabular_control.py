@@ -7,7 +7,7 @@ import pytest
 import groundup  # noqa: F401
 from groundup import agents
 from groundup.cli import evaluate_agent
-from groundup.envs import GridWorldEnv, WindyGridWorldEnv, blackjack
+from groundup.envs import blackjack
 
 
 def test_q_learning_frozen_lake_reaches_70_percent_in_4_of_5_seeds():
