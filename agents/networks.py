@@ -178,6 +178,8 @@ class RunningMeanStd:
         self.clip = clip
 
     def update(self, batch: np.ndarray) -> None:
+        if len(batch) == 0:  # e.g. every sub-environment resetting at once
+            return
         batch_mean, batch_var, n = batch.mean(axis=0), batch.var(axis=0), batch.shape[0]
         delta = batch_mean - self.mean
         total = self.count + n

@@ -132,6 +132,14 @@ def test_gaussian_predict_is_the_clipped_mean_and_evaluate_policy_works(tmp_path
     np.testing.assert_array_equal(loaded.predict(obs)[0], actions)
 
 
+def test_observation_statistics_survive_every_env_resetting_at_once():
+    # Acrobot's random episodes all run into the 500-step limit together: a step with no valid obs
+    env = gym.make_vec("Acrobot-v1", num_envs=2, vectorization_mode="sync")
+    agent = agents.make("policy-gradient", env, normalize_observations=True, n_steps=50, seed=0).learn(1100)
+    assert np.isfinite(agent.obs_rms.mean).all() and np.isfinite(agent.obs_rms.var).all()
+    assert agent.obs_rms.count == pytest.approx(1100 - 2, abs=1e-3)  # the two reset steps are skipped
+
+
 def test_save_load_keeps_optimizer_state_and_counters(tmp_path):
     env = gym.make("CartPole-v1")
     agent = agents.make("policy-gradient", env, optimizer="rmsprop", seed=0).learn(1000)

@@ -1,0 +1,31 @@
+"""Smoke test of benchmarks/rl_deep.py: every agent and baseline runs on tiny budgets, the
+table and plots are written, the cache lets a second run skip finished work."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_rl_deep_benchmark_smoke(tmp_path):
+    readme = (ROOT / "README.md").read_text()
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "rl_deep.py"), "--smoke", "--threads", "1", "--out", str(tmp_path)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    table = (tmp_path / "rl_deep.md").read_text()
+    for agent in ("groundup-dqn", "sb3-dqn", "groundup-pg", "sb3-a2c", "sb3-ppo", "tile-coding", "rbf"):
+        assert agent in table
+    assert (tmp_path / "rl_deep_curves.png").stat().st_size > 1000
+    assert (tmp_path / "rl_deep_sarsa.png").stat().st_size > 1000
+    runs = json.loads((tmp_path / "rl_deep_runs.json").read_text())
+    assert len(runs) == 7
+    dqn = runs["smoke|dqn/CartPole-v1/groundup-dqn|0"]
+    assert dqn["curve"][-1][0] == 1000 and dqn["train_seconds"] > 0 and 8 <= dqn["final"] <= 500
+    # a second run finds every cell in the cache and only redraws the table
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert again.returncode == 0 and "running" not in again.stderr
+    assert (ROOT / "README.md").read_text() == readme  # --out elsewhere never touches the README
