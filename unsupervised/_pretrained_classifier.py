@@ -1,0 +1,187 @@
+"""What a DBN and a stacked autoencoder share: greedy pretraining, then supervised fine-tuning.
+
+Both build a stack of sigmoid layers one at a time, each trained without labels on the
+output of the layers below (Hinton et al., 2006; Bengio et al., 2007), then add a softmax
+layer and train the whole network with backpropagation on the labels. ``pretrain=False``
+skips the first phase and starts from Glorot-uniform weights: the same network, the
+same fine-tuning, so the benefit of pretraining can be measured rather than assumed.
+
+Subclasses implement ``_pretrain_layer(H, n_hidden, gen) -> (W, b)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.base import ClassifierMixin, TransformerMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+
+from groundup.progress import TrainingLog
+from groundup.torch_utils import train_minibatches
+from groundup.unsupervised._base import TorchEstimator, as_output, check_input
+from groundup.unsupervised._nets import DenseStack, check_layer_sizes, glorot_weight
+
+__all__ = ["PretrainedClassifier"]
+
+
+class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
+    """Base class: greedy layer-wise pretraining + fine-tuning with a softmax head.
+
+    ``fit(X)`` without labels only pretrains (then ``transform`` gives the top features);
+    ``fit(X, y)`` pretrains (unless ``pretrain=False``) and fine-tunes. Fine-tuning is
+    minibatch SGD with momentum on the cross-entropy, with the step size decayed
+    linearly to ``learning_rate * final_lr_fraction`` over ``max_iter`` epochs.
+    """
+
+    # Set by subclasses' __init__: hidden_layer_sizes, pretrain, learning_rate, momentum,
+    # max_iter, batch_size, weight_decay, final_lr_fraction, verbose, random_state, device.
+
+    def _pretrain_layer(self, H: torch.Tensor, n_hidden: int, gen: torch.Generator, layer: int) -> tuple[torch.Tensor, torch.Tensor]:  # pragma: no cover
+        raise NotImplementedError
+
+    def _check_common(self) -> tuple[int, ...]:
+        sizes = check_layer_sizes(self.hidden_layer_sizes)
+        self._check_positive("learning_rate", self.learning_rate)
+        if not isinstance(self.momentum, (int, float)) or not 0.0 <= self.momentum < 1.0:
+            raise ValueError(f"momentum must be a number in [0, 1); got {self.momentum!r}")
+        self._check_positive("max_iter", self.max_iter, integer=True)
+        self._check_positive("batch_size", self.batch_size, integer=True)
+        self._check_positive("weight_decay", self.weight_decay, allow_zero=True)
+        if not isinstance(self.final_lr_fraction, (int, float)) or not 0.0 <= self.final_lr_fraction <= 1.0:
+            raise ValueError(f"final_lr_fraction must be a number in [0, 1]; got {self.final_lr_fraction!r}")
+        return sizes
+
+    def _check_params(self) -> tuple[int, ...]:  # subclasses add their own checks
+        return self._check_common()
+
+    def _check_data(self, X: torch.Tensor) -> None:
+        """Subclasses' extra checks of the (already finite, 2-D) training data."""
+
+    def _pretrain_stack(self, X: torch.Tensor, sizes: tuple[int, ...], gen: torch.Generator, log: TrainingLog) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """Greedy: train layer l on the (deterministic) activations of layers < l."""
+        weights, biases = [], []
+        H = X
+        for l, n_hidden in enumerate(sizes):
+            W, b = self._pretrain_layer(H, n_hidden, gen, l)
+            weights.append(W)
+            biases.append(b)
+            with torch.no_grad():
+                H = torch.cat([torch.sigmoid(torch.addmm(b, H[s : s + 8192], W.T)) for s in range(0, H.shape[0], 8192)])
+            log.append(phase="pretrain", layer=l + 1, units=n_hidden)
+        return weights, biases
+
+    def fit(self, X: Any, y: Any = None) -> "PretrainedClassifier":
+        """Pretrain on ``X`` and, when ``y`` is given, fine-tune on the labels. Returns self."""
+        sizes = self._check_params()
+        device = self._device()
+        Xt = self._check_X(X, reset=True, device=device)
+        self._check_data(Xt)
+        gen = self._generator(device)
+        log = TrainingLog(self.verbose, name=type(self).__name__)
+        if y is None and not self.pretrain:
+            raise ValueError(f"{type(self).__name__}(pretrain=False).fit needs labels y: without pretraining there is nothing to learn from X alone")
+        if self.pretrain:
+            weights, biases = self._pretrain_stack(Xt, sizes, gen, log)
+        else:
+            dims = [Xt.shape[1], *sizes]
+            weights = [glorot_weight(o, i, gen, device) for i, o in zip(dims[:-1], dims[1:])]
+            biases = [torch.zeros(o, device=device) for o in sizes]
+        self.pretrained_ = bool(self.pretrain)
+        if y is None:
+            self.module_ = DenseStack(weights, biases, ["sigmoid"] * len(sizes))
+            self.classes_ = None
+            self.loss_curve_ = []
+            return self
+
+        yt = self._encode_labels(y, Xt.shape[0], device)
+        n_classes = len(self.classes_)
+        weights.append(glorot_weight(n_classes, sizes[-1], gen, device))
+        biases.append(torch.zeros(n_classes, device=device))
+        self.module_ = DenseStack(weights, biases, ["sigmoid"] * len(sizes) + ["identity"])
+        self.loss_curve_ = self._finetune(Xt, yt, gen, log)
+        return self
+
+    def _encode_labels(self, y: Any, n: int, device: torch.device) -> torch.Tensor:
+        y = np.asarray(y)
+        if y.ndim != 1 or y.shape[0] != n:
+            raise ValueError(f"y must be 1-D with one label per row of X ({n}); got shape {y.shape}")
+        check_classification_targets(y)
+        self.classes_, encoded = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(f"y must contain at least 2 classes; got {len(self.classes_)}")
+        return torch.from_numpy(encoded.astype(np.int64)).to(device)
+
+    def _finetune(self, X: torch.Tensor, y: torch.Tensor, gen: torch.Generator, log: TrainingLog) -> list[float]:
+        """Backpropagation through the whole stack: SGD with momentum on the cross-entropy."""
+        net = self.module_
+        optimizer = torch.optim.SGD(net.parameters(), lr=self.learning_rate, momentum=self.momentum, weight_decay=self.weight_decay)
+        epochs = self.max_iter
+        # Linear decay of the step size, per epoch: large steps early, fine ones at the end.
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: 1.0 - (1.0 - self.final_lr_fraction) * e / max(epochs - 1, 1))
+
+        def step(xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+            optimizer.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(net(xb), yb)
+            loss.backward()
+            optimizer.step()
+            return loss.detach()
+
+        def end_of_epoch(epoch: int, loss: float) -> None:
+            schedule.step()
+            log.append(phase="finetune", epoch=epoch + 1, loss=loss)
+
+        return train_minibatches(step, [X, y], epochs=epochs, batch_size=self.batch_size, generator=gen, on_epoch_end=end_of_epoch, name=type(self).__name__)
+
+    # -- queries --------------------------------------------------------------------------------
+    def _forward(self, X: Any, upto: int | None) -> torch.Tensor:
+        check_is_fitted(self)
+        device = self._device()
+        self.module_.to(device)
+        Xt = check_input(X, device=device, n_features=self.n_features_in_, owner=type(self).__name__)
+        with torch.no_grad():
+            return torch.cat([self.module_(Xt[s : s + 4096], upto=upto) for s in range(0, Xt.shape[0], 4096)])
+
+    def transform(self, X: Any) -> Any:
+        """Activations of the top hidden layer (the learned features)."""
+        return as_output(self._forward(X, upto=len(check_layer_sizes(self.hidden_layer_sizes))), X)
+
+    def _require_labels(self) -> None:
+        check_is_fitted(self)
+        if self.classes_ is None:
+            from sklearn.exceptions import NotFittedError
+
+            raise NotFittedError(f"this {type(self).__name__} was fitted without labels (fit(X)); call fit(X, y) before predicting classes")
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities (softmax of the output layer), columns in ``classes_`` order."""
+        self._require_labels()
+        return torch.softmax(self._forward(X, upto=None), dim=1).cpu().numpy()
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class of each row."""
+        self._require_labels()
+        return self.classes_[self._forward(X, upto=None).argmax(1).cpu().numpy()]
+
+    # -- persistence ----------------------------------------------------------------------------
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        tensors = dict(self.module_.state_dict())
+        extra = {
+            "classes_": None if self.classes_ is None else self.classes_.tolist(),
+            "activations": self.module_.activation_names,
+            "loss_curve_": list(self.loss_curve_),
+            "pretrained_": self.pretrained_,
+        }
+        return tensors, extra
+
+    def _set_state(self, tensors: dict[str, np.ndarray], extra: dict[str, Any]) -> None:
+        n_layers = len(extra["activations"])
+        weights = [torch.from_numpy(tensors[f"weights.{l}"]) for l in range(n_layers)]
+        biases = [torch.from_numpy(tensors[f"biases.{l}"]) for l in range(n_layers)]
+        self.module_ = DenseStack(weights, biases, extra["activations"])
+        self.classes_ = None if extra["classes_"] is None else np.asarray(extra["classes_"])
+        self.loss_curve_ = list(extra["loss_curve_"])
+        self.pretrained_ = bool(extra["pretrained_"])

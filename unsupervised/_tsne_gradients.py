@@ -1,0 +1,170 @@
+"""The t-SNE gradient: sparse attraction plus exact (blocked) or FFT-interpolated repulsion.
+
+With the Student-t kernel ``K_ij = 1 / (1 + |y_i - y_j|^2)`` and ``Z = sum_{k != l} K_kl``,
+the gradient of ``KL(P || Q)``, ``q_ij = K_ij / Z``, is (van der Maaten & Hinton, 2008)
+
+    dC/dy_i = 4 * sum_j (p_ij - q_ij) K_ij (y_i - y_j)
+            = 4 * [ sum_j p_ij K_ij (y_i - y_j)  -  (1/Z) sum_j K_ij^2 (y_i - y_j) ]
+                    attraction (sparse P)            repulsion (all pairs)
+
+Attraction only visits the stored pairs of P. Repulsion touches all N^2 pairs; two ways:
+
+* ``exact_repulsion``: blocks of rows against all points, O(N^2) work, O(block * N)
+  memory. Right for small N, and on a GPU for quite large N.
+* ``fft_repulsion``: the interpolation scheme of FIt-SNE (Linderman et al., 2019). The
+  sums ``sum_j K_ij^2 q_j`` for the charges ``q_j in {1, y_j, |y_j|^2}`` are sums of a
+  smooth kernel, so the charges are spread onto an equispaced grid with Lagrange
+  polynomials, the kernel is applied on the grid as a convolution by FFT, and the
+  potentials are interpolated back: O(N + G log G) for G grid nodes.
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["attraction", "exact_repulsion", "fft_repulsion", "kl_divergence_exact"]
+
+
+def attraction(Y: torch.Tensor, i: torch.Tensor, j: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+    """``sum_j p_ij K_ij (y_i - y_j)`` for every i; each pair ``(i < j, p_ij)`` is stored once."""
+    diff = Y.index_select(0, i) - Y.index_select(0, j)
+    w = p / (1.0 + (diff * diff).sum(1))  # p_ij K_ij
+    force = w[:, None] * diff
+    out = torch.zeros_like(Y)
+    out.index_add_(0, i, force)
+    out.index_add_(0, j, -force)  # the other end feels the opposite pull
+    return out
+
+
+def exact_repulsion(Y: torch.Tensor, *, block_size: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(sum_j K_ij^2 (y_i - y_j) for every i, Z)``, exactly, one block of rows at a time."""
+    n = Y.shape[0]
+    sq = (Y * Y).sum(1)
+    rep = torch.empty_like(Y)
+    Z = torch.zeros((), dtype=Y.dtype, device=Y.device)
+    for start in range(0, n, block_size):
+        stop = min(start + block_size, n)
+        d2 = (sq[start:stop, None] + sq[None, :] - 2.0 * (Y[start:stop] @ Y.T)).clamp_min_(0.0)
+        K = 1.0 / (1.0 + d2)
+        rows = torch.arange(stop - start, device=Y.device)
+        K[rows, rows + start] = 0.0  # no self-interaction
+        Z = Z + K.sum()
+        K2 = K * K
+        # sum_j K_ij^2 (y_i - y_j) = y_i sum_j K_ij^2 - sum_j K_ij^2 y_j
+        rep[start:stop] = Y[start:stop] * K2.sum(1, keepdim=True) - K2 @ Y
+    return rep, Z
+
+
+def _round_up_smooth(n: int) -> int:
+    """The smallest integer >= n whose prime factors are all 2, 3, 5 or 7 (fast FFT sizes,
+    as FIt-SNE rounds its box counts up to)."""
+    while True:
+        m = n
+        for p in (2, 3, 5, 7):
+            while m % p == 0:
+                m //= p
+        if m == 1:
+            return n
+        n += 1
+
+
+def _lagrange_weights(t: torch.Tensor, nodes: torch.Tensor) -> torch.Tensor:
+    """Lagrange basis polynomials at ``t`` (any shape) for ``nodes`` (p,): shape ``t.shape + (p,)``.
+
+    ``L_k(t) = prod_{m != k} (t - u_m) / (u_k - u_m)``: interpolation that is exact for
+    polynomials of degree p - 1.
+    """
+    p = nodes.shape[0]
+    out = []
+    for k in range(p):
+        w = torch.ones_like(t)
+        for m in range(p):
+            if m != k:
+                w = w * (t - nodes[m]) / (nodes[k] - nodes[m])
+        out.append(w)
+    return torch.stack(out, dim=-1)
+
+
+def fft_repulsion(
+    Y: torch.Tensor,
+    *,
+    n_interpolation_points: int = 3,
+    min_num_intervals: int = 50,
+    intervals_per_integer: float = 1.0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(sum_j K_ij^2 (y_i - y_j) for every i, Z)`` by FFT-accelerated interpolation.
+
+    The bounding square of ``Y`` (1-D or 2-D) is cut into ``max(min_num_intervals,
+    extent / intervals_per_integer)`` boxes per side (the kernel varies on a scale of 1,
+    so a box is at most ``intervals_per_integer`` wide), each with ``n_interpolation_points``
+    equispaced nodes per side. Grid potentials are a discrete convolution with the kernel
+    ``1 / (1 + r^2)^2``, computed with zero-padded real FFTs.
+    """
+    n, dim = Y.shape
+    p = n_interpolation_points
+    # Four charges q_j = (1, y_j, |y_j|^2): from their K^2-potentials phi we get both
+    #   sum_j K_ij^2 (y_i - y_j) = y_i phi_1 - phi_y    and
+    #   sum_j K_ij = sum_j K_ij^2 (1 + |y_i - y_j|^2) = (1 + |y_i|^2) phi_1 - 2 y_i.phi_y + phi_|y|^2
+    charges = torch.cat([torch.ones_like(Y[:, :1]), Y, (Y * Y).sum(1, keepdim=True)], dim=1)
+
+    lo = float(Y.min())
+    extent = float(Y.max()) - lo
+    n_boxes = _round_up_smooth(max(min_num_intervals, int(extent / intervals_per_integer)))
+    box_width = max(extent, 1e-8) / n_boxes
+    n_nodes = n_boxes * p  # per side
+    spacing = box_width / p
+
+    # Which box each coordinate falls in, and where inside it (t in [0, 1]).
+    scaled = (Y - lo) / box_width
+    box = scaled.floor().clamp_(0, n_boxes - 1)
+    t = scaled - box
+    local_nodes = (torch.arange(p, dtype=Y.dtype, device=Y.device) + 0.5) / p
+    L = _lagrange_weights(t, local_nodes)  # (n, dim, p)
+    node_index = box.long()[:, :, None] * p + torch.arange(p, device=Y.device)  # (n, dim, p)
+
+    # Combine the per-dimension weights into weights over the p^dim nodes around each point.
+    if dim == 1:
+        weights = L[:, 0, :]
+        flat = node_index[:, 0, :]
+    else:
+        weights = (L[:, 0, :, None] * L[:, 1, None, :]).reshape(n, p * p)
+        flat = (node_index[:, 0, :, None] * n_nodes + node_index[:, 1, None, :]).reshape(n, p * p)
+
+    # 1. Spread the charges onto the grid.
+    grid = torch.zeros(n_nodes**dim, charges.shape[1], dtype=Y.dtype, device=Y.device)
+    grid.index_add_(0, flat.reshape(-1), (weights[:, :, None] * charges[:, None, :]).reshape(-1, charges.shape[1]))
+
+    # 2. Convolve with the kernel: offsets -(n_nodes-1)..(n_nodes-1) laid out circularly
+    #    in 2 * n_nodes so that the circular convolution equals the linear one. The kernel
+    #    is real and even, so its spectrum is real: one real factor per frequency.
+    offsets = torch.arange(2 * n_nodes, dtype=Y.dtype, device=Y.device)
+    offsets = torch.where(offsets < n_nodes, offsets, offsets - 2 * n_nodes) * spacing
+    if dim == 1:
+        kernel = 1.0 / (1.0 + offsets * offsets) ** 2
+    else:
+        kernel = 1.0 / (1.0 + offsets[:, None] ** 2 + offsets[None, :] ** 2) ** 2
+    size = (2 * n_nodes,) * dim
+    dims = tuple(range(-dim, 0))
+    grid = grid.T.reshape((charges.shape[1],) + (n_nodes,) * dim)  # channels first
+    spectrum = torch.fft.rfftn(grid, s=size, dim=dims) * torch.fft.rfftn(kernel, dim=dims).real
+    potential = torch.fft.irfftn(spectrum, s=size, dim=dims)[(...,) + (slice(0, n_nodes),) * dim]
+    potential = potential.reshape(charges.shape[1], -1).T.contiguous()  # (grid nodes, charges)
+
+    # 3. Interpolate the potentials back to the points.
+    phi = (potential.index_select(0, flat.reshape(-1)).reshape(n, -1, charges.shape[1]) * weights[:, :, None]).sum(1)
+    phi_1, phi_y, phi_y2 = phi[:, :1], phi[:, 1 : 1 + dim], phi[:, 1 + dim :]
+    rep = Y * phi_1 - phi_y
+    sum_K = (1.0 + (Y * Y).sum(1, keepdim=True)) * phi_1 - 2.0 * (Y * phi_y).sum(1, keepdim=True) + phi_y2
+    Z = sum_K.sum() - n  # remove the self-terms K_ii = 1
+    return rep, Z
+
+
+def kl_divergence_exact(Y: torch.Tensor, i: torch.Tensor, j: torch.Tensor, p: torch.Tensor, Z: torch.Tensor) -> torch.Tensor:
+    """``KL(P || Q)`` over the stored pairs (each counted twice, as P is symmetric).
+
+    ``sum_ij p_ij log(p_ij / q_ij)`` with ``q_ij = K_ij / Z``; pairs outside P contribute 0.
+    """
+    diff = Y.index_select(0, i) - Y.index_select(0, j)
+    q = 1.0 / (1.0 + (diff * diff).sum(1)) / Z
+    keep = p > 0
+    return 2.0 * (p[keep] * torch.log(p[keep] / q[keep].clamp_min(1e-300))).sum()

@@ -1,0 +1,235 @@
+"""An autoencoder: a network trained to reproduce its input through a narrow code.
+
+The encoder maps x through ``hidden_layer_sizes`` to a code of ``n_components`` units;
+the decoder mirrors it back to the input size. Trained to minimise the reconstruction
+error, a linear autoencoder with squared error finds the PCA subspace (Baldi & Hornik,
+1989); non-linear layers let it bend that subspace, which is why a deep autoencoder
+beats PCA at the same code size (Hinton & Salakhutdinov, 2006).
+
+Options: tied weights (the decoder uses the encoder's transposed weights, halving the
+parameters), and denoising (Vincent et al., 2008): the input is corrupted, by zeroing a
+fraction ``noise`` of its entries ("mask") or by adding Gaussian noise of std ``noise``
+("gaussian"), while the target stays clean.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.base import TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+
+from groundup.progress import TrainingLog
+from groundup.torch_utils import as_tensor, train_minibatches
+from groundup.unsupervised._base import TorchEstimator, as_output, check_input, check_unit_interval
+from groundup.unsupervised._nets import activation_fn, check_layer_sizes, glorot_weight
+
+__all__ = ["Autoencoder"]
+
+
+class _AutoencoderNet(nn.Module):
+    """Encoder weights ``W_l`` (out, in) and biases; decoder biases; decoder weights unless tied."""
+
+    def __init__(self, sizes: list[int], tied: bool, acts: tuple[str, str, str], gen: torch.Generator, device: torch.device) -> None:
+        super().__init__()
+        self.tied = tied
+        self.enc_w = nn.ParameterList([nn.Parameter(glorot_weight(o, i, gen, device)) for i, o in zip(sizes[:-1], sizes[1:])])
+        self.enc_b = nn.ParameterList([nn.Parameter(torch.zeros(o, device=device)) for o in sizes[1:]])
+        rev = sizes[::-1]
+        self.dec_w = nn.ParameterList([] if tied else [nn.Parameter(glorot_weight(o, i, gen, device)) for i, o in zip(rev[:-1], rev[1:])])
+        self.dec_b = nn.ParameterList([nn.Parameter(torch.zeros(o, device=device)) for o in rev[1:]])
+        self.hidden_act, self.code_act, self.output_act = (activation_fn(a) for a in acts)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        last = len(self.enc_w) - 1
+        for l, (W, b) in enumerate(zip(self.enc_w, self.enc_b)):
+            x = torch.addmm(b, x, W.T)
+            x = self.code_act(x) if l == last else self.hidden_act(x)
+        return x
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """The decoder up to (not including) the output activation."""
+        weights = [W.T for W in reversed(self.enc_w)] if self.tied else list(self.dec_w)
+        last = len(weights) - 1
+        for l, (W, b) in enumerate(zip(weights, self.dec_b)):
+            z = torch.addmm(b, z, W.T)
+            if l < last:
+                z = self.hidden_act(z)
+        return z
+
+
+class Autoencoder(TransformerMixin, TorchEstimator):
+    """A (deep, optionally tied, optionally denoising) autoencoder; ``transform`` gives the code.
+
+    Parameters
+    ----------
+    n_components : int, default 30
+        Size of the code layer.
+    hidden_layer_sizes : tuple of int, default (256,)
+        Encoder layers between the input and the code; the decoder mirrors them.
+    activation : str, default "relu"
+        Activation of the hidden layers (any name in ``_nets.ACTIVATIONS``).
+    code_activation : str, default "identity"
+        Activation of the code layer (linear codes, as Hinton & Salakhutdinov's).
+    output_activation : str, default "sigmoid"
+        Activation of the reconstruction; "sigmoid" suits data in [0, 1].
+    loss : "mse" or "bce", default "mse"
+        Squared error, or binary cross-entropy (needs targets in [0, 1] and a sigmoid output).
+    tied_weights : bool, default False
+        Decoder weights are the transposed encoder weights.
+    noise : float, default 0.0
+        Corruption during training: the masking probability ("mask") or the std ("gaussian").
+    noise_type : "mask" or "gaussian", default "mask"
+    learning_rate : float, default 1e-3
+        Adam's step size.
+    batch_size : int, default 128
+    max_iter : int, default 20
+        Epochs (passes over the data).
+    weight_decay : float, default 0.0
+        L2 penalty on the parameters (Adam's ``weight_decay``).
+    verbose, random_state, device : as elsewhere.
+
+    Attributes
+    ----------
+    module_ : the trained torch module.
+    loss_curve_ : list of float, the mean training loss of each epoch.
+    """
+
+    def __init__(
+        self,
+        n_components: int = 30,
+        *,
+        hidden_layer_sizes: tuple[int, ...] = (256,),
+        activation: str = "relu",
+        code_activation: str = "identity",
+        output_activation: str = "sigmoid",
+        loss: str = "mse",
+        tied_weights: bool = False,
+        noise: float = 0.0,
+        noise_type: str = "mask",
+        learning_rate: float = 1e-3,
+        batch_size: int = 128,
+        max_iter: int = 20,
+        weight_decay: float = 0.0,
+        verbose: int = 0,
+        random_state: int | None = None,
+        device: str = "auto",
+    ) -> None:
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.code_activation = code_activation
+        self.output_activation = output_activation
+        self.loss = loss
+        self.tied_weights = tied_weights
+        self.noise = noise
+        self.noise_type = noise_type
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.weight_decay = weight_decay
+        self.verbose = verbose
+        self.random_state = random_state
+        self.device = device
+
+    def _check_params(self) -> list[int]:
+        self._check_positive("n_components", self.n_components, integer=True)
+        hidden = list(check_layer_sizes(self.hidden_layer_sizes)) if self.hidden_layer_sizes else []
+        for name in ("activation", "code_activation", "output_activation"):
+            activation_fn(getattr(self, name), param=name)
+        if self.loss not in ("mse", "bce"):
+            raise ValueError(f"loss must be 'mse' or 'bce'; got {self.loss!r}")
+        if self.loss == "bce" and self.output_activation not in ("sigmoid", "logistic"):
+            raise ValueError(f"loss='bce' needs output_activation='sigmoid'; got {self.output_activation!r}")
+        if self.noise_type not in ("mask", "gaussian"):
+            raise ValueError(f"noise_type must be 'mask' or 'gaussian'; got {self.noise_type!r}")
+        self._check_positive("noise", self.noise, allow_zero=True)
+        if self.noise_type == "mask" and self.noise >= 1.0:
+            raise ValueError(f"noise is a masking probability for noise_type='mask' and must be in [0, 1); got {self.noise!r}")
+        self._check_positive("learning_rate", self.learning_rate)
+        self._check_positive("batch_size", self.batch_size, integer=True)
+        self._check_positive("max_iter", self.max_iter, integer=True)
+        self._check_positive("weight_decay", self.weight_decay, allow_zero=True)
+        return hidden
+
+    def _corrupt(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        if self.noise == 0:
+            return x
+        if self.noise_type == "mask":
+            keep = torch.rand(x.shape, generator=gen, device=x.device) >= self.noise
+            return x * keep
+        return x + self.noise * torch.randn(x.shape, generator=gen, device=x.device)
+
+    def _loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if self.loss == "bce":
+            # Cross-entropy summed over pixels, from the logits (numerically stable).
+            return F.binary_cross_entropy_with_logits(logits, target, reduction="sum") / target.shape[0]
+        return ((self.module_.output_act(logits) - target) ** 2).sum(1).mean()
+
+    def fit(self, X: Any, y: Any = None) -> "Autoencoder":
+        """Train on ``X`` (n_samples, n_features). Returns self."""
+        hidden = self._check_params()
+        device = self._device()
+        Xt = self._check_X(X, reset=True, device=device)
+        if self.loss == "bce":
+            check_unit_interval(Xt, owner="Autoencoder(loss='bce')")
+        gen = self._generator(device)
+        sizes = [Xt.shape[1], *hidden, self.n_components]
+        self.module_ = _AutoencoderNet(sizes, bool(self.tied_weights), (self.activation, self.code_activation, self.output_activation), gen, device)
+        optimizer = torch.optim.Adam(self.module_.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
+
+        def step(x: torch.Tensor) -> torch.Tensor:
+            optimizer.zero_grad(set_to_none=True)
+            loss = self._loss(self.module_.decode_logits(self.module_.encode(self._corrupt(x, gen))), x)
+            loss.backward()
+            optimizer.step()
+            return loss.detach()
+
+        log = TrainingLog(self.verbose, name="Autoencoder")
+        self.loss_curve_ = train_minibatches(
+            step, [Xt], epochs=self.max_iter, batch_size=self.batch_size, generator=gen,
+            on_epoch_end=lambda epoch, loss: log.append(epoch=epoch + 1, loss=loss), name="Autoencoder",
+        )
+        return self
+
+    def _run(self, X: Any, fn: Any, *, n_features: int, name: str = "X") -> Any:
+        check_is_fitted(self)
+        device = self._device()
+        self.module_.to(device)
+        Xt = check_input(X, name=name, device=device, n_features=n_features, owner="Autoencoder")
+        with torch.no_grad():
+            return as_output(torch.cat([fn(Xt[s : s + 4096]) for s in range(0, Xt.shape[0], 4096)]), X)
+
+    def transform(self, X: Any) -> Any:
+        """The code of each row of ``X``: shape (n_samples, n_components)."""
+        return self._run(X, self.module_.encode, n_features=getattr(self, "n_features_in_", -1))
+
+    def inverse_transform(self, Z: Any) -> Any:
+        """Decode codes ``Z`` (n_samples, n_components) back to input space."""
+        return self._run(Z, lambda z: self.module_.output_act(self.module_.decode_logits(z)), n_features=self.n_components, name="Z")
+
+    def reconstruct(self, X: Any) -> Any:
+        """Encode and decode ``X`` (no corruption)."""
+        return self._run(X, lambda x: self.module_.output_act(self.module_.decode_logits(self.module_.encode(x))), n_features=getattr(self, "n_features_in_", -1))
+
+    def reconstruction_error(self, X: Any) -> float:
+        """Mean squared reconstruction error per feature of ``X`` (comparable to PCA's)."""
+        Xt = self._check_X(X, reset=False, device=self._device())
+        return float(((Xt - as_tensor(self.reconstruct(Xt), Xt.device)) ** 2).mean())
+
+    # -- persistence ----------------------------------------------------------------------------
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        return dict(self.module_.state_dict()), {"loss_curve_": list(self.loss_curve_)}
+
+    def _set_state(self, tensors: dict[str, np.ndarray], extra: dict[str, Any]) -> None:
+        hidden = self._check_params()
+        device = self._device()
+        sizes = [self.n_features_in_, *hidden, self.n_components]
+        gen = torch.Generator(device=device)
+        self.module_ = _AutoencoderNet(sizes, bool(self.tied_weights), (self.activation, self.code_activation, self.output_activation), gen, device)
+        self.module_.load_state_dict({k: torch.from_numpy(v) for k, v in tensors.items()})
+        self.loss_curve_ = list(extra.get("loss_curve_", []))

@@ -1,0 +1,123 @@
+"""A deep belief network: RBMs stacked greedily, then fine-tuned as a classifier.
+
+Hinton, Osindero & Teh (2006): train an RBM on the data, then another RBM on the first
+one's hidden probabilities, and so on; each added layer improves a variational bound on
+the data's likelihood. The stack of recognition weights then initialises a feed-forward
+sigmoid network that backpropagation fine-tunes on the labels (Hinton & Salakhutdinov,
+2006). The default shape is the paper's 784-500-500-2000.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from groundup.unsupervised._base import check_unit_interval
+from groundup.unsupervised._pretrained_classifier import PretrainedClassifier
+from groundup.unsupervised.rbm import RBM
+
+__all__ = ["DBN"]
+
+
+class DBN(PretrainedClassifier):
+    """Deep belief network classifier (stacked :class:`RBM` + softmax, fine-tuned).
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default (500, 500, 2000)
+    pretrain : bool, default True
+        Greedy RBM pretraining; ``False`` trains the same network from Glorot-uniform
+        initial weights (the baseline that measures what pretraining buys).
+    pretrain_learning_rate : float, default 0.05
+        RBM step size (per-sample mean gradient).
+    pretrain_n_iter : int, default 10
+        CD epochs per layer.
+    k : int, default 1
+        Gibbs steps per CD update.
+    pretrain_momentum : float, default 0.5
+    learning_rate : float, default 0.1
+        Fine-tuning SGD step size at the first epoch.
+    momentum : float, default 0.9
+        Fine-tuning momentum.
+    max_iter : int, default 20
+        Fine-tuning epochs.
+    batch_size : int, default 100
+        Minibatch size for both phases.
+    weight_decay : float, default 0.0
+        L2 penalty in both phases.
+    final_lr_fraction : float, default 0.0
+        The fine-tuning step size falls linearly to this fraction of ``learning_rate``.
+    verbose, random_state, device : as elsewhere.
+
+    Attributes
+    ----------
+    module_ : the network (``DenseStack``); ``classes_``; ``loss_curve_`` (fine-tuning
+    loss per epoch); ``rbms_`` (the pretrained RBMs, bottom first; empty without pretraining).
+
+    Inputs must lie in [0, 1]: the first RBM reads them as probabilities.
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes: tuple[int, ...] = (500, 500, 2000),
+        *,
+        pretrain: bool = True,
+        pretrain_learning_rate: float = 0.05,
+        pretrain_n_iter: int = 10,
+        k: int = 1,
+        pretrain_momentum: float = 0.5,
+        learning_rate: float = 0.1,
+        momentum: float = 0.9,
+        max_iter: int = 20,
+        batch_size: int = 100,
+        weight_decay: float = 0.0,
+        final_lr_fraction: float = 0.0,
+        verbose: int = 0,
+        random_state: int | None = None,
+        device: str = "auto",
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.pretrain = pretrain
+        self.pretrain_learning_rate = pretrain_learning_rate
+        self.pretrain_n_iter = pretrain_n_iter
+        self.k = k
+        self.pretrain_momentum = pretrain_momentum
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.final_lr_fraction = final_lr_fraction
+        self.verbose = verbose
+        self.random_state = random_state
+        self.device = device
+
+    def _check_params(self) -> tuple[int, ...]:
+        sizes = self._check_common()
+        self._check_positive("pretrain_learning_rate", self.pretrain_learning_rate)
+        self._check_positive("pretrain_n_iter", self.pretrain_n_iter, integer=True)
+        self._check_positive("k", self.k, integer=True)
+        if not isinstance(self.pretrain_momentum, (int, float)) or not 0.0 <= self.pretrain_momentum < 1.0:
+            raise ValueError(f"pretrain_momentum must be a number in [0, 1); got {self.pretrain_momentum!r}")
+        return sizes
+
+    def _check_data(self, X: torch.Tensor) -> None:
+        check_unit_interval(X, owner="DBN")
+        self.rbms_ = []  # filled by _pretrain_layer; not saved by save()
+
+    def _pretrain_layer(self, H: torch.Tensor, n_hidden: int, gen: torch.Generator, layer: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Train one RBM on ``H`` (the layer below's hidden probabilities); return (W, c)."""
+        seed = int(torch.randint(0, 2**31 - 1, (1,), generator=gen, device=gen.device))
+        rbm = RBM(
+            n_hidden,
+            learning_rate=self.pretrain_learning_rate,
+            batch_size=self.batch_size,
+            n_iter=self.pretrain_n_iter,
+            k=self.k,
+            momentum=self.pretrain_momentum,
+            weight_decay=self.weight_decay,
+            verbose=self.verbose,
+            random_state=seed,
+            device=str(H.device),
+        ).fit(H)
+        self.rbms_.append(rbm)
+        return rbm._W.detach().clone(), rbm._c.detach().clone()

@@ -1,0 +1,111 @@
+"""A stacked (denoising) autoencoder: autoencoders trained greedily, then fine-tuned.
+
+Bengio et al. (2007) replaced the RBMs of a deep belief network with one-hidden-layer
+autoencoders: train one to reconstruct the data, keep its encoder, train the next on the
+codes, and so on; Vincent et al. (2010) corrupt each layer's input (denoising), which
+makes the features more useful. The encoders then initialise a sigmoid network that is
+fine-tuned with a softmax layer on the labels.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from groundup.unsupervised._base import check_unit_interval
+from groundup.unsupervised._pretrained_classifier import PretrainedClassifier
+from groundup.unsupervised.autoencoder import Autoencoder
+
+__all__ = ["StackedAutoencoder"]
+
+
+class StackedAutoencoder(PretrainedClassifier):
+    """Stacked denoising autoencoder classifier (greedy pretraining + softmax fine-tuning).
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default (500, 500, 2000)
+    pretrain : bool, default True
+        Greedy autoencoder pretraining; ``False`` trains the same network from
+        Glorot-uniform initial weights.
+    pretrain_learning_rate : float, default 1e-3
+        Adam's step size for each layer's autoencoder.
+    pretrain_n_iter : int, default 5
+        Epochs per layer.
+    noise : float, default 0.2
+        Masking noise of each layer's input during pretraining (0 for plain autoencoders).
+    tied_weights : bool, default True
+        Each layer's decoder uses its encoder's transposed weights.
+    learning_rate, momentum, max_iter, batch_size, weight_decay, final_lr_fraction,
+    verbose, random_state, device : as in :class:`DBN` (fine-tuning).
+
+    Each layer's autoencoder has sigmoid code units and a sigmoid output trained with
+    cross-entropy (inputs and codes are in [0, 1]), so inputs must lie in [0, 1].
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes: tuple[int, ...] = (500, 500, 2000),
+        *,
+        pretrain: bool = True,
+        pretrain_learning_rate: float = 1e-3,
+        pretrain_n_iter: int = 5,
+        noise: float = 0.2,
+        tied_weights: bool = True,
+        learning_rate: float = 0.1,
+        momentum: float = 0.9,
+        max_iter: int = 20,
+        batch_size: int = 100,
+        weight_decay: float = 0.0,
+        final_lr_fraction: float = 0.0,
+        verbose: int = 0,
+        random_state: int | None = None,
+        device: str = "auto",
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.pretrain = pretrain
+        self.pretrain_learning_rate = pretrain_learning_rate
+        self.pretrain_n_iter = pretrain_n_iter
+        self.noise = noise
+        self.tied_weights = tied_weights
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.final_lr_fraction = final_lr_fraction
+        self.verbose = verbose
+        self.random_state = random_state
+        self.device = device
+
+    def _check_params(self) -> tuple[int, ...]:
+        sizes = self._check_common()
+        self._check_positive("pretrain_learning_rate", self.pretrain_learning_rate)
+        self._check_positive("pretrain_n_iter", self.pretrain_n_iter, integer=True)
+        if not isinstance(self.noise, (int, float)) or not 0.0 <= self.noise < 1.0:
+            raise ValueError(f"noise must be a masking probability in [0, 1); got {self.noise!r}")
+        return sizes
+
+    def _check_data(self, X: torch.Tensor) -> None:
+        check_unit_interval(X, owner="StackedAutoencoder")
+
+    def _pretrain_layer(self, H: torch.Tensor, n_hidden: int, gen: torch.Generator, layer: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Train a one-hidden-layer denoising autoencoder on ``H``; return its encoder (W, b)."""
+        seed = int(torch.randint(0, 2**31 - 1, (1,), generator=gen, device=gen.device))
+        ae = Autoencoder(
+            n_hidden,
+            hidden_layer_sizes=(),
+            code_activation="sigmoid",
+            output_activation="sigmoid",
+            loss="bce",
+            tied_weights=self.tied_weights,
+            noise=self.noise,
+            noise_type="mask",
+            learning_rate=self.pretrain_learning_rate,
+            batch_size=self.batch_size,
+            max_iter=self.pretrain_n_iter,
+            weight_decay=self.weight_decay,
+            verbose=self.verbose,
+            random_state=seed,
+            device=str(H.device),
+        ).fit(H)
+        return ae.module_.enc_w[0].detach().clone(), ae.module_.enc_b[0].detach().clone()
