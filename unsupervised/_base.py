@@ -64,9 +64,13 @@ def check_input(X: Any, *, name: str = "X", device: torch.device | None = None, 
 
 
 def check_unit_interval(X: torch.Tensor, *, name: str = "X", owner: str = "") -> None:
-    """Raise ``ValueError`` unless every value of ``X`` is in [0, 1] (Bernoulli units)."""
+    """Raise ``ValueError`` unless every value of ``X`` is in [0, 1] (Bernoulli units).
+
+    A rounding-sized excursion (1e-6, as a MinMaxScaler's float64 output cast to float32
+    can show) is accepted: it changes nothing in the arithmetic.
+    """
     lo, hi = float(X.min()), float(X.max())
-    if lo < 0.0 or hi > 1.0:
+    if lo < -1e-6 or hi > 1.0 + 1e-6:
         raise ValueError(
             f"{name} must hold values in [0, 1] (probabilities for Bernoulli visible units) for {owner}; "
             f"got values from {lo:.4g} to {hi:.4g}. Rescale (e.g. MinMaxScaler) or binarise (X > 0.5) first"

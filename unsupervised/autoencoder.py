@@ -196,25 +196,32 @@ class Autoencoder(TransformerMixin, TorchEstimator):
         )
         return self
 
-    def _run(self, X: Any, fn: Any, *, n_features: int, name: str = "X") -> Any:
+    def _run(self, X: Any, what: str) -> Any:
+        """Apply part of the fitted network ("encode", "decode" or "reconstruct") in batches."""
         check_is_fitted(self)
         device = self._device()
-        self.module_.to(device)
+        net = self.module_.to(device)
+        steps = {
+            "encode": net.encode,
+            "decode": lambda z: net.output_act(net.decode_logits(z)),
+            "reconstruct": lambda x: net.output_act(net.decode_logits(net.encode(x))),
+        }
+        name, n_features = ("Z", self.n_components) if what == "decode" else ("X", self.n_features_in_)
         Xt = check_input(X, name=name, device=device, n_features=n_features, owner="Autoencoder")
         with torch.no_grad():
-            return as_output(torch.cat([fn(Xt[s : s + 4096]) for s in range(0, Xt.shape[0], 4096)]), X)
+            return as_output(torch.cat([steps[what](Xt[s : s + 4096]) for s in range(0, Xt.shape[0], 4096)]), X)
 
     def transform(self, X: Any) -> Any:
         """The code of each row of ``X``: shape (n_samples, n_components)."""
-        return self._run(X, self.module_.encode, n_features=getattr(self, "n_features_in_", -1))
+        return self._run(X, "encode")
 
     def inverse_transform(self, Z: Any) -> Any:
         """Decode codes ``Z`` (n_samples, n_components) back to input space."""
-        return self._run(Z, lambda z: self.module_.output_act(self.module_.decode_logits(z)), n_features=self.n_components, name="Z")
+        return self._run(Z, "decode")
 
     def reconstruct(self, X: Any) -> Any:
         """Encode and decode ``X`` (no corruption)."""
-        return self._run(X, lambda x: self.module_.output_act(self.module_.decode_logits(self.module_.encode(x))), n_features=getattr(self, "n_features_in_", -1))
+        return self._run(X, "reconstruct")
 
     def reconstruction_error(self, X: Any) -> float:
         """Mean squared reconstruction error per feature of ``X`` (comparable to PCA's)."""

@@ -1,0 +1,141 @@
+"""RBM: free energy and pseudo-likelihood against brute force, training, sampling, errors."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+from sklearn.neural_network import BernoulliRBM
+
+from groundup.unsupervised import RBM, NotFittedError
+
+
+@pytest.fixture(scope="module")
+def digits():
+    from sklearn.datasets import load_digits
+
+    return (load_digits().data / 16.0).astype(np.float32)
+
+
+def tiny_rbm(n_visible=5, n_hidden=3, seed=0) -> RBM:
+    rng = np.random.default_rng(seed)
+    rbm = RBM(n_hidden, device="cpu", random_state=seed)
+    rbm.n_features_in_ = n_visible
+    rbm.components_ = rng.normal(size=(n_hidden, n_visible)).astype(np.float32)
+    rbm.intercept_hidden_ = rng.normal(size=n_hidden).astype(np.float32)
+    rbm.intercept_visible_ = rng.normal(size=n_visible).astype(np.float32)
+    rbm.h_samples_ = np.zeros((10, n_hidden), np.float32)
+    rbm.loss_curve_ = []
+    return rbm
+
+
+def energy(v, h, rbm):
+    W, b, c = rbm.components_.astype(np.float64), rbm.intercept_visible_, rbm.intercept_hidden_
+    return -(b @ v) - (c @ h) - h @ W @ v
+
+
+def test_free_energy_equals_brute_force_sum_over_hidden_states():
+    rbm = tiny_rbm()
+    V = np.array(list(itertools.product([0, 1], repeat=5)), dtype=np.float32)
+    H = np.array(list(itertools.product([0, 1], repeat=3)), dtype=np.float64)
+    brute = np.array([-np.log(sum(np.exp(-energy(v, h, rbm)) for h in H)) for v in V])
+    np.testing.assert_allclose(rbm.free_energy(V), brute, rtol=1e-5, atol=1e-5)
+
+
+def test_pseudo_likelihood_equals_brute_force():
+    rbm = tiny_rbm(seed=1)
+    V = np.array(list(itertools.product([0, 1], repeat=5)), dtype=np.float32)
+    # P(v) up to Z from the free energy; log P(v_i | v_-i) by enumerating both values of v_i
+    F = dict(zip(map(tuple, V.astype(int)), rbm.free_energy(V).astype(np.float64)))
+    brute = []
+    for v in V.astype(int):
+        total = 0.0
+        for i in range(5):
+            u = v.copy()
+            u[i] = 1 - u[i]
+            total += -F[tuple(v)] - np.logaddexp(-F[tuple(v)], -F[tuple(u)])
+        brute.append(total)
+    np.testing.assert_allclose(rbm.pseudo_likelihood(V, batch_size=7), brute, rtol=1e-5, atol=1e-5)
+
+
+def test_matches_sklearn_free_energy_and_transform(digits):
+    sk = BernoulliRBM(n_components=16, n_iter=2, random_state=0).fit(digits)
+    ours = RBM(16, device="cpu")
+    ours.n_features_in_ = 64
+    ours.components_, ours.intercept_hidden_, ours.intercept_visible_ = (a.astype(np.float32) for a in (sk.components_, sk.intercept_hidden_, sk.intercept_visible_))
+    ours.h_samples_, ours.loss_curve_ = np.zeros((10, 16), np.float32), []
+    np.testing.assert_allclose(ours.free_energy(digits[:20]), sk._free_energy(digits[:20]), rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(ours.transform(digits[:20]), sk.transform(digits[:20]), atol=1e-5)
+
+
+@pytest.mark.parametrize("persistent", [False, True])
+def test_training_lowers_reconstruction_error_and_raises_pseudo_likelihood(digits, persistent):
+    untrained = RBM(32, n_iter=1, learning_rate=1e-9, random_state=0, device="cpu").fit(digits)
+    rbm = RBM(32, learning_rate=0.05, batch_size=20, n_iter=10, momentum=0.5, persistent=persistent, random_state=0, device="cpu").fit(digits)
+    assert rbm.loss_curve_[-1] < rbm.loss_curve_[0]
+    assert rbm.loss_curve_[-1] < 0.6 * untrained.loss_curve_[0]
+    assert rbm.pseudo_likelihood(digits[:300]).mean() > untrained.pseudo_likelihood(digits[:300]).mean() + 10
+    assert rbm.transform(digits[:5]).shape == (5, 32)
+
+
+def test_cd_k_and_weight_decay(digits):
+    plain = RBM(16, n_iter=3, k=3, random_state=0, device="cpu").fit(digits)
+    decayed = RBM(16, n_iter=3, k=3, weight_decay=0.05, random_state=0, device="cpu").fit(digits)
+    assert np.abs(decayed.components_).mean() < np.abs(plain.components_).mean()
+
+
+def test_same_seed_same_model(digits):
+    a = RBM(8, n_iter=2, random_state=4, device="cpu").fit(digits)
+    b = RBM(8, n_iter=2, random_state=4, device="cpu").fit(digits)
+    np.testing.assert_array_equal(a.components_, b.components_)
+
+
+def test_gibbs_and_sampling(digits):
+    rbm = RBM(16, n_iter=2, random_state=0, device="cpu").fit(digits)
+    v = rbm.gibbs(digits[:10])
+    assert set(np.unique(v)) <= {0.0, 1.0} and v.shape == (10, 64)
+    s = rbm.sample(6, n_steps=20)
+    assert s.shape == (6, 64) and (s >= 0).all() and (s <= 1).all()
+    s2 = rbm.sample(n_steps=5, init=digits[:3])
+    assert s2.shape == (3, 64)
+    assert rbm.score_samples(digits[:10]).shape == (10,)
+
+
+def test_partial_fit(digits):
+    rbm = RBM(8, random_state=0, device="cpu")
+    for start in range(0, 200, 20):
+        rbm.partial_fit(digits[start : start + 20])
+    assert len(rbm.loss_curve_) == 10 and rbm.components_.shape == (8, 64)
+
+
+def test_bad_input(digits):
+    with pytest.raises(NotFittedError):
+        RBM(4).transform(digits)
+    with pytest.raises(ValueError, match=r"values in \[0, 1\].*binarise"):
+        RBM(4, device="cpu").fit(digits * 16)
+    rbm = RBM(4, n_iter=1, device="cpu").fit(digits)
+    with pytest.raises(ValueError, match=r"values in \[0, 1\]"):
+        rbm.transform(digits - 0.5)
+    with pytest.raises(ValueError, match="X has 63 features, but RBM was fitted with 64"):
+        rbm.transform(digits[:, 1:])
+    bad = digits.copy()
+    bad[0, 0] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        RBM(4, device="cpu").fit(bad)
+    with pytest.raises(ValueError, match="momentum must be"):
+        RBM(4, momentum=1.0).fit(digits)
+    with pytest.raises(ValueError, match="k must be a positive integer"):
+        RBM(4, k=0).fit(digits)
+
+
+def test_save_load_round_trip(tmp_path, digits):
+    rbm = RBM(8, n_iter=2, persistent=True, random_state=0, device="cpu").fit(digits)
+    rbm.save(tmp_path / "rbm.safetensors")
+    back = RBM.load(tmp_path / "rbm.safetensors")
+    np.testing.assert_array_equal(back.transform(digits[:7]), rbm.transform(digits[:7]))
+    np.testing.assert_array_equal(back.h_samples_, rbm.h_samples_)
+    assert back.loss_curve_ == pytest.approx(rbm.loss_curve_)
+    back.partial_fit(digits[:10])  # training continues from the loaded state
+    assert len(back.loss_curve_) == len(rbm.loss_curve_) + 1

@@ -1,0 +1,136 @@
+"""t-SNE: affinities against scikit-learn, gradients against autograd, FFT against exact."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from sklearn.manifold import trustworthiness
+
+from groundup.unsupervised import TSNE
+from groundup.unsupervised._tsne_affinities import conditional_probabilities, joint_probabilities, nearest_neighbors
+from groundup.unsupervised._tsne_gradients import attraction, exact_repulsion, fft_repulsion, kl_divergence_exact
+
+
+@pytest.fixture(scope="module")
+def digits():
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    return (d.data / 16.0).astype(np.float32), d.target
+
+
+def test_nearest_neighbors_are_exact():
+    X = torch.randn(300, 5, generator=torch.Generator().manual_seed(0))
+    d2, idx = nearest_neighbors(X, 7, block_size=64)  # several blocks
+    full = torch.cdist(X, X) ** 2
+    full.fill_diagonal_(float("inf"))
+    ref_d, ref_i = torch.topk(full, 7, largest=False)
+    np.testing.assert_allclose(d2.numpy(), ref_d.numpy(), rtol=1e-4, atol=1e-4)
+    assert (idx == ref_i).float().mean() > 0.99  # ties aside
+
+
+def test_conditional_probabilities_match_sklearn(digits):
+    from sklearn.manifold._utils import _binary_search_perplexity
+
+    X = torch.from_numpy(digits[0][:400])
+    d2, _ = nearest_neighbors(X, 91)
+    ours = conditional_probabilities(d2, 30.0).numpy()
+    ref = _binary_search_perplexity(d2.numpy().astype(np.float32), 30.0, 0)
+    np.testing.assert_allclose(ours, ref, atol=2e-4)
+    # each row is a distribution whose perplexity is 30
+    np.testing.assert_allclose(ours.sum(1), 1.0, atol=1e-5)
+    H = -(ours * np.log(np.maximum(ours, 1e-30))).sum(1)
+    np.testing.assert_allclose(np.exp(H), 30.0, rtol=1e-3)
+
+
+def test_joint_probabilities_are_symmetrised():
+    nbrs = torch.tensor([[1, 2], [0, 2], [0, 1]])
+    cond = torch.tensor([[0.7, 0.3], [0.4, 0.6], [0.5, 0.5]])
+    i, j, p = joint_probabilities(nbrs, cond)
+    got = {(int(a), int(b)): float(v) for a, b, v in zip(i, j, p)}
+    n = 3
+    assert got[(0, 1)] == pytest.approx((0.7 + 0.4) / (2 * n))
+    assert got[(0, 2)] == pytest.approx((0.3 + 0.5) / (2 * n))
+    assert got[(1, 2)] == pytest.approx((0.6 + 0.5) / (2 * n))
+    assert 2 * p.sum() == pytest.approx(1.0)
+
+
+def _problem(n=60, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, 4, generator=g, dtype=torch.float64)
+    d2, nb = nearest_neighbors(X, n - 1)
+    i, j, p = joint_probabilities(nb, conditional_probabilities(d2, 10.0))
+    Y = torch.randn(n, 2, generator=g, dtype=torch.float64) * 3
+    return i, j, p, Y
+
+
+def test_gradient_equals_autograd_of_the_kl_divergence():
+    i, j, p, Y = _problem()
+    n = Y.shape[0]
+    P = torch.zeros(n, n, dtype=torch.float64)
+    P[i, j] = p
+    P[j, i] = p
+    Yv = Y.clone().requires_grad_(True)
+    K = 1.0 / (1.0 + torch.cdist(Yv, Yv) ** 2)
+    K = K * (1 - torch.eye(n, dtype=torch.float64))
+    Q = K / K.sum()
+    mask = P > 0
+    kl = (P[mask] * torch.log(P[mask] / Q[mask])).sum()
+    kl.backward()
+    rep, Z = exact_repulsion(Y, block_size=17)
+    grad = 4.0 * (attraction(Y, i, j, p) - rep / Z)
+    np.testing.assert_allclose(grad.numpy(), Yv.grad.numpy(), rtol=1e-7, atol=1e-10)
+    assert float(Z) == pytest.approx(float(K.sum()), rel=1e-12)
+    assert float(kl_divergence_exact(Y, i, j, p, Z)) == pytest.approx(float(kl), rel=1e-10)
+
+
+@pytest.mark.parametrize("scale, ipi, tol", [(2.0, 1.0, 2e-4), (20.0, 1.0, 2e-2), (20.0, 2.0, 1e-1)])
+def test_fft_repulsion_approximates_the_exact_sums(scale, ipi, tol):
+    g = torch.Generator().manual_seed(1)
+    Y = torch.randn(2000, 2, generator=g, dtype=torch.float64) * scale
+    rep, Z = exact_repulsion(Y)
+    rep_f, Z_f = fft_repulsion(Y, intervals_per_integer=ipi)
+    assert float((rep_f - rep).norm() / rep.norm()) < tol
+    assert abs(float(Z_f / Z) - 1) < tol / 5
+    # 1-D embeddings too
+    rep1, Z1 = exact_repulsion(Y[:, :1].contiguous())
+    rep1_f, Z1_f = fft_repulsion(Y[:, :1].contiguous(), intervals_per_integer=ipi)
+    assert float((rep1_f - rep1).norm() / rep1.norm()) < tol
+
+
+@pytest.mark.parametrize("method", ["exact", "fft"])
+def test_embeds_digits_with_high_trustworthiness(digits, method):
+    X, y = digits[0][:600], digits[1][:600]
+    Y = TSNE(method=method, max_iter=400, random_state=0).fit_transform(X)
+    assert Y.shape == (600, 2) and np.isfinite(Y).all()
+    assert trustworthiness(X, Y, n_neighbors=10) > 0.97
+
+
+def test_deterministic_given_random_state(digits):
+    X = digits[0][:150]
+    a = TSNE(init="random", max_iter=260, random_state=3, perplexity=10).fit_transform(X)
+    b = TSNE(init="random", max_iter=260, random_state=3, perplexity=10).fit_transform(X)
+    np.testing.assert_array_equal(a, b)
+    est = TSNE(init="pca", max_iter=260, perplexity=10, method="exact").fit(X)
+    assert est.kl_divergence_ > 0 and est.n_iter_ == 260 and est.method_ == "exact"
+
+
+def test_bad_input(digits):
+    X = digits[0][:50]
+    with pytest.raises(ValueError, match="perplexity must be less than n_samples"):
+        TSNE(perplexity=50).fit(X)
+    bad = X.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="contains NaN"):
+        TSNE(perplexity=5).fit(bad)
+    with pytest.raises(ValueError, match="method must be"):
+        TSNE(method="barnes_hut", perplexity=5).fit(X)
+    with pytest.raises(ValueError, match="max_iter must be at least 250"):
+        TSNE(max_iter=100, perplexity=5).fit(X)
+    with pytest.raises(ValueError, match="init must have shape"):
+        TSNE(init=np.zeros((10, 2)), perplexity=5).fit(X)
+    with pytest.raises(ValueError, match="fft' supports n_components 1 or 2"):
+        TSNE(n_components=3, method="fft", perplexity=5).fit(X)
+    with pytest.raises(ValueError, match="learning_rate must be"):
+        TSNE(learning_rate="fast", perplexity=5).fit(X)
