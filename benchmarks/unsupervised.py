@@ -53,11 +53,14 @@ NETWORK = (500, 500, 2000)
 
 CONFIGS: dict[str, dict[str, Any]] = {
     "full": dict(n_train=None, pca_repeats=7, tsne_n=5000, tsne_repeats=3, rbm_epochs=10, hidden=NETWORK,
-                 dbn_pretrain_epochs=10, sae_pretrain_epochs=5, finetune_epochs=20, ae_epochs=30, map_n=5000),
+                 dbn_pretrain_epochs=10, sae_pretrain_epochs=5, finetune_epochs=20, ae_epochs=30, map_n=5000,
+                 gibbs_steps=1000, lr_max_iter=300),
     "quick": dict(n_train=10_000, pca_repeats=5, tsne_n=5000, tsne_repeats=1, rbm_epochs=10, hidden=NETWORK,
-                  dbn_pretrain_epochs=5, sae_pretrain_epochs=3, finetune_epochs=10, ae_epochs=15, map_n=2000),
+                  dbn_pretrain_epochs=5, sae_pretrain_epochs=3, finetune_epochs=10, ae_epochs=15, map_n=2000,
+                  gibbs_steps=1000, lr_max_iter=300),
     "smoke": dict(n_train=1000, n_test=500, pca_repeats=1, tsne_n=300, tsne_repeats=1, rbm_epochs=1, hidden=(64, 64, 128),
-                  dbn_pretrain_epochs=1, sae_pretrain_epochs=1, finetune_epochs=1, ae_epochs=1, map_n=300),
+                  dbn_pretrain_epochs=1, sae_pretrain_epochs=1, finetune_epochs=1, ae_epochs=1, map_n=300,
+                  gibbs_steps=20, lr_max_iter=20),
 }
 # Fine-tuning, the same for the DBN, the stacked autoencoder and the random-init network.
 FINETUNE = dict(learning_rate=0.1, momentum=0.9, batch_size=100, final_lr_fraction=0.0)
@@ -94,13 +97,13 @@ def median_of(fn: Any, repeats: int) -> tuple[float, list[float], Any]:
     return statistics.median(times), times, out
 
 
-def logistic_accuracy(F_train: np.ndarray, y_train: np.ndarray, F_test: np.ndarray, y_test: np.ndarray) -> float:
+def logistic_accuracy(F_train: np.ndarray, y_train: np.ndarray, F_test: np.ndarray, y_test: np.ndarray, max_iter: int) -> float:
     """Test accuracy of scikit-learn's LogisticRegression (same settings for every feature set)."""
     from sklearn.linear_model import LogisticRegression
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # lbfgs may stop at max_iter; the same budget for all
-        clf = LogisticRegression(max_iter=300).fit(F_train, y_train)
+        clf = LogisticRegression(max_iter=max_iter).fit(F_train, y_train)
     return float(clf.score(F_test, y_test))
 
 
@@ -164,9 +167,9 @@ def run_rbm(cfg: dict[str, Any], data: Any, args: Any) -> dict[str, Any]:
     sk_as_ours.h_samples_, sk_as_ours.loss_curve_ = np.zeros((64, 256), np.float32), []
     out = dict(
         ours_s=ours_t, sklearn_s=sk_t,
-        acc_raw=logistic_accuracy(Xtr, ytr, Xte, yte),
-        acc_ours=logistic_accuracy(ours.transform(Xtr), ytr, ours.transform(Xte), yte),
-        acc_sklearn=logistic_accuracy(sk.transform(Xtr), ytr, sk.transform(Xte), yte),
+        acc_raw=logistic_accuracy(Xtr, ytr, Xte, yte, cfg["lr_max_iter"]),
+        acc_ours=logistic_accuracy(ours.transform(Xtr), ytr, ours.transform(Xte), yte, cfg["lr_max_iter"]),
+        acc_sklearn=logistic_accuracy(sk.transform(Xtr), ytr, sk.transform(Xte), yte, cfg["lr_max_iter"]),
         pl_ours=float(ours.pseudo_likelihood(Xte).mean()), pl_sklearn=float(sk_as_ours.pseudo_likelihood(Xte).mean()),
         sl_ours=float(ours.score_samples(Xte).mean()), sl_sklearn=float(sk.score_samples(Xte).mean()),
         recon_first=ours.loss_curve_[0], recon_last=ours.loss_curve_[-1],
@@ -180,8 +183,8 @@ def run_rbm(cfg: dict[str, Any], data: Any, args: Any) -> dict[str, Any]:
     fig, axes = plt.subplots(2, 1, figsize=(10, 4))
     recon = ours._visible_probs(ours._hidden_probs(torch.from_numpy(Xte[:12]))).numpy()
     plots.plot_reconstructions(Xte[:12], recon, shape, title="RBM: test images (top) and mean-field reconstructions", ax=axes[0])
-    samples = ours.sample(n_steps=1000, init=Xte[12:24])
-    plots.plot_images(samples, shape, n_cols=12, title="RBM: after 1,000 Gibbs steps from test images", ax=axes[1])
+    samples = ours.sample(n_steps=cfg["gibbs_steps"], init=Xte[12:24])
+    plots.plot_images(samples, shape, n_cols=12, title=f"RBM: after {cfg['gibbs_steps']:,} Gibbs steps from test images", ax=axes[1])
     savefig(fig, args, "unsupervised_rbm_samples.png")
     plt.close(fig)
     return out

@@ -27,13 +27,13 @@ __all__ = ["attraction", "exact_repulsion", "fft_repulsion", "kl_divergence_exac
 
 def attraction(Y: torch.Tensor, i: torch.Tensor, j: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
     """``sum_j p_ij K_ij (y_i - y_j)`` for every i; each pair ``(i < j, p_ij)`` is stored once."""
-    diff = Y.index_select(0, i) - Y.index_select(0, j)
-    w = p / (1.0 + (diff * diff).sum(1))  # p_ij K_ij
-    force = w[:, None] * diff
-    out = torch.zeros_like(Y)
-    out.index_add_(0, i, force)
-    out.index_add_(0, j, -force)  # the other end feels the opposite pull
-    return out
+    # Coordinates as rows (d, N): every step below runs over long contiguous rows.
+    Yt = Y.T.contiguous()
+    diff = Yt.index_select(1, i) - Yt.index_select(1, j)  # (d, pairs)
+    force = diff * (p / (1.0 + (diff * diff).sum(0)))  # p_ij K_ij (y_i - y_j)
+    pulled_i = torch.zeros_like(Yt).index_add_(1, i, force)
+    pulled_j = torch.zeros_like(Yt).index_add_(1, j, force)  # the other end feels the opposite pull
+    return (pulled_i - pulled_j).T
 
 
 def exact_repulsion(Y: torch.Tensor, *, block_size: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:
@@ -102,37 +102,38 @@ def fft_repulsion(
     """
     n, dim = Y.shape
     p = n_interpolation_points
+    Yt = Y.T.contiguous()  # (dim, n): coordinates as rows
     # Four charges q_j = (1, y_j, |y_j|^2): from their K^2-potentials phi we get both
     #   sum_j K_ij^2 (y_i - y_j) = y_i phi_1 - phi_y    and
     #   sum_j K_ij = sum_j K_ij^2 (1 + |y_i - y_j|^2) = (1 + |y_i|^2) phi_1 - 2 y_i.phi_y + phi_|y|^2
-    charges = torch.cat([torch.ones_like(Y[:, :1]), Y, (Y * Y).sum(1, keepdim=True)], dim=1)
+    sq_norm = (Yt * Yt).sum(0, keepdim=True)
+    charges = torch.cat([torch.ones_like(sq_norm), Yt, sq_norm])  # (C, n), C = dim + 2
+    n_charges = charges.shape[0]
 
-    lo = float(Y.min())
-    extent = float(Y.max()) - lo
+    lo = float(Yt.min())
+    extent = float(Yt.max()) - lo
     n_boxes = _round_up_smooth(max(min_num_intervals, int(extent / intervals_per_integer)))
     box_width = max(extent, 1e-8) / n_boxes
     n_nodes = n_boxes * p  # per side
     spacing = box_width / p
 
     # Which box each coordinate falls in, and where inside it (t in [0, 1]).
-    scaled = (Y - lo) / box_width
+    scaled = (Yt - lo) / box_width
     box = scaled.floor().clamp_(0, n_boxes - 1)
-    t = scaled - box
     local_nodes = (torch.arange(p, dtype=Y.dtype, device=Y.device) + 0.5) / p
-    L = _lagrange_weights(t, local_nodes)  # (n, dim, p)
-    node_index = box.long()[:, :, None] * p + torch.arange(p, device=Y.device)  # (n, dim, p)
-
-    # Combine the per-dimension weights into weights over the p^dim nodes around each point.
+    L = _lagrange_weights(scaled - box, local_nodes)  # (dim, n, p)
+    node = box.long()[:, :, None] * p + torch.arange(p, device=Y.device)  # (dim, n, p)
+    # Weights and grid indices of the p^dim nodes around each point: (p^dim, n).
     if dim == 1:
-        weights = L[:, 0, :]
-        flat = node_index[:, 0, :]
+        weights, flat = L[0].T, node[0].T
     else:
-        weights = (L[:, 0, :, None] * L[:, 1, None, :]).reshape(n, p * p)
-        flat = (node_index[:, 0, :, None] * n_nodes + node_index[:, 1, None, :]).reshape(n, p * p)
+        weights = (L[0][:, :, None] * L[1][:, None, :]).reshape(n, p * p).T
+        flat = (node[0][:, :, None] * n_nodes + node[1][:, None, :]).reshape(n, p * p).T
+    weights, flat = weights.contiguous(), flat.reshape(-1)
 
-    # 1. Spread the charges onto the grid.
-    grid = torch.zeros(n_nodes**dim, charges.shape[1], dtype=Y.dtype, device=Y.device)
-    grid.index_add_(0, flat.reshape(-1), (weights[:, :, None] * charges[:, None, :]).reshape(-1, charges.shape[1]))
+    # 1. Spread the charges onto the grid: grid[c, node] += w(point, node) * q_c(point).
+    grid = torch.zeros(n_charges, n_nodes**dim, dtype=Y.dtype, device=Y.device)
+    grid.index_add_(1, flat, (charges[:, None, :] * weights).reshape(n_charges, -1))
 
     # 2. Convolve with the kernel: offsets -(n_nodes-1)..(n_nodes-1) laid out circularly
     #    in 2 * n_nodes so that the circular convolution equals the linear one. The kernel
@@ -144,19 +145,19 @@ def fft_repulsion(
     else:
         kernel = 1.0 / (1.0 + offsets[:, None] ** 2 + offsets[None, :] ** 2) ** 2
     size = (2 * n_nodes,) * dim
-    dims = tuple(range(-dim, 0))
-    grid = grid.T.reshape((charges.shape[1],) + (n_nodes,) * dim)  # channels first
-    spectrum = torch.fft.rfftn(grid, s=size, dim=dims) * torch.fft.rfftn(kernel, dim=dims).real
-    potential = torch.fft.irfftn(spectrum, s=size, dim=dims)[(...,) + (slice(0, n_nodes),) * dim]
-    potential = potential.reshape(charges.shape[1], -1).T.contiguous()  # (grid nodes, charges)
+    dims = tuple(range(1, dim + 1))
+    spectrum = torch.fft.rfftn(grid.reshape((n_charges,) + (n_nodes,) * dim), s=size, dim=dims)
+    spectrum *= torch.fft.rfftn(kernel).real
+    potential = torch.fft.irfftn(spectrum, s=size, dim=dims)[(slice(None),) + (slice(0, n_nodes),) * dim]
+    potential = potential.reshape(n_charges, -1)
 
     # 3. Interpolate the potentials back to the points.
-    phi = (potential.index_select(0, flat.reshape(-1)).reshape(n, -1, charges.shape[1]) * weights[:, :, None]).sum(1)
-    phi_1, phi_y, phi_y2 = phi[:, :1], phi[:, 1 : 1 + dim], phi[:, 1 + dim :]
-    rep = Y * phi_1 - phi_y
-    sum_K = (1.0 + (Y * Y).sum(1, keepdim=True)) * phi_1 - 2.0 * (Y * phi_y).sum(1, keepdim=True) + phi_y2
+    phi = (potential.index_select(1, flat).reshape(n_charges, -1, n) * weights).sum(1)  # (C, n)
+    phi_1, phi_y, phi_y2 = phi[:1], phi[1 : 1 + dim], phi[1 + dim :]
+    rep = Yt * phi_1 - phi_y
+    sum_K = (1.0 + sq_norm) * phi_1 - 2.0 * (Yt * phi_y).sum(0, keepdim=True) + phi_y2
     Z = sum_K.sum() - n  # remove the self-terms K_ii = 1
-    return rep, Z
+    return rep.T, Z
 
 
 def kl_divergence_exact(Y: torch.Tensor, i: torch.Tensor, j: torch.Tensor, p: torch.Tensor, Z: torch.Tensor) -> torch.Tensor:

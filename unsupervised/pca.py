@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from groundup.torch_utils import as_tensor
@@ -28,7 +29,7 @@ from groundup.unsupervised._base import TorchEstimator, as_output, check_input
 __all__ = ["PCA"]
 
 
-class PCA(TorchEstimator):
+class PCA(TransformerMixin, TorchEstimator):
     """Principal component analysis in torch, with scikit-learn's names.
 
     Parameters

@@ -55,6 +55,13 @@ def test_fit_returns_self_and_learned_attributes_end_in_underscore(cls, data):
 
 
 @pytest.mark.parametrize("cls", [PCA, RBM, Autoencoder, DBN, StackedAutoencoder])
+def test_fit_transform_equals_fit_then_transform(cls, data):
+    X = data.X_train[:300]
+    args = (X, data.y_train[:300]) if cls in (DBN, StackedAutoencoder) else (X,)
+    np.testing.assert_allclose(cls(**SMALL[cls]).fit_transform(*args), cls(**SMALL[cls]).fit(*args).transform(X), atol=1e-5)
+
+
+@pytest.mark.parametrize("cls", [PCA, RBM, Autoencoder, DBN, StackedAutoencoder])
 def test_transform_before_fit_raises_not_fitted(cls, data):
     with pytest.raises(NotFittedError):
         cls(**SMALL[cls]).transform(data.X_test)
