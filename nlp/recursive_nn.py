@@ -82,8 +82,8 @@ class RecursiveNN(ParamsMixin):
 
     Parameters (defaults in brackets): ``vector_size`` (25, as Socher et al.);
     ``lowercase`` (True); ``min_count`` (1: rarer words share the unknown-word vector);
-    ``learning_rate`` (0.01, AdaGrad as in the paper... see ``optimizer``); ``optimizer``
-    ("adagrad" or "adam"); ``alpha`` (1e-4, the L2 penalty, scikit-learn's name);
+    ``optimizer`` ("adagrad", as Socher et al.; or "adam") with ``learning_rate`` (0.01);
+    ``alpha`` (1e-4, the L2 penalty, scikit-learn's name);
     ``batch_size`` (32 trees); ``max_iter`` (50 epochs at most); ``early_stopping``
     (True, on the root accuracy of ``validation_data`` or of ``validation_fraction`` (0.1)
     of the training trees), ``n_iter_no_change`` (5); ``random_state`` (None);

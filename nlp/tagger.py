@@ -3,8 +3,10 @@
 Each token becomes one input vector: its word embedding (random, or copied from any gensim
 ``KeyedVectors``), a casing class, and a character-CNN summary of its spelling. A
 bidirectional RNN, GRU or LSTM reads the sentence both ways, and a linear layer scores
-every tag at every position; training minimises the cross-entropy of the gold tags
-(Huang, Xu & Yu, 2015; Lample et al., 2016; Ma & Hovy, 2016, without the CRF layer).
+every tag at every position. A CRF layer (:mod:`groundup.nlp._crf`) adds scores for
+neighbouring tags and training maximises the likelihood of the whole gold sequence
+(Huang, Xu & Yu, 2015; Lample et al., 2016; Ma & Hovy, 2016); with ``crf=False`` each
+token's tag is trained with cross-entropy on its own.
 
 Batches hold sentences of similar length, padded to the longest one; the RNN's backward
 direction reads each sentence from its own last token (:mod:`groundup.nlp._birnn`), so
@@ -68,8 +70,9 @@ class RNNTagger(ParamsMixin):
     ``n_iter_no_change`` (3 epochs); ``scoring`` ("auto": entity F1 when every tag is
     ``O``/``B-X``/``I-X``, else token accuracy); ``decoding`` ("auto": for BIO tags the
     best sequence in which every entity starts with ``B-`` (Viterbi), else each token's most
-    likely tag; or "bio", "argmax"); ``crf`` (False: True adds a linear-chain CRF layer,
-    trained on whole tag sequences and decoded with Viterbi); ``max_grad_norm`` (5.0); ``random_state`` (None);
+    likely tag; or "bio", "argmax"; only used when ``crf=False``); ``crf`` (True: a
+    linear-chain CRF layer scores neighbouring tags, trained on whole tag sequences and
+    decoded with Viterbi, BIO-constrained for BIO tags); ``max_grad_norm`` (5.0); ``random_state`` (None);
     ``device`` ("auto"); ``verbose`` (0).
 
     Learned attributes: ``vocabulary_`` (words), ``classes_`` (tags), ``scoring_``,
@@ -103,7 +106,7 @@ class RNNTagger(ParamsMixin):
         n_iter_no_change: int = 3,
         scoring: str = "auto",
         decoding: str = "auto",
-        crf: bool = False,
+        crf: bool = True,
         max_grad_norm: float = 5.0,
         random_state: int | None = None,
         device: str = "auto",

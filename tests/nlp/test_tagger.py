@@ -179,8 +179,9 @@ def test_early_stopping_keeps_the_best_epoch():
 def test_scoring_auto_uses_entity_f1_for_bio_tags():
     X = [["Peter", "Smith", "runs"], ["in", "Paris"], ["Paris", "is", "big"]] * 20
     y = [["B-PER", "I-PER", "O"], ["O", "B-LOC"], ["B-LOC", "O", "O"]] * 20
-    tagger = RNNTagger(max_iter=8, learning_rate=2e-2, **FAST).fit(X, y)
+    tagger = RNNTagger(crf=False, max_iter=8, learning_rate=2e-2, **FAST).fit(X, y)
     assert tagger.scoring_ == "f1" and "val_f1" in tagger.training_log_.rows[0]
+    assert tagger.decoding_ == "bio" and tagger.net_.crf is None
     assert tagger.score(X[:3], y[:3], metric="f1") == pytest.approx(1.0)
     assert tagger.predict([["Smith", "in", "Paris"]])[0][2] == "B-LOC"
 
