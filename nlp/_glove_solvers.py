@@ -1,0 +1,123 @@
+"""The two ways GloVe's weighted least squares is minimised: AdaGrad and ALS.
+
+Both work on the non-zero co-occurrence entries (i, j, X_ij) with residual
+
+    r_ij = w_i . c_j + b_i + b~_j - log X_ij,     loss = sum_ij f(X_ij) r_ij^2.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+Params = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
+
+
+def glove_loss(W, C, b, bc, i, j, log_x, weight, chunk: int = 1 << 20) -> float:
+    """Mean of f(X_ij) r_ij^2 over the non-zero entries (without materialising all rows)."""
+    total = 0.0
+    for s in range(0, i.shape[0], chunk):
+        ii, jj = i[s : s + chunk], j[s : s + chunk]
+        r = (W[ii] * C[jj]).sum(1) + b[ii] + bc[jj] - log_x[s : s + chunk]
+        total += float((weight[s : s + chunk] * r * r).sum())
+    return total / max(i.shape[0], 1)
+
+
+def adagrad_epoch(
+    params: Params,
+    state: list[torch.Tensor],
+    i: torch.Tensor,
+    j: torch.Tensor,
+    log_x: torch.Tensor,
+    weight: torch.Tensor,
+    learning_rate: float,
+    batch_size: int,
+    generator: torch.Generator,
+) -> float:
+    """One shuffled pass of AdaGrad over the entries; returns the mean weighted loss.
+
+    As in glove.c, the squared-gradient sums start at 1 and the step for a parameter is
+    learning_rate * grad / sqrt(sum of its past squared gradients). Entries of one batch
+    that share a word add their updates (Hogwild, as glove.c's threads do).
+    """
+    W, C, b, bc = params
+    GW, GC, Gb, Gbc = state
+    order = torch.randperm(i.shape[0], generator=generator, device=generator.device).to(i.device)
+    i, j, log_x, weight = i[order], j[order], log_x[order], weight[order]  # shuffled once per epoch
+    total = 0.0
+    for s in range(0, i.shape[0], batch_size):
+        ii, jj = i[s : s + batch_size], j[s : s + batch_size]
+        w, c = F.embedding(ii, W), F.embedding(jj, C)
+        r = (w * c).sum(1) + b[ii] + bc[jj] - log_x[s : s + batch_size]  # residual
+        fr = weight[s : s + batch_size] * r  # half the gradient of f r^2 with respect to r
+        total += float((fr * r).sum())
+        grad_w = fr.unsqueeze(1) * c
+        grad_c = fr.unsqueeze(1) * w
+        # Step with the accumulated squares *before* this gradient, then accumulate (glove.c).
+        W.index_add_(0, ii, grad_w * torch.rsqrt(F.embedding(ii, GW)), alpha=-learning_rate)
+        C.index_add_(0, jj, grad_c * torch.rsqrt(F.embedding(jj, GC)), alpha=-learning_rate)
+        b.index_add_(0, ii, fr * torch.rsqrt(Gb[ii]), alpha=-learning_rate)
+        bc.index_add_(0, jj, fr * torch.rsqrt(Gbc[jj]), alpha=-learning_rate)
+        GW.index_add_(0, ii, grad_w.square_())
+        GC.index_add_(0, jj, grad_c.square_())
+        fr.square_()
+        Gb.index_add_(0, ii, fr)
+        Gbc.index_add_(0, jj, fr)
+    return total / max(i.shape[0], 1)
+
+
+def _solve_side(x: Any, W: torch.Tensor, b: torch.Tensor, C: torch.Tensor, bc: torch.Tensor,
+                x_max: float, alpha: float, reg: float, budget: int = 1 << 18) -> None:
+    """With the other side (C, bc) fixed, set each row's (W[i], b[i]) to its weighted
+    ridge-regression solution:
+
+        minimise_z  sum_j f_ij ([c_j, 1] . z - (log X_ij - bc_j))^2 + reg |w|^2,
+
+    i.e. z = (A^T F A + reg I)^-1 A^T F y with A's rows [c_j, 1] for the j in row i.
+    Rows are sorted by their number of non-zeros and solved in groups whose padded
+    (rows x non-zeros) block stays under ``budget`` entries, each group with one batched
+    matrix product and one batched solve.
+    """
+    device = W.device
+    V, d = W.shape
+    nnz = np.diff(x.indptr)
+    order = np.argsort(nnz, kind="stable")
+    A = torch.cat([C, torch.ones(V, 1, device=device)], 1)  # (V, d+1): [c_j, 1]
+    eye = torch.eye(d + 1, device=device) * reg
+    eye[d, d] = 1e-6  # (almost) no penalty on the bias; enough to keep the system definite
+    indices = torch.as_tensor(x.indices.astype(np.int64), device=device)
+    data = torch.as_tensor(x.data, dtype=torch.float32, device=device)
+    start = 0
+    while start < V:
+        stop = start + 1
+        while stop < V and (stop - start + 1) * max(int(nnz[order[stop]]), 1) <= budget:
+            stop += 1
+        rows = order[start:stop]
+        width = max(int(nnz[rows].max()), 1)
+        # Padded (rows, width) positions into the CSR arrays; pads get weight 0.
+        pos = x.indptr[rows][:, None] + np.arange(width)[None, :]
+        valid = np.arange(width)[None, :] < nnz[rows][:, None]
+        pos_t = torch.as_tensor(np.where(valid, pos, 0), device=device)
+        valid_t = torch.as_tensor(valid, device=device)
+        cols = indices[pos_t]
+        counts = torch.where(valid_t, data[pos_t], torch.ones((), device=device))
+        f = torch.where(valid_t, torch.clamp(counts / x_max, max=1.0) ** alpha, torch.zeros((), device=device))
+        y = torch.log(counts) - bc[cols]
+        sf = f.sqrt().unsqueeze(2)
+        Af = A[cols] * sf  # (rows, width, d+1), sqrt(f)-weighted design matrices
+        gram = torch.bmm(Af.transpose(1, 2), Af) + eye
+        rhs = torch.bmm(Af.transpose(1, 2), (y.unsqueeze(2) * sf))
+        z = torch.linalg.solve(gram, rhs).squeeze(2)
+        rows_t = torch.as_tensor(rows, device=device)
+        W[rows_t] = z[:, :d]
+        b[rows_t] = z[:, d]
+        start = stop
+
+
+def als_sweep(x: Any, xt: Any, W, C, b, bc, x_max: float, alpha: float, reg: float) -> None:
+    """One sweep of alternating least squares: solve the words, then the contexts."""
+    _solve_side(x, W, b, C, bc, x_max, alpha, reg)
+    _solve_side(xt, C, bc, W, b, x_max, alpha, reg)

@@ -1,0 +1,164 @@
+"""What Word2Vec and GloVe share: parameter handling, the gensim ``KeyedVectors`` they
+expose as ``.wv``, argument checks, and saving/loading through groundup.persistence.
+
+Training and querying are kept apart as in gensim: the model object holds the
+hyper-parameters and training state; ``model.wv`` is a real
+``gensim.models.KeyedVectors``, so ``most_similar``, ``evaluate_word_analogies``,
+``evaluate_word_pairs`` and ``save_word2vec_format`` are gensim's own.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import os
+from typing import Any
+
+import numpy as np
+
+from groundup import persistence
+from groundup.datasets.vocabulary import Vocabulary
+
+try:  # scikit-learn's error when it is installed, so `except NotFittedError` works for users of both
+    from sklearn.exceptions import NotFittedError
+except ImportError:  # pragma: no cover - scikit-learn is in the test and unsupervised extras
+
+    class NotFittedError(ValueError, AttributeError):
+        """Raised when a model is used before ``fit``."""
+
+
+__all__ = ["EmbeddingModel", "NotFittedError", "keyed_vectors"]
+
+
+def keyed_vectors(words: list[str], vectors: np.ndarray, counts: np.ndarray | None = None) -> Any:
+    """A ``gensim.models.KeyedVectors`` holding ``vectors`` (one row per word, float32);
+    ``counts`` become gensim's ``count`` attribute (what ``most_similar`` does not need but
+    ``save_word2vec_format`` and frequency-sorted users do)."""
+    from gensim.models import KeyedVectors
+
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    kv = KeyedVectors(vector_size=vectors.shape[1], count=0, dtype=np.float32)
+    # Filled directly rather than through add_vectors, which copies row by row and (in
+    # gensim 4.4) mishandles its ``extras`` argument.
+    kv.index_to_key = list(words)
+    kv.key_to_index = {w: i for i, w in enumerate(kv.index_to_key)}
+    kv.vectors = vectors
+    kv.norms = None
+    if counts is not None:
+        kv.allocate_vecattrs(attrs=["count"], types=[np.int64])
+        kv.expandos["count"][:] = np.asarray(counts, dtype=np.int64)
+    return kv
+
+
+def check_int(value: Any, name: str, minimum: int = 1) -> int:
+    """``value`` as an int >= ``minimum``, or a TypeError/ValueError that names it."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer >= {minimum}; got {value!r} of type {type(value).__name__}")
+    if value < minimum:
+        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"{name} must be {what}; got {value}")
+    return int(value)
+
+
+def check_float(value: Any, name: str, low: float, high: float = math.inf, low_open: bool = True) -> float:
+    """``value`` as a float in (low, high] (or [low, high] when ``low_open`` is False)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number; got {value!r} of type {type(value).__name__}")
+    value = float(value)
+    ok = (value > low if low_open else value >= low) and value <= high and math.isfinite(value)
+    if not ok:
+        bracket = "(" if low_open else "["
+        raise ValueError(f"{name} must be in {bracket}{low}, {high}]; got {value}")
+    return value
+
+
+class EmbeddingModel:
+    """Base of the word-embedding models: scikit-learn's parameter protocol, ``.wv``,
+    ``save``/``load``. Subclasses set ``_class_id`` and fill ``self._wv`` in ``fit``."""
+
+    _class_id = "groundup.nlp.EmbeddingModel"
+
+    # -- scikit-learn's parameter protocol --------------------------------------------------
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [p.name for p in sig.parameters.values() if p.name != "self" and p.kind != p.VAR_KEYWORD]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> EmbeddingModel:
+        valid = self._param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(f"{name!r} is not a parameter of {type(self).__name__}; valid ones: {', '.join(valid)}")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+    # -- the trained vectors ----------------------------------------------------------------
+    @property
+    def wv(self) -> Any:
+        """The trained word vectors, a ``gensim.models.KeyedVectors``."""
+        wv = getattr(self, "_wv", None)
+        if wv is None:
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(sentences) before using .wv")
+        return wv
+
+    def _check_fitted(self) -> None:
+        self.wv  # noqa: B018 - raises NotFittedError when not fitted
+
+    # -- persistence -------------------------------------------------------------------------
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        """Arrays to save besides ``vectors`` and ``counts`` (subclasses add theirs)."""
+        return {}
+
+    def _set_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        """Restore what :meth:`_state_arrays` saved."""
+
+    def _state_metadata(self) -> dict[str, Any]:
+        return {}
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the model (hyper-parameters, vocabulary, vectors, training state) to one
+        ``.safetensors`` file, atomically. Use ``save_word2vec_format`` on ``.wv`` for the
+        text/binary format other tools read."""
+        self._check_fitted()
+        params = {k: v for k, v in self.get_params().items() if k != "device"}
+        params["device"] = "auto"  # a file is portable; the loader chooses its own device
+        arrays = {"vectors": self.wv.vectors, "counts": self.vocabulary_.counts, **self._state_arrays()}
+        metadata = {
+            "class": self._class_id,
+            "params": params,
+            "words": self.vocabulary_.words,
+            **self._state_metadata(),
+        }
+        persistence.save(path, arrays, metadata)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, *, device: str = "auto") -> EmbeddingModel:
+        """Read a model written by :meth:`save`. Raises ``groundup.persistence.ModelFileError``
+        for a truncated, tampered or foreign file."""
+        arrays, meta = persistence.load(path, expected_class=cls._class_id)
+        try:
+            params = dict(meta["params"])
+            words = list(meta["words"])
+            vectors, counts = arrays["vectors"], arrays["counts"]
+        except KeyError as exc:
+            raise persistence.ModelFileError(path, f"it lacks the entry {exc}") from None
+        if vectors.ndim != 2 or vectors.shape[0] != len(words) or counts.shape != (len(words),):
+            raise persistence.ModelFileError(
+                path, f"{len(words)} words but vectors of shape {vectors.shape} and counts of shape {counts.shape}"
+            )
+        params["device"] = device
+        model = cls(**params)
+        model.vocabulary_ = Vocabulary(words, counts)
+        model._wv = keyed_vectors(words, vectors, counts)
+        model._set_state_arrays(arrays)
+        for key, value in meta.items():
+            if key.endswith("_") and not key.startswith("_"):
+                setattr(model, key, value)
+        return model

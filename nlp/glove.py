@@ -1,0 +1,222 @@
+"""GloVe (Pennington, Socher & Manning 2014): word vectors from global co-occurrence counts.
+
+1. Count: X[i, j] sums 1/distance over every time word j appears within ``window``
+   words of word i in a sentence (:func:`cooccurrence_matrix`, NumPy + scipy.sparse:
+   one vectorised pass per distance, duplicates summed by the sparse format).
+2. Fit: minimise the weighted least squares over the non-zero counts
+
+       J = sum_ij f(X_ij) (w_i . c_j + b_i + b~_j - log X_ij)^2,
+       f(x) = min(1, (x / x_max) ** alpha),
+
+   with AdaGrad on shuffled minibatches of (i, j, X_ij) entries (``solver="adagrad"``,
+   glove.c's method), or by alternating least squares (``solver="als"``): with the
+   context side fixed, each word's (w_i, b_i) is a small ridge regression, solved for
+   all words at once (the matrix-factorisation view of GloVe).
+3. The word vectors are w + c, as the paper recommends.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from groundup.datasets.vocabulary import EncodedCorpus, Vocabulary
+from groundup.nlp._keyedvectors import EmbeddingModel, check_float, check_int, keyed_vectors
+from groundup.progress import progress_bar
+from groundup.torch_utils import check_seed, resolve_device
+
+__all__ = ["GloVe", "cooccurrence_matrix"]
+
+
+def cooccurrence_matrix(
+    corpus: EncodedCorpus, vocab_size: int, window: int = 10, *, symmetric: bool = True, distance_weighting: bool = True
+) -> Any:
+    """The (vocab_size, vocab_size) ``scipy.sparse.csr_matrix`` of co-occurrence counts.
+
+    For each distance k = 1..window, the pairs (ids[t], ids[t + k]) inside one sentence
+    are taken in one vectorised slice and weighted 1/k (or 1 without
+    ``distance_weighting``). X[i, j] counts j to the right of i; ``symmetric`` adds the
+    transpose, so left contexts count too (GloVe's default).
+    """
+    import scipy.sparse as sp
+
+    window = check_int(window, "window")
+    ids = corpus.ids.astype(np.int32, copy=False)
+    sent = corpus.sentence_ids
+    rows, cols, vals = [], [], []
+    for k in range(1, window + 1):
+        same = sent[:-k] == sent[k:]  # both words in one sentence
+        rows.append(ids[:-k][same])
+        cols.append(ids[k:][same])
+        vals.append(np.full(rows[-1].shape[0], 1.0 / k if distance_weighting else 1.0))
+    x = sp.coo_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(vocab_size, vocab_size)
+    ).tocsr()  # sums duplicate (i, j) pairs
+    if symmetric:
+        x = (x + x.T).tocsr()
+    x.sum_duplicates()
+    x.sort_indices()
+    return x
+
+
+class GloVe(EmbeddingModel):
+    """GloVe word vectors.
+
+    Parameters
+    ----------
+    vector_size: dimensionality of the vectors (100).
+    window: co-occurrence window, words on each side (10).
+    min_count: ignore words with fewer occurrences (5).
+    max_final_vocab: keep at most this many of the most frequent words (None).
+    x_max, alpha: the weighting f(x) = min(1, (x / x_max) ** alpha) (100, 0.75, the paper's).
+    learning_rate: AdaGrad's initial step (0.05, glove.c's eta).
+    epochs: AdaGrad passes over the non-zero counts, or ALS sweeps (25).
+    solver: "adagrad" or "als".
+    regularization: ALS only, the ridge penalty on each solved vector (0.1).
+    batch_size: AdaGrad entries per update step (8192).
+    symmetric, distance_weighting: how to count (True, True: left and right contexts,
+        weighted 1/distance).
+    seed, device: as everywhere in groundup.
+
+    After ``fit``: ``wv`` (KeyedVectors of w + c), ``vocabulary_``, ``cooccurrence_``
+    (scipy CSR matrix), ``count_time_`` and ``train_time_`` (seconds),
+    ``training_loss_`` (J / number of non-zero counts, per epoch).
+    """
+
+    _class_id = "groundup.nlp.GloVe"
+
+    def __init__(
+        self,
+        vector_size: int = 100,
+        window: int = 10,
+        min_count: int = 5,
+        max_final_vocab: int | None = None,
+        x_max: float = 100.0,
+        alpha: float = 0.75,
+        learning_rate: float = 0.05,
+        epochs: int = 25,
+        solver: str = "adagrad",
+        regularization: float = 0.1,
+        batch_size: int = 8192,
+        symmetric: bool = True,
+        distance_weighting: bool = True,
+        seed: int = 1,
+        device: str = "auto",
+    ) -> None:
+        self.vector_size = vector_size
+        self.window = window
+        self.min_count = min_count
+        self.max_final_vocab = max_final_vocab
+        self.x_max = x_max
+        self.alpha = alpha
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.solver = solver
+        self.regularization = regularization
+        self.batch_size = batch_size
+        self.symmetric = symmetric
+        self.distance_weighting = distance_weighting
+        self.seed = seed
+        self.device = device
+
+    def _validate(self) -> None:
+        check_int(self.vector_size, "vector_size")
+        check_int(self.window, "window")
+        check_int(self.min_count, "min_count")
+        if self.max_final_vocab is not None:
+            check_int(self.max_final_vocab, "max_final_vocab")
+        check_float(self.x_max, "x_max", 0.0)
+        check_float(self.alpha, "alpha", 0.0)
+        check_float(self.learning_rate, "learning_rate", 0.0)
+        check_int(self.epochs, "epochs")
+        if self.solver not in ("adagrad", "als"):
+            raise ValueError(f"solver must be 'adagrad' or 'als'; got {self.solver!r}")
+        check_float(self.regularization, "regularization", 0.0, low_open=False)
+        check_int(self.batch_size, "batch_size")
+        check_seed(self.seed, "seed")
+
+    def fit(self, sentences: Iterable[Sequence[str]], *, progress_bar: bool = False) -> GloVe:
+        """Count co-occurrences in ``sentences`` (token lists, read once) and fit the
+        vectors. Returns ``self``."""
+        self._validate()
+        vocab, corpus = Vocabulary.build(sentences, min_count=self.min_count, max_vocab=self.max_final_vocab)
+        start = time.perf_counter()
+        x = cooccurrence_matrix(
+            corpus, len(vocab), self.window, symmetric=self.symmetric, distance_weighting=self.distance_weighting
+        )
+        self.count_time_ = time.perf_counter() - start
+        if x.nnz == 0:
+            raise ValueError(
+                "no two words of the vocabulary co-occur within the window; pass longer sentences or a larger window"
+            )
+        return self._fit_counts(vocab, x, show_progress=progress_bar)
+
+    def _fit_counts(self, vocab: Vocabulary, x: Any, show_progress: bool = False) -> GloVe:
+        device = resolve_device(self.device)
+        V, d = len(vocab), int(self.vector_size)
+        seed = check_seed(self.seed, "seed") or 0
+        gen = torch.Generator().manual_seed(seed)
+        # glove.c's initialisation: every weight and bias uniform in [-0.5/d, 0.5/d).
+        W = ((torch.rand(V, d, generator=gen) - 0.5) / d).to(device)
+        C = ((torch.rand(V, d, generator=gen) - 0.5) / d).to(device)
+        b = ((torch.rand(V, generator=gen) - 0.5) / d).to(device)
+        bc = ((torch.rand(V, generator=gen) - 0.5) / d).to(device)
+        coo = x.tocoo()
+        i = torch.as_tensor(coo.row.astype(np.int64), device=device)
+        j = torch.as_tensor(coo.col.astype(np.int64), device=device)
+        counts = torch.as_tensor(coo.data, dtype=torch.float32, device=device)
+        log_x = torch.log(counts)
+        weight = torch.clamp(counts / self.x_max, max=1.0) ** self.alpha  # f(X_ij)
+
+        bar = progress_bar(self.epochs, enabled=show_progress, desc=f"GloVe ({self.solver})", unit="epoch")
+        losses: list[float] = []
+        start = time.perf_counter()
+        if self.solver == "adagrad":
+            from groundup.nlp._glove_solvers import adagrad_epoch
+
+            state = [torch.ones_like(W), torch.ones_like(C), torch.ones_like(b), torch.ones_like(bc)]  # glove.c starts at 1
+            perm_gen = torch.Generator(device=device).manual_seed(seed)
+            for _ in range(self.epochs):
+                loss = adagrad_epoch(
+                    (W, C, b, bc), state, i, j, log_x, weight, self.learning_rate, self.batch_size, perm_gen
+                )
+                losses.append(self._check_loss(loss, len(losses)))
+                bar.update(1)
+        else:
+            from groundup.nlp._glove_solvers import als_sweep, glove_loss
+
+            xt = x.T.tocsr()
+            for _ in range(self.epochs):
+                als_sweep(x, xt, W, C, b, bc, self.x_max, self.alpha, self.regularization)
+                losses.append(self._check_loss(glove_loss(W, C, b, bc, i, j, log_x, weight), len(losses)))
+                bar.update(1)
+        self.train_time_ = time.perf_counter() - start
+        bar.close()
+
+        self.vocabulary_ = vocab
+        self.cooccurrence_ = x
+        self.training_loss_ = losses
+        self.bias_ = (b + bc).cpu().numpy()
+        self._wv = keyed_vectors(vocab.words, (W + C).cpu().numpy(), vocab.counts)
+        return self
+
+    @staticmethod
+    def _check_loss(loss: float, epoch: int) -> float:
+        if not np.isfinite(loss):
+            raise FloatingPointError(
+                f"GloVe: the loss became {loss} in epoch {epoch + 1}; lower learning_rate (or raise regularization for ALS)"
+            )
+        return float(loss)
+
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        return {"bias": self.bias_}
+
+    def _set_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        self.bias_ = arrays.get("bias")
+
+    def _state_metadata(self) -> dict[str, Any]:
+        return {"train_time_": float(self.train_time_), "training_loss_": [float(v) for v in self.training_loss_]}

@@ -1,0 +1,417 @@
+"""word2vec (Mikolov et al. 2013): skip-gram and CBOW with negative sampling, in torch.
+
+The recipe is gensim's (and word2vec.c's): frequent words are subsampled, each centre
+word gets a *reduced* window ``b`` drawn uniformly from 1..``window``, the output layer
+is trained with ``negative`` noise words drawn from the unigram^0.75 distribution, and
+the learning rate falls linearly from ``alpha`` to ``min_alpha`` over all epochs.
+
+What differs is how the work is batched, so that no Python loop runs per word:
+
+- the corpus is read once into an array of word ids (:class:`Vocabulary.build`);
+- each epoch walks it in chunks; subsampling and the reduced windows of a chunk are
+  drawn with NumPy, and the (centre, window) index arrays are built by broadcasting;
+- ``batch_size`` centre words are trained at once: rows are gathered from the two
+  embedding tables, the gradients computed with batched matrix products, and written
+  back with ``index_add_`` (sparse SGD). Rows shared by several centres in a batch get
+  the sum of their updates, as the parallel threads of word2vec.c/gensim do (Hogwild).
+
+Skip-gram shares one draw of ``negative`` noise words among the context words of a
+centre (Ji et al. 2016, "Parallelizing Word2Vec in Shared and Distributed Memory"):
+the input vectors of the window then meet the centre's output vector and its noise
+vectors in one small matrix product instead of ``2b`` separate ones. CBOW averages the
+window with running sums (the window mean of position ``i`` is a difference of two
+prefix sums) and spreads its gradient back with a difference array, so each position's
+input vector is read and written once per batch instead of once per window it lies in.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from groundup.datasets.vocabulary import EncodedCorpus, Vocabulary
+from groundup.nlp._keyedvectors import EmbeddingModel, check_float, check_int, keyed_vectors
+from groundup.progress import progress_bar
+from groundup.torch_utils import check_seed, resolve_device
+
+__all__ = ["Word2Vec"]
+
+_CHUNK = 65_536  # corpus positions whose windows are built at once (NumPy); bounds memory
+_NOISE_GROUP = 4  # CBOW: consecutive centre words that share one draw of noise words
+
+
+def _sentence_aligned_chunks(sentence_ids: np.ndarray, size: int) -> list[tuple[int, int]]:
+    """Split positions 0..n into runs of about ``size`` that end at sentence ends, so no
+    window is cut by a chunk boundary (a sentence longer than ``size`` is cut)."""
+    n = sentence_ids.shape[0]
+    bounds = [0]
+    while bounds[-1] < n:
+        a = bounds[-1]
+        b = min(a + size, n)
+        if b < n:
+            first = int(np.searchsorted(sentence_ids, sentence_ids[b], side="left"))  # start of b's sentence
+            b = first if first > a else b
+        bounds.append(b)
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
+def _prefix_sums(x: torch.Tensor) -> torch.Tensor:
+    """Rows 0..m of the running sum of x's m rows, starting with a zero row.
+
+    (Summing along a transposed view is about twice as fast on the CPU as torch.cumsum
+    along dim 0 of a row-major matrix; the result is the same.)
+    """
+    out = torch.zeros(x.shape[0] + 1, x.shape[1], device=x.device, dtype=x.dtype)
+    out[1:] = torch.cumsum(x.t(), 1).t()
+    return out
+
+
+class Word2Vec(EmbeddingModel):
+    """Skip-gram (``sg=1``) or CBOW (``sg=0``) word vectors with negative sampling.
+
+    Parameters (gensim's names and defaults where gensim has them)
+    ----------
+    vector_size: dimensionality of the word vectors (100).
+    window: largest distance between the centre word and a context word (5); each centre
+        uses a window drawn uniformly from 1..window, as gensim does.
+    min_count: ignore words with fewer occurrences (5).
+    max_final_vocab: keep at most this many of the most frequent words (None: all).
+    sg: 1 for skip-gram, 0 for CBOW (0).
+    negative: noise words per centre word (5).
+    ns_exponent: exponent of the noise distribution, count**ns_exponent (0.75).
+    cbow_mean: 1 to average the context vectors in CBOW, 0 to sum them (1).
+    sample: subsampling threshold; words more frequent than this fraction are dropped at
+        random (1e-3; 0 disables).
+    alpha, min_alpha: the learning rate falls linearly from alpha to min_alpha over the
+        whole run (0.025, 0.0001), as in gensim.
+    epochs: passes over the corpus (5).
+    batch_size: centre words per update step (None: 1024 for skip-gram, 4096 for CBOW,
+        fewer on a small vocabulary). Larger batches are faster but apply more stale,
+        summed updates.
+    seed: seed for initialisation, subsampling, windows and noise words (1).
+    device: "auto", "cpu", "cuda", ... (see groundup.torch_utils.resolve_device).
+    compute_loss: record the mean negative-sampling loss of each epoch in
+        ``training_loss_`` (False; costs a little time).
+
+    After ``fit``: ``wv`` (gensim KeyedVectors of the input vectors), ``vocabulary_``,
+    ``syn1neg_`` (output vectors, numpy), ``corpus_word_count_`` (tokens read),
+    ``train_time_`` (seconds spent in the epochs), ``training_loss_``.
+    """
+
+    _class_id = "groundup.nlp.Word2Vec"
+
+    def __init__(
+        self,
+        vector_size: int = 100,
+        window: int = 5,
+        min_count: int = 5,
+        max_final_vocab: int | None = None,
+        sg: int = 0,
+        negative: int = 5,
+        ns_exponent: float = 0.75,
+        cbow_mean: int = 1,
+        sample: float = 1e-3,
+        alpha: float = 0.025,
+        min_alpha: float = 0.0001,
+        epochs: int = 5,
+        batch_size: int | None = None,
+        seed: int = 1,
+        device: str = "auto",
+        compute_loss: bool = False,
+    ) -> None:
+        self.vector_size = vector_size
+        self.window = window
+        self.min_count = min_count
+        self.max_final_vocab = max_final_vocab
+        self.sg = sg
+        self.negative = negative
+        self.ns_exponent = ns_exponent
+        self.cbow_mean = cbow_mean
+        self.sample = sample
+        self.alpha = alpha
+        self.min_alpha = min_alpha
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.seed = seed
+        self.device = device
+        self.compute_loss = compute_loss
+
+    # -- checks ------------------------------------------------------------------------------
+    def _validate(self) -> None:
+        check_int(self.vector_size, "vector_size")
+        check_int(self.window, "window")
+        check_int(self.min_count, "min_count")
+        if self.max_final_vocab is not None:
+            check_int(self.max_final_vocab, "max_final_vocab")
+        if self.sg not in (0, 1) or isinstance(self.sg, float):
+            raise ValueError(f"sg must be 1 (skip-gram) or 0 (CBOW); got {self.sg!r}")
+        if self.cbow_mean not in (0, 1) or isinstance(self.cbow_mean, float):
+            raise ValueError(f"cbow_mean must be 1 (average) or 0 (sum); got {self.cbow_mean!r}")
+        check_int(self.negative, "negative")
+        check_float(self.ns_exponent, "ns_exponent", -math.inf)
+        check_float(self.sample, "sample", 0.0, 1.0, low_open=False)
+        check_float(self.alpha, "alpha", 0.0)
+        check_float(self.min_alpha, "min_alpha", 0.0, float(self.alpha), low_open=False)
+        check_int(self.epochs, "epochs")
+        if self.batch_size is not None:
+            check_int(self.batch_size, "batch_size")
+        check_seed(self.seed, "seed")
+
+    # -- training ----------------------------------------------------------------------------
+    def fit(self, sentences: Iterable[Sequence[str]], *, progress_bar: bool = False) -> Word2Vec:
+        """Build the vocabulary from ``sentences`` (an iterable of token lists, read once)
+        and train for ``epochs`` passes. Returns ``self``."""
+        self._validate()
+        vocab, corpus = Vocabulary.build(sentences, min_count=self.min_count, max_vocab=self.max_final_vocab)
+        return self._train(vocab, corpus, show_progress=progress_bar)
+
+    def _init_state(self, vocab: Vocabulary, device: torch.device) -> None:
+        """Fresh vectors, random generators and noise table for a run on ``vocab``."""
+        V, d = len(vocab), int(self.vector_size)
+        seed = check_seed(self.seed, "seed") or 0
+        self._rng = np.random.default_rng(seed)  # subsampling and window sizes (NumPy side)
+        self._gen = torch.Generator(device=device).manual_seed(seed)  # noise words
+        # Input vectors start small and random (word2vec.c's (rand - 0.5) / size), output
+        # vectors at zero. Row V is a padding row for windows cut short by a sentence end:
+        # it stays zero, so padded slots add nothing. Drawn on the CPU so that every device
+        # starts from the same vectors.
+        w_in = (torch.rand(V + 1, d, generator=torch.Generator().manual_seed(seed)) - 0.5) / d
+        w_in[V] = 0.0
+        self._W_in = w_in.to(device)
+        self._W_out = torch.zeros(V + 1, d, device=device)
+        self._noise_table = self._unigram_table(vocab, device)
+        self._V = V
+
+    def _default_batch_size(self, vocab: Vocabulary) -> int:
+        """1024 centre words for skip-gram, 4096 for CBOW, but at most an eighth (skip-gram)
+        or half (CBOW) of the vocabulary: on a vocabulary of a few dozen words every row
+        would otherwise collect dozens of stale updates in one step and overshoot."""
+        if self.sg:
+            return max(8, min(1024, len(vocab) // 8))
+        return max(8, min(4096, len(vocab) // 2))
+
+    def _learning_rate(self, progress: float) -> float:
+        """gensim's schedule: linear from alpha (progress 0) to min_alpha (progress 1)."""
+        return self.alpha - (self.alpha - self.min_alpha) * min(max(progress, 0.0), 1.0)
+
+    def _train(self, vocab: Vocabulary, corpus: EncodedCorpus, show_progress: bool = False) -> Word2Vec:
+        device = resolve_device(self.device)
+        self._init_state(vocab, device)
+        keep_prob = vocab.keep_probabilities(self.sample)
+        batch = self.batch_size or self._default_batch_size(vocab)
+        chunks = _sentence_aligned_chunks(corpus.sentence_ids, _CHUNK)
+        n = len(corpus)
+        total = n * self.epochs
+        losses: list[float] = []
+        bar = progress_bar(self.epochs, enabled=show_progress, desc="word2vec" if self.sg else "word2vec (CBOW)", unit="epoch")
+        start = time.perf_counter()
+        for epoch in range(self.epochs):
+            self._loss_sum, self._loss_count = 0.0, 0
+            for a, b in chunks:
+                ids, left, right = self._draw_windows(corpus, a, b, keep_prob)
+
+                def lr_at(frac: float, done: int = epoch * n + a, width: int = b - a) -> float:
+                    """Learning rate after a fraction ``frac`` of this chunk."""
+                    return self._learning_rate((done + frac * width) / total)
+
+                if self.sg:
+                    self._train_chunk_skipgram(ids, left, right, batch, lr_at, device)
+                else:
+                    self._train_chunk_cbow(ids, left, right, batch, lr_at, device)
+            if not bool(torch.isfinite(self._W_in).all()) or not bool(torch.isfinite(self._W_out).all()):
+                raise FloatingPointError(
+                    f"word2vec: the vectors became non-finite in epoch {epoch + 1}; lower alpha or batch_size"
+                )
+            if self.compute_loss:
+                losses.append(self._loss_sum / max(self._loss_count, 1))
+            bar.update(1)
+        if self._W_in.device.type == "cuda":
+            torch.cuda.synchronize()
+        self.train_time_ = time.perf_counter() - start
+        bar.close()
+
+        V = len(vocab)
+        self.vocabulary_ = vocab
+        self.corpus_word_count_ = corpus.raw_word_count
+        self.training_loss_ = losses
+        self.syn1neg_ = self._W_out[:V].cpu().numpy()
+        self._wv = keyed_vectors(vocab.words, self._W_in[:V].cpu().numpy(), vocab.counts)
+        del self._W_in, self._W_out, self._noise_table
+        return self
+
+    def _draw_windows(
+        self, corpus: EncodedCorpus, a: int, b: int, keep_prob: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Subsample positions a..b of the corpus and draw each survivor's reduced window.
+
+        Returns the surviving ids and, for each, the first and last position (inclusive) of
+        its window, clipped to its sentence. As in gensim, subsampled words are removed
+        before the windows are laid down, so windows reach past them.
+        """
+        ids = corpus.ids[a:b]
+        sent = corpus.sentence_ids[a:b]
+        kept = self._rng.random(ids.shape[0]) < keep_prob[ids]
+        ids, sent = ids[kept], sent[kept]
+        n = ids.shape[0]
+        pos = np.arange(n)
+        starts = np.r_[True, sent[1:] != sent[:-1]]  # first word of each sentence
+        ends = np.r_[sent[1:] != sent[:-1], True]  # last word of each sentence
+        sentence_start = np.maximum.accumulate(np.where(starts, pos, 0))
+        sentence_end = np.minimum.accumulate(np.where(ends, pos, n)[::-1])[::-1]
+        reduced = self._rng.integers(1, self.window + 1, size=n)  # b in 1..window
+        left = np.maximum(pos - reduced, sentence_start)
+        right = np.minimum(pos + reduced, sentence_end)
+        return ids.astype(np.int64), left, right
+
+    def _unigram_table(self, vocab: Vocabulary, device: torch.device) -> torch.Tensor:
+        """word2vec.c's unigram table: word w fills a share noise(w) of the table's slots,
+        so a uniform random slot is a draw from the noise distribution. Slot k holds the
+        word whose cumulative probability first exceeds (k + 0.5) / size."""
+        size = int(min(2**24, max(2**20, 256 * len(vocab))))
+        cdf = np.cumsum(vocab.noise_distribution(self.ns_exponent))
+        table = np.searchsorted(cdf, (np.arange(size) + 0.5) / size).clip(max=len(vocab) - 1)
+        return torch.as_tensor(table, device=device)
+
+    def _negatives(self, shape: tuple[int, ...]) -> torch.Tensor:
+        """Noise words drawn from the unigram^ns_exponent distribution."""
+        table = self._noise_table
+        return table[torch.randint(0, table.shape[0], shape, generator=self._gen, device=table.device)]
+
+    # -- skip-gram ---------------------------------------------------------------------------
+    def _train_chunk_skipgram(self, ids, left, right, batch, lr_at, device) -> None:
+        """Group the chunk's centres by how far their window reaches (after clipping to the
+        sentence), so each group is a dense (centres, 2*width) matrix of context ids with
+        little padding, then train it batch by batch."""
+        n = ids.shape[0]
+        width = np.maximum(np.arange(n) - left, right - np.arange(n))
+        for b in range(1, self.window + 1):
+            centres = np.flatnonzero(width == b)
+            if centres.size == 0:
+                continue
+            offsets = np.r_[np.arange(-b, 0), np.arange(1, b + 1)]
+            pos = centres[:, None] + offsets
+            inside = (pos >= left[centres, None]) & (pos <= right[centres, None])
+            contexts = np.where(inside, ids[np.clip(pos, 0, n - 1)], self._V)  # V pads
+            contexts_t = torch.from_numpy(contexts).to(device)
+            centres_t = torch.from_numpy(ids[centres]).to(device)
+            for s in range(0, centres.size, batch):
+                lr = lr_at(centres[s] / max(n, 1))
+                self._skipgram_step(contexts_t[s : s + batch], centres_t[s : s + batch], lr)
+
+    def _skipgram_step(self, contexts: torch.Tensor, centres: torch.Tensor, lr: float) -> None:
+        """One SGD step of skip-gram with negative sampling on a batch of windows.
+
+        For window word c and target t (the centre, label 1, or a noise word, label 0) the
+        log-likelihood is log sigmoid(+-v_c . u_t); its gradient is (label - sigmoid(v_c . u_t))
+        times the other vector. As in gensim, the context word's input vector v_c predicts
+        the centre word's output vector u_t.
+        """
+        noise = self._negatives((centres.shape[0], self.negative))
+        targets = torch.cat([centres[:, None], noise], dim=1)  # (B, 1+K)
+        v = F.embedding(contexts, self._W_in)  # (B, 2b, d) input vectors of the window
+        u = F.embedding(targets, self._W_out)  # (B, 1+K, d) output vectors of centre and noise
+        f = torch.sigmoid(torch.bmm(v, u.transpose(1, 2)))  # (B, 2b, 1+K)
+        label = torch.zeros_like(f[:1])
+        label[..., 0] = 1.0
+        # Padded window slots, and noise words that happen to be the centre, learn nothing.
+        mask = (contexts != self._V).unsqueeze(2) & torch.cat([torch.ones_like(noise[:, :1], dtype=torch.bool), noise != centres[:, None]], 1).unsqueeze(1)
+        g = (label - f) * mask * lr
+        if self.compute_loss:
+            self._record_loss(f, label, mask)
+        self._W_in.index_add_(0, contexts.reshape(-1), torch.bmm(g, u).reshape(-1, v.shape[2]))
+        self._W_out.index_add_(0, targets.reshape(-1), torch.bmm(g.transpose(1, 2), v).reshape(-1, v.shape[2]))
+
+    # -- CBOW --------------------------------------------------------------------------------
+    def _train_chunk_cbow(self, ids, left, right, batch, lr_at, device) -> None:
+        """Train on consecutive runs of ``batch`` centre positions of the chunk."""
+        n = ids.shape[0]
+        ids_t = torch.from_numpy(ids).to(device)
+        has_context = right > left
+        for s in range(0, n, batch):
+            e = min(n, s + batch)
+            centres = np.flatnonzero(has_context[s:e]) + s
+            if centres.size == 0:
+                continue
+            lo, hi = max(0, s - self.window), min(n, e + self.window)  # every context in reach
+            to_t = lambda x: torch.from_numpy(x - lo).to(device)  # noqa: E731 - positions within [lo, hi)
+            self._cbow_step(ids_t[lo:hi], to_t(centres), to_t(left[centres]), to_t(right[centres]), lr_at(s / n))
+
+    def _cbow_step(self, span: torch.Tensor, centre: torch.Tensor, left: torch.Tensor, right: torch.Tensor, lr: float) -> None:
+        """One SGD step of CBOW with negative sampling.
+
+        ``span`` holds the ids of a run of positions; ``centre``, ``left`` and ``right``
+        index into it: each centre's window is span[left..right] without the centre.
+        h = mean (or sum) of the window's input vectors predicts the centre's output vector
+        against noise words; every window word then receives the gradient with respect to h
+        (gensim does not divide it by the window size when averaging, and neither do we).
+        Each group of ``_NOISE_GROUP`` consecutive centres shares its ``negative`` noise words.
+        """
+        W_in, W_out = self._W_in, self._W_out
+        d = W_in.shape[1]
+        v = F.embedding(span, W_in)  # (m, d): each position's input vector, read once
+        prefix = _prefix_sums(v)  # prefix[k] = v[0] + ... + v[k-1]
+        h = prefix.index_select(0, right + 1) - prefix.index_select(0, left) - v.index_select(0, centre)
+        count = (right - left).unsqueeze(1).to(v.dtype)
+        if self.cbow_mean:
+            h = h * (1.0 / count)
+        words = span[centre]
+        B, G = words.shape[0], _NOISE_GROUP
+        n_groups = -(-B // G)
+        # Pad the batch to whole groups with zero rows that learn nothing.
+        h_groups = torch.zeros(n_groups * G, d, device=v.device)
+        h_groups[:B] = h
+        h_groups = h_groups.view(n_groups, G, d)
+        words_groups = torch.full((n_groups * G,), -1, dtype=words.dtype, device=v.device)
+        words_groups[:B] = words
+        words_groups = words_groups.view(n_groups, G)
+        noise = self._negatives((n_groups, self.negative))  # (groups, K)
+        u_word = F.embedding(words, W_out)  # (B, d)
+        u_noise = F.embedding(noise, W_out)  # (groups, K, d)
+        f_word = torch.sigmoid((u_word * h).sum(1))  # (B,)
+        f_noise = torch.sigmoid(torch.bmm(h_groups, u_noise.transpose(1, 2)))  # (groups, G, K)
+        g_word = (1.0 - f_word) * lr  # label 1 for the centre word ...
+        # ... label 0 for noise words; padding rows and noise equal to the centre learn nothing.
+        g_noise = (0.0 - f_noise) * lr * ((noise.unsqueeze(1) != words_groups.unsqueeze(2)) & (words_groups >= 0).unsqueeze(2))
+        if self.compute_loss:
+            self._loss_sum += float(-torch.log(f_word.clamp_min(1e-7)).sum() - (torch.log((1 - f_noise).clamp_min(1e-7)) * (g_noise != 0)).sum())
+            self._loss_count += B
+        grad_h = g_word.unsqueeze(1) * u_word + torch.bmm(g_noise, u_noise).view(-1, d)[:B]  # (B, d)
+        if not self.cbow_mean:
+            grad_h = grad_h / count  # gensim divides the summed-window gradient by its size
+        W_out.index_add_(0, words, g_word.unsqueeze(1) * h)
+        W_out.index_add_(0, noise.view(-1), torch.bmm(g_noise.transpose(1, 2), h_groups).view(-1, d))
+        # Spread grad_h over span[left..right]: +grad at left, -grad after right, prefix sum;
+        # then take it back from the centre itself.
+        diff = torch.zeros(span.shape[0] + 1, d, device=v.device)
+        diff.index_add_(0, left, grad_h)
+        diff.index_add_(0, right + 1, grad_h, alpha=-1.0)
+        grad_v = _prefix_sums(diff[:-1])[1:]
+        grad_v.index_add_(0, centre, grad_h, alpha=-1.0)
+        W_in.index_add_(0, span, grad_v)
+
+    def _record_loss(self, f: torch.Tensor, label: torch.Tensor, mask: torch.Tensor) -> None:
+        """Accumulate the negative-sampling loss -log sigmoid(+-score) of the batch."""
+        p = torch.where(label > 0, f, 1.0 - f).clamp_min(1e-7)
+        m = mask.expand_as(p)
+        self._loss_sum += float(-(torch.log(p) * m).sum())
+        self._loss_count += int(m[..., 0].sum())
+
+    # -- persistence -------------------------------------------------------------------------
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        return {"syn1neg": self.syn1neg_}
+
+    def _set_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        self.syn1neg_ = arrays.get("syn1neg")
+
+    def _state_metadata(self) -> dict[str, Any]:
+        return {
+            "corpus_word_count_": int(self.corpus_word_count_),
+            "train_time_": float(self.train_time_),
+            "training_loss_": [float(x) for x in self.training_loss_],
+        }

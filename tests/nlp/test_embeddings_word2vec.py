@@ -1,0 +1,279 @@
+"""Word2Vec: the batched updates against a per-pair reference, the windows, the noise,
+the schedule, what it learns, gensim interoperability, persistence and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from gensim.models import KeyedVectors
+
+from groundup.datasets.vocabulary import Vocabulary
+from groundup.nlp import word2vec as w2v_module
+from groundup.nlp._keyedvectors import NotFittedError
+from groundup.nlp.word2vec import Word2Vec
+from groundup.persistence import ModelFileError
+
+
+def topic_corpus(n_sentences: int = 1500, seed: int = 0) -> list[list[str]]:
+    """Sentences drawn from one of two disjoint 15-word topics: words of a topic co-occur."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n_sentences):
+        topic = "a" if rng.random() < 0.5 else "b"
+        out.append([f"{topic}{k}" for k in rng.integers(0, 15, size=8)])
+    return out
+
+
+def topic_purity(wv: KeyedVectors, topn: int = 5) -> float:
+    """Fraction of each word's nearest neighbours that share its topic."""
+    hits = [sum(n[0][0] == w[0] for n in wv.most_similar(w, topn=topn)) for w in wv.index_to_key]
+    return float(np.mean(hits)) / topn
+
+
+def _model_state(model: Word2Vec, vocab: Vocabulary, d: int, seed: int = 0) -> None:
+    model._init_state(vocab, torch.device("cpu"))
+    g = torch.Generator().manual_seed(seed)
+    V = len(vocab)
+    model._W_in[:V] = torch.randn(V, d, generator=g) * 0.3
+    model._W_out[:V] = torch.randn(V, d, generator=g) * 0.3
+
+
+@pytest.fixture
+def tiny_vocab() -> Vocabulary:
+    return Vocabulary([f"w{i}" for i in range(7)], [70, 60, 50, 40, 30, 20, 10])
+
+
+def test_skipgram_step_matches_per_pair_reference(tiny_vocab, monkeypatch):
+    d, lr, K = 4, 0.1, 2
+    model = Word2Vec(vector_size=d, negative=K, sg=1, seed=0)
+    _model_state(model, tiny_vocab, d)
+    V = len(tiny_vocab)
+    contexts = torch.tensor([[1, 2, 3, V], [0, 4, V, V], [5, 6, 1, 2]])  # V pads a short window
+    centres = torch.tensor([0, 3, 4])
+    noise = torch.tensor([[5, 6], [3, 2], [1, 1]])  # noise 3 == centre 3: must be skipped
+    monkeypatch.setattr(model, "_negatives", lambda shape: noise)
+    W_in, W_out = model._W_in.clone().double(), model._W_out.clone().double()
+    exp_in, exp_out = W_in.clone(), W_out.clone()
+    for b in range(3):
+        targets = [(int(centres[b]), 1.0)] + [(int(t), 0.0) for t in noise[b] if t != centres[b]]
+        for c in contexts[b].tolist():
+            if c == V:
+                continue
+            for t, label in targets:
+                g = (label - torch.sigmoid(W_in[c] @ W_out[t])) * lr
+                exp_in[c] += g * W_out[t]
+                exp_out[t] += g * W_in[c]
+    model._skipgram_step(contexts, centres, lr)
+    np.testing.assert_allclose(model._W_in.double().numpy(), exp_in.numpy(), atol=1e-6)
+    np.testing.assert_allclose(model._W_out.double().numpy(), exp_out.numpy(), atol=1e-6)
+    assert torch.all(model._W_in[V] == 0), "the padding row must stay zero"
+
+
+@pytest.mark.parametrize("cbow_mean", [1, 0])
+def test_cbow_step_matches_per_window_reference(tiny_vocab, monkeypatch, cbow_mean):
+    d, lr, K, G = 3, 0.2, 2, w2v_module._NOISE_GROUP
+    model = Word2Vec(vector_size=d, negative=K, sg=0, cbow_mean=cbow_mean, seed=0)
+    _model_state(model, tiny_vocab, d, seed=1)
+    span = torch.tensor([2, 0, 1, 1, 5, 6, 3, 4, 0, 2])
+    centre = torch.tensor([1, 2, 3, 4, 5, 7])
+    left = torch.tensor([0, 0, 2, 2, 4, 5])
+    right = torch.tensor([3, 4, 4, 6, 6, 9])
+    n_groups = -(-len(centre) // G)
+    noise = torch.arange(n_groups * K).view(n_groups, K) % len(tiny_vocab)
+    noise[0, 0] = span[centre[0]]  # a noise word equal to a centre word is skipped for that centre
+    monkeypatch.setattr(model, "_negatives", lambda shape: noise[: shape[0]])
+    W_in, W_out = model._W_in.clone().double(), model._W_out.clone().double()
+    exp_in, exp_out = W_in.clone(), W_out.clone()
+    for k in range(len(centre)):
+        i, lo, hi = int(centre[k]), int(left[k]), int(right[k])
+        window = [int(span[j]) for j in range(lo, hi + 1) if j != i]
+        h = W_in[window].sum(0)
+        if cbow_mean:
+            h = h / len(window)
+        word = int(span[i])
+        targets = [(word, 1.0)] + [(int(t), 0.0) for t in noise[k // G] if int(t) != word]
+        grad_h = torch.zeros(d, dtype=torch.float64)
+        for t, label in targets:
+            g = (label - torch.sigmoid(h @ W_out[t])) * lr
+            grad_h += g * W_out[t]
+            exp_out[t] += g * h
+        if not cbow_mean:
+            grad_h /= len(window)
+        for c in window:
+            exp_in[c] += grad_h
+    model._cbow_step(span, centre, left, right, lr)
+    np.testing.assert_allclose(model._W_in.double().numpy(), exp_in.numpy(), atol=1e-6)
+    np.testing.assert_allclose(model._W_out.double().numpy(), exp_out.numpy(), atol=1e-6)
+
+
+def test_windows_stay_in_sentences_and_reduce_uniformly():
+    ids = np.arange(40, dtype=np.int32) % 5
+    sentence_ids = np.repeat(np.arange(8), 5)
+    corpus = w2v_module.EncodedCorpus(ids, sentence_ids, 40, 8)
+    vocab = Vocabulary([f"w{i}" for i in range(5)], [8] * 5)
+    model = Word2Vec(window=3, sample=0, seed=3)
+    model._rng = np.random.default_rng(3)
+    kept, left, right = model._draw_windows(corpus, 0, 40, vocab.keep_probabilities(0))
+    np.testing.assert_array_equal(kept, ids)  # sample=0 keeps everything
+    pos = np.arange(40)
+    assert np.all(sentence_ids[left] == sentence_ids) and np.all(sentence_ids[right] == sentence_ids)
+    assert np.all(left <= pos) and np.all(right >= pos)
+    assert np.all(pos - left <= 3) and np.all(right - pos <= 3)
+    # the middle word of a 5-word sentence sees exactly b words each side for b <= 2
+    model._rng = np.random.default_rng(0)
+    reach = []
+    for _ in range(300):
+        _, lft, _ = model._draw_windows(corpus, 0, 40, vocab.keep_probabilities(0))
+        reach.append(np.minimum(pos[2::5] - lft[2::5], 2))
+    share = np.bincount(np.concatenate(reach), minlength=3) / (300 * 8)
+    np.testing.assert_allclose(share, [0, 1 / 3, 2 / 3], atol=0.03)  # b=1 w.p. 1/3, b>=2 w.p. 2/3
+
+
+def test_subsampling_keeps_words_at_gensim_rate():
+    # t = sample * total = 100: "cat" (100 occurrences) is always kept, "the" at gensim's rate
+    vocab = Vocabulary(["the", "cat"], [9900, 100])
+    ids = np.r_[np.zeros(9900, np.int32), np.ones(100, np.int32)]
+    corpus = w2v_module.EncodedCorpus(ids, np.arange(10000) // 10, 10000, 1000)
+    model = Word2Vec(sample=0.01, seed=0)
+    model._rng = np.random.default_rng(0)
+    p = vocab.keep_probabilities(0.01)
+    assert p[1] == 1.0 and p[0] == pytest.approx((np.sqrt(9900 / 100) + 1) * 100 / 9900)
+    kept, _, _ = model._draw_windows(corpus, 0, 10000, p)
+    sd = np.sqrt(9900 * p[0] * (1 - p[0]))  # binomial; 4 standard deviations
+    assert abs(np.sum(kept == 0) - 9900 * p[0]) < 4 * sd
+    assert np.sum(kept == 1) == 100
+
+
+def test_noise_words_follow_unigram_075():
+    vocab = Vocabulary(["a", "b", "c", "d"], [1000, 100, 10, 1])
+    model = Word2Vec(negative=5, seed=0)
+    model._init_state(vocab, torch.device("cpu"))
+    draws = model._negatives((200_000,)).numpy()
+    freq = np.bincount(draws, minlength=4) / draws.size
+    expected = np.array([1000, 100, 10, 1]) ** 0.75
+    expected /= expected.sum()
+    tolerance = 4 * np.sqrt(expected * (1 - expected) / draws.size) + 1e-4  # 4 sd of a binomial share
+    assert np.all(np.abs(freq - expected) < tolerance), (freq, expected)
+
+
+def test_learning_rate_decays_linearly():
+    model = Word2Vec(alpha=0.05, min_alpha=0.001)
+    assert model._learning_rate(0.0) == pytest.approx(0.05)
+    assert model._learning_rate(0.5) == pytest.approx(0.0255)
+    assert model._learning_rate(1.0) == pytest.approx(0.001)
+
+
+def test_chunks_end_at_sentence_ends():
+    sentence_ids = np.repeat(np.arange(10), 7)
+    chunks = w2v_module._sentence_aligned_chunks(sentence_ids, 20)
+    assert chunks[0][0] == 0 and chunks[-1][1] == 70
+    for (a, b), (c, _) in zip(chunks[:-1], chunks[1:]):
+        assert b == c and sentence_ids[b - 1] != sentence_ids[b]
+
+
+@pytest.mark.parametrize("sg", [1, 0])
+def test_learns_topics_and_is_reproducible(sg):
+    corpus = topic_corpus()
+    kwargs = dict(vector_size=16, window=3, min_count=1, sample=0, epochs=5, sg=sg, seed=7, batch_size=64 if sg else 128)
+    model = Word2Vec(**kwargs).fit(corpus)
+    assert isinstance(model.wv, KeyedVectors)
+    assert topic_purity(model.wv) >= 0.9
+    again = Word2Vec(**kwargs).fit(corpus)
+    np.testing.assert_array_equal(model.wv.vectors, again.wv.vectors)
+    other = Word2Vec(**{**kwargs, "seed": 8}).fit(corpus)
+    assert not np.allclose(model.wv.vectors, other.wv.vectors)
+
+
+def test_gensim_keyedvectors_api(tmp_path):
+    model = Word2Vec(vector_size=12, min_count=1, sample=0, epochs=3, sg=1, seed=1).fit(topic_corpus(400))
+    wv = model.wv
+    assert len(wv) == 30 and wv.vector_size == 12
+    assert wv.get_vecattr(wv.index_to_key[0], "count") == model.vocabulary_.counts[0]
+    sims = wv.most_similar("a1", topn=3)
+    assert len(sims) == 3 and all(-1 <= s <= 1 for _, s in sims)
+    path = tmp_path / "vectors.txt"
+    wv.save_word2vec_format(str(path))
+    loaded = KeyedVectors.load_word2vec_format(str(path))
+    np.testing.assert_allclose(loaded["b3"], wv["b3"], atol=1e-5)
+    with pytest.raises(KeyError, match="not_a_word"):
+        wv.most_similar("not_a_word")
+    with pytest.raises(KeyError, match="zebra"):
+        wv["zebra"]
+
+
+def test_save_load_round_trip_and_rejects_foreign_files(tmp_path):
+    model = Word2Vec(vector_size=8, min_count=1, epochs=2, sg=0, seed=2, alpha=0.03).fit(topic_corpus(300))
+    path = tmp_path / "w2v.safetensors"
+    model.save(path)
+    loaded = Word2Vec.load(path)
+    np.testing.assert_array_equal(loaded.wv.vectors, model.wv.vectors)
+    np.testing.assert_array_equal(loaded.syn1neg_, model.syn1neg_)
+    assert loaded.wv.index_to_key == model.wv.index_to_key
+    assert loaded.get_params() == {**model.get_params(), "device": "auto"}
+    assert loaded.corpus_word_count_ == model.corpus_word_count_
+    data = bytearray(path.read_bytes())
+    data[-3] ^= 0xFF
+    bad = tmp_path / "tampered.safetensors"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(ModelFileError):
+        Word2Vec.load(bad)
+    from groundup import persistence
+
+    persistence.save(tmp_path / "other.safetensors", {"x": np.zeros(2)}, {"class": "groundup.nlp.GloVe"})
+    with pytest.raises(ModelFileError, match="Word2Vec"):
+        Word2Vec.load(tmp_path / "other.safetensors")
+
+
+def test_not_fitted():
+    with pytest.raises(NotFittedError, match="fit"):
+        Word2Vec().wv
+    with pytest.raises(NotFittedError):
+        Word2Vec().save("never.safetensors")
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"vector_size": 0}, ValueError, "vector_size must be a positive integer; got 0"),
+        ({"vector_size": -3}, ValueError, "vector_size"),
+        ({"vector_size": "100"}, TypeError, "vector_size"),
+        ({"window": 0}, ValueError, "window must be a positive integer; got 0"),
+        ({"epochs": 0}, ValueError, "epochs must be a positive integer; got 0"),
+        ({"epochs": 2.5}, TypeError, "epochs"),
+        ({"negative": 0}, ValueError, "negative"),
+        ({"sg": 2}, ValueError, "sg must be 1"),
+        ({"sample": 1.5}, ValueError, "sample"),
+        ({"alpha": 0.0}, ValueError, "alpha"),
+        ({"min_alpha": 0.5}, ValueError, "min_alpha"),
+        ({"seed": -1}, ValueError, "seed"),
+        ({"device": "tpu"}, ValueError, "device"),
+    ],
+)
+def test_bad_hyperparameters(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        Word2Vec(min_count=1, **kwargs).fit([["a", "b", "c"]] * 3)
+
+
+@pytest.mark.parametrize(
+    "corpus, error, match",
+    [
+        ([], ValueError, "sentences is empty"),
+        ([[], []], ValueError, "sentences is empty"),
+        ([["rare", "words", "only"]], ValueError, "no word reaches min_count=5"),
+        ([["ok", 3, "x"]], TypeError, "tokens must be strings; got 3"),
+        ([["ok", ["nested"]]], TypeError, "sentence 0"),
+        (["a sentence as a string"], TypeError, "sentence 0 is a string"),
+        ("just a string", TypeError, "single string"),
+        (42, TypeError, "iterable of token lists"),
+    ],
+)
+def test_bad_corpora(corpus, error, match):
+    with pytest.raises(error, match=match):
+        Word2Vec().fit(corpus)
+
+
+def test_fit_reads_a_generator_once():
+    corpus = topic_corpus(200)
+    model = Word2Vec(vector_size=8, min_count=1, epochs=2, seed=0).fit(s for s in corpus)
+    assert len(model.wv) == 30 and model.corpus_word_count_ == 1600
