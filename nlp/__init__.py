@@ -7,3 +7,7 @@ from groundup.nlp.rntn import RNTN  # noqa: E402
 from groundup.nlp.tagger import RNNTagger  # noqa: E402
 
 __all__ += ["RNNTagger", "RecursiveNN", "RNTN"]
+from groundup.nlp.glove import GloVe  # noqa: E402
+from groundup.nlp.word2vec import Word2Vec  # noqa: E402
+
+__all__ += ["GloVe", "Word2Vec"]

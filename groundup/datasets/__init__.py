@@ -15,3 +15,8 @@ from groundup.datasets.trees import SentimentTreebank, TreeFormatError, load_sst
 
 __all__ += ["ConllSentence", "load_conll2003", "read_conll"]
 __all__ += ["SentimentTreebank", "TreeFormatError", "load_sst", "make_sentiment_treebank", "parse_sst_tree", "read_sst"]
+from groundup.datasets.text import LineSentences, RestartableSentences, TextSentences, as_corpus, lee, ptb, wiki_sample
+from groundup.datasets.vocabulary import EncodedCorpus, Vocabulary
+
+__all__ += ["LineSentences", "RestartableSentences", "TextSentences", "as_corpus", "lee", "ptb", "wiki_sample"]
+__all__ += ["EncodedCorpus", "Vocabulary"]
