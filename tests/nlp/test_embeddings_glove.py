@@ -1,0 +1,168 @@
+"""GloVe: co-occurrence counts against a plain loop, the AdaGrad step and the ALS solve in
+closed form, what it learns, persistence and bad input."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import pytest
+import torch
+from gensim.models import KeyedVectors
+
+from groundup.datasets.vocabulary import Vocabulary
+from groundup.nlp import _glove_solvers as solvers
+from groundup.nlp.glove import GloVe, cooccurrence_matrix
+from groundup.persistence import ModelFileError
+
+
+def topic_corpus(n_sentences: int = 1500, seed: int = 0) -> list[list[str]]:
+    """Sentences mostly from one of two 15-word topics, a fifth of the words from the other.
+
+    GloVe ignores pairs that never co-occur, so the topics must meet sometimes: the
+    contrast between frequent (same topic) and rare (other topic) pairs is what it fits.
+    """
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n_sentences):
+        own = rng.choice(["a", "b"])
+        other = "b" if own == "a" else "a"
+        out.append([f"{own if rng.random() < 0.8 else other}{k}" for k in rng.integers(0, 15, size=8)])
+    return out
+
+
+def topic_purity(wv: KeyedVectors, topn: int = 5) -> float:
+    hits = [sum(n[0][0] == w[0] for n in wv.most_similar(w, topn=topn)) for w in wv.index_to_key]
+    return float(np.mean(hits)) / topn
+
+
+@pytest.mark.parametrize("symmetric, weighting", [(True, True), (False, True), (True, False)])
+def test_cooccurrence_matches_a_plain_loop(symmetric, weighting):
+    rng = np.random.default_rng(0)
+    sentences = [[f"w{k}" for k in rng.integers(0, 12, size=rng.integers(1, 15))] for _ in range(60)]
+    vocab, corpus = Vocabulary.build(sentences, min_count=3)
+    x = cooccurrence_matrix(corpus, len(vocab), window=4, symmetric=symmetric, distance_weighting=weighting)
+    expected: dict[tuple[int, int], float] = defaultdict(float)
+    for sentence in sentences:
+        ids = [vocab.index[w] for w in sentence if w in vocab]  # rare words removed first, as in training
+        for p, i in enumerate(ids):
+            for k in range(1, 5):
+                if p + k < len(ids):
+                    weight = 1.0 / k if weighting else 1.0
+                    expected[i, ids[p + k]] += weight
+                    if symmetric:
+                        expected[ids[p + k], i] += weight
+    dense = np.zeros((len(vocab), len(vocab)))
+    for (i, j), v in expected.items():
+        dense[i, j] = v
+    np.testing.assert_allclose(x.toarray(), dense, rtol=1e-12)
+    assert x.nnz == len(expected)
+
+
+def _params(V: int, d: int, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    return [torch.randn(V, d, generator=g) * 0.3, torch.randn(V, d, generator=g) * 0.3, torch.randn(V, generator=g) * 0.1, torch.randn(V, generator=g) * 0.1]
+
+
+def test_adagrad_step_closed_form():
+    V, d, lr = 5, 3, 0.1
+    W, C, b, bc = _params(V, d)
+    state = [torch.full((V, d), 2.0), torch.full((V, d), 3.0), torch.full((V,), 4.0), torch.full((V,), 5.0)]
+    i, j = torch.tensor([0, 1, 2]), torch.tensor([3, 4, 0])  # no word repeats on either side
+    x = torch.tensor([2.0, 50.0, 300.0])
+    weight = torch.clamp(x / 100.0, max=1.0) ** 0.75
+    r = (W[i] * C[j]).sum(1) + b[i] + bc[j] - torch.log(x)
+    fr = weight * r
+    expected_W, expected_C = W.clone(), C.clone()
+    expected_W[i] -= lr * fr[:, None] * C[j] / np.sqrt(2.0)
+    expected_C[j] -= lr * fr[:, None] * W[i] / np.sqrt(3.0)
+    expected_b, expected_bc = b.clone(), bc.clone()
+    expected_b[i] -= lr * fr / 2.0
+    expected_bc[j] -= lr * fr / np.sqrt(5.0)
+    gen = torch.Generator().manual_seed(0)
+    loss = solvers.adagrad_epoch((W, C, b, bc), state, i, j, torch.log(x), weight, lr, 3, gen)
+    assert loss == pytest.approx(float((weight * r * r).mean()), rel=1e-6)
+    for got, want in [(W, expected_W), (C, expected_C), (b, expected_b), (bc, expected_bc)]:
+        np.testing.assert_allclose(got.numpy(), want.numpy(), atol=1e-6)
+    np.testing.assert_allclose(state[2][i].numpy(), 4.0 + (fr * fr).numpy(), rtol=1e-6)
+
+
+def test_als_half_step_solves_the_normal_equations():
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(1)
+    V, d, reg = 30, 4, 0.1
+    dense = np.where(rng.random((V, V)) < 0.3, rng.gamma(1.0, 20.0, (V, V)), 0.0)
+    dense[np.arange(V), (np.arange(V) + 1) % V] += 1.0  # every row has a count
+    x = sp.csr_matrix(dense)
+    W, C, b, bc = _params(V, d, seed=2)
+    solvers._solve_side(x, W, b, C, bc, 100.0, 0.75, reg, budget=64)  # small budget: many groups
+    # gradient of sum f r^2 + reg |w|^2 with respect to W[i] and b[i] must vanish
+    coo = x.tocoo()
+    f = np.minimum(coo.data / 100.0, 1.0) ** 0.75
+    Wn, Cn, bn, bcn = (t.double().numpy() for t in (W, C, b, bc))
+    r = (Wn[coo.row] * Cn[coo.col]).sum(1) + bn[coo.row] + bcn[coo.col] - np.log(coo.data)
+    grad_w = np.zeros((V, d))
+    np.add.at(grad_w, coo.row, (f * r)[:, None] * Cn[coo.col])
+    grad_w += reg * Wn
+    grad_b = np.bincount(coo.row, weights=f * r, minlength=V) + 1e-6 * bn
+    assert np.abs(grad_w).max() < 1e-3 and np.abs(grad_b).max() < 1e-3
+
+
+@pytest.mark.parametrize("solver, epochs", [("adagrad", 15), ("als", 6)])
+def test_learns_topics_and_the_loss_falls(solver, epochs):
+    model = GloVe(vector_size=10, window=4, min_count=1, x_max=10.0, epochs=epochs, solver=solver, seed=3, batch_size=512)
+    model.fit(topic_corpus())
+    assert isinstance(model.wv, KeyedVectors) and len(model.wv) == 30
+    loss = model.training_loss_
+    if solver == "als":  # each half-sweep minimises the (regularised) loss exactly
+        assert all(b <= a * 1.01 for a, b in zip(loss, loss[1:])) and loss[-1] < loss[0]
+    else:
+        assert loss[-1] < 0.1 * loss[0]
+    assert topic_purity(model.wv) >= 0.9
+    assert model.cooccurrence_.shape == (30, 30) and model.count_time_ >= 0
+
+
+def test_save_load_round_trip(tmp_path):
+    model = GloVe(vector_size=6, window=3, min_count=1, epochs=2, seed=0).fit(topic_corpus(200))
+    model.save(tmp_path / "glove.safetensors")
+    loaded = GloVe.load(tmp_path / "glove.safetensors")
+    np.testing.assert_array_equal(loaded.wv.vectors, model.wv.vectors)
+    np.testing.assert_array_equal(loaded.bias_, model.bias_)
+    assert loaded.get_params() == {**model.get_params(), "device": "auto"}
+    assert loaded.training_loss_ == model.training_loss_
+    from groundup.nlp.word2vec import Word2Vec
+
+    with pytest.raises(ModelFileError, match="GloVe"):
+        Word2Vec.load(tmp_path / "glove.safetensors")
+
+
+@pytest.mark.parametrize(
+    "kwargs, corpus, error, match",
+    [
+        ({"vector_size": 0}, None, ValueError, "vector_size must be a positive integer; got 0"),
+        ({"window": -2}, None, ValueError, "window must be a positive integer; got -2"),
+        ({"epochs": 0}, None, ValueError, "epochs must be a positive integer; got 0"),
+        ({"solver": "sgd"}, None, ValueError, "solver must be 'adagrad' or 'als'; got 'sgd'"),
+        ({"x_max": 0}, None, ValueError, "x_max"),
+        ({"alpha": "high"}, None, TypeError, "alpha"),
+        ({}, [], ValueError, "sentences is empty"),
+        ({"min_count": 4}, [["a", "b"], ["a"]], ValueError, "no word reaches min_count=4"),
+        ({}, [["a", b"bytes"]], TypeError, "tokens must be strings"),
+        ({}, [["a"], ["b"], ["a"]], ValueError, "no two words of the vocabulary co-occur"),
+    ],
+)
+def test_bad_input(kwargs, corpus, error, match):
+    sentences = [["a", "b", "c"]] * 3 if corpus is None else corpus
+    with pytest.raises(error, match=match):
+        GloVe(**{"min_count": 1, **kwargs}).fit(sentences)
+
+
+def test_unknown_word_and_not_fitted():
+    from groundup.nlp._keyedvectors import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        GloVe().wv
+    model = GloVe(vector_size=4, min_count=1, epochs=1).fit(topic_corpus(50))
+    with pytest.raises(KeyError, match="platypus"):
+        model.wv.most_similar("platypus")
