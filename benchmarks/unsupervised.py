@@ -318,7 +318,7 @@ def main(argv: list[str] | None = None) -> None:
             log(f"{section}: cached, skipped")
             continue
         log(f"running {section} ({mode})")
-        t, result = timed(lambda: RUNNERS[section](cfg, data, args))
+        t, result = timed(lambda run=RUNNERS[section]: run(cfg, data, args))
         result["section_seconds"] = t
         cache.setdefault(mode, {})[section] = result
         atomic_write_bytes(cache_path, json.dumps(cache, indent=1).encode())  # keep what is done

@@ -15,14 +15,15 @@ import torch
 __all__ = ["nearest_neighbors", "conditional_probabilities", "joint_probabilities"]
 
 
-def nearest_neighbors(X: torch.Tensor, k: int, *, block_size: int = 2048) -> tuple[torch.Tensor, torch.Tensor]:
+def nearest_neighbors(X: torch.Tensor, k: int, *, block_size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Exact ``k`` nearest neighbours of every row of ``X`` (itself excluded).
 
     Returns ``(squared_distances, indices)``, both ``(N, k)``, nearest first. The distance
     matrix is computed one block of rows at a time (``|x|^2 + |y|^2 - 2 x.y``, one matrix
-    product per block), so memory stays ``block_size * N``.
+    product per block), so memory stays ``block_size * N`` (default: about 16M entries).
     """
     n = X.shape[0]
+    block_size = block_size or max(1, 2**24 // n)
     sq = (X * X).sum(1)
     dists, idx = [], []
     for start in range(0, n, block_size):

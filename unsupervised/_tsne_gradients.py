@@ -36,9 +36,11 @@ def attraction(Y: torch.Tensor, i: torch.Tensor, j: torch.Tensor, p: torch.Tenso
     return (pulled_i - pulled_j).T
 
 
-def exact_repulsion(Y: torch.Tensor, *, block_size: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(sum_j K_ij^2 (y_i - y_j) for every i, Z)``, exactly, one block of rows at a time."""
+def exact_repulsion(Y: torch.Tensor, *, block_size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(sum_j K_ij^2 (y_i - y_j) for every i, Z)``, exactly, one block of rows at a time
+    (default: blocks of about 4M pairs, a few temporary arrays of that size)."""
     n = Y.shape[0]
+    block_size = block_size or max(1, 2**22 // n)
     sq = (Y * Y).sum(1)
     rep = torch.empty_like(Y)
     Z = torch.zeros((), dtype=Y.dtype, device=Y.device)
@@ -91,14 +93,17 @@ def fft_repulsion(
     n_interpolation_points: int = 3,
     min_num_intervals: int = 50,
     intervals_per_integer: float = 1.0,
+    cache: dict | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``(sum_j K_ij^2 (y_i - y_j) for every i, Z)`` by FFT-accelerated interpolation.
 
-    The bounding square of ``Y`` (1-D or 2-D) is cut into ``max(min_num_intervals,
-    extent / intervals_per_integer)`` boxes per side (the kernel varies on a scale of 1,
-    so a box is at most ``intervals_per_integer`` wide), each with ``n_interpolation_points``
-    equispaced nodes per side. Grid potentials are a discrete convolution with the kernel
-    ``1 / (1 + r^2)^2``, computed with zero-padded real FFTs.
+    The bounding square of ``Y`` (1-D or 2-D) is cut into square boxes at most
+    ``intervals_per_integer`` wide (the kernel varies on a scale of 1), at least
+    ``min_num_intervals`` per side, each with ``n_interpolation_points`` equispaced nodes
+    per side. Grid potentials are a discrete convolution with the kernel
+    ``1 / (1 + r^2)^2``, computed with zero-padded real FFTs. Once the embedding is wide
+    enough for boxes of exactly ``intervals_per_integer``, the kernel's spectrum depends
+    only on the grid size; pass the same ``cache`` dict on every call to reuse it.
     """
     n, dim = Y.shape
     p = n_interpolation_points
@@ -112,8 +117,12 @@ def fft_repulsion(
 
     lo = float(Yt.min())
     extent = float(Yt.max()) - lo
-    n_boxes = _round_up_smooth(max(min_num_intervals, int(extent / intervals_per_integer)))
-    box_width = max(extent, 1e-8) / n_boxes
+    if extent >= min_num_intervals * intervals_per_integer:  # boxes of the widest allowed size
+        box_width = intervals_per_integer
+        n_boxes = _round_up_smooth(int(extent / box_width) + 1)
+    else:  # a small embedding: min_num_intervals boxes, narrower
+        n_boxes = _round_up_smooth(min_num_intervals)
+        box_width = max(extent, 1e-8) / n_boxes
     n_nodes = n_boxes * p  # per side
     spacing = box_width / p
 
@@ -138,16 +147,23 @@ def fft_repulsion(
     # 2. Convolve with the kernel: offsets -(n_nodes-1)..(n_nodes-1) laid out circularly
     #    in 2 * n_nodes so that the circular convolution equals the linear one. The kernel
     #    is real and even, so its spectrum is real: one real factor per frequency.
-    offsets = torch.arange(2 * n_nodes, dtype=Y.dtype, device=Y.device)
-    offsets = torch.where(offsets < n_nodes, offsets, offsets - 2 * n_nodes) * spacing
-    if dim == 1:
-        kernel = 1.0 / (1.0 + offsets * offsets) ** 2
+    key = (n_nodes, dim, spacing, Y.dtype, Y.device)
+    if cache is not None and cache.get("key") == key:
+        kernel_spectrum = cache["spectrum"]
     else:
-        kernel = 1.0 / (1.0 + offsets[:, None] ** 2 + offsets[None, :] ** 2) ** 2
+        offsets = torch.arange(2 * n_nodes, dtype=Y.dtype, device=Y.device)
+        offsets = torch.where(offsets < n_nodes, offsets, offsets - 2 * n_nodes) * spacing
+        if dim == 1:
+            kernel = 1.0 / (1.0 + offsets * offsets) ** 2
+        else:
+            kernel = 1.0 / (1.0 + offsets[:, None] ** 2 + offsets[None, :] ** 2) ** 2
+        kernel_spectrum = torch.fft.rfftn(kernel).real
+        if cache is not None:
+            cache.update(key=key, spectrum=kernel_spectrum)
     size = (2 * n_nodes,) * dim
     dims = tuple(range(1, dim + 1))
     spectrum = torch.fft.rfftn(grid.reshape((n_charges,) + (n_nodes,) * dim), s=size, dim=dims)
-    spectrum *= torch.fft.rfftn(kernel).real
+    spectrum *= kernel_spectrum
     potential = torch.fft.irfftn(spectrum, s=size, dim=dims)[(slice(None),) + (slice(0, n_nodes),) * dim]
     potential = potential.reshape(n_charges, -1)
 

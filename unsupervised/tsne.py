@@ -24,7 +24,6 @@ import torch
 from sklearn.base import TransformerMixin
 
 from groundup.progress import TrainingLog
-from groundup.torch_utils import as_tensor
 from groundup.unsupervised._base import TorchEstimator, as_output, check_input
 from groundup.unsupervised._tsne_affinities import conditional_probabilities, joint_probabilities, nearest_neighbors
 from groundup.unsupervised._tsne_gradients import attraction, exact_repulsion, fft_repulsion, kl_divergence_exact
@@ -158,19 +157,17 @@ class TSNE(TransformerMixin, TorchEstimator):
         return Y.clone()
 
     # -- the optimisation -----------------------------------------------------------------------
-    def _gradient(self, Y: torch.Tensor, P: tuple[torch.Tensor, torch.Tensor, torch.Tensor], exaggeration: float, method: str) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(dC/dY, Z)``; the attraction uses ``exaggeration * P``."""
-        i, j, p = P
+    def _repulsion(self, Y: torch.Tensor, method: str, cache: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(sum_j K_ij^2 (y_i - y_j) for every i, Z)`` by the chosen method."""
         if method == "exact":
-            rep, Z = exact_repulsion(Y)
-        else:
-            rep, Z = fft_repulsion(
-                Y,
-                n_interpolation_points=self.n_interpolation_points,
-                min_num_intervals=self.min_num_intervals,
-                intervals_per_integer=self.intervals_per_integer,
-            )
-        return 4.0 * (exaggeration * attraction(Y, i, j, p) - rep / Z), Z
+            return exact_repulsion(Y)
+        return fft_repulsion(
+            Y,
+            n_interpolation_points=self.n_interpolation_points,
+            min_num_intervals=self.min_num_intervals,
+            intervals_per_integer=self.intervals_per_integer,
+            cache=cache,
+        )
 
     def fit(self, X: Any, y: Any = None) -> "TSNE":
         """Embed ``X`` (n_samples, n_features); the result is ``embedding_``. Returns self."""
@@ -193,12 +190,16 @@ class TSNE(TransformerMixin, TorchEstimator):
         P = joint_probabilities(neighbors, conditional_probabilities(sq_dist, self.perplexity))
 
         Y = self._initial_embedding(Xt, gen)
+        cache: dict = {}  # the FFT kernel's spectrum, reused while the grid size holds
+        i, j, p = P
         lr = max(n / self.early_exaggeration / 4.0, 50.0) if self.learning_rate == "auto" else float(self.learning_rate)
         update = torch.zeros_like(Y)
         gains = torch.ones_like(Y)
         for it in range(self.max_iter):
             exaggerating = it < _EXAGGERATION_ITER
-            grad, Z = self._gradient(Y, P, self.early_exaggeration if exaggerating else 1.0, method)
+            # dC/dY = 4 [exaggeration * attraction - repulsion / Z]
+            rep, Z = self._repulsion(Y, method, cache)
+            grad = 4.0 * ((self.early_exaggeration if exaggerating else 1.0) * attraction(Y, i, j, p) - rep / Z)
             # Delta-bar-delta gains: grow a coordinate's step while its gradient keeps its
             # sign relative to the last update, shrink it when the sign flips.
             same_direction = (update * grad) < 0.0
@@ -209,7 +210,7 @@ class TSNE(TransformerMixin, TorchEstimator):
                 log.append(iteration=it + 1, kl_divergence=float(kl_divergence_exact(Y, *P, Z)), grad_norm=float(grad.norm()))
         if not bool(torch.isfinite(Y).all()):
             raise FloatingPointError("t-SNE diverged (non-finite embedding); lower learning_rate")
-        _, Z = exact_repulsion(Y) if method == "exact" else fft_repulsion(Y, n_interpolation_points=self.n_interpolation_points, min_num_intervals=self.min_num_intervals, intervals_per_integer=self.intervals_per_integer)
+        _, Z = self._repulsion(Y, method, cache)
         self.kl_divergence_ = float(kl_divergence_exact(Y, *P, Z))
         self.embedding_ = Y.cpu().numpy()
         self.n_iter_ = self.max_iter

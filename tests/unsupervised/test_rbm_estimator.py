@@ -6,7 +6,6 @@ import itertools
 
 import numpy as np
 import pytest
-import torch
 from sklearn.neural_network import BernoulliRBM
 
 from groundup.unsupervised import RBM, NotFittedError

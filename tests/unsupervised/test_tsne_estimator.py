@@ -105,6 +105,11 @@ def test_embeds_digits_with_high_trustworthiness(digits, method):
     Y = TSNE(method=method, max_iter=400, random_state=0).fit_transform(X)
     assert Y.shape == (600, 2) and np.isfinite(Y).all()
     assert trustworthiness(X, Y, n_neighbors=10) > 0.97
+    # digits of one class land together: a 5-nearest-neighbour vote in 2-D recovers the labels
+    from sklearn.model_selection import cross_val_score
+    from sklearn.neighbors import KNeighborsClassifier
+
+    assert cross_val_score(KNeighborsClassifier(5), Y, y, cv=3).mean() > 0.85
 
 
 def test_deterministic_given_random_state(digits):
