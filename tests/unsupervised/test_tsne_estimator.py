@@ -81,11 +81,12 @@ def test_gradient_equals_autograd_of_the_kl_divergence():
     rep, Z = exact_repulsion(Y, block_size=17)
     grad = 4.0 * (attraction(Y, i, j, p) - rep / Z)
     np.testing.assert_allclose(grad.numpy(), Yv.grad.numpy(), rtol=1e-7, atol=1e-10)
-    assert float(Z) == pytest.approx(float(K.sum()), rel=1e-12)
-    assert float(kl_divergence_exact(Y, i, j, p, Z)) == pytest.approx(float(kl), rel=1e-10)
+    assert float(Z) == pytest.approx(float(K.detach().sum()), rel=1e-12)
+    assert float(kl_divergence_exact(Y, i, j, p, Z)) == pytest.approx(float(kl.detach()), rel=1e-10)
 
 
-@pytest.mark.parametrize("scale, ipi, tol", [(2.0, 1.0, 2e-4), (20.0, 1.0, 2e-2), (20.0, 2.0, 1e-1)])
+# Quadratic interpolation (3 nodes per box): the error falls about 8x each time the boxes halve.
+@pytest.mark.parametrize("scale, ipi, tol", [(2.0, 1.0, 2e-4), (20.0, 1.0, 7e-2), (20.0, 0.5, 8e-3)])
 def test_fft_repulsion_approximates_the_exact_sums(scale, ipi, tol):
     g = torch.Generator().manual_seed(1)
     Y = torch.randn(2000, 2, generator=g, dtype=torch.float64) * scale
@@ -139,3 +140,14 @@ def test_bad_input(digits):
         TSNE(n_components=3, method="fft", perplexity=5).fit(X)
     with pytest.raises(ValueError, match="learning_rate must be"):
         TSNE(learning_rate="fast", perplexity=5).fit(X)
+
+
+def test_save_load_keeps_the_embedding(tmp_path, digits):
+    est = TSNE(perplexity=10, max_iter=250, random_state=0).fit(digits[0][:120])
+    est.save(tmp_path / "tsne.safetensors")
+    back = TSNE.load(tmp_path / "tsne.safetensors")
+    np.testing.assert_array_equal(back.embedding_, est.embedding_)
+    assert back.kl_divergence_ == est.kl_divergence_ and back.method_ == est.method_
+    arr = TSNE(perplexity=10, max_iter=250, init=est.embedding_).fit(digits[0][:120])
+    arr.save(tmp_path / "tsne2.safetensors")
+    assert TSNE.load(tmp_path / "tsne2.safetensors").init == "array"
