@@ -181,11 +181,12 @@ class LinearAgent(Agent):
         return env.reset(seed=int(self._np_rng.integers(2**31)), options=options)
 
     # -- queries -------------------------------------------------------------------------------
-    def _features_batch(self, observation: Any) -> tuple[list[np.ndarray], bool]:
+    def _observations(self, observation: Any) -> tuple[list[Any], bool]:
+        """One observation or a batch (SB3's VecEnv convention), checked, as a list."""
         space = self.observation_space
         if isinstance(space, spaces.Discrete):
             idx, batched = TabularIndexer(space).batch(observation)
-            obs = [i + int(space.start) for i in idx]
+            obs = [int(i) + int(space.start) for i in idx]
         else:
             arr = np.asarray(observation, dtype=np.float64)
             d = space.shape[0]
@@ -198,6 +199,10 @@ class LinearAgent(Agent):
             if not np.isfinite(arr).all():
                 raise ValueError("observation contains NaN or infinity")
             obs = list(arr)
+        return obs, batched
+
+    def _features_batch(self, observation: Any) -> tuple[list[np.ndarray], bool]:
+        obs, batched = self._observations(observation)
         featurize = self.featurizer
         return [featurize(o) for o in obs], batched
 
@@ -280,13 +285,7 @@ class SemiGradientTD0(LinearAgent):
 
     def predict(self, observation: Any, state: Any = None, episode_start: Any = None, deterministic: bool = True) -> tuple[Any, None]:
         """The evaluated policy's action for one observation or a batch."""
-        arr = observation
-        if isinstance(self.observation_space, spaces.Box):
-            arr = np.asarray(observation, dtype=np.float32)
-            batched = arr.ndim == 2
-        else:
-            batched = np.ndim(observation) > 0
-        obs = list(arr) if batched else [arr]
+        obs, batched = self._observations(observation)
         actions = np.array([self._policy_act(o) for o in obs], dtype=np.int64) + self._action_start
         return (actions if batched else actions[0]), None
 

@@ -234,18 +234,16 @@ class DeepAgent(Agent):
         due = self.num_timesteps - run["last_checkpoint"] >= run["checkpoint_every"]
         at_boundary = runner.vector or bool(runner.done[0])
         if final or (due and at_boundary):
-            run["last_checkpoint"] = self.num_timesteps
-            run["done"] = final
             for name, module in self._modules.items():
                 if not all(bool(torch.isfinite(p).all()) for p in module.parameters()):
                     raise FloatingPointError(f"{self._name()}: the {name} network holds NaN/inf at step {self.num_timesteps}; "
                                              f"not overwriting the checkpoint {run['checkpoint_path']!r}")
+            run.update(last_checkpoint=self.num_timesteps, done=final, checkpoint_written=run["checkpoint_path"])
             self._checkpointing = True
             try:
                 self.save(run["checkpoint_path"])
             finally:
                 self._checkpointing = False
-            run["checkpoint_written"] = run["checkpoint_path"]
 
     # -- persistence ---------------------------------------------------------------------------------
     def _learned_arrays(self) -> dict[str, np.ndarray]:
