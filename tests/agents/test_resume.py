@@ -108,6 +108,25 @@ def _crash_at(step):
     return callback
 
 
+@pytest.mark.parametrize("env_id, kwargs", [
+    ("MountainCarContinuous-v0", dict(use_sde=True, sde_sample_freq=4, normalize_observations=True, n_steps=50, seed=2)),
+    ("CartPole-v1", dict(mode="reinforce", normalize_observations=True, seed=2)),
+], ids=["gsde-actor-critic", "reinforce"])
+def test_crashed_run_resumes_exactly_with_exploration_noise_and_statistics(tmp_path, env_id, kwargs):
+    # what a policy-gradient checkpoint must also carry: gSDE's ε, the observation statistics,
+    # the partial rollout
+    ckpt = tmp_path / "pg.safetensors"
+    crashed = agents.make("policy-gradient", gym.make(env_id), **kwargs)
+    with pytest.raises(Crash):
+        crashed.learn(3000, checkpoint_every=300, checkpoint_path=ckpt, callback=_crash_at(2500))
+    assert 0 < read_metadata(ckpt)["counters"]["num_timesteps"] < 2500
+    resumed = resume(ckpt, gym.make(env_id))
+    uninterrupted = agents.make("policy-gradient", gym.make(env_id), **kwargs).learn(3000)
+    _assert_same_weights(resumed, uninterrupted)
+    np.testing.assert_array_equal(resumed.obs_rms.var, uninterrupted.obs_rms.var)
+    assert resumed.episode_returns == uninterrupted.episode_returns
+
+
 @pytest.mark.parametrize("agent_id, kwargs", [("dqn", DQN_KW), ("policy-gradient", PG_KW)])
 def test_vector_env_resume_continues_from_the_saved_state(tmp_path, agent_id, kwargs):
     make_env = lambda: gym.make_vec("CartPole-v1", num_envs=2, vectorization_mode="sync")  # noqa: E731
