@@ -18,10 +18,10 @@ What differs is how the work is batched, so that no Python loop runs per word:
 Skip-gram shares one draw of ``negative`` noise words among the context words of a
 centre (Ji et al. 2016, "Parallelizing Word2Vec in Shared and Distributed Memory"):
 the input vectors of the window then meet the centre's output vector and its noise
-vectors in one small matrix product instead of ``2b`` separate ones. CBOW averages the
-window with running sums (the window mean of position ``i`` is a difference of two
-prefix sums) and spreads its gradient back with a difference array, so each position's
-input vector is read and written once per batch instead of once per window it lies in.
+vectors in one small matrix product instead of ``2b`` separate ones. CBOW lays its
+windows end to end as a ragged batch, takes their means with ``embedding_bag`` (which
+is exactly CBOW's hidden layer), and lets each small group of consecutive centre words
+share one draw of noise words, so the noise vectors are gathered once per group.
 """
 
 from __future__ import annotations
@@ -59,17 +59,6 @@ def _sentence_aligned_chunks(sentence_ids: np.ndarray, size: int) -> list[tuple[
             b = first if first > a else b
         bounds.append(b)
     return list(zip(bounds[:-1], bounds[1:]))
-
-
-def _prefix_sums(x: torch.Tensor) -> torch.Tensor:
-    """Rows 0..m of the running sum of x's m rows, starting with a zero row.
-
-    (Summing along a transposed view is about twice as fast on the CPU as torch.cumsum
-    along dim 0 of a row-major matrix; the result is the same.)
-    """
-    out = torch.zeros(x.shape[0] + 1, x.shape[1], device=x.device, dtype=x.dtype)
-    out[1:] = torch.cumsum(x.t(), 1).t()
-    return out
 
 
 class Word2Vec(EmbeddingModel):
@@ -329,71 +318,63 @@ class Word2Vec(EmbeddingModel):
 
     # -- CBOW --------------------------------------------------------------------------------
     def _train_chunk_cbow(self, ids, left, right, batch, lr_at, device) -> None:
-        """Train on consecutive runs of ``batch`` centre positions of the chunk."""
+        """Lay the windows of the chunk's centre words end to end in one flat array of
+        context ids (a ragged batch: ``offsets[k]`` is where centre k's window starts), then
+        train ``batch`` consecutive centres at a time."""
         n = ids.shape[0]
-        ids_t = torch.from_numpy(ids).to(device)
-        has_context = right > left
-        for s in range(0, n, batch):
-            e = min(n, s + batch)
-            centres = np.flatnonzero(has_context[s:e]) + s
-            if centres.size == 0:
-                continue
-            lo, hi = max(0, s - self.window), min(n, e + self.window)  # every context in reach
-            to_t = lambda x: torch.from_numpy(x - lo).to(device)  # noqa: E731 - positions within [lo, hi)
-            self._cbow_step(ids_t[lo:hi], to_t(centres), to_t(left[centres]), to_t(right[centres]), lr_at(s / n))
+        centres = np.flatnonzero(right > left)  # words with at least one context word
+        lo, hi = left[centres], right[centres]
+        span = hi - lo + 1  # window including the centre
+        first = np.cumsum(span) - span  # where each window starts in the flat array
+        pos = np.arange(span.sum()) - np.repeat(first - lo, span)  # corpus position of each slot
+        not_centre = pos != np.repeat(centres, span)
+        contexts = torch.from_numpy(ids[pos[not_centre]]).to(device)
+        counts = span - 1
+        offsets = np.cumsum(counts) - counts
+        words = torch.from_numpy(ids[centres]).to(device)
+        for s in range(0, centres.size, batch):
+            e = min(s + batch, centres.size)
+            a, b = offsets[s], offsets[e - 1] + counts[e - 1]
+            batch_offsets = torch.from_numpy(offsets[s:e] - a).to(device)
+            self._cbow_step(words[s:e], contexts[a:b], batch_offsets, lr_at(centres[s] / n))
 
-    def _cbow_step(self, span: torch.Tensor, centre: torch.Tensor, left: torch.Tensor, right: torch.Tensor, lr: float) -> None:
-        """One SGD step of CBOW with negative sampling.
+    def _cbow_step(self, words: torch.Tensor, contexts: torch.Tensor, offsets: torch.Tensor, lr: float) -> None:
+        """One SGD step of CBOW with negative sampling on a ragged batch of windows.
 
-        ``span`` holds the ids of a run of positions; ``centre``, ``left`` and ``right``
-        index into it: each centre's window is span[left..right] without the centre.
-        h = mean (or sum) of the window's input vectors predicts the centre's output vector
-        against noise words; every window word then receives the gradient with respect to h
-        (gensim does not divide it by the window size when averaging, and neither do we).
-        Each group of ``_NOISE_GROUP`` consecutive centres shares its ``negative`` noise words.
+        Centre k's window is ``contexts[offsets[k]:offsets[k + 1]]``. Its hidden layer h is
+        the mean (or sum) of the window's input vectors -- torch's ``embedding_bag`` -- and
+        predicts the centre's output vector against noise words. Every window word then
+        receives the gradient with respect to h (gensim does not divide it by the window size
+        when averaging, and neither do we). Each group of ``_NOISE_GROUP`` consecutive
+        centres shares its ``negative`` noise words.
         """
         W_in, W_out = self._W_in, self._W_out
         d = W_in.shape[1]
-        v = F.embedding(span, W_in)  # (m, d): each position's input vector, read once
-        prefix = _prefix_sums(v)  # prefix[k] = v[0] + ... + v[k-1]
-        h = prefix.index_select(0, right + 1) - prefix.index_select(0, left) - v.index_select(0, centre)
-        count = (right - left).unsqueeze(1).to(v.dtype)
-        if self.cbow_mean:
-            h = h * (1.0 / count)
-        words = span[centre]
+        h = F.embedding_bag(contexts, W_in, offsets, mode="mean" if self.cbow_mean else "sum")  # (B, d)
+        count = torch.diff(offsets, append=offsets.new_tensor([contexts.shape[0]]))  # window sizes
+
         B, G = words.shape[0], _NOISE_GROUP
-        n_groups = -(-B // G)
-        # Pad the batch to whole groups with zero rows that learn nothing.
-        h_groups = torch.zeros(n_groups * G, d, device=v.device)
-        h_groups[:B] = h
-        h_groups = h_groups.view(n_groups, G, d)
-        words_groups = torch.full((n_groups * G,), -1, dtype=words.dtype, device=v.device)
-        words_groups[:B] = words
-        words_groups = words_groups.view(n_groups, G)
-        noise = self._negatives((n_groups, self.negative))  # (groups, K)
+        pad = -B % G  # fill the last group with zero rows that learn nothing
+        h_groups = F.pad(h, (0, 0, 0, pad)).view(-1, G, d)  # (groups, G, d)
+        word_groups = F.pad(words, (0, pad), value=-1).view(-1, G)
+        noise = self._negatives((h_groups.shape[0], self.negative))  # (groups, K)
         u_word = F.embedding(words, W_out)  # (B, d)
         u_noise = F.embedding(noise, W_out)  # (groups, K, d)
         f_word = torch.sigmoid((u_word * h).sum(1))  # (B,)
         f_noise = torch.sigmoid(torch.bmm(h_groups, u_noise.transpose(1, 2)))  # (groups, G, K)
         g_word = (1.0 - f_word) * lr  # label 1 for the centre word ...
         # ... label 0 for noise words; padding rows and noise equal to the centre learn nothing.
-        g_noise = (0.0 - f_noise) * lr * ((noise.unsqueeze(1) != words_groups.unsqueeze(2)) & (words_groups >= 0).unsqueeze(2))
+        learns = (noise.unsqueeze(1) != word_groups.unsqueeze(2)) & (word_groups >= 0).unsqueeze(2)
+        g_noise = (0.0 - f_noise) * lr * learns
         if self.compute_loss:
-            self._loss_sum += float(-torch.log(f_word.clamp_min(1e-7)).sum() - (torch.log((1 - f_noise).clamp_min(1e-7)) * (g_noise != 0)).sum())
+            self._loss_sum += float(-torch.log(f_word.clamp_min(1e-7)).sum() - (torch.log((1 - f_noise).clamp_min(1e-7)) * learns).sum())
             self._loss_count += B
         grad_h = g_word.unsqueeze(1) * u_word + torch.bmm(g_noise, u_noise).view(-1, d)[:B]  # (B, d)
         if not self.cbow_mean:
-            grad_h = grad_h / count  # gensim divides the summed-window gradient by its size
+            grad_h = grad_h / count.unsqueeze(1)  # gensim divides the summed-window gradient by its size
         W_out.index_add_(0, words, g_word.unsqueeze(1) * h)
         W_out.index_add_(0, noise.view(-1), torch.bmm(g_noise.transpose(1, 2), h_groups).view(-1, d))
-        # Spread grad_h over span[left..right]: +grad at left, -grad after right, prefix sum;
-        # then take it back from the centre itself.
-        diff = torch.zeros(span.shape[0] + 1, d, device=v.device)
-        diff.index_add_(0, left, grad_h)
-        diff.index_add_(0, right + 1, grad_h, alpha=-1.0)
-        grad_v = _prefix_sums(diff[:-1])[1:]
-        grad_v.index_add_(0, centre, grad_h, alpha=-1.0)
-        W_in.index_add_(0, span, grad_v)
+        W_in.index_add_(0, contexts, grad_h.repeat_interleave(count, dim=0))
 
     def _record_loss(self, f: torch.Tensor, label: torch.Tensor, mask: torch.Tensor) -> None:
         """Accumulate the negative-sampling loss -log sigmoid(+-score) of the batch."""

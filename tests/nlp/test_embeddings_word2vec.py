@@ -75,23 +75,21 @@ def test_cbow_step_matches_per_window_reference(tiny_vocab, monkeypatch, cbow_me
     d, lr, K, G = 3, 0.2, 2, w2v_module._NOISE_GROUP
     model = Word2Vec(vector_size=d, negative=K, sg=0, cbow_mean=cbow_mean, seed=0)
     _model_state(model, tiny_vocab, d, seed=1)
-    span = torch.tensor([2, 0, 1, 1, 5, 6, 3, 4, 0, 2])
-    centre = torch.tensor([1, 2, 3, 4, 5, 7])
-    left = torch.tensor([0, 0, 2, 2, 4, 5])
-    right = torch.tensor([3, 4, 4, 6, 6, 9])
-    n_groups = -(-len(centre) // G)
+    windows = [[2, 1], [0, 1, 1, 5], [1, 5], [1, 6, 3], [5, 6, 3, 4, 4, 0], [4, 2]]  # a word may repeat
+    words = torch.tensor([0, 1, 5, 3, 6, 0])
+    contexts = torch.tensor([w for window in windows for w in window])
+    offsets = torch.tensor(np.cumsum([0] + [len(w) for w in windows[:-1]]))
+    n_groups = -(-len(words) // G)
     noise = torch.arange(n_groups * K).view(n_groups, K) % len(tiny_vocab)
-    noise[0, 0] = span[centre[0]]  # a noise word equal to a centre word is skipped for that centre
+    noise[0, 0] = words[0]  # a noise word equal to the centre word is skipped for that centre
     monkeypatch.setattr(model, "_negatives", lambda shape: noise[: shape[0]])
     W_in, W_out = model._W_in.clone().double(), model._W_out.clone().double()
     exp_in, exp_out = W_in.clone(), W_out.clone()
-    for k in range(len(centre)):
-        i, lo, hi = int(centre[k]), int(left[k]), int(right[k])
-        window = [int(span[j]) for j in range(lo, hi + 1) if j != i]
+    for k, window in enumerate(windows):
         h = W_in[window].sum(0)
         if cbow_mean:
             h = h / len(window)
-        word = int(span[i])
+        word = int(words[k])
         targets = [(word, 1.0)] + [(int(t), 0.0) for t in noise[k // G] if int(t) != word]
         grad_h = torch.zeros(d, dtype=torch.float64)
         for t, label in targets:
@@ -102,9 +100,27 @@ def test_cbow_step_matches_per_window_reference(tiny_vocab, monkeypatch, cbow_me
             grad_h /= len(window)
         for c in window:
             exp_in[c] += grad_h
-    model._cbow_step(span, centre, left, right, lr)
+    model._cbow_step(words, contexts, offsets, lr)
     np.testing.assert_allclose(model._W_in.double().numpy(), exp_in.numpy(), atol=1e-6)
     np.testing.assert_allclose(model._W_out.double().numpy(), exp_out.numpy(), atol=1e-6)
+
+
+def test_cbow_chunk_lays_out_the_windows(tiny_vocab, monkeypatch):
+    model = Word2Vec(vector_size=2, sg=0, seed=0)
+    _model_state(model, tiny_vocab, 2)
+    calls = []
+    monkeypatch.setattr(model, "_cbow_step", lambda *args: calls.append(args))
+    ids = np.array([3, 1, 4, 1, 5, 6, 2])
+    left = np.array([0, 0, 1, 3, 3, 4, 6])  # position 6 has no context: skipped
+    right = np.array([2, 2, 2, 4, 5, 5, 6])
+    model._train_chunk_cbow(ids, left, right, 4, lambda frac: 0.1, torch.device("cpu"))
+    words = torch.cat([c[0] for c in calls]).tolist()
+    assert words == [3, 1, 4, 1, 5, 6] and len(calls) == 2
+    windows = []
+    for w, contexts, offsets, _ in calls:
+        ends = offsets.tolist()[1:] + [len(contexts)]
+        windows += [contexts[a:b].tolist() for a, b in zip(offsets.tolist(), ends)]
+    assert windows == [[1, 4], [3, 4], [1], [5], [1, 6], [5]]
 
 
 def test_windows_stay_in_sentences_and_reduce_uniformly():
