@@ -13,9 +13,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-Params = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
-
-
 def glove_loss(W, C, b, bc, i, j, log_x, weight, chunk: int = 1 << 20) -> float:
     """Mean of f(X_ij) r_ij^2 over the non-zero entries (without materialising all rows)."""
     total = 0.0
@@ -26,9 +23,27 @@ def glove_loss(W, C, b, bc, i, j, log_x, weight, chunk: int = 1 << 20) -> float:
     return total / max(i.shape[0], 1)
 
 
+def augment(W: torch.Tensor, C: torch.Tensor, b: torch.Tensor, bc: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fold the biases into the vectors: [w_i, b_i, 1] . [c_j, 1, b~_j] = w_i . c_j + b_i + b~_j,
+    so one dot product gives the whole prediction and one update moves vector and bias."""
+    one = torch.ones_like(b).unsqueeze(1)
+    return torch.cat([W, b.unsqueeze(1), one], 1), torch.cat([C, one, bc.unsqueeze(1)], 1)
+
+
+def adagrad_state(W_aug: torch.Tensor, C_aug: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """AdaGrad's sums of squared gradients, 1 at the start as in glove.c. The constant-1
+    columns get +inf: their step, gradient / sqrt(inf), is 0, so they stay 1."""
+    GW, GC = torch.ones_like(W_aug), torch.ones_like(C_aug)
+    GW[:, -1] = float("inf")
+    GC[:, -2] = float("inf")
+    return GW, GC
+
+
 def adagrad_epoch(
-    params: Params,
-    state: list[torch.Tensor],
+    W: torch.Tensor,
+    C: torch.Tensor,
+    GW: torch.Tensor,
+    GC: torch.Tensor,
     i: torch.Tensor,
     j: torch.Tensor,
     log_x: torch.Tensor,
@@ -37,35 +52,28 @@ def adagrad_epoch(
     batch_size: int,
     generator: torch.Generator,
 ) -> float:
-    """One shuffled pass of AdaGrad over the entries; returns the mean weighted loss.
+    """One shuffled pass of AdaGrad over the entries (i, j, log X_ij, f(X_ij)) with the
+    augmented tables of :func:`augment`; returns the mean weighted loss f r^2.
 
-    As in glove.c, the squared-gradient sums start at 1 and the step for a parameter is
-    learning_rate * grad / sqrt(sum of its past squared gradients). Entries of one batch
-    that share a word add their updates (Hogwild, as glove.c's threads do).
+    As in glove.c, the step for a parameter is learning_rate * gradient / sqrt(sum of its
+    earlier squared gradients), and the square is added after the step. Entries of one
+    batch that share a word add their updates (Hogwild, as glove.c's threads do).
     """
-    W, C, b, bc = params
-    GW, GC, Gb, Gbc = state
     order = torch.randperm(i.shape[0], generator=generator, device=generator.device).to(i.device)
     i, j, log_x, weight = i[order], j[order], log_x[order], weight[order]  # shuffled once per epoch
     total = 0.0
     for s in range(0, i.shape[0], batch_size):
         ii, jj = i[s : s + batch_size], j[s : s + batch_size]
         w, c = F.embedding(ii, W), F.embedding(jj, C)
-        r = (w * c).sum(1) + b[ii] + bc[jj] - log_x[s : s + batch_size]  # residual
+        r = (w * c).sum(1) - log_x[s : s + batch_size]  # residual w.c + b + b~ - log X
         fr = weight[s : s + batch_size] * r  # half the gradient of f r^2 with respect to r
         total += float((fr * r).sum())
         grad_w = fr.unsqueeze(1) * c
         grad_c = fr.unsqueeze(1) * w
-        # Step with the accumulated squares *before* this gradient, then accumulate (glove.c).
         W.index_add_(0, ii, grad_w * torch.rsqrt(F.embedding(ii, GW)), alpha=-learning_rate)
         C.index_add_(0, jj, grad_c * torch.rsqrt(F.embedding(jj, GC)), alpha=-learning_rate)
-        b.index_add_(0, ii, fr * torch.rsqrt(Gb[ii]), alpha=-learning_rate)
-        bc.index_add_(0, jj, fr * torch.rsqrt(Gbc[jj]), alpha=-learning_rate)
         GW.index_add_(0, ii, grad_w.square_())
         GC.index_add_(0, jj, grad_c.square_())
-        fr.square_()
-        Gb.index_add_(0, ii, fr)
-        Gbc.index_add_(0, jj, fr)
     return total / max(i.shape[0], 1)
 
 

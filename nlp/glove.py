@@ -176,16 +176,16 @@ class GloVe(EmbeddingModel):
         losses: list[float] = []
         start = time.perf_counter()
         if self.solver == "adagrad":
-            from groundup.nlp._glove_solvers import adagrad_epoch
+            from groundup.nlp._glove_solvers import adagrad_epoch, adagrad_state, augment
 
-            state = [torch.ones_like(W), torch.ones_like(C), torch.ones_like(b), torch.ones_like(bc)]  # glove.c starts at 1
+            W_aug, C_aug = augment(W, C, b, bc)
+            GW, GC = adagrad_state(W_aug, C_aug)
             perm_gen = torch.Generator(device=device).manual_seed(seed)
             for _ in range(self.epochs):
-                loss = adagrad_epoch(
-                    (W, C, b, bc), state, i, j, log_x, weight, self.learning_rate, self.batch_size, perm_gen
-                )
+                loss = adagrad_epoch(W_aug, C_aug, GW, GC, i, j, log_x, weight, self.learning_rate, self.batch_size, perm_gen)
                 losses.append(self._check_loss(loss, len(losses)))
                 bar.update(1)
+            W, b, C, bc = W_aug[:, :d], W_aug[:, d], C_aug[:, :d], C_aug[:, d + 1]
         else:
             from groundup.nlp._glove_solvers import als_sweep, glove_loss
 

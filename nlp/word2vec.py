@@ -44,6 +44,8 @@ __all__ = ["Word2Vec"]
 
 _CHUNK = 65_536  # corpus positions whose windows are built at once (NumPy); bounds memory
 _NOISE_GROUP = 4  # CBOW: consecutive centre words that share one draw of noise words
+_STRIDED = False
+_SHUFFLE = True
 
 
 def _sentence_aligned_chunks(sentence_ids: np.ndarray, size: int) -> list[tuple[int, int]]:
@@ -205,14 +207,12 @@ class Word2Vec(EmbeddingModel):
             for a, b in chunks:
                 ids, left, right = self._draw_windows(corpus, a, b, keep_prob)
 
-                def lr_at(frac: float, done: int = epoch * n + a, width: int = b - a) -> float:
-                    """Learning rate after a fraction ``frac`` of this chunk."""
-                    return self._learning_rate((done + frac * width) / total)
-
+                # gensim lowers the rate every 10,000 words; once per chunk is as smooth.
+                lr = self._learning_rate((epoch * n + (a + b) / 2) / total)
                 if self.sg:
-                    self._train_chunk_skipgram(ids, left, right, batch, lr_at, device)
+                    self._train_chunk_skipgram(ids, left, right, batch, lr, device)
                 else:
-                    self._train_chunk_cbow(ids, left, right, batch, lr_at, device)
+                    self._train_chunk_cbow(ids, left, right, batch, lr, device)
             if not bool(torch.isfinite(self._W_in).all()) or not bool(torch.isfinite(self._W_out).all()):
                 raise FloatingPointError(
                     f"word2vec: the vectors became non-finite in epoch {epoch + 1}; lower alpha or batch_size"
@@ -273,7 +273,7 @@ class Word2Vec(EmbeddingModel):
         return table[torch.randint(0, table.shape[0], shape, generator=self._gen, device=table.device)]
 
     # -- skip-gram ---------------------------------------------------------------------------
-    def _train_chunk_skipgram(self, ids, left, right, batch, lr_at, device) -> None:
+    def _train_chunk_skipgram(self, ids, left, right, batch, lr, device) -> None:
         """Group the chunk's centres by how far their window reaches (after clipping to the
         sentence), so each group is a dense (centres, 2*width) matrix of context ids with
         little padding, then train it batch by batch."""
@@ -281,6 +281,7 @@ class Word2Vec(EmbeddingModel):
         width = np.maximum(np.arange(n) - left, right - np.arange(n))
         for b in range(1, self.window + 1):
             centres = np.flatnonzero(width == b)
+            if _SHUFFLE: centres = self._rng.permutation(centres)
             if centres.size == 0:
                 continue
             offsets = np.r_[np.arange(-b, 0), np.arange(1, b + 1)]
@@ -290,7 +291,6 @@ class Word2Vec(EmbeddingModel):
             contexts_t = torch.from_numpy(contexts).to(device)
             centres_t = torch.from_numpy(ids[centres]).to(device)
             for s in range(0, centres.size, batch):
-                lr = lr_at(centres[s] / max(n, 1))
                 self._skipgram_step(contexts_t[s : s + batch], centres_t[s : s + batch], lr)
 
     def _skipgram_step(self, contexts: torch.Tensor, centres: torch.Tensor, lr: float) -> None:
@@ -317,12 +317,13 @@ class Word2Vec(EmbeddingModel):
         self._W_out.index_add_(0, targets.reshape(-1), torch.bmm(g.transpose(1, 2), v).reshape(-1, v.shape[2]))
 
     # -- CBOW --------------------------------------------------------------------------------
-    def _train_chunk_cbow(self, ids, left, right, batch, lr_at, device) -> None:
+    def _train_chunk_cbow(self, ids, left, right, batch, lr, device) -> None:
         """Lay the windows of the chunk's centre words end to end in one flat array of
         context ids (a ragged batch: ``offsets[k]`` is where centre k's window starts), then
         train ``batch`` consecutive centres at a time."""
         n = ids.shape[0]
         centres = np.flatnonzero(right > left)  # words with at least one context word
+        if _SHUFFLE: centres = self._rng.permutation(centres)
         lo, hi = left[centres], right[centres]
         span = hi - lo + 1  # window including the centre
         first = np.cumsum(span) - span  # where each window starts in the flat array
@@ -336,7 +337,7 @@ class Word2Vec(EmbeddingModel):
             e = min(s + batch, centres.size)
             a, b = offsets[s], offsets[e - 1] + counts[e - 1]
             batch_offsets = torch.from_numpy(offsets[s:e] - a).to(device)
-            self._cbow_step(words[s:e], contexts[a:b], batch_offsets, lr_at(centres[s] / n))
+            self._cbow_step(words[s:e], contexts[a:b], batch_offsets, lr)
 
     def _cbow_step(self, words: torch.Tensor, contexts: torch.Tensor, offsets: torch.Tensor, lr: float) -> None:
         """One SGD step of CBOW with negative sampling on a ragged batch of windows.
@@ -355,8 +356,12 @@ class Word2Vec(EmbeddingModel):
 
         B, G = words.shape[0], _NOISE_GROUP
         pad = -B % G  # fill the last group with zero rows that learn nothing
-        h_groups = F.pad(h, (0, 0, 0, pad)).view(-1, G, d)  # (groups, G, d)
-        word_groups = F.pad(words, (0, pad), value=-1).view(-1, G)
+        if _STRIDED:
+            h_groups = F.pad(h, (0, 0, 0, pad)).view(G, -1, d).transpose(0, 1)  # (groups, G, d)
+            word_groups = F.pad(words, (0, pad), value=-1).view(G, -1).t()
+        else:
+            h_groups = F.pad(h, (0, 0, 0, pad)).view(-1, G, d)  # (groups, G, d)
+            word_groups = F.pad(words, (0, pad), value=-1).view(-1, G)
         noise = self._negatives((h_groups.shape[0], self.negative))  # (groups, K)
         u_word = F.embedding(words, W_out)  # (B, d)
         u_noise = F.embedding(noise, W_out)  # (groups, K, d)
@@ -369,7 +374,9 @@ class Word2Vec(EmbeddingModel):
         if self.compute_loss:
             self._loss_sum += float(-torch.log(f_word.clamp_min(1e-7)).sum() - (torch.log((1 - f_noise).clamp_min(1e-7)) * learns).sum())
             self._loss_count += B
-        grad_h = g_word.unsqueeze(1) * u_word + torch.bmm(g_noise, u_noise).view(-1, d)[:B]  # (B, d)
+        gn = torch.bmm(g_noise, u_noise)
+        gn = gn.transpose(0, 1).reshape(-1, d) if _STRIDED else gn.view(-1, d)
+        grad_h = g_word.unsqueeze(1) * u_word + gn[:B]  # (B, d)
         if not self.cbow_mean:
             grad_h = grad_h / count.unsqueeze(1)  # gensim divides the summed-window gradient by its size
         W_out.index_add_(0, words, g_word.unsqueeze(1) * h)

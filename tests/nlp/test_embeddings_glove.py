@@ -67,7 +67,12 @@ def _params(V: int, d: int, seed: int = 0):
 def test_adagrad_step_closed_form():
     V, d, lr = 5, 3, 0.1
     W, C, b, bc = _params(V, d)
-    state = [torch.full((V, d), 2.0), torch.full((V, d), 3.0), torch.full((V,), 4.0), torch.full((V,), 5.0)]
+    W_aug, C_aug = solvers.augment(W, C, b, bc)
+    GW, GC = solvers.adagrad_state(W_aug, C_aug)
+    GW[:, :d] = 2.0  # earlier squared gradients of the vectors ...
+    GW[:, d] = 4.0  # ... and of the biases
+    GC[:, :d] = 3.0
+    GC[:, d + 1] = 5.0
     i, j = torch.tensor([0, 1, 2]), torch.tensor([3, 4, 0])  # no word repeats on either side
     x = torch.tensor([2.0, 50.0, 300.0])
     weight = torch.clamp(x / 100.0, max=1.0) ** 0.75
@@ -80,11 +85,13 @@ def test_adagrad_step_closed_form():
     expected_b[i] -= lr * fr / 2.0
     expected_bc[j] -= lr * fr / np.sqrt(5.0)
     gen = torch.Generator().manual_seed(0)
-    loss = solvers.adagrad_epoch((W, C, b, bc), state, i, j, torch.log(x), weight, lr, 3, gen)
+    loss = solvers.adagrad_epoch(W_aug, C_aug, GW, GC, i, j, torch.log(x), weight, lr, 3, gen)
     assert loss == pytest.approx(float((weight * r * r).mean()), rel=1e-6)
-    for got, want in [(W, expected_W), (C, expected_C), (b, expected_b), (bc, expected_bc)]:
-        np.testing.assert_allclose(got.numpy(), want.numpy(), atol=1e-6)
-    np.testing.assert_allclose(state[2][i].numpy(), 4.0 + (fr * fr).numpy(), rtol=1e-6)
+    got = [W_aug[:, :d], C_aug[:, :d], W_aug[:, d], C_aug[:, d + 1]]
+    for g, want in zip(got, [expected_W, expected_C, expected_b, expected_bc]):
+        np.testing.assert_allclose(g.numpy(), want.numpy(), atol=1e-6)
+    assert torch.all(W_aug[:, d + 1] == 1) and torch.all(C_aug[:, d] == 1)  # the constant columns stay 1
+    np.testing.assert_allclose(GW[i, d].numpy(), 4.0 + (fr * fr).numpy(), rtol=1e-6)
 
 
 def test_als_half_step_solves_the_normal_equations():

@@ -114,13 +114,14 @@ def test_cbow_chunk_lays_out_the_windows(tiny_vocab, monkeypatch):
     left = np.array([0, 0, 1, 3, 3, 4, 6])  # position 6 has no context: skipped
     right = np.array([2, 2, 2, 4, 5, 5, 6])
     model._train_chunk_cbow(ids, left, right, 4, lambda frac: 0.1, torch.device("cpu"))
-    words = torch.cat([c[0] for c in calls]).tolist()
-    assert words == [3, 1, 4, 1, 5, 6] and len(calls) == 2
-    windows = []
-    for w, contexts, offsets, _ in calls:
+    assert len(calls) == 2 and [len(c[0]) for c in calls] == [4, 2]
+    pairs = []
+    for words, contexts, offsets, _ in calls:
         ends = offsets.tolist()[1:] + [len(contexts)]
-        windows += [contexts[a:b].tolist() for a, b in zip(offsets.tolist(), ends)]
-    assert windows == [[1, 4], [3, 4], [1], [5], [1, 6], [5]]
+        pairs += [(w, contexts[a:b].tolist()) for w, a, b in zip(words.tolist(), offsets.tolist(), ends)]
+    # each centre with its window (centre excluded), in the shuffled order the batches use
+    expected = [(3, [1, 4]), (1, [3, 4]), (4, [1]), (1, [5]), (5, [1, 6]), (6, [5])]
+    assert sorted(pairs) == sorted(expected)
 
 
 def test_windows_stay_in_sentences_and_reduce_uniformly():
