@@ -126,15 +126,16 @@ class DeepAgent(Agent):
     observation_spaces = ("Box", "Discrete")
     supports_vector_env = True
 
-    def __init__(self, env: Any, *, learning_rate: float, learning_rate_schedule: str, gamma: float, seed: int | None,
-                 verbose: int, device: str) -> None:
+    def __init__(self, env: Any, *, learning_rate: float, learning_rate_schedule: str, scale_observations: bool,
+                 gamma: float, seed: int | None, verbose: int, device: str) -> None:
         super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device)
         self.learning_rate = check_learning_rate(learning_rate)
         if learning_rate_schedule not in LR_SCHEDULES:
             raise ValueError(f"learning_rate_schedule must be one of {LR_SCHEDULES}; got {learning_rate_schedule!r}")
         self.learning_rate_schedule = learning_rate_schedule
         self.device_ = resolve_device(device)
-        self.encoder = ObservationEncoder(self.observation_space)
+        self.scale_observations = bool(scale_observations)
+        self.encoder = ObservationEncoder(self.observation_space, scale=self.scale_observations)
         self._rng = np.random.default_rng(self.seed)
         self._modules: dict[str, torch.nn.Module] = {}
         self._optimizers: dict[str, torch.optim.Optimizer] = {}

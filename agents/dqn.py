@@ -116,6 +116,7 @@ class DQN(DeepAgent):
         max_grad_norm: gradient-norm clipping (default 10).
         net_arch, activation: hidden layer sizes (default [64, 64]) and "relu" or "tanh".
         double_q: Double DQN targets (default False). dueling: dueling heads (default False).
+        scale_observations: map a Box space's finite bounds to [-1, 1] (default False).
         device: "auto" (CUDA, then MPS, then CPU), or a torch device name.
     """
 
@@ -127,10 +128,10 @@ class DQN(DeepAgent):
                  target_update_interval: int = 10_000, exploration_fraction: float = 0.1, exploration_initial_eps: float = 1.0,
                  exploration_final_eps: float = 0.05, max_grad_norm: float = 10.0, net_arch: Any = (64, 64),
                  activation: str = "relu", double_q: bool = False, dueling: bool = False,
-                 learning_rate_schedule: str = "constant", seed: int | None = None, verbose: int = 0,
-                 device: str = "auto") -> None:
-        super().__init__(env, learning_rate=learning_rate, learning_rate_schedule=learning_rate_schedule, gamma=gamma,
-                         seed=seed, verbose=verbose, device=device)
+                 learning_rate_schedule: str = "constant", scale_observations: bool = False, seed: int | None = None,
+                 verbose: int = 0, device: str = "auto") -> None:
+        super().__init__(env, learning_rate=learning_rate, learning_rate_schedule=learning_rate_schedule,
+                         scale_observations=scale_observations, gamma=gamma, seed=seed, verbose=verbose, device=device)
         self.buffer_size = check_positive("buffer_size", buffer_size, integer=True)
         self.batch_size = check_positive("batch_size", batch_size, integer=True)
         if self.buffer_size < self.batch_size:

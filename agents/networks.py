@@ -54,12 +54,16 @@ def mlp(in_dim: int, hidden: Sequence[int], activation: str) -> nn.Sequential:
 class ObservationEncoder:
     """Observations as float32 network inputs: Box vectors as they are, Discrete as one-hot.
 
+    With ``scale=True`` the finite bounds of a Box are mapped to [-1, 1] (a fixed affine
+    map; unbounded dimensions are left alone): Mountain Car's velocity (±0.07) then weighs
+    as much as its position (-1.2 to 0.6) from the first update on.
     ``encode(raw_batch)`` trusts its input (the environment's); :meth:`batch` checks what a
     user passes to ``predict`` and says whether it was one observation or a batch.
     """
 
-    def __init__(self, space: spaces.Space) -> None:
+    def __init__(self, space: spaces.Space, scale: bool = False) -> None:
         self.space = space
+        self._shift = self._mul = None
         if isinstance(space, spaces.Discrete):
             self.dim = int(space.n)
             self._eye = np.eye(self.dim, dtype=np.float32)
@@ -67,6 +71,12 @@ class ObservationEncoder:
         elif isinstance(space, spaces.Box) and len(space.shape) == 1:
             self.dim = int(space.shape[0])
             self._eye = None
+            low, high = space.low.astype(np.float64), space.high.astype(np.float64)
+            finite = np.isfinite(low) & np.isfinite(high) & (high > low)
+            if scale and finite.any():
+                low, high = np.where(finite, low, -1.0), np.where(finite, high, 1.0)  # unbounded: x ↦ x
+                self._shift = ((low + high) / 2).astype(np.float32)
+                self._mul = (2 / (high - low)).astype(np.float32)
         else:  # the agents' space checks exclude this; a clear message if one is bypassed
             raise TypeError(f"networks take a flat Box or a Discrete observation space; got {space}")
 
@@ -74,7 +84,8 @@ class ObservationEncoder:
         """A batch of raw observations ``(n, ...)`` as an ``(n, dim)`` float32 array."""
         if self._eye is not None:
             return self._eye[np.asarray(raw, dtype=np.int64).reshape(-1) - self._start]
-        return np.asarray(raw, dtype=np.float32).reshape(-1, self.dim)
+        x = np.asarray(raw, dtype=np.float32).reshape(-1, self.dim)
+        return x if self._mul is None else (x - self._shift) * self._mul
 
     def batch(self, observation: Any) -> tuple[np.ndarray, bool]:
         """Check ``observation`` (one or a batch, SB3's VecEnv convention) and encode it."""

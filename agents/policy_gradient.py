@@ -124,7 +124,8 @@ class PolicyGradient(DeepAgent):
         use_sde, sde_sample_freq: gSDE exploration for Box actions; resample ε every this
             many steps (default -1: once per rollout, or per episode with REINFORCE).
         normalize_observations: standardise inputs with running statistics, as SB3's
-            VecNormalize does (default False).
+            VecNormalize does (default False). scale_observations: map a Box space's finite
+            bounds to [-1, 1] instead, a fixed map (default False).
         optimizer: ``"adam"`` (default) or ``"rmsprop"`` (SB3 A2C's, alpha=0.99, eps=1e-5).
         device: "auto" (CUDA, then MPS, then CPU), or a torch device name.
     """
@@ -137,10 +138,10 @@ class PolicyGradient(DeepAgent):
                  max_grad_norm: float = 0.5, normalize_advantage: bool = False, net_arch: Any = (64, 64),
                  activation: str = "tanh", ortho_init: bool = True, log_std_init: float = 0.0, use_sde: bool = False,
                  sde_sample_freq: int = -1, normalize_observations: bool = False, optimizer: str = "adam",
-                 learning_rate_schedule: str = "constant", seed: int | None = None, verbose: int = 0,
-                 device: str = "auto") -> None:
-        super().__init__(env, learning_rate=learning_rate, learning_rate_schedule=learning_rate_schedule, gamma=gamma,
-                         seed=seed, verbose=verbose, device=device)
+                 learning_rate_schedule: str = "constant", scale_observations: bool = False, seed: int | None = None,
+                 verbose: int = 0, device: str = "auto") -> None:
+        super().__init__(env, learning_rate=learning_rate, learning_rate_schedule=learning_rate_schedule,
+                         scale_observations=scale_observations, gamma=gamma, seed=seed, verbose=verbose, device=device)
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}; got {mode!r}")
         if mode == "reinforce" and self.n_envs != 1:

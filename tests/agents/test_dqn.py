@@ -129,6 +129,16 @@ def test_vector_env_stores_only_real_transitions(mode):
     assert sum(agent.episode_lengths) <= 3000 and len(agent.episode_returns) > 20
 
 
+def test_scale_observations_maps_finite_bounds_to_unit_range():
+    agent = agents.make("dqn", gym.make("MountainCar-v0"), scale_observations=True, seed=0)
+    corners = np.array([[-1.2, -0.07], [0.6, 0.07], [-0.3, 0.0]])
+    np.testing.assert_allclose(agent.encoder.encode(corners), [[-1, -1], [1, 1], [0, 0]], atol=1e-6)
+    cart = agents.make("dqn", gym.make("CartPole-v1"), scale_observations=True, seed=0)
+    high = cart.observation_space.high
+    x = np.array([[high[0] / 2, 3.0, high[2] / 2, -5.0]])
+    np.testing.assert_allclose(cart.encoder.encode(x), [[0.5, 3.0, 0.5, -5.0]], rtol=1e-6)  # velocities unbounded
+
+
 def test_env_runner_single_env_resets_with_seeds_from_the_generator():
     env = gym.make("CartPole-v1")
     agent = agents.make("dqn", env, seed=0)
