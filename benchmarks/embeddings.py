@@ -31,8 +31,8 @@ from groundup.nlp import GloVe, Word2Vec  # noqa: E402
 
 NEIGHBOUR_WORDS = ["monday", "company", "stock", "president", "billion", "bank"]
 ANALOGIES = [("man", "he", "woman"), ("good", "better", "high"), ("year", "years", "company"), ("japan", "japanese", "germany")]
-COMMON = dict(vector_size=100, window=5, negative=5, min_count=5)
-GLOVE = dict(vector_size=100, window=10, min_count=5, x_max=10.0, epochs=25)
+COMMON = {"vector_size": 100, "window": 5, "negative": 5, "min_count": 5}
+GLOVE = {"vector_size": 100, "window": 10, "min_count": 5, "x_max": 10.0, "epochs": 25}
 
 
 def extra_args(parser: Any) -> None:
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> None:
         record(f"groundup GloVe ({solver})", model.wv, model.train_time_, params["epochs"], count_time=model.count_time_)
 
     md = [render_table(results, seeds, epochs, tokens, glove_epochs)]
-    md.append("\nNearest neighbours and analogies (groundup skip-gram, seed {}):\n".format(seeds[0]))
+    md.append(f"\nNearest neighbours and analogies (groundup skip-gram, seed {seeds[0]}):\n")
     md += examples(kept["groundup skip-gram"])
     md.append("\nThe same for gensim's skip-gram:\n")
     md += examples(kept["gensim skip-gram"])

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+
 def glove_loss(W, C, b, bc, i, j, log_x, weight, chunk: int = 1 << 20) -> float:
     """Mean of f(X_ij) r_ij^2 over the non-zero entries (without materialising all rows)."""
     total = 0.0

@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 import torch
+from groundup.nlp._keyedvectors import EmbeddingModel, check_float, check_int, keyed_vectors
 
 from groundup.datasets.vocabulary import EncodedCorpus, Vocabulary
-from groundup.nlp._keyedvectors import EmbeddingModel, check_float, check_int, keyed_vectors
 from groundup.progress import progress_bar
 from groundup.torch_utils import check_seed, resolve_device
 

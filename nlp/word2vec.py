@@ -34,9 +34,9 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from groundup.nlp._keyedvectors import EmbeddingModel, check_float, check_int, keyed_vectors
 
 from groundup.datasets.vocabulary import EncodedCorpus, Vocabulary
-from groundup.nlp._keyedvectors import EmbeddingModel, check_float, check_int, keyed_vectors
 from groundup.progress import progress_bar
 from groundup.torch_utils import check_seed, resolve_device
 
@@ -44,8 +44,6 @@ __all__ = ["Word2Vec"]
 
 _CHUNK = 65_536  # corpus positions whose windows are built at once (NumPy); bounds memory
 _NOISE_GROUP = 4  # CBOW: consecutive centre words that share one draw of noise words
-_STRIDED = False
-_SHUFFLE = True
 
 
 def _sentence_aligned_chunks(sentence_ids: np.ndarray, size: int) -> list[tuple[int, int]]:
@@ -281,7 +279,7 @@ class Word2Vec(EmbeddingModel):
         width = np.maximum(np.arange(n) - left, right - np.arange(n))
         for b in range(1, self.window + 1):
             centres = np.flatnonzero(width == b)
-            if _SHUFFLE: centres = self._rng.permutation(centres)
+            centres = self._rng.permutation(centres)  # spread each batch over the chunk
             if centres.size == 0:
                 continue
             offsets = np.r_[np.arange(-b, 0), np.arange(1, b + 1)]
@@ -320,10 +318,10 @@ class Word2Vec(EmbeddingModel):
     def _train_chunk_cbow(self, ids, left, right, batch, lr, device) -> None:
         """Lay the windows of the chunk's centre words end to end in one flat array of
         context ids (a ragged batch: ``offsets[k]`` is where centre k's window starts), then
-        train ``batch`` consecutive centres at a time."""
-        n = ids.shape[0]
+        train ``batch`` centres at a time."""
         centres = np.flatnonzero(right > left)  # words with at least one context word
-        if _SHUFFLE: centres = self._rng.permutation(centres)
+        # Shuffled, so that a batch holds few overlapping windows, whose stale updates add up.
+        centres = self._rng.permutation(centres)
         lo, hi = left[centres], right[centres]
         span = hi - lo + 1  # window including the centre
         first = np.cumsum(span) - span  # where each window starts in the flat array
@@ -356,12 +354,8 @@ class Word2Vec(EmbeddingModel):
 
         B, G = words.shape[0], _NOISE_GROUP
         pad = -B % G  # fill the last group with zero rows that learn nothing
-        if _STRIDED:
-            h_groups = F.pad(h, (0, 0, 0, pad)).view(G, -1, d).transpose(0, 1)  # (groups, G, d)
-            word_groups = F.pad(words, (0, pad), value=-1).view(G, -1).t()
-        else:
-            h_groups = F.pad(h, (0, 0, 0, pad)).view(-1, G, d)  # (groups, G, d)
-            word_groups = F.pad(words, (0, pad), value=-1).view(-1, G)
+        h_groups = F.pad(h, (0, 0, 0, pad)).view(-1, G, d)  # (groups, G, d)
+        word_groups = F.pad(words, (0, pad), value=-1).view(-1, G)
         noise = self._negatives((h_groups.shape[0], self.negative))  # (groups, K)
         u_word = F.embedding(words, W_out)  # (B, d)
         u_noise = F.embedding(noise, W_out)  # (groups, K, d)
@@ -374,9 +368,7 @@ class Word2Vec(EmbeddingModel):
         if self.compute_loss:
             self._loss_sum += float(-torch.log(f_word.clamp_min(1e-7)).sum() - (torch.log((1 - f_noise).clamp_min(1e-7)) * learns).sum())
             self._loss_count += B
-        gn = torch.bmm(g_noise, u_noise)
-        gn = gn.transpose(0, 1).reshape(-1, d) if _STRIDED else gn.view(-1, d)
-        grad_h = g_word.unsqueeze(1) * u_word + gn[:B]  # (B, d)
+        grad_h = g_word.unsqueeze(1) * u_word + torch.bmm(g_noise, u_noise).view(-1, d)[:B]  # (B, d)
         if not self.cbow_mean:
             grad_h = grad_h / count.unsqueeze(1)  # gensim divides the summed-window gradient by its size
         W_out.index_add_(0, words, g_word.unsqueeze(1) * h)

@@ -32,13 +32,13 @@ from pathlib import Path
 from groundup.datasets._sources import Source, locate
 
 __all__ = [
+    "PTB_SOURCE",
     "LineSentences",
     "RestartableSentences",
     "TextSentences",
     "as_corpus",
     "lee",
     "ptb",
-    "PTB_SOURCE",
     "wiki_sample",
 ]
 

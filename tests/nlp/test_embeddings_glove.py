@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 from gensim.models import KeyedVectors
-
-from groundup.datasets.vocabulary import Vocabulary
 from groundup.nlp import _glove_solvers as solvers
 from groundup.nlp.glove import GloVe, cooccurrence_matrix
+
+from groundup.datasets.vocabulary import Vocabulary
 from groundup.persistence import ModelFileError
 
 

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 from gensim.models import KeyedVectors
-
-from groundup.datasets.vocabulary import Vocabulary
 from groundup.nlp import word2vec as w2v_module
 from groundup.nlp._keyedvectors import NotFittedError
 from groundup.nlp.word2vec import Word2Vec
+
+from groundup.datasets.vocabulary import Vocabulary
 from groundup.persistence import ModelFileError
 
 
