@@ -34,7 +34,7 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
     ``fit(X)`` without labels only pretrains (then ``transform`` gives the top features);
     ``fit(X, y)`` pretrains (unless ``pretrain=False``) and fine-tunes. Fine-tuning is
     minibatch SGD with momentum on the cross-entropy, with the step size decayed
-    linearly to ``learning_rate * final_lr_fraction`` over ``max_iter`` epochs.
+    linearly towards ``learning_rate * final_lr_fraction`` over ``max_iter`` epochs.
     """
 
     # Set by subclasses' __init__: hidden_layer_sizes, pretrain, learning_rate, momentum,
@@ -84,6 +84,7 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
         log = TrainingLog(self.verbose, name=type(self).__name__)
         if y is None and not self.pretrain:
             raise ValueError(f"{type(self).__name__}(pretrain=False).fit needs labels y: without pretraining there is nothing to learn from X alone")
+        yt = None if y is None else self._encode_labels(y, Xt.shape[0], device)  # check labels before training
         if self.pretrain:
             weights, biases = self._pretrain_stack(Xt, sizes, gen, log)
         else:
@@ -91,13 +92,12 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
             weights = [glorot_weight(o, i, gen, device) for i, o in zip(dims[:-1], dims[1:])]
             biases = [torch.zeros(o, device=device) for o in sizes]
         self.pretrained_ = bool(self.pretrain)
-        if y is None:
+        if yt is None:
             self.module_ = DenseStack(weights, biases, ["sigmoid"] * len(sizes))
             self.classes_ = None
             self.loss_curve_ = []
             return self
 
-        yt = self._encode_labels(y, Xt.shape[0], device)
         n_classes = len(self.classes_)
         weights.append(glorot_weight(n_classes, sizes[-1], gen, device))
         biases.append(torch.zeros(n_classes, device=device))
@@ -120,8 +120,9 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
         net = self.module_
         optimizer = torch.optim.SGD(net.parameters(), lr=self.learning_rate, momentum=self.momentum, weight_decay=self.weight_decay)
         epochs = self.max_iter
-        # Linear decay of the step size, per epoch: large steps early, fine ones at the end.
-        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: 1.0 - (1.0 - self.final_lr_fraction) * e / max(epochs - 1, 1))
+        # Linear decay of the step size, per epoch: large steps early, fine ones at the end
+        # (epoch e of E runs at 1 - (1 - final_lr_fraction) * e / E of learning_rate).
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: 1.0 - (1.0 - self.final_lr_fraction) * e / epochs)
 
         def step(xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
             optimizer.zero_grad(set_to_none=True)
