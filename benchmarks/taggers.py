@@ -34,7 +34,12 @@ from groundup.persistence import atomic_write_bytes  # noqa: E402
 
 PARTS = ("pos", "ner", "sentiment")
 # (train sentences, valid sentences, test sentences, max epochs); None = the whole split.
-SIZES = {"full": (None, None, None, 30), "quick": (3000, 1000, 1000, 4), "smoke": (300, 100, 100, 3)}
+SIZES = {"full": (None, None, None, 25), "quick": (3000, 1000, 1000, 4), "smoke": (300, 100, 100, 3)}
+# Per task, what differs from RNNTagger's defaults (a BiLSTM of 128 units per direction,
+# dropout 0.5, char CNN, CRF). For part-of-speech tags a wider LSTM with lighter dropout
+# did better on the valid split: 95.5% after 13 epochs (200 units, dropout 0.33, CRF)
+# against 95.2% after 20 (128 units, dropout 0.5, no CRF).
+TAGGER_PARAMS = {"pos": {"hidden_size": 200, "dropout": 0.33}, "ner": {}}
 TREEBANK = {"full": (6000, 500, 1000, 1000), "quick": (2000, 300, 500, 500), "smoke": (300, 50, 100, 100)}
 # Training-set sizes for the learning curve on the negated held-out sentences.
 CURVE = {"full": (250, 500, 1000, 2000), "quick": (250, 1000), "smoke": (100,)}
@@ -114,7 +119,8 @@ def run_tagging(column: str, mode: str) -> dict[str, Any]:
     log(f"[{column}] {len(X)} training sentences, {len(Xv)} validation, {len(Xt)} test ({n_tokens} tokens)")
 
     start = time.perf_counter()
-    tagger = RNNTagger(max_iter=epochs, random_state=0, verbose=1).fit(X, y, validation_data=(Xv, yv))
+    tagger = RNNTagger(max_iter=epochs, random_state=0, verbose=1, **TAGGER_PARAMS[column])
+    tagger.fit(X, y, validation_data=(Xv, yv))
     fit_s = time.perf_counter() - start
     predict_s, predicted = median_time(lambda: tagger.predict(Xt))
     models = {"rnn": {"fit_s": fit_s, "predict_s": predict_s, "predicted": predicted, "epochs": tagger.n_iter_,

@@ -324,6 +324,8 @@ def make_sentiment_treebank(
         for _ in range(1000 * (n + 1)):  # a bound, so that a tiny lexicon cannot loop forever
             if len(out) == n:
                 return out
+            # The negated split draws negations at least half the time, only to find
+            # its sentences faster; which ones it keeps depends only on the sentence.
             tree, negated = sentence(max(negation, 0.5) if negated_only else negation)
             text = " ".join(tree.leaves())
             if text in seen or (negated_only and not negated):
@@ -335,7 +337,7 @@ def make_sentiment_treebank(
     train = draw(n_train, False)
     dev = draw(n_dev, False)
     test = draw(n_test, False)
-    negated = draw(n_negated, True) if negation > 0 or n_negated == 0 else []
-    if n_negated and not negated:
+    if n_negated and negation == 0:
         raise ValueError("negation=0 generates no negated sentences, but n_negated > 0 were asked for")
+    negated = draw(n_negated, True)
     return SentimentTreebank(train, dev, test, negated)
