@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 CELL = 32
@@ -34,3 +36,17 @@ def grid_image(colours: np.ndarray, agent: tuple[int, int] | None) -> np.ndarray
         block = img[r * CELL : (r + 1) * CELL, c * CELL : (c + 1) * CELL]
         block[disc] = COLOURS["agent"]
     return np.ascontiguousarray(img)
+
+
+def grid_text(
+    shape: tuple[int, int],
+    agent: tuple[int, int],
+    cell: Callable[[int, int], str],
+    agent_mark: str = "A",
+    sep: str = " ",
+    footer: list[str] | None = None,
+) -> str:
+    """An ``ansi`` rendering: ``cell(r, c)`` draws each cell, ``agent_mark`` the agent's."""
+    rows, cols = shape
+    lines = [sep.join(agent_mark if (r, c) == agent else cell(r, c) for c in range(cols)) for r in range(rows)]
+    return "\n".join(lines + (footer or [])) + "\n"

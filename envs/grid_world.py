@@ -21,7 +21,7 @@ import math
 import numpy as np
 
 from groundup.envs._finite import FiniteModelEnv, Transition, merge_outcomes
-from groundup.envs._render import COLOURS, grid_image
+from groundup.envs._render import COLOURS, grid_image, grid_text
 
 LEFT, DOWN, RIGHT, UP = 0, 1, 2, 3
 MOVES = {LEFT: (0, -1), DOWN: (1, 0), RIGHT: (0, 1), UP: (-1, 0)}
@@ -84,27 +84,20 @@ class GridWorldEnv(FiniteModelEnv):
             outcomes.append((prob, self.to_state(nr, nc), reward, (nr, nc) in self.TERMINALS))
         return merge_outcomes(outcomes)
 
+    def _cell_text(self, r: int, c: int) -> str:
+        if (r, c) in self.WALLS:
+            return " # "
+        if (r, c) in self.TERMINALS:
+            return f"{self.TERMINALS[(r, c)]:+.0f} "
+        return " . "
+
     def render(self) -> str | np.ndarray | None:
         if self.render_mode is None:
             return None
         row, col = divmod(self.s, self.COLS)
         if self.render_mode == "ansi":
-            lines = []
-            for r in range(self.ROWS):
-                cells = []
-                for c in range(self.COLS):
-                    if (r, c) == (row, col):
-                        cells.append(" A ")
-                    elif (r, c) in self.WALLS:
-                        cells.append(" # ")
-                    elif (r, c) in self.TERMINALS:
-                        cells.append(f"{self.TERMINALS[(r, c)]:+.0f} ")
-                    else:
-                        cells.append(" . ")
-                lines.append("".join(cells))
-            if self.last_action is not None:
-                lines.append(f"({ARROWS[self.last_action]})")
-            return "\n".join(lines) + "\n"
+            return grid_text((self.ROWS, self.COLS), (row, col), self._cell_text, agent_mark=" A ", sep="",
+                             footer=[] if self.last_action is None else [f"({ARROWS[self.last_action]})"])
         colours = np.empty((self.ROWS, self.COLS, 3), dtype=np.uint8)
         colours[:] = COLOURS["empty"]
         for w in self.WALLS:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from groundup.envs._finite import FiniteModelEnv, Transition, merge_outcomes
-from groundup.envs._render import COLOURS, grid_image
+from groundup.envs._render import COLOURS, grid_image, grid_text
 
 WIND = (0, 0, 0, 1, 1, 1, 2, 2, 1, 0)
 MOVES = [(0, -1), (1, 0), (0, 1), (-1, 0), (1, -1), (1, 1), (-1, 1), (-1, -1)]
@@ -72,28 +72,18 @@ class WindyGridWorldEnv(FiniteModelEnv):
             outcomes.append((prob, self.to_state(nr, nc), -1.0, (nr, nc) == self.GOAL))
         return merge_outcomes(outcomes)
 
+    def _cell_text(self, r: int, c: int) -> str:
+        return "G" if (r, c) == self.GOAL else "S" if (r, c) == self.START else "."
+
     def render(self) -> str | np.ndarray | None:
         if self.render_mode is None:
             return None
         row, col = divmod(self.s, self.COLS)
         if self.render_mode == "ansi":
-            lines = []
-            for r in range(self.ROWS):
-                cells = []
-                for c in range(self.COLS):
-                    if (r, c) == (row, col):
-                        cells.append("A")
-                    elif (r, c) == self.GOAL:
-                        cells.append("G")
-                    elif (r, c) == self.START:
-                        cells.append("S")
-                    else:
-                        cells.append(".")
-                lines.append(" ".join(cells))
-            lines.append(" ".join(str(w) for w in WIND) + "   <- wind")
+            footer = [" ".join(str(w) for w in WIND) + "   <- wind"]
             if self.last_action is not None:
-                lines.append(f"({ARROWS[self.last_action]})")
-            return "\n".join(lines) + "\n"
+                footer.append(f"({ARROWS[self.last_action]})")
+            return grid_text((self.ROWS, self.COLS), (row, col), self._cell_text, footer=footer)
         colours = np.empty((self.ROWS, self.COLS, 3), dtype=np.uint8)
         for c, w in enumerate(WIND):
             colours[:, c] = COLOURS["empty"] if w == 0 else COLOURS["wind1"] if w == 1 else COLOURS["wind2"]
