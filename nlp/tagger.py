@@ -8,6 +8,10 @@ neighbouring tags and training maximises the likelihood of the whole gold sequen
 (Huang, Xu & Yu, 2015; Lample et al., 2016; Ma & Hovy, 2016); with ``crf=False`` each
 token's tag is trained with cross-entropy on its own.
 
+With ``use_ema=True`` the tagger validates and keeps an exponential moving average of
+the weights seen along the way (Polyak averaging, as in Keras' ``use_ema``): Adam's last
+steps jitter around a minimum, and their average usually sits closer to it.
+
 Batches hold sentences of similar length, padded to the longest one; the RNN's backward
 direction reads each sentence from its own last token (:mod:`groundup.nlp._birnn`), so
 padding never reaches a real position, and the loss ignores padding positions. Training
@@ -72,7 +76,10 @@ class RNNTagger(ParamsMixin):
     best sequence in which every entity starts with ``B-`` (Viterbi), else each token's most
     likely tag; or "bio", "argmax"; only used when ``crf=False``); ``crf`` (True: a
     linear-chain CRF layer scores neighbouring tags, trained on whole tag sequences and
-    decoded with Viterbi, BIO-constrained for BIO tags); ``max_grad_norm`` (5.0); ``random_state`` (None);
+    decoded with Viterbi, BIO-constrained for BIO tags); ``max_grad_norm`` (5.0); ``use_ema`` (False: validate and keep the
+    exponential moving average of the weights, updated after every step, instead of the
+    last weights) with ``ema_momentum`` (0.999; the first steps use the smaller
+    ``(1 + t) / (10 + t)`` after ``t`` steps, so the starting weights are soon forgotten); ``random_state`` (None);
     ``device`` ("auto"); ``verbose`` (0).
 
     Learned attributes: ``vocabulary_`` (words), ``classes_`` (tags), ``scoring_``,
@@ -108,6 +115,8 @@ class RNNTagger(ParamsMixin):
         decoding: str = "auto",
         crf: bool = True,
         max_grad_norm: float = 5.0,
+        use_ema: bool = False,
+        ema_momentum: float = 0.999,
         random_state: int | None = None,
         device: str = "auto",
         verbose: int = 0,
@@ -137,6 +146,8 @@ class RNNTagger(ParamsMixin):
         self.decoding = decoding
         self.crf = crf
         self.max_grad_norm = max_grad_norm
+        self.use_ema = use_ema
+        self.ema_momentum = ema_momentum
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
@@ -171,6 +182,8 @@ class RNNTagger(ParamsMixin):
             raise ValueError(f"validation_fraction must be in (0, 1); got {p['validation_fraction']!r}")
         if not p["learning_rate"] > 0:
             raise ValueError(f"learning_rate must be positive; got {p['learning_rate']!r}")
+        if not 0.0 <= p["ema_momentum"] < 1.0:
+            raise ValueError(f"ema_momentum must be in [0, 1); got {p['ema_momentum']!r}")
         if not 0.0 < p["learning_rate_decay"] <= 1.0:
             raise ValueError(f"learning_rate_decay must be in (0, 1]; got {p['learning_rate_decay']!r}")
         check_seed(p["random_state"], "random_state")
@@ -254,12 +267,16 @@ class RNNTagger(ParamsMixin):
         singletons = self._singletons.to(self.device_)
         optimizer = torch.optim.Adam([q for q in self.net_.parameters() if q.requires_grad], lr=p["learning_rate"])
         loss_fn = nn.CrossEntropyLoss(ignore_index=-100)
+        weights = list(self.net_.parameters())
+        averaged = [q.detach().clone() for q in weights] if p["use_ema"] else None
+        n_steps = 0
 
         columns = {k: data[k].to(self.device_) for k in ("words", "cases", "forms", "lengths", "tags")}
         val_data = self._encode(val_sentences) if validation_data is not None else None
 
         def step(index: torch.Tensor) -> torch.Tensor:
             """One Adam step on the sentences ``index``, trimmed to the longest of them."""
+            nonlocal n_steps
             lengths = columns["lengths"][index]
             longest = int(lengths.max())
             words, cases, forms, y = (columns[k][index, :longest] for k in ("words", "cases", "forms", "tags"))
@@ -276,7 +293,24 @@ class RNNTagger(ParamsMixin):
             loss.backward()
             nn.utils.clip_grad_norm_(self.net_.parameters(), p["max_grad_norm"])
             optimizer.step()
+            n_steps += 1
+            if averaged is not None:
+                # average <- m * average + (1 - m) * weight, m small at first (TensorFlow's
+                # ExponentialMovingAverage with num_updates) so the random start fades fast.
+                m = min(p["ema_momentum"], (1 + n_steps) / (10 + n_steps))
+                with torch.no_grad():
+                    for a, q in zip(averaged, weights):
+                        a.lerp_(q.detach(), 1.0 - m)
             return loss
+
+        def swap_averaged() -> None:
+            """Exchange the live weights and their running average (a no-op without EMA)."""
+            if averaged is not None:
+                with torch.no_grad():
+                    for a, q in zip(averaged, weights):
+                        live = q.detach().clone()
+                        q.copy_(a)
+                        a.copy_(live)
 
         self.training_log_ = TrainingLog(p["verbose"], name="RNNTagger")
         self.best_score_, best_state, stale = -np.inf, None, 0
@@ -287,12 +321,15 @@ class RNNTagger(ParamsMixin):
             row: dict[str, Any] = {"epoch": epoch + 1, "loss": mean_loss}
             self.n_iter_ = epoch + 1
             if validation_data is not None:
+                swap_averaged()  # validate (and keep) the averaged weights
                 score = _metric(self._predict_encoded(val_data, val_sentences), val_tags, self.scoring_)
                 row["val_" + self.scoring_] = score
-                if score > self.best_score_:
+                improved = score > self.best_score_
+                if improved:
                     self.best_score_, stale = score, 0
                     best_state = copy.deepcopy(self.net_.state_dict())
-                else:
+                swap_averaged()  # training goes on from the live weights
+                if not improved:
                     stale += 1
                     # Smaller steps once progress stalls: Adam at a fixed rate keeps
                     # bouncing around the optimum it has found.
@@ -316,6 +353,8 @@ class RNNTagger(ParamsMixin):
                 break
         if best_state is not None:
             self.net_.load_state_dict(best_state)
+        else:
+            swap_averaged()  # no validation: the averaged weights are the model
         self.net_.eval()
         return self
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 from gensim.models import KeyedVectors
+from torch.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
 
 from groundup.nlp._birnn import BiRNN, length_buckets, reverse_padded
 from groundup.nlp._estimator import NotFittedError
@@ -174,6 +175,41 @@ def test_early_stopping_keeps_the_best_epoch():
     assert tagger.best_score_ == max(scores)
     assert tagger.n_iter_ == len(scores) and (tagger.n_iter_ == 30 or tagger.n_iter_ == best + 1 + 2)
     assert tagger.score(Xv, yv) == pytest.approx(tagger.best_score_)
+
+
+def test_use_ema_keeps_the_moving_average_of_every_step():
+    X, y = context_corpus(64, seed=0)
+    start, trajectory = [], []  # the weights before the first step, and after every step
+
+    def weights_of(optimizer):
+        return [q.detach().clone() for group in optimizer.param_groups for q in group["params"]]
+
+    hooks = [register_optimizer_step_pre_hook(
+                 lambda opt, args, kwargs: None if start else start.extend(weights_of(opt))),
+             register_optimizer_step_post_hook(
+                 lambda opt, args, kwargs: trajectory.append(weights_of(opt)))]
+    try:
+        tagger = RNNTagger(max_iter=2, early_stopping=False, use_ema=True, ema_momentum=0.9, **FAST).fit(X, y)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    assert len(trajectory) == 2 * 4  # 64 sentences in batches of 16, two epochs
+    average = start
+    for t, weights in enumerate(trajectory, start=1):
+        m = min(0.9, (1 + t) / (10 + t))
+        average = [m * a + (1 - m) * w for a, w in zip(average, weights)]
+    kept = list(tagger.net_.parameters())
+    assert len(kept) == len(average)
+    for a, q in zip(average, kept):
+        torch.testing.assert_close(q.detach(), a, rtol=1e-5, atol=1e-6)
+    assert not torch.equal(kept[0].detach(), trajectory[-1][0])  # not simply the last weights
+    # ema_momentum=0 averages nothing: the same model as without EMA.
+    plain = RNNTagger(max_iter=2, early_stopping=False, **FAST).fit(X, y)
+    zero = RNNTagger(max_iter=2, early_stopping=False, use_ema=True, ema_momentum=0.0, **FAST).fit(X, y)
+    for a, b in zip(plain.net_.parameters(), zero.net_.parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    with pytest.raises(ValueError, match=r"ema_momentum must be in \[0, 1\); got 1.0"):
+        RNNTagger(use_ema=True, ema_momentum=1.0).fit(X, y)
 
 
 def test_scoring_auto_uses_entity_f1_for_bio_tags():
