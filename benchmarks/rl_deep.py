@@ -69,17 +69,18 @@ BOOK_STEPS_PER_EPISODE = 130  # Sutton & Barto, Figure 10.2: α = 0.5/8, after a
 GROUNDUP: dict[str, tuple[int, dict[str, Any]]] = {
     "dqn/CartPole-v1": (1, dict(learning_rate=2.3e-3, batch_size=64, buffer_size=100_000, learning_starts=1000,
                                 target_update_interval=10, train_freq=256, gradient_steps=128, exploration_fraction=0.16,
-                                exploration_final_eps=0.04, net_arch=[64, 64], double_q=True,
+                                exploration_final_eps=0.04, net_arch=[128, 128], double_q=True,
                                 learning_rate_schedule="linear")),
     "dqn/Acrobot-v1": (1, dict(learning_rate=6.3e-4, batch_size=128, buffer_size=50_000, learning_starts=0,
                                target_update_interval=250, train_freq=4, gradient_steps=-1, exploration_fraction=0.12,
                                exploration_final_eps=0.1, net_arch=[64, 64], double_q=True)),
     "dqn/MountainCar-v0": (1, dict(learning_rate=4e-3, batch_size=128, buffer_size=10_000, learning_starts=1000,
                                    gamma=0.98, target_update_interval=600, train_freq=16, gradient_steps=8,
-                                   exploration_fraction=0.2, exploration_final_eps=0.07, net_arch=[256, 256])),
-    "pg/CartPole-v1": (8, dict(n_steps=32, learning_rate=1e-3, gae_lambda=0.95, normalize_advantage=True,
+                                   exploration_fraction=0.2, exploration_final_eps=0.07, net_arch=[256, 256],
+                                   scale_observations=True)),
+    "pg/CartPole-v1": (8, dict(n_steps=8, learning_rate=1.5e-3, gae_lambda=0.95, normalize_advantage=True,
                                learning_rate_schedule="linear")),
-    "pg/Acrobot-v1": (8, dict(n_steps=32, learning_rate=1e-3, gae_lambda=0.95, normalize_advantage=True,
+    "pg/Acrobot-v1": (8, dict(n_steps=8, learning_rate=1e-3, gae_lambda=0.95, normalize_advantage=True,
                               normalize_observations=True)),
     "pg/MountainCar-v0": (8, dict(n_steps=32, learning_rate=1e-3, gae_lambda=0.95, normalize_advantage=True,
                                   normalize_observations=True, ent_coef=0.01)),
@@ -292,7 +293,7 @@ def main(argv: list[str] | None = None) -> None:
             budget = max(1000, round(TASKS[task]["steps"] * cfg["scale"]))
             result = run_groundup(task, seed, budget) if algo.startswith("groundup") else run_sb3(task, algo, seed, budget)
         log(f"  final {result['final']:.1f}, solved {result['solved']}, {result['train_seconds']:.1f} s")
-        cache[key] = result
+        cache = {**_load_cache(cache_path, False), **cache, key: result}  # keep runs another chunk cached meanwhile
         _save_cache(cache_path, cache)
     write_result(args, "rl_deep", report(cache, mode, seeds, cfg, args))
 
