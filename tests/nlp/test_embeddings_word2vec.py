@@ -179,6 +179,10 @@ def test_learning_rate_decays_linearly():
     assert model._learning_rate(0.0) == pytest.approx(0.05)
     assert model._learning_rate(0.5) == pytest.approx(0.0255)
     assert model._learning_rate(1.0) == pytest.approx(0.001)
+    # alpha=None starts at word2vec.c's rate for the architecture, and falls to min_alpha.
+    assert Word2Vec(sg=1)._learning_rate(0.0) == pytest.approx(0.025)
+    assert Word2Vec(sg=0)._learning_rate(0.0) == pytest.approx(0.05)
+    assert Word2Vec(sg=0)._learning_rate(1.0) == pytest.approx(0.0001)
 
 
 def test_chunks_end_at_sentence_ends():
