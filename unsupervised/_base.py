@@ -53,11 +53,13 @@ def check_input(X: Any, *, name: str = "X", device: torch.device | None = None, 
         raise ValueError(f"{name} must be 2-D (n_samples, n_features); got {t.ndim}-D with shape {tuple(t.shape)}{hint}")
     if t.shape[0] == 0 or t.shape[1] == 0:
         raise ValueError(f"{name} must have at least one sample and one feature; got shape {tuple(t.shape)}")
-    # One sum is much cheaper than an elementwise isfinite pass, and NaN or inf anywhere
-    # makes it non-finite; only then look closer to say which it is.
-    if not bool(torch.isfinite(t.sum(dtype=torch.float64))):
-        bad = "NaN" if bool(torch.isnan(t).any()) else "infinity" if bool(torch.isinf(t).any()) else "values too large for float32"
-        raise ValueError(f"{name} contains {bad}; {owner or 'this estimator'} needs finite values")
+    # One float32 sum is much cheaper than an elementwise isfinite pass (scikit-learn's
+    # trick), and NaN or inf anywhere makes it non-finite; only then look closer, since
+    # large finite values can also overflow the sum.
+    if not bool(torch.isfinite(t.sum())):
+        bad = "NaN" if bool(torch.isnan(t).any()) else "infinity" if bool(torch.isinf(t).any()) else None
+        if bad is not None:
+            raise ValueError(f"{name} contains {bad}; {owner or 'this estimator'} needs finite values")
     if n_features is not None and t.shape[1] != n_features:
         raise ValueError(f"{name} has {t.shape[1]} features, but {owner or 'the estimator'} was fitted with {n_features} features")
     return t
