@@ -296,18 +296,23 @@ class Word2Vec(EmbeddingModel):
             contexts = np.where(inside, ids[np.clip(pos, 0, n - 1)], self._V)  # V pads
             contexts_t = torch.from_numpy(contexts).to(device)
             centres_t = torch.from_numpy(ids[centres]).to(device)
+            noise = self._negatives((centres.size, self.negative))  # one draw for all batches: fewer calls
             for s in range(0, centres.size, batch):
-                self._skipgram_step(contexts_t[s : s + batch], centres_t[s : s + batch], lr)
+                self._skipgram_step(contexts_t[s : s + batch], centres_t[s : s + batch], lr, noise[s : s + batch])
 
-    def _skipgram_step(self, contexts: torch.Tensor, centres: torch.Tensor, lr: float) -> None:
+    def _skipgram_step(
+        self, contexts: torch.Tensor, centres: torch.Tensor, lr: float, noise: torch.Tensor | None = None
+    ) -> None:
         """One SGD step of skip-gram with negative sampling on a batch of windows.
 
         For window word c and target t (the centre, label 1, or a noise word, label 0) the
         log-likelihood is log sigmoid(+-v_c . u_t); its gradient is (label - sigmoid(v_c . u_t))
         times the other vector. As in gensim, the context word's input vector v_c predicts
-        the centre word's output vector u_t.
+        the centre word's output vector u_t. ``noise`` holds each centre's noise words
+        (drawn here when None).
         """
-        noise = self._negatives((centres.shape[0], self.negative))
+        if noise is None:
+            noise = self._negatives((centres.shape[0], self.negative))
         targets = torch.cat([centres[:, None], noise], dim=1)  # (B, 1+K)
         v = F.embedding(contexts, self._W_in)  # (B, 2b, d) input vectors of the window
         u = F.embedding(targets, self._W_out)  # (B, 1+K, d) output vectors of centre and noise
@@ -339,13 +344,21 @@ class Word2Vec(EmbeddingModel):
         counts = span - 1
         offsets = np.cumsum(counts) - counts
         words = torch.from_numpy(ids[centres]).to(device)
-        for s in range(0, centres.size, batch):
+        # The noise words of every batch of the chunk in one draw (each batch uses
+        # ceil(batch / _NOISE_GROUP) rows): one call instead of one per step.
+        groups = -(-np.minimum(batch, centres.size - np.arange(0, centres.size, batch)) // _NOISE_GROUP)
+        noise = self._negatives((int(groups.sum()), self.negative))
+        group_start = np.cumsum(groups) - groups
+        for k, s in enumerate(range(0, centres.size, batch)):
             e = min(s + batch, centres.size)
             a, b = offsets[s], offsets[e - 1] + counts[e - 1]
             batch_offsets = torch.from_numpy(offsets[s:e] - a).to(device)
-            self._cbow_step(words[s:e], contexts[a:b], batch_offsets, lr)
+            batch_noise = noise[group_start[k] : group_start[k] + groups[k]]
+            self._cbow_step(words[s:e], contexts[a:b], batch_offsets, lr, batch_noise)
 
-    def _cbow_step(self, words: torch.Tensor, contexts: torch.Tensor, offsets: torch.Tensor, lr: float) -> None:
+    def _cbow_step(
+        self, words: torch.Tensor, contexts: torch.Tensor, offsets: torch.Tensor, lr: float, noise: torch.Tensor | None = None
+    ) -> None:
         """One SGD step of CBOW with negative sampling on a ragged batch of windows.
 
         Centre k's window is ``contexts[offsets[k]:offsets[k + 1]]``. Its hidden layer h is
@@ -353,7 +366,8 @@ class Word2Vec(EmbeddingModel):
         predicts the centre's output vector against noise words. Every window word then
         receives the gradient with respect to h (gensim does not divide it by the window size
         when averaging, and neither do we). Each group of ``_NOISE_GROUP`` consecutive
-        centres shares its ``negative`` noise words.
+        centres shares its ``negative`` noise words (``noise``, one row per group; drawn
+        here when None).
         """
         W_in, W_out = self._W_in, self._W_out
         d = W_in.shape[1]
@@ -364,7 +378,8 @@ class Word2Vec(EmbeddingModel):
         pad = -B % G  # fill the last group with zero rows that learn nothing
         h_groups = F.pad(h, (0, 0, 0, pad)).view(-1, G, d)  # (groups, G, d)
         word_groups = F.pad(words, (0, pad), value=-1).view(-1, G)
-        noise = self._negatives((h_groups.shape[0], self.negative))  # (groups, K)
+        if noise is None:
+            noise = self._negatives((h_groups.shape[0], self.negative))  # (groups, K)
         u_word = F.embedding(words, W_out)  # (B, d)
         u_noise = F.embedding(noise, W_out)  # (groups, K, d)
         f_word = torch.sigmoid((u_word * h).sum(1))  # (B,)
@@ -381,7 +396,7 @@ class Word2Vec(EmbeddingModel):
             grad_h = grad_h / count.unsqueeze(1)  # gensim divides the summed-window gradient by its size
         W_out.index_add_(0, words, g_word.unsqueeze(1) * h)
         W_out.index_add_(0, noise.view(-1), torch.bmm(g_noise.transpose(1, 2), h_groups).view(-1, d))
-        W_in.index_add_(0, contexts, grad_h.repeat_interleave(count, dim=0))
+        W_in.index_add_(0, contexts, grad_h.repeat_interleave(count, dim=0, output_size=contexts.shape[0]))
 
     def _record_loss(self, f: torch.Tensor, label: torch.Tensor, mask: torch.Tensor) -> None:
         """Accumulate the negative-sampling loss -log sigmoid(+-score) of the batch."""

@@ -116,7 +116,8 @@ def test_cbow_chunk_lays_out_the_windows(tiny_vocab, monkeypatch):
     model._train_chunk_cbow(ids, left, right, 4, lambda frac: 0.1, torch.device("cpu"))
     assert len(calls) == 2 and [len(c[0]) for c in calls] == [4, 2]
     pairs = []
-    for words, contexts, offsets, _ in calls:
+    for words, contexts, offsets, _, noise in calls:
+        assert noise.shape == (-(-len(words) // w2v_module._NOISE_GROUP), model.negative)
         ends = offsets.tolist()[1:] + [len(contexts)]
         pairs += [(w, contexts[a:b].tolist()) for w, a, b in zip(words.tolist(), offsets.tolist(), ends)]
     # each centre with its window (centre excluded), in the shuffled order the batches use
