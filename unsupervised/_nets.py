@@ -66,8 +66,16 @@ class DenseStack(nn.Module):
         self.activation_names = list(activations)
         self._acts = [activation_fn(a) for a in activations]
 
-    def forward(self, x: torch.Tensor, *, upto: int | None = None) -> torch.Tensor:
-        """Apply the first ``upto`` layers (all by default)."""
-        for W, b, act in list(zip(self.weights, self.biases, self._acts))[:upto]:
+    def forward(self, x: torch.Tensor, *, upto: int | None = None, drop: Sequence[float] = (), generator: torch.Generator | None = None) -> torch.Tensor:
+        """Apply the first ``upto`` layers (all by default).
+
+        ``drop[l]`` (training only) zeroes that fraction of layer l's inputs, drawn with
+        ``generator``, and scales the rest by ``1 / (1 - drop[l])`` so their expected sum is
+        unchanged (inverted dropout); layers past the end of ``drop`` see all their inputs.
+        """
+        for l, (W, b, act) in enumerate(list(zip(self.weights, self.biases, self._acts))[:upto]):
+            p = drop[l] if l < len(drop) else 0.0
+            if p > 0.0:
+                x = x * torch.bernoulli(torch.full_like(x, 1.0 - p), generator=generator) / (1.0 - p)
             x = act(torch.addmm(b, x, W.T))
         return x

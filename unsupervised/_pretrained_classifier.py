@@ -34,11 +34,12 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
     ``fit(X)`` without labels only pretrains (then ``transform`` gives the top features);
     ``fit(X, y)`` pretrains (unless ``pretrain=False``) and fine-tunes. Fine-tuning is
     minibatch SGD with momentum on the cross-entropy, with the step size decayed
-    linearly towards ``learning_rate * final_lr_fraction`` over ``max_iter`` epochs.
+    linearly towards ``learning_rate * final_lr_fraction`` over ``max_iter`` epochs, and
+    optionally dropout of the hidden units (``dropout``; never of the pixels).
     """
 
     # Set by subclasses' __init__: hidden_layer_sizes, pretrain, learning_rate, momentum,
-    # max_iter, batch_size, weight_decay, final_lr_fraction, verbose, random_state, device.
+    # max_iter, batch_size, weight_decay, final_lr_fraction, dropout, verbose, random_state, device.
 
     def _pretrain_layer(self, H: torch.Tensor, n_hidden: int, gen: torch.Generator, layer: int) -> tuple[torch.Tensor, torch.Tensor]:  # pragma: no cover
         raise NotImplementedError
@@ -53,6 +54,8 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
         self._check_positive("weight_decay", self.weight_decay, allow_zero=True)
         if not isinstance(self.final_lr_fraction, (int, float)) or not 0.0 <= self.final_lr_fraction <= 1.0:
             raise ValueError(f"final_lr_fraction must be a number in [0, 1]; got {self.final_lr_fraction!r}")
+        if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) or not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be a fraction in [0, 1); got {self.dropout!r}")
         return sizes
 
     def _check_params(self) -> tuple[int, ...]:  # subclasses add their own checks
@@ -124,9 +127,13 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
         # (epoch e of E runs at 1 - (1 - final_lr_fraction) * e / E of learning_rate).
         schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: 1.0 - (1.0 - self.final_lr_fraction) * e / epochs)
 
+        # Dropout (Srivastava et al., 2014) hides each hidden unit from the layer above with
+        # probability ``dropout`` at every step, so no unit can rely on particular others.
+        drop = [0.0] + [float(self.dropout)] * (len(net.weights) - 1)
+
         def step(xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
             optimizer.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(net(xb), yb)
+            loss = F.cross_entropy(net(xb, drop=drop, generator=gen), yb)
             loss.backward()
             optimizer.step()
             return loss.detach()

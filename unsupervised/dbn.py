@@ -46,6 +46,9 @@ class DBN(PretrainedClassifier):
         L2 penalty in both phases.
     final_lr_fraction : float, default 0.0
         The fine-tuning step size falls linearly to this fraction of ``learning_rate``.
+    dropout : float, default 0.0
+        Fraction of each hidden layer's units dropped at every fine-tuning step (inverted
+        dropout: the rest are scaled by ``1 / (1 - dropout)``); 0 turns it off.
     verbose, random_state, device : as elsewhere.
 
     Attributes
@@ -71,6 +74,7 @@ class DBN(PretrainedClassifier):
         batch_size: int = 100,
         weight_decay: float = 0.0,
         final_lr_fraction: float = 0.0,
+        dropout: float = 0.0,
         verbose: int = 0,
         random_state: int | None = None,
         device: str = "auto",
@@ -87,6 +91,7 @@ class DBN(PretrainedClassifier):
         self.batch_size = batch_size
         self.weight_decay = weight_decay
         self.final_lr_fraction = final_lr_fraction
+        self.dropout = dropout
         self.verbose = verbose
         self.random_state = random_state
         self.device = device

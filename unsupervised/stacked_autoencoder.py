@@ -35,7 +35,7 @@ class StackedAutoencoder(PretrainedClassifier):
         Masking noise of each layer's input during pretraining (0 for plain autoencoders).
     tied_weights : bool, default True
         Each layer's decoder uses its encoder's transposed weights.
-    learning_rate, momentum, max_iter, batch_size, weight_decay, final_lr_fraction,
+    learning_rate, momentum, max_iter, batch_size, weight_decay, final_lr_fraction, dropout,
     verbose, random_state, device : as in :class:`DBN` (fine-tuning).
 
     Each layer's autoencoder has sigmoid code units and a sigmoid output trained with
@@ -57,6 +57,7 @@ class StackedAutoencoder(PretrainedClassifier):
         batch_size: int = 100,
         weight_decay: float = 0.0,
         final_lr_fraction: float = 0.0,
+        dropout: float = 0.0,
         verbose: int = 0,
         random_state: int | None = None,
         device: str = "auto",
@@ -73,6 +74,7 @@ class StackedAutoencoder(PretrainedClassifier):
         self.batch_size = batch_size
         self.weight_decay = weight_decay
         self.final_lr_fraction = final_lr_fraction
+        self.dropout = dropout
         self.verbose = verbose
         self.random_state = random_state
         self.device = device

@@ -8,6 +8,7 @@ import torch
 
 from groundup.datasets import load_digits_dataset
 from groundup.unsupervised import DBN, PCA, Autoencoder, NotFittedError, StackedAutoencoder
+from groundup.unsupervised._nets import DenseStack
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +123,22 @@ def test_deep_bad_input_and_round_trip(tmp_path, data):
     back = DBN.load(tmp_path / "dbn.safetensors")
     np.testing.assert_array_equal(back.predict(data.X_test), model.predict(data.X_test))
     assert back.predict(data.X_test[:3]).dtype.kind == "U"
+
+
+def test_dropout_in_fine_tuning_only(data):
+    kw = dict(hidden_layer_sizes=(32,), pretrain=False, max_iter=3, random_state=0, device="cpu")
+    plain = DBN(**kw).fit(data.X_train, data.y_train)
+    dropped = DBN(**kw, dropout=0.5).fit(data.X_train, data.y_train)
+    again = DBN(**kw, dropout=0.5).fit(data.X_train, data.y_train)
+    assert dropped.loss_curve_ != plain.loss_curve_ and dropped.loss_curve_ == again.loss_curve_  # masks come from random_state
+    np.testing.assert_array_equal(dropped.predict_proba(data.X_test), again.predict_proba(data.X_test))  # none at prediction
+    # Inverted dropout: a quarter of the inputs zeroed, the rest scaled by 4/3, the mean kept.
+    identity = DenseStack([torch.eye(64)], [torch.zeros(64)], ["identity"])
+    out = identity(torch.ones(20000, 64), drop=[0.25], generator=torch.Generator().manual_seed(0))
+    assert abs(float((out == 0).float().mean()) - 0.25) < 0.005  # binomial sd 0.0007
+    torch.testing.assert_close(out[out != 0], torch.full_like(out[out != 0], 4 / 3))
+    assert abs(float(out.mean()) - 1.0) < 0.01
+    with pytest.raises(ValueError, match="dropout must be a fraction"):
+        DBN(dropout=1.0).fit(data.X_train, data.y_train)
+    with pytest.raises(ValueError, match="dropout must be a fraction"):
+        StackedAutoencoder(dropout=-0.1).fit(data.X_train, data.y_train)
