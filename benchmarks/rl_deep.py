@@ -77,7 +77,7 @@ GROUNDUP: dict[str, tuple[int, dict[str, Any]]] = {
     "dqn/MountainCar-v0": (1, dict(learning_rate=4e-3, batch_size=128, buffer_size=10_000, learning_starts=1000,
                                    gamma=0.98, target_update_interval=600, train_freq=16, gradient_steps=8,
                                    exploration_fraction=0.2, exploration_final_eps=0.07, net_arch=[256, 256],
-                                   scale_observations=True)),
+                                   scale_observations=True, double_q=True, learning_rate_schedule="linear")),
     "pg/CartPole-v1": (8, dict(n_steps=8, learning_rate=1.5e-3, gae_lambda=0.95, normalize_advantage=True,
                                learning_rate_schedule="linear")),
     "pg/Acrobot-v1": (8, dict(n_steps=8, learning_rate=1e-3, gae_lambda=0.95, normalize_advantage=True,
