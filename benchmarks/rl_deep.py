@@ -327,7 +327,8 @@ def report(cache: dict[str, Any], mode: str, seeds: tuple[int, ...], cfg: dict[s
                 times[algo] = statistics.median(r["train_seconds"] for r in runs)
         for algo in spec["algos"]:
             runs = _runs(cache, mode, f"{task}/{algo}", task_seeds)
-            if not runs:
+            if not runs:  # say so rather than drop the row
+                rows.append([f"{spec['env']} ({budget // 1000}k)", algo, "not run", "—", "—", "—", "—"])
                 continue
             curves[(task, algo)] = runs
             reached = [r["steps_to_threshold"] for r in runs if r["steps_to_threshold"] is not None]
@@ -340,7 +341,7 @@ def report(cache: dict[str, Any], mode: str, seeds: tuple[int, ...], cfg: dict[s
                          f"{statistics.median(reached) / 1000:.0f}k" if reached else "—",
                          _mean_std([r["final"] for r in runs]), f"{times[algo]:.1f}", ", ".join(ratio) or "—"])
     md = ["## Deep RL: groundup against Stable-Baselines3 (RL Zoo hyper-parameters)", "",
-          f"Mode {mode}; seeds {', '.join(map(str, seeds))} (the first three on Acrobot and Mountain Car); threshold: CartPole 475, Acrobot -100, MountainCar -120, "
+          f"Mode {mode}; seeds {', '.join(map(str, seeds))} (the first three on Acrobot, MountainCar and MountainCarContinuous); threshold: CartPole 475, Acrobot -100, MountainCar -120, "
           "MountainCarContinuous 90; *solved* = the final deterministic policy's mean over 20 episodes reaches it.", "",
           markdown_table(["task (budget)", "agent", "seeds solved", "steps to threshold (median)", "final return",
                           "train s (median)", "time ratio"], rows)]
