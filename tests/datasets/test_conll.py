@@ -81,16 +81,9 @@ def test_load_conll2003_downloads_when_nothing_is_installed(tmp_path, monkeypatc
 
     fetched = []
 
-    class Response(io.BytesIO):
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
     def fake_urlopen(url, timeout=None):
         fetched.append(url)
-        return Response(SAMPLE.encode())
+        return io.BytesIO(SAMPLE.encode())
 
     monkeypatch.setattr(_sources, "package_dir", lambda module: None)
     monkeypatch.delenv("GROUNDUP_DATA", raising=False)

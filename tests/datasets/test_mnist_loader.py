@@ -157,15 +157,8 @@ def test_download_with_an_injected_opener(tmp_path, monkeypatch):
     for key, arr in arrays.items():
         served[NAMES[key] + ".gz"] = gzip.compress(idx_bytes(arr))
 
-    class Response(io.BytesIO):
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
     def opener(url, timeout=None):
-        return Response(served[url.rsplit("/", 1)[1]])
+        return io.BytesIO(served[url.rsplit("/", 1)[1]])
 
     ds = load_mnist(validation_size=2, opener=opener)
     assert ds.source == "download"

@@ -39,14 +39,6 @@ def test_a_data_package_is_found_without_importing_it(tmp_path, monkeypatch):
     assert "toydata" not in sys.modules
 
 
-class _Response(io.BytesIO):
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        self.close()
-
-
 def test_download_into_the_cache_with_an_injected_opener(tmp_path, monkeypatch):
     monkeypatch.delenv("GROUNDUP_DATA", raising=False)
     monkeypatch.setenv("GROUNDUP_CACHE", str(tmp_path / "cache"))
@@ -54,7 +46,7 @@ def test_download_into_the_cache_with_an_injected_opener(tmp_path, monkeypatch):
 
     def opener(url, timeout):
         calls.append(url)
-        return _Response(b"payload")
+        return io.BytesIO(b"payload")
 
     folder, how = locate(_source(urls={"a.txt": "http://example.invalid/a.txt"}), opener=opener)
     assert how == "download" and (folder / "a.txt").read_bytes() == b"payload"
@@ -65,7 +57,7 @@ def test_download_into_the_cache_with_an_injected_opener(tmp_path, monkeypatch):
 
 def test_checksum_mismatch_saves_nothing(tmp_path):
     with pytest.raises(OSError, match="SHA-256"):
-        download("http://x.invalid/f", tmp_path / "f", sha256="0" * 64, opener=lambda url, timeout: _Response(b"data"))
+        download("http://x.invalid/f", tmp_path / "f", sha256="0" * 64, opener=lambda url, timeout: io.BytesIO(b"data"))
     assert not (tmp_path / "f").exists()
 
 

@@ -67,16 +67,9 @@ def test_ptb_download_and_not_found(tmp_path, monkeypatch):
         ptb(download=False)
     fetched = []
 
-    class Response(io.BytesIO):
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
     def opener(url, timeout=None):
         fetched.append(url)
-        return Response(b" a b c \n d e \n")
+        return io.BytesIO(b" a b c \n d e \n")
 
     corpus = ptb("train", opener=opener)
     assert list(corpus) == [["a", "b", "c"], ["d", "e"]]
