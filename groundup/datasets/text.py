@@ -56,10 +56,14 @@ PTB_SOURCE = Source(
 )
 
 
-def _tokens(line: str, tokenizer: Tokenizer | None, lowercase: bool) -> list[str]:
-    if lowercase:
-        line = line.lower()
-    return tokenizer(line) if tokenizer is not None else line.split()
+def _sentences(lines: Iterable[str], tokenizer: Tokenizer | None, lowercase: bool) -> Iterator[list[str]]:
+    """Each line's tokens, skipping lines that have none."""
+    for line in lines:
+        if lowercase:
+            line = line.lower()
+        tokens = tokenizer(line) if tokenizer is not None else line.split()
+        if tokens:
+            yield tokens
 
 
 class LineSentences:
@@ -86,10 +90,7 @@ class LineSentences:
 
     def __iter__(self) -> Iterator[list[str]]:
         with self._open() as fh:
-            for line in fh:
-                tokens = _tokens(line, self.tokenizer, self.lowercase)
-                if tokens:
-                    yield tokens
+            yield from _sentences(fh, self.tokenizer, self.lowercase)
 
     def __repr__(self) -> str:
         return f"LineSentences({str(self.path)!r})"
@@ -108,10 +109,7 @@ class TextSentences:
         self.name = name
 
     def __iter__(self) -> Iterator[list[str]]:
-        for line in io.StringIO(self.text):
-            tokens = _tokens(line, self.tokenizer, self.lowercase)
-            if tokens:
-                yield tokens
+        yield from _sentences(io.StringIO(self.text), self.tokenizer, self.lowercase)
 
     def __repr__(self) -> str:
         return f"TextSentences({self.name!r}, {len(self.text)} characters)"
