@@ -4,18 +4,11 @@ table and plots are written, the cache lets a second run skip finished work."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_rl_deep_benchmark_smoke(tmp_path):
-    readme = (ROOT / "README.md").read_text()
-    cmd = [sys.executable, str(ROOT / "benchmarks" / "rl_deep.py"), "--smoke", "--threads", "1", "--out", str(tmp_path)]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert done.returncode == 0, done.stderr[-3000:]
+def test_rl_deep_benchmark_smoke(tmp_path, run_benchmark):
+    args = ("--smoke", "--threads", "1")
+    run_benchmark("rl_deep", *args)
     table = (tmp_path / "rl_deep.md").read_text()
     for agent in ("groundup-dqn", "sb3-dqn", "groundup-pg", "sb3-a2c", "sb3-ppo", "tile-coding", "rbf"):
         assert agent in table
@@ -26,6 +19,5 @@ def test_rl_deep_benchmark_smoke(tmp_path):
     dqn = runs["smoke|dqn/CartPole-v1/groundup-dqn|0"]
     assert dqn["curve"][-1][0] == 1000 and dqn["train_seconds"] > 0 and 8 <= dqn["final"] <= 500
     # a second run finds every cell in the cache and only redraws the table
-    again = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=ROOT)
-    assert again.returncode == 0 and "running" not in again.stderr
-    assert (ROOT / "README.md").read_text() == readme  # --out elsewhere never touches the README
+    again = run_benchmark("rl_deep", *args, timeout=120)
+    assert "running" not in again.stderr

@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_taggers_benchmark_smoke(tmp_path):
+def test_taggers_benchmark_smoke(tmp_path, run_benchmark):
     from groundup.datasets.trees import make_sentiment_treebank
 
     # Stand-in SST files (the real ones cannot ship): the same one command reads them.
@@ -19,11 +14,7 @@ def test_taggers_benchmark_smoke(tmp_path):
     bank = make_sentiment_treebank(n_train=120, n_dev=30, n_test=40, n_negated=0, random_state=9)
     for name, trees in (("train", bank.train), ("dev", bank.dev), ("test", bank.test)):
         (sst / f"{name}.txt").write_text("\n".join(t.pformat(margin=10**9) for t in trees) + "\n")
-    readme = (ROOT / "README.md").read_text()
-    cmd = [sys.executable, str(ROOT / "benchmarks" / "taggers.py"), "--smoke", "--threads", "1", "--out", str(tmp_path),
-           "--sst", str(sst)]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert done.returncode == 0, done.stderr[-3000:]
+    run_benchmark("taggers", "--smoke", "--threads", "1", "--sst", str(sst))
     table = (tmp_path / "taggers.md").read_text()
     for heading in ("Part-of-speech tagging", "Named entities", "generated compositional treebank", "Socher et al."):
         assert heading in table
@@ -40,4 +31,3 @@ def test_taggers_benchmark_smoke(tmp_path):
     assert all(0.0 <= r["negated_root"] <= 1.0 for r in trees.values())
     real = json.loads((tmp_path / "taggers_sentiment_smoke.json").read_text())["result"]["sst"]
     assert set(real) == {"rntn", "recursive_nn", "bow", "bow_bigrams"} and "Real SST (this run)" in table
-    assert (ROOT / "README.md").read_text() == readme  # --out elsewhere never touches the README

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -13,8 +9,6 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from groundup.unsupervised import plots  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_image_grid_places_each_image():
@@ -44,12 +38,8 @@ def test_plot_functions_return_figures(tmp_path):
         plots.plot_embedding(rng.normal(size=(5, 3)))
 
 
-def test_benchmark_smoke_run(tmp_path):
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "unsupervised.py"), "--smoke", "--threads", "1", "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=300,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
+def test_benchmark_smoke_run(tmp_path, run_benchmark):
+    run_benchmark("unsupervised", "--smoke", "--threads", "1")
     table = (tmp_path / "unsupervised.md").read_text()
     for row in ("PCA-50", "t-SNE of 300 test images", "RBM 256 hidden", "DBN 784-64-64-128-10", "Stacked denoising autoencoder", "Autoencoder 784-64-30"):
         assert row in table, row
