@@ -39,6 +39,7 @@ from groundup.nlp._crf import viterbi_decode
 from groundup.nlp._birnn import length_buckets
 from groundup.nlp._char_features import normalize_word
 from groundup.nlp._tagger_net import CELLS, CHAR_SPECIALS, TaggerNet, encode
+from groundup.nlp._weight_average import WeightAverage
 from groundup.nlp._estimator import NotFittedError, ParamsMixin, check_sentences, check_tags
 from groundup.progress import TrainingLog
 from groundup.torch_utils import check_seed, resolve_device, set_seed
@@ -267,16 +268,13 @@ class RNNTagger(ParamsMixin):
         singletons = self._singletons.to(self.device_)
         optimizer = torch.optim.Adam([q for q in self.net_.parameters() if q.requires_grad], lr=p["learning_rate"])
         loss_fn = nn.CrossEntropyLoss(ignore_index=-100)
-        weights = list(self.net_.parameters())
-        averaged = [q.detach().clone() for q in weights] if p["use_ema"] else None
-        n_steps = 0
+        averaged = WeightAverage(self.net_.parameters(), p["ema_momentum"]) if p["use_ema"] else None
 
         columns = {k: data[k].to(self.device_) for k in ("words", "cases", "forms", "lengths", "tags")}
         val_data = self._encode(val_sentences) if validation_data is not None else None
 
         def step(index: torch.Tensor) -> torch.Tensor:
             """One Adam step on the sentences ``index``, trimmed to the longest of them."""
-            nonlocal n_steps
             lengths = columns["lengths"][index]
             longest = int(lengths.max())
             words, cases, forms, y = (columns[k][index, :longest] for k in ("words", "cases", "forms", "tags"))
@@ -293,24 +291,14 @@ class RNNTagger(ParamsMixin):
             loss.backward()
             nn.utils.clip_grad_norm_(self.net_.parameters(), p["max_grad_norm"])
             optimizer.step()
-            n_steps += 1
             if averaged is not None:
-                # average <- m * average + (1 - m) * weight, m small at first (TensorFlow's
-                # ExponentialMovingAverage with num_updates) so the random start fades fast.
-                m = min(p["ema_momentum"], (1 + n_steps) / (10 + n_steps))
-                with torch.no_grad():
-                    for a, q in zip(averaged, weights):
-                        a.lerp_(q.detach(), 1.0 - m)
+                averaged.update()
             return loss
 
         def swap_averaged() -> None:
             """Exchange the live weights and their running average (a no-op without EMA)."""
             if averaged is not None:
-                with torch.no_grad():
-                    for a, q in zip(averaged, weights):
-                        live = q.detach().clone()
-                        q.copy_(a)
-                        a.copy_(live)
+                averaged.swap()
 
         self.training_log_ = TrainingLog(p["verbose"], name="RNNTagger")
         self.best_score_, best_state, stale = -np.inf, None, 0
