@@ -112,3 +112,11 @@ def test_save_load_round_trip(tmp_path, digits):
         from groundup.unsupervised import RBM
 
         RBM.load(tmp_path / "pca.safetensors")
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 5, 13, 64])
+def test_panelled_gram_equals_the_full_product(d):
+    from groundup.unsupervised.pca import _gram
+
+    X = torch.from_numpy(np.random.default_rng(d).normal(size=(40, d))).double()
+    torch.testing.assert_close(_gram(X), X.T @ X, rtol=1e-12, atol=1e-12)
