@@ -8,7 +8,7 @@ from __future__ import annotations
 def test_embeddings_benchmark_smoke(tmp_path, run_benchmark):
     run_benchmark("embeddings", "--smoke", "--threads", "1")
     table = (tmp_path / "embeddings_smoke.md").read_text()
-    for row in ("gensim skip-gram (workers=2)", "groundup skip-gram", "gensim CBOW (workers=2)", "groundup CBOW",
+    for row in ("gensim skip-gram (workers=2)", "groundup skip-gram (workers=1)", "gensim CBOW (workers=2)", "groundup CBOW (workers=2)",
                 "groundup GloVe (adagrad)", "groundup GloVe (als)"):
         assert f"| {row} |" in table
     assert "ratio to gensim" in table and "`monday`" in table and "counting" in table

@@ -3,6 +3,8 @@ the schedule, what it learns, gensim interoperability, persistence and bad input
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 import torch
@@ -113,7 +115,7 @@ def test_cbow_chunk_lays_out_the_windows(tiny_vocab, monkeypatch):
     ids = np.array([3, 1, 4, 1, 5, 6, 2])
     left = np.array([0, 0, 1, 3, 3, 4, 6])  # position 6 has no context: skipped
     right = np.array([2, 2, 2, 4, 5, 5, 6])
-    model._train_chunk_cbow(ids, left, right, 4, lambda frac: 0.1, torch.device("cpu"))
+    model._train_chunk_cbow(ids, left, right, 4, 0.1, torch.device("cpu"), model._rng, model._gen)
     assert len(calls) == 2 and [len(c[0]) for c in calls] == [4, 2]
     pairs = []
     for words, contexts, offsets, _, noise in calls:
@@ -131,18 +133,17 @@ def test_windows_stay_in_sentences_and_reduce_uniformly():
     corpus = w2v_module.EncodedCorpus(ids, sentence_ids, 40, 8)
     vocab = Vocabulary([f"w{i}" for i in range(5)], [8] * 5)
     model = Word2Vec(window=3, sample=0, seed=3)
-    model._rng = np.random.default_rng(3)
-    kept, left, right = model._draw_windows(corpus, 0, 40, vocab.keep_probabilities(0))
+    kept, left, right = model._draw_windows(corpus, 0, 40, vocab.keep_probabilities(0), np.random.default_rng(3))
     np.testing.assert_array_equal(kept, ids)  # sample=0 keeps everything
     pos = np.arange(40)
     assert np.all(sentence_ids[left] == sentence_ids) and np.all(sentence_ids[right] == sentence_ids)
     assert np.all(left <= pos) and np.all(right >= pos)
     assert np.all(pos - left <= 3) and np.all(right - pos <= 3)
     # the middle word of a 5-word sentence sees exactly b words each side for b <= 2
-    model._rng = np.random.default_rng(0)
+    rng = np.random.default_rng(0)
     reach = []
     for _ in range(300):
-        _, lft, _ = model._draw_windows(corpus, 0, 40, vocab.keep_probabilities(0))
+        _, lft, _ = model._draw_windows(corpus, 0, 40, vocab.keep_probabilities(0), rng)
         reach.append(np.minimum(pos[2::5] - lft[2::5], 2))
     share = np.bincount(np.concatenate(reach), minlength=3) / (300 * 8)
     np.testing.assert_allclose(share, [0, 1 / 3, 2 / 3], atol=0.03)  # b=1 w.p. 1/3, b>=2 w.p. 2/3
@@ -154,10 +155,9 @@ def test_subsampling_keeps_words_at_gensim_rate():
     ids = np.r_[np.zeros(9900, np.int32), np.ones(100, np.int32)]
     corpus = w2v_module.EncodedCorpus(ids, np.arange(10000) // 10, 10000, 1000)
     model = Word2Vec(sample=0.01, seed=0)
-    model._rng = np.random.default_rng(0)
     p = vocab.keep_probabilities(0.01)
     assert p[1] == 1.0 and p[0] == pytest.approx((np.sqrt(9900 / 100) + 1) * 100 / 9900)
-    kept, _, _ = model._draw_windows(corpus, 0, 10000, p)
+    kept, _, _ = model._draw_windows(corpus, 0, 10000, p, np.random.default_rng(0))
     sd = np.sqrt(9900 * p[0] * (1 - p[0]))  # binomial; 4 standard deviations
     assert abs(np.sum(kept == 0) - 9900 * p[0]) < 4 * sd
     assert np.sum(kept == 1) == 100
@@ -205,6 +205,25 @@ def test_learns_topics_and_is_reproducible(sg):
     np.testing.assert_array_equal(model.wv.vectors, again.wv.vectors)
     other = Word2Vec(**{**kwargs, "seed": 8}).fit(corpus)
     assert not np.allclose(model.wv.vectors, other.wv.vectors)
+
+
+@pytest.mark.parametrize("sg", [1, 0])
+def test_workers_share_the_chunks_and_still_learn(sg, monkeypatch):
+    monkeypatch.setattr(w2v_module, "_CHUNK", 300)  # several chunks for a small corpus
+    model = Word2Vec(vector_size=16, window=3, min_count=1, sample=0, epochs=5, sg=sg, seed=7, workers=3,
+                     batch_size=64 if sg else 128)
+    threads: dict[str, int] = {}
+    draw = model._draw_windows
+
+    def counting_draw(*args):
+        name = threading.current_thread().name
+        threads[name] = threads.get(name, 0) + 1
+        return draw(*args)
+
+    monkeypatch.setattr(model, "_draw_windows", counting_draw)
+    model.fit(topic_corpus())
+    assert len(threads) == 3 and min(threads.values()) >= 5  # every worker trained chunks in every epoch
+    assert topic_purity(model.wv) >= 0.9
 
 
 def test_gensim_keyedvectors_api(tmp_path):
@@ -269,6 +288,7 @@ def test_not_fitted():
         ({"alpha": 0.0}, ValueError, "alpha"),
         ({"min_alpha": 0.5}, ValueError, "min_alpha"),
         ({"seed": -1}, ValueError, "seed"),
+        ({"workers": 0}, ValueError, "workers must be a positive integer; got 0"),
         ({"device": "tpu"}, ValueError, "device"),
     ],
 )
