@@ -22,6 +22,10 @@ vectors in one small matrix product instead of ``2b`` separate ones. CBOW lays i
 windows end to end as a ragged batch, takes their means with ``embedding_bag`` (which
 is exactly CBOW's hidden layer), and lets each small group of consecutive centre words
 share one draw of noise words, so the noise vectors are gathered once per group.
+
+With ``workers`` > 1, threads take every workers-th chunk of each epoch and update the
+shared tables without locks (Hogwild, as word2vec.c and gensim do). The chunks, windows and
+noise words are drawn in :mod:`groundup.nlp._word2vec_sampling`.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ import torch.nn.functional as F
 from groundup.nlp._keyedvectors import EmbeddingModel, check_float, check_int, keyed_vectors
 
 from groundup.datasets.vocabulary import EncodedCorpus, Vocabulary
+from groundup.nlp._word2vec_sampling import draw_windows, random_streams, sentence_aligned_chunks, unigram_table
 from groundup.progress import progress_bar
 from groundup.torch_utils import check_seed, resolve_device
 
@@ -46,21 +51,6 @@ __all__ = ["Word2Vec"]
 
 _CHUNK = 65_536  # corpus positions whose windows are built at once (NumPy); bounds memory
 _NOISE_GROUP = 4  # CBOW: consecutive centre words that share one draw of noise words
-
-
-def _sentence_aligned_chunks(sentence_ids: np.ndarray, size: int) -> list[tuple[int, int]]:
-    """Split positions 0..n into runs of about ``size`` that end at sentence ends, so no
-    window is cut by a chunk boundary (a sentence longer than ``size`` is cut)."""
-    n = sentence_ids.shape[0]
-    bounds = [0]
-    while bounds[-1] < n:
-        a = bounds[-1]
-        b = min(a + size, n)
-        if b < n:
-            first = int(np.searchsorted(sentence_ids, sentence_ids[b], side="left"))  # start of b's sentence
-            b = first if first > a else b
-        bounds.append(b)
-    return list(zip(bounds[:-1], bounds[1:]))
 
 
 class Word2Vec(EmbeddingModel):
@@ -188,7 +178,7 @@ class Word2Vec(EmbeddingModel):
         w_in[V] = 0.0
         self._W_in = w_in.to(device)
         self._W_out = torch.zeros(V + 1, d, device=device)
-        self._noise_table = self._unigram_table(vocab, device)
+        self._noise_table = unigram_table(vocab, self.ns_exponent, device)
         self._V = V
 
     def _default_batch_size(self, vocab: Vocabulary) -> int:
@@ -216,12 +206,12 @@ class Word2Vec(EmbeddingModel):
         self._init_state(vocab, device)
         keep_prob = vocab.keep_probabilities(self.sample)
         batch = self.batch_size or self._default_batch_size(vocab)
-        chunks = _sentence_aligned_chunks(corpus.sentence_ids, _CHUNK)
+        chunks = sentence_aligned_chunks(corpus.sentence_ids, _CHUNK)
         n = len(corpus)
         total = n * self.epochs
         losses: list[float] = []
         bar = progress_bar(self.epochs, enabled=show_progress, desc="word2vec" if self.sg else "word2vec (CBOW)", unit="epoch")
-        streams = self._random_streams(device)
+        streams = random_streams(self._rng, self._gen, int(self.workers), device)
         train_chunk = self._train_chunk_skipgram if self.sg else self._train_chunk_cbow
 
         def train_chunks(epoch: int, worker: int) -> None:
@@ -272,45 +262,11 @@ class Word2Vec(EmbeddingModel):
         del self._W_in, self._W_out, self._noise_table, self._loss_lock
         return self
 
-    def _random_streams(self, device: torch.device) -> list[tuple[np.random.Generator, torch.Generator]]:
-        """One (NumPy, torch) pair of generators per worker; the first is the run's own."""
-        streams = [(self._rng, self._gen)]
-        for rng in self._rng.spawn(int(self.workers) - 1):
-            streams.append((rng, torch.Generator(device=device).manual_seed(int(rng.integers(2**62)))))
-        return streams
-
     def _draw_windows(
         self, corpus: EncodedCorpus, a: int, b: int, keep_prob: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Subsample positions a..b of the corpus and draw each survivor's reduced window.
-
-        Returns the surviving ids and, for each, the first and last position (inclusive) of
-        its window, clipped to its sentence. As in gensim, subsampled words are removed
-        before the windows are laid down, so windows reach past them.
-        """
-        ids = corpus.ids[a:b]
-        sent = corpus.sentence_ids[a:b]
-        kept = rng.random(ids.shape[0]) < keep_prob[ids]
-        ids, sent = ids[kept], sent[kept]
-        n = ids.shape[0]
-        pos = np.arange(n)
-        starts = np.r_[True, sent[1:] != sent[:-1]]  # first word of each sentence
-        ends = np.r_[sent[1:] != sent[:-1], True]  # last word of each sentence
-        sentence_start = np.maximum.accumulate(np.where(starts, pos, 0))
-        sentence_end = np.minimum.accumulate(np.where(ends, pos, n)[::-1])[::-1]
-        reduced = rng.integers(1, self.window + 1, size=n)  # b in 1..window
-        left = np.maximum(pos - reduced, sentence_start)
-        right = np.minimum(pos + reduced, sentence_end)
-        return ids.astype(np.int64), left, right
-
-    def _unigram_table(self, vocab: Vocabulary, device: torch.device) -> torch.Tensor:
-        """word2vec.c's unigram table: word w fills a share noise(w) of the table's slots,
-        so a uniform random slot is a draw from the noise distribution. Slot k holds the
-        word whose cumulative probability first exceeds (k + 0.5) / size."""
-        size = int(min(2**24, max(2**20, 256 * len(vocab))))
-        cdf = np.cumsum(vocab.noise_distribution(self.ns_exponent))
-        table = np.searchsorted(cdf, (np.arange(size) + 0.5) / size).clip(max=len(vocab) - 1)
-        return torch.as_tensor(table, device=device)
+        """:func:`draw_windows` with this model's ``window``."""
+        return draw_windows(corpus, a, b, keep_prob, self.window, rng)
 
     def _negatives(self, shape: tuple[int, ...], gen: torch.Generator | None = None) -> torch.Tensor:
         """Noise words drawn from the unigram^ns_exponent distribution (with ``gen``, or

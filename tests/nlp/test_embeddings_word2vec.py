@@ -11,6 +11,7 @@ import torch
 from gensim.models import KeyedVectors
 from groundup.nlp import word2vec as w2v_module
 from groundup.nlp._keyedvectors import NotFittedError
+from groundup.nlp._word2vec_sampling import sentence_aligned_chunks
 from groundup.nlp.word2vec import Word2Vec
 
 from groundup.datasets.vocabulary import Vocabulary
@@ -188,7 +189,7 @@ def test_learning_rate_decays_linearly():
 
 def test_chunks_end_at_sentence_ends():
     sentence_ids = np.repeat(np.arange(10), 7)
-    chunks = w2v_module._sentence_aligned_chunks(sentence_ids, 20)
+    chunks = sentence_aligned_chunks(sentence_ids, 20)
     assert chunks[0][0] == 0 and chunks[-1][1] == 70
     for (a, b), (c, _) in zip(chunks[:-1], chunks[1:]):
         assert b == c and sentence_ids[b - 1] != sentence_ids[b]
