@@ -126,6 +126,9 @@ class PolicyGradient(DeepAgent):
         normalize_observations: standardise inputs with running statistics, as SB3's
             VecNormalize does (default False). scale_observations: map a Box space's finite
             bounds to [-1, 1] instead, a fixed map (default False).
+        normalize_rewards: divide each reward by the running standard deviation of the
+            discounted return, clipped to ±10, as VecNormalize's ``norm_reward`` does
+            (default False); the episode returns reported stay unscaled.
         optimizer: ``"adam"`` (default) or ``"rmsprop"`` (SB3 A2C's, alpha=0.99, eps=1e-5).
         device: "auto" (CUDA, then MPS, then CPU), or a torch device name.
     """
@@ -137,7 +140,8 @@ class PolicyGradient(DeepAgent):
                  gamma: float = 0.99, gae_lambda: float = 1.0, ent_coef: float = 0.0, vf_coef: float = 0.5,
                  max_grad_norm: float = 0.5, normalize_advantage: bool = False, net_arch: Any = (64, 64),
                  activation: str = "tanh", ortho_init: bool = True, log_std_init: float = 0.0, use_sde: bool = False,
-                 sde_sample_freq: int = -1, normalize_observations: bool = False, optimizer: str = "adam",
+                 sde_sample_freq: int = -1, normalize_observations: bool = False, normalize_rewards: bool = False,
+                 optimizer: str = "adam",
                  learning_rate_schedule: str = "constant", scale_observations: bool = False, seed: int | None = None,
                  verbose: int = 0, device: str = "auto") -> None:
         super().__init__(env, learning_rate=learning_rate, learning_rate_schedule=learning_rate_schedule,
@@ -172,6 +176,9 @@ class PolicyGradient(DeepAgent):
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {optimizer!r}")
         self.optimizer = optimizer
         self.obs_rms = RunningMeanStd(self.encoder.dim) if self.normalize_observations else None
+        self.normalize_rewards = bool(normalize_rewards)
+        self.ret_rms = RunningMeanStd(1) if self.normalize_rewards else None
+        self._returns: np.ndarray | None = None  # each environment's running discounted return
         if not self.discrete:
             self._low = self.action_space.low.astype(np.float32)
             self._high = self.action_space.high.astype(np.float32)
@@ -261,6 +268,8 @@ class PolicyGradient(DeepAgent):
                 obs = self._normalize(runner.obs)
                 actions = self._act(obs, deterministic=False)
                 rewards, next_obs, terminated, truncated, valid, done = runner.step(self._to_env(actions))
+                if self.ret_rms is not None:
+                    rewards = self._scale_rewards(rewards, valid, done)
                 self.num_timesteps += n_envs
                 self._rollout.append((obs, actions.astype(np.float32), rewards, self._normalize(next_obs), terminated,
                                       done, valid))
@@ -282,6 +291,18 @@ class PolicyGradient(DeepAgent):
             bar.close()
             self._run = None
         return self
+
+    def _scale_rewards(self, rewards: np.ndarray, valid: np.ndarray, done: np.ndarray) -> np.ndarray:
+        """R / sqrt(Var[G] + 1e-8), clipped, where G is each environment's running discounted
+        return (VecNormalize's scaling: the critic's targets stay of order one whatever the
+        reward scale, e.g. -1 a step for 200 steps on MountainCar)."""
+        if self._returns is None or len(self._returns) != len(rewards):
+            self._returns = np.zeros(len(rewards))
+        self._returns = self._returns * self.gamma + rewards
+        self.ret_rms.update(self._returns[valid][:, None])
+        self._returns[done] = 0.0
+        clip = self.ret_rms.clip
+        return np.clip(rewards / np.sqrt(self.ret_rms.var[0] + 1e-8), -clip, clip)
 
     def _advantages(self, rewards: np.ndarray, values: np.ndarray, next_values: np.ndarray, terminated: np.ndarray,
                     done: np.ndarray) -> np.ndarray:
@@ -337,15 +358,18 @@ class PolicyGradient(DeepAgent):
 
     # -- persistence -----------------------------------------------------------------------------------
     def _learned_arrays(self) -> dict[str, np.ndarray]:
-        if self.obs_rms is None:
-            return {}
-        return {"obs_mean": self.obs_rms.mean, "obs_var": self.obs_rms.var, "obs_count": np.array([self.obs_rms.count])}
+        arrays = {}
+        for prefix, rms in (("obs", self.obs_rms), ("ret", self.ret_rms)):
+            if rms is not None:
+                arrays.update({f"{prefix}_mean": rms.mean, f"{prefix}_var": rms.var, f"{prefix}_count": np.array([rms.count])})
+        return arrays
 
     def _set_learned_arrays(self, arrays: dict[str, np.ndarray]) -> None:
-        if self.obs_rms is not None and "obs_mean" in arrays:
-            self.obs_rms.mean = np.array(arrays["obs_mean"], dtype=np.float64)
-            self.obs_rms.var = np.array(arrays["obs_var"], dtype=np.float64)
-            self.obs_rms.count = float(arrays["obs_count"][0])
+        for prefix, rms in (("obs", self.obs_rms), ("ret", self.ret_rms)):
+            if rms is not None and f"{prefix}_mean" in arrays:
+                rms.mean = np.array(arrays[f"{prefix}_mean"], dtype=np.float64)
+                rms.var = np.array(arrays[f"{prefix}_var"], dtype=np.float64)
+                rms.count = float(arrays[f"{prefix}_count"][0])
 
     _rollout_fields = ("obs", "actions", "rewards", "next_obs", "terminated", "done", "valid")
 
@@ -356,6 +380,8 @@ class PolicyGradient(DeepAgent):
                 arrays[f"rollout.{name}"] = np.stack(column)
         if self._exploration is not None:
             arrays["sde_exploration"] = self._exploration
+        if self._returns is not None:
+            arrays["discounted_returns"] = self._returns
         return arrays
 
     def _set_run_arrays(self, arrays: dict[str, np.ndarray]) -> None:
@@ -364,3 +390,5 @@ class PolicyGradient(DeepAgent):
             self._rollout = [tuple(c[t] for c in columns) for t in range(len(columns[0]))]
         if "sde_exploration" in arrays:
             self._exploration = np.array(arrays["sde_exploration"])
+        if "discounted_returns" in arrays:
+            self._returns = np.array(arrays["discounted_returns"], dtype=np.float64)

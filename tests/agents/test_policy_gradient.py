@@ -140,6 +140,25 @@ def test_observation_statistics_survive_every_env_resetting_at_once():
     assert agent.obs_rms.count == pytest.approx(1100 - 2, abs=1e-3)  # the two reset steps are skipped
 
 
+def test_rewards_are_scaled_by_the_running_std_of_the_discounted_return(tmp_path):
+    agent = agents.make("policy-gradient", gym.make("CartPole-v1"), normalize_rewards=True, gamma=0.9, seed=0)
+    valid, not_done = np.ones(1, dtype=bool), np.zeros(1, dtype=bool)
+    # the first return, against a prior of variance 1 and weight 1e-4, has variance ~1e-4: clipped
+    assert agent._scale_rewards(np.array([1.0]), valid, not_done)[0] == 10.0
+    returns = [1.0]
+    for t in range(1, 60):
+        scaled = agent._scale_rewards(np.array([1.0]), valid, not_done)[0]
+        returns.append(0.9 * returns[-1] + 1.0)  # G_t = 1 + 0.9 G_{t-1}
+        assert scaled == pytest.approx(min(10.0, 1.0 / np.std(returns)), rel=1e-3)
+    agent._scale_rewards(np.array([1.0]), valid, np.ones(1, dtype=bool))
+    assert agent._returns[0] == 0.0  # an episode's end starts a new return
+    agent.learn(500)
+    agent.save(tmp_path / "pg.safetensors")
+    loaded = agents.load(tmp_path / "pg.safetensors")
+    assert loaded.normalize_rewards and loaded.ret_rms.count == agent.ret_rms.count > 500
+    np.testing.assert_array_equal(loaded.ret_rms.var, agent.ret_rms.var)
+
+
 def test_save_load_keeps_optimizer_state_and_counters(tmp_path):
     env = gym.make("CartPole-v1")
     agent = agents.make("policy-gradient", env, optimizer="rmsprop", seed=0).learn(1000)

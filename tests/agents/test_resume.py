@@ -109,12 +109,13 @@ def _crash_at(step):
 
 
 @pytest.mark.parametrize("env_id, kwargs", [
-    ("MountainCarContinuous-v0", dict(use_sde=True, sde_sample_freq=4, normalize_observations=True, n_steps=50, seed=2)),
+    ("MountainCarContinuous-v0", dict(use_sde=True, sde_sample_freq=4, normalize_observations=True, normalize_rewards=True,
+                                      n_steps=50, seed=2)),
     ("CartPole-v1", dict(mode="reinforce", normalize_observations=True, seed=2)),
 ], ids=["gsde-actor-critic", "reinforce"])
 def test_crashed_run_resumes_exactly_with_exploration_noise_and_statistics(tmp_path, env_id, kwargs):
-    # what a policy-gradient checkpoint must also carry: gSDE's ε, the observation statistics,
-    # the partial rollout
+    # what a policy-gradient checkpoint must also carry: gSDE's ε, the observation and return
+    # statistics, the partial rollout
     ckpt = tmp_path / "pg.safetensors"
     crashed = agents.make("policy-gradient", gym.make(env_id), **kwargs)
     with pytest.raises(Crash):
@@ -124,6 +125,8 @@ def test_crashed_run_resumes_exactly_with_exploration_noise_and_statistics(tmp_p
     uninterrupted = agents.make("policy-gradient", gym.make(env_id), **kwargs).learn(3000)
     _assert_same_weights(resumed, uninterrupted)
     np.testing.assert_array_equal(resumed.obs_rms.var, uninterrupted.obs_rms.var)
+    if kwargs.get("normalize_rewards"):
+        np.testing.assert_array_equal(resumed.ret_rms.var, uninterrupted.ret_rms.var)
     assert resumed.episode_returns == uninterrupted.episode_returns
 
 
