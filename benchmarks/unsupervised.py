@@ -58,7 +58,7 @@ NETWORK = (500, 500, 2000)
 
 CONFIGS: dict[str, dict[str, Any]] = {
     "full": dict(n_train=None, pca_repeats=7, tsne_n=5000, tsne_repeats=3, rbm_epochs=10, hidden=NETWORK,
-                 dbn_pretrain_epochs=10, sae_pretrain_epochs=10, finetune_epochs=30, ae_epochs=30, map_n=5000,
+                 dbn_pretrain_epochs=10, sae_pretrain_epochs=15, finetune_epochs=30, ae_epochs=30, map_n=5000,
                  gibbs_steps=1000, lr_max_iter=300),
     "quick": dict(n_train=10_000, pca_repeats=5, tsne_n=5000, tsne_repeats=1, rbm_epochs=10, hidden=NETWORK,
                   dbn_pretrain_epochs=5, sae_pretrain_epochs=3, finetune_epochs=10, ae_epochs=15, map_n=2000,
