@@ -141,9 +141,8 @@ class PolicyGradient(DeepAgent):
                  max_grad_norm: float = 0.5, normalize_advantage: bool = False, net_arch: Any = (64, 64),
                  activation: str = "tanh", ortho_init: bool = True, log_std_init: float = 0.0, use_sde: bool = False,
                  sde_sample_freq: int = -1, normalize_observations: bool = False, normalize_rewards: bool = False,
-                 optimizer: str = "adam",
-                 learning_rate_schedule: str = "constant", scale_observations: bool = False, seed: int | None = None,
-                 verbose: int = 0, device: str = "auto") -> None:
+                 optimizer: str = "adam", learning_rate_schedule: str = "constant", scale_observations: bool = False,
+                 seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
         super().__init__(env, learning_rate=learning_rate, learning_rate_schedule=learning_rate_schedule,
                          scale_observations=scale_observations, gamma=gamma, seed=seed, verbose=verbose, device=device)
         if mode not in MODES:

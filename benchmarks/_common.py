@@ -90,8 +90,9 @@ def write_result(args: argparse.Namespace, name: str, markdown: str) -> Path:
     """Write ``NAME.md`` into ``args.out``; sync README when that is the default folder."""
     from groundup.persistence import atomic_write_bytes
 
-    mode = "quick" if args.quick else "full"
-    body = markdown.rstrip() + f"\n\n_Configuration: {mode}; {machine_line(args.threads)}; command: `python benchmarks/{name}.py{' --quick' if args.quick else ''}`._\n"
+    mode = "smoke" if getattr(args, "smoke", False) else "quick" if args.quick else "full"
+    command = f"python benchmarks/{name.removesuffix('_smoke')}.py" + ("" if mode == "full" else f" --{mode}")
+    body = markdown.rstrip() + f"\n\n_Configuration: {mode}; {machine_line(args.threads)}; command: `{command}`._\n"
     path = args.out / f"{name}.md"
     atomic_write_bytes(path, body.encode())
     if args.out.resolve() == RESULTS.resolve():

@@ -12,4 +12,5 @@ def test_embeddings_benchmark_smoke(tmp_path, run_benchmark):
                 "groundup GloVe (adagrad)", "groundup GloVe (als)"):
         assert f"| {row} |" in table
     assert "ratio to gensim" in table and "`monday`" in table and "counting" in table
+    assert "_Configuration: smoke;" in table and "command: `python benchmarks/embeddings.py --smoke`" in table
     assert (tmp_path / "embeddings_pca.png").stat().st_size > 10_000
