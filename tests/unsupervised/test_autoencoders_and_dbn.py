@@ -134,7 +134,7 @@ def test_dropout_in_fine_tuning_only(data):
     np.testing.assert_array_equal(dropped.predict_proba(data.X_test), again.predict_proba(data.X_test))  # none at prediction
     # Inverted dropout: a quarter of the inputs zeroed, the rest scaled by 4/3, the mean kept.
     identity = DenseStack([torch.eye(64)], [torch.zeros(64)], ["identity"])
-    out = identity(torch.ones(20000, 64), drop=[0.25], generator=torch.Generator().manual_seed(0))
+    out = identity(torch.ones(20000, 64), drop=[0.25], generator=torch.Generator().manual_seed(0)).detach()
     assert abs(float((out == 0).float().mean()) - 0.25) < 0.005  # binomial sd 0.0007
     torch.testing.assert_close(out[out != 0], torch.full_like(out[out != 0], 4 / 3))
     assert abs(float(out.mean()) - 1.0) < 0.01
