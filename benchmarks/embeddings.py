@@ -5,8 +5,8 @@ Corpus: Mikolov's PTB training text (887,521 tokens). Settings: vector_size 100,
 window 5, negative 5, min_count 5, 5 epochs; gensim with workers=2, our CBOW too (two
 threads updating the shared vectors, one core each) and our skip-gram with one worker
 (torch on two threads: as fast as two workers, which share 1024 centres a step, and
-reproducible). Quality: accuracy on gensim's questions-words.txt analogies and Spearman's rho on WordSim-353, mean ± std
-over seeds. Speed: corpus tokens x epochs / training seconds (vocabulary building
+reproducible). Quality: accuracy on gensim's questions-words.txt analogies and
+Spearman's rho on WordSim-353, mean ± std over seeds. Speed: corpus tokens x epochs / training seconds (vocabulary building
 excluded for both), each run timed alone, gensim and ours alternating seed by seed.
 
     python benchmarks/embeddings.py            # 3 seeds (about 8 minutes on 2 cores)
@@ -34,7 +34,7 @@ from groundup.nlp import GloVe, Word2Vec  # noqa: E402
 NEIGHBOUR_WORDS = ["monday", "company", "stock", "president", "billion", "bank"]
 ANALOGIES = [("man", "he", "woman"), ("good", "better", "high"), ("year", "years", "company"), ("japan", "japanese", "germany")]
 COMMON = {"vector_size": 100, "window": 5, "negative": 5, "min_count": 5}
-OUR_WORKERS = {1: 1, 0: 2}  # by sg; see the docstring
+OUR_WORKERS = {"skip-gram": 1, "CBOW": 2}  # see the docstring
 # GloVe settings (its own window and weighting; x_max 10 as glove.c's demo uses on a small corpus).
 GLOVE_ADAGRAD = {"vector_size": 100, "window": 10, "min_count": 5, "x_max": 10.0, "epochs": 25}
 GLOVE_ALS = {"vector_size": 100, "window": 10, "min_count": 5, "x_max": 10.0, "epochs": 12, "regularization": 1.0}
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> None:
         label = "skip-gram" if sg else "CBOW"
         wv, seconds = train_gensim(sentences, sg, seed, epochs)
         record(f"gensim {label}", wv, seconds, epochs)
-        model = Word2Vec(sg=sg, seed=seed, epochs=epochs, workers=OUR_WORKERS[sg], **COMMON).fit(sentences)
+        model = Word2Vec(sg=sg, seed=seed, epochs=epochs, workers=OUR_WORKERS[label], **COMMON).fit(sentences)
         record(f"groundup {label}", model.wv, model.train_time_, epochs)
     for seed, solver in itertools.product(seeds, ("adagrad", "als")):
         params = glove[solver]
@@ -169,7 +169,7 @@ def render_table(results: dict[str, list[dict[str, Any]]], seeds: list[int], epo
         speed_ok = statistics.median(ratios) >= 0.5
         rows.append([f"gensim {label} (workers=2)", pm(b_acc), pm(b_rho), f"{statistics.median(r['wps'] for r in base) / 1e6:.3f}M", "1", ""])
         rows.append([
-            f"groundup {label} (workers={OUR_WORKERS[label == 'skip-gram']})", pm(o_acc), pm(o_rho), f"{statistics.median(r['wps'] for r in ours) / 1e6:.3f}M",
+            f"groundup {label} (workers={OUR_WORKERS[label]})", pm(o_acc), pm(o_rho), f"{statistics.median(r['wps'] for r in ours) / 1e6:.3f}M",
             f"{statistics.median(ratios):.2f}",
             f"quality {'yes' if quality_ok else 'NO'} (≥ gensim − 1 sd), speed {'yes' if speed_ok else 'NO'} (≥ 0.5)",
         ])
