@@ -94,18 +94,22 @@ def _solve_side(x: Any, W: torch.Tensor, b: torch.Tensor, C: torch.Tensor, bc: t
     V, d = W.shape
     nnz = np.diff(x.indptr)
     order = np.argsort(nnz, kind="stable")
+    # A row without counts (a word seen only in one-word sentences) has no data: its
+    # ridge solution would be the zero vector, which cosine similarity cannot handle.
+    # It keeps its starting values instead, as under AdaGrad (and in word2vec).
+    order = order[nnz[order] > 0]
     A = torch.cat([C, torch.ones(V, 1, device=device)], 1)  # (V, d+1): [c_j, 1]
     eye = torch.eye(d + 1, device=device) * reg
     eye[d, d] = 1e-6  # (almost) no penalty on the bias; enough to keep the system definite
     indices = torch.as_tensor(x.indices.astype(np.int64), device=device)
     data = torch.as_tensor(x.data, dtype=torch.float32, device=device)
-    start = 0
-    while start < V:
+    start, n_rows = 0, len(order)
+    while start < n_rows:
         stop = start + 1
-        while stop < V and (stop - start + 1) * max(int(nnz[order[stop]]), 1) <= budget:
+        while stop < n_rows and (stop - start + 1) * int(nnz[order[stop]]) <= budget:
             stop += 1
         rows = order[start:stop]
-        width = max(int(nnz[rows].max()), 1)
+        width = int(nnz[rows].max())
         # Padded (rows, width) positions into the CSR arrays; pads get weight 0.
         pos = x.indptr[rows][:, None] + np.arange(width)[None, :]
         valid = np.arange(width)[None, :] < nnz[rows][:, None]

@@ -12,7 +12,8 @@
    glove.c's method), or by alternating least squares (``solver="als"``): with the
    context side fixed, each word's (w_i, b_i) is a small ridge regression, solved for
    all words at once (the matrix-factorisation view of GloVe).
-3. The word vectors are w + c, as the paper recommends.
+3. The word vectors are w + c, as the paper recommends, or w alone (``vectors="word"``,
+   better on small corpora; see the class docstring).
 """
 
 from __future__ import annotations
@@ -80,9 +81,16 @@ class GloVe(EmbeddingModel):
     batch_size: AdaGrad entries per update step (8192).
     symmetric, distance_weighting: how to count (True, True: left and right contexts,
         weighted 1/distance).
+    vectors: what ``wv`` holds: "sum" (w + c, the paper's and glove.c's default) or
+        "word" (w alone, glove.c's ``-model 1``). On a small corpus "word" can be much
+        better: the log-count matrix is symmetric but indefinite, and w_i . c_j can only
+        fit a negative eigen-direction with c pointing against w along it, so w + c
+        cancels exactly those directions (on the PTB text, analogy accuracy 0.039
+        with "word" against 0.020 with "sum"; ``benchmarks/embeddings.py``).
     seed, device: as everywhere in groundup.
 
-    After ``fit``: ``wv`` (KeyedVectors of w + c), ``vocabulary_``, ``cooccurrence_``
+    After ``fit``: ``wv`` (KeyedVectors of w + c, or w), ``word_vectors_`` and
+    ``context_vectors_`` (w and c, numpy), ``vocabulary_``, ``cooccurrence_``
     (scipy CSR matrix), ``count_time_`` and ``train_time_`` (seconds),
     ``training_loss_`` (J / number of non-zero counts, per epoch).
     """
@@ -104,6 +112,7 @@ class GloVe(EmbeddingModel):
         batch_size: int = 8192,
         symmetric: bool = True,
         distance_weighting: bool = True,
+        vectors: str = "sum",
         seed: int = 1,
         device: str = "auto",
     ) -> None:
@@ -120,6 +129,7 @@ class GloVe(EmbeddingModel):
         self.batch_size = batch_size
         self.symmetric = symmetric
         self.distance_weighting = distance_weighting
+        self.vectors = vectors
         self.seed = seed
         self.device = device
 
@@ -137,6 +147,8 @@ class GloVe(EmbeddingModel):
             raise ValueError(f"solver must be 'adagrad' or 'als'; got {self.solver!r}")
         check_float(self.regularization, "regularization", 0.0, low_open=False)
         check_int(self.batch_size, "batch_size")
+        if self.vectors not in ("sum", "word"):
+            raise ValueError(f"vectors must be 'sum' (w + c) or 'word' (w alone); got {self.vectors!r}")
         check_seed(self.seed, "seed")
 
     def fit(self, sentences: Iterable[Sequence[str]], *, progress_bar: bool = False) -> GloVe:
@@ -201,7 +213,8 @@ class GloVe(EmbeddingModel):
         self.cooccurrence_ = x
         self.training_loss_ = losses
         self.bias_ = (b + bc).cpu().numpy()
-        self._wv = keyed_vectors(vocab.words, (W + C).cpu().numpy(), vocab.counts)
+        self.word_vectors_, self.context_vectors_ = W.cpu().numpy(), C.cpu().numpy()
+        self._wv = keyed_vectors(vocab.words, (W + C if self.vectors == "sum" else W).cpu().numpy(), vocab.counts)
         return self
 
     @staticmethod
@@ -213,10 +226,11 @@ class GloVe(EmbeddingModel):
         return float(loss)
 
     def _state_arrays(self) -> dict[str, np.ndarray]:
-        return {"bias": self.bias_}
+        return {"bias": self.bias_, "word_vectors": self.word_vectors_, "context_vectors": self.context_vectors_}
 
     def _set_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         self.bias_ = arrays.get("bias")
+        self.word_vectors_, self.context_vectors_ = arrays.get("word_vectors"), arrays.get("context_vectors")
 
     def _state_metadata(self) -> dict[str, Any]:
         return {"train_time_": float(self.train_time_), "training_loss_": [float(v) for v in self.training_loss_]}

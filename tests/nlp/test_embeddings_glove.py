@@ -136,6 +136,7 @@ def test_save_load_round_trip(tmp_path):
     loaded = GloVe.load(tmp_path / "glove.safetensors")
     np.testing.assert_array_equal(loaded.wv.vectors, model.wv.vectors)
     np.testing.assert_array_equal(loaded.bias_, model.bias_)
+    np.testing.assert_array_equal(loaded.context_vectors_, model.context_vectors_)
     assert loaded.get_params() == {**model.get_params(), "device": "auto"}
     assert loaded.training_loss_ == model.training_loss_
     from groundup.nlp.word2vec import Word2Vec
@@ -153,6 +154,7 @@ def test_save_load_round_trip(tmp_path):
         ({"solver": "sgd"}, None, ValueError, "solver must be 'adagrad' or 'als'; got 'sgd'"),
         ({"x_max": 0}, None, ValueError, "x_max"),
         ({"alpha": "high"}, None, TypeError, "alpha"),
+        ({"vectors": "both"}, None, ValueError, "vectors must be 'sum' \\(w \\+ c\\) or 'word' \\(w alone\\); got 'both'"),
         ({}, [], ValueError, "sentences is empty"),
         ({"min_count": 4}, [["a", "b"], ["a"]], ValueError, "no word reaches min_count=4"),
         ({}, [["a", b"bytes"]], TypeError, "tokens must be strings"),
@@ -173,3 +175,28 @@ def test_unknown_word_and_not_fitted():
     model = GloVe(vector_size=4, min_count=1, epochs=1).fit(topic_corpus(50))
     with pytest.raises(KeyError, match="platypus"):
         model.wv.most_similar("platypus")
+
+
+@pytest.mark.parametrize("solver", ["adagrad", "als"])
+def test_vectors_word_or_sum(solver):
+    """One seed, two outputs: ``vectors`` only decides what ``wv`` holds."""
+    kwargs = dict(vector_size=6, window=3, min_count=1, epochs=3, solver=solver, seed=4)
+    summed = GloVe(**kwargs).fit(topic_corpus(100))
+    word = GloVe(vectors="word", **kwargs).fit(topic_corpus(100))
+    np.testing.assert_array_equal(word.word_vectors_, summed.word_vectors_)
+    np.testing.assert_allclose(summed.wv.vectors, summed.word_vectors_ + summed.context_vectors_, rtol=1e-6)
+    np.testing.assert_array_equal(word.wv.vectors, word.word_vectors_)
+    assert not np.allclose(word.wv.vectors, summed.wv.vectors)
+
+
+@pytest.mark.parametrize("solver", ["adagrad", "als"])
+def test_word_without_cooccurrences_keeps_a_usable_vector(solver):
+    """"lonely" passes min_count but only ever stands alone: no count involves it, so
+    neither solver may move it, and its vector must not collapse to zero (gensim's
+    cosine similarities would divide by its zero norm)."""
+    sentences = list(topic_corpus(100)) + [["lonely"]] * 5
+    model = GloVe(vector_size=6, window=3, min_count=1, epochs=3, solver=solver, seed=0, vectors="word").fit(sentences)
+    i = model.vocabulary_["lonely"]
+    assert model.cooccurrence_[i].nnz == 0
+    assert np.linalg.norm(model.wv["lonely"]) > 0
+    assert np.isfinite(model.wv.most_similar("lonely", topn=3)[0][1])
