@@ -9,7 +9,7 @@ reproducible). Quality: accuracy on gensim's questions-words.txt analogies and
 Spearman's rho on WordSim-353, mean ± std over seeds. Speed: corpus tokens x epochs / training seconds (vocabulary building
 excluded for both), each run timed alone, gensim and ours alternating seed by seed.
 
-    python benchmarks/embeddings.py            # 3 seeds (about 8 minutes on 2 cores)
+    python benchmarks/embeddings.py            # 3 seeds (about 10 minutes on 2 cores)
     python benchmarks/embeddings.py --quick    # 1 seed (a third of the full run)
     python benchmarks/embeddings.py --smoke    # a slice of PTB, seconds (for the tests)
 """
