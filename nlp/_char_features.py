@@ -2,8 +2,8 @@
 
 Why these: a word embedding knows nothing about a word it never saw in training, but the
 word's spelling does: "Zhengzhou" is capitalised (probably a name), "reorganising" ends
-in "-ing" (probably a verb). The character CNN (Ma & Hovy, 2016) reads the spelling and
-the casing class (Collobert et al., 2011) keeps the capitalisation that lower-casing the
+in "-ing" (probably a verb). The character CNN (Ma & Hovy, 2016) or the character BiLSTM
+(Lample et al., 2016; Plank et al., 2016) reads the spelling and the casing class (Collobert et al., 2011) keeps the capitalisation that lower-casing the
 word embedding's key throws away.
 """
 
@@ -14,7 +14,9 @@ import re
 import torch
 from torch import nn
 
-__all__ = ["CASES", "normalize_word", "word_case", "CharCNN"]
+from groundup.nlp._birnn import BiRNN
+
+__all__ = ["CASES", "normalize_word", "word_case", "CharCNN", "CharLSTM"]
 
 _DIGITS = re.compile(r"[0-9]")
 
@@ -66,3 +68,26 @@ class CharCNN(nn.Module):
         pad = (chars == 0).unsqueeze(1)
         h = h.masked_fill(pad, float("-inf"))
         return h.max(dim=2).values  # (forms, char_filters)
+
+
+class CharLSTM(nn.Module):
+    """One vector per word form: a bidirectional LSTM reads its characters, and the vector
+    is the forward LSTM's state after the last character joined to the backward LSTM's
+    state after the first. Unlike the CNN's max over windows, the two end states keep
+    *where* letters are, so a suffix ("-ers", "-ing") or a prefix is read as such.
+
+    ``chars`` is a ``(n_forms, max_len)`` tensor of character ids, 0 for padding after
+    each form's characters (the caller's begin and end markers included).
+    """
+
+    def __init__(self, n_chars: int, char_vector_size: int, hidden_size: int) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(n_chars, char_vector_size, padding_idx=0)
+        self.rnn = BiRNN(nn.LSTM, char_vector_size, hidden_size, 1, 0.0)
+        self.hidden_size = hidden_size
+
+    def forward(self, chars: torch.Tensor) -> torch.Tensor:
+        lengths = (chars != 0).sum(dim=1)
+        h = self.rnn(self.embedding(chars), lengths)  # (forms, max_len, 2 * hidden_size)
+        last = h[torch.arange(len(chars), device=chars.device), lengths - 1, : self.hidden_size]
+        return torch.cat([last, h[:, 0, self.hidden_size :]], dim=-1)  # (forms, 2 * hidden_size)

@@ -12,7 +12,7 @@ from torch import nn
 from groundup.nlp._bio import bio_transitions
 from groundup.nlp._birnn import BiRNN
 from groundup.nlp._crf import CRF
-from groundup.nlp._char_features import CASES, CharCNN, normalize_word, word_case
+from groundup.nlp._char_features import CASES, CharCNN, CharLSTM, normalize_word, word_case
 
 __all__ = ["CELLS", "CHAR_SPECIALS", "MAX_WORD_CHARS", "TaggerNet", "encode"]
 
@@ -32,9 +32,14 @@ class TaggerNet(nn.Module):
         in_size = vector_size
         self.chars = None
         if p["char_features"]:
-            self.chars = CharCNN(n_chars, p["char_vector_size"], p["char_filters"])
+            if p["char_encoder"] == "lstm":
+                self.chars = CharLSTM(n_chars, p["char_vector_size"], p["char_hidden_size"])
+                in_size += 2 * p["char_hidden_size"]
+            else:
+                self.chars = CharCNN(n_chars, p["char_vector_size"], p["char_filters"])
+                in_size += p["char_filters"]
             self.cases = nn.Embedding(len(CASES), p["case_vector_size"], padding_idx=0)
-            in_size += p["char_filters"] + p["case_vector_size"]
+            in_size += p["case_vector_size"]
         self.dropout = nn.Dropout(p["dropout"])
         self.rnn = BiRNN(CELLS[p["cell"]], in_size, p["hidden_size"], p["num_layers"], p["dropout"])
         self.out = nn.Linear(2 * p["hidden_size"], len(tags))
@@ -48,7 +53,9 @@ class TaggerNet(nn.Module):
         if self.chars is not None:
             # Each distinct spelling in the batch goes through the CNN once.
             uniq, inverse = torch.unique(forms, return_inverse=True)
-            spelled = self.chars(form_chars[uniq])[inverse]
+            chars = form_chars[uniq]
+            chars = chars[:, : int((chars != 0).sum(dim=1).max())]  # no all-padding columns
+            spelled = self.chars(chars)[inverse]
             x = torch.cat([x, spelled, self.cases(cases)], dim=-1)
         h = self.rnn(self.dropout(x), lengths)
         return self.out(self.dropout(h))

@@ -24,8 +24,8 @@ class WeightAverage:
     def update(self) -> None:
         self.n_updates += 1
         m = min(self.momentum, (1 + self.n_updates) / (10 + self.n_updates))
-        for a, q in zip(self.averaged, self.weights):
-            a.lerp_(q.detach(), 1.0 - m)
+        # One fused call over all tensors: a Python loop of small lerps was 4% of an epoch.
+        torch._foreach_lerp_(self.averaged, [q.detach() for q in self.weights], 1.0 - m)
 
     @torch.no_grad()
     def swap(self) -> None:

@@ -133,16 +133,45 @@ def spelling_corpus(n: int, seed: int):
     return sentences, tags
 
 
-def test_character_features_tag_unknown_words():
+@pytest.mark.parametrize("encoder", ["cnn", "lstm"])
+def test_character_features_tag_unknown_words(encoder, tmp_path):
     X, y = spelling_corpus(150, seed=0)
     Xt, yt = spelling_corpus(60, seed=1)
     train_words = {w.lower() for s in X for w in s}
     unseen = {w for s in Xt for w in s if w.lower() not in train_words}
     assert len(unseen) > 200
-    with_chars = RNNTagger(max_iter=8, learning_rate=2e-2, **FAST).fit(X, y)
+    with_chars = RNNTagger(max_iter=8, learning_rate=2e-2, char_encoder=encoder, char_hidden_size=8, **FAST).fit(X, y)
     without = RNNTagger(max_iter=8, learning_rate=2e-2, char_features=False, **FAST).fit(X, y)
     assert accuracy_on(with_chars, Xt, yt, unseen) >= 0.95
     assert accuracy_on(without, Xt, yt, unseen) <= 0.5  # only the <unk> vector: one guess for all
+    with_chars.save(tmp_path / "chars.safetensors")
+    assert RNNTagger.load(tmp_path / "chars.safetensors").predict(Xt) == with_chars.predict(Xt)
+
+
+def test_char_lstm_joins_the_last_forward_and_first_backward_state():
+    from groundup.nlp._char_features import CharLSTM
+
+    torch.manual_seed(0)
+    encoder = CharLSTM(n_chars=12, char_vector_size=5, hidden_size=4)
+    chars = torch.tensor([[1, 5, 6, 7, 2, 0, 0], [1, 8, 2, 0, 0, 0, 0], [1, 4, 9, 10, 11, 6, 2]])
+    got = encoder(chars)
+    assert got.shape == (3, 8)
+    forward, backward = encoder.rnn.forward_rnns[0], encoder.rnn.backward_rnns[0]
+    for row, ids in zip(got, chars):
+        x = encoder.embedding(ids[ids != 0]).unsqueeze(0)  # the word alone, no padding
+        _, (h_forward, _) = forward(x)
+        _, (h_backward, _) = backward(x.flip(1))
+        torch.testing.assert_close(row, torch.cat([h_forward[0, 0], h_backward[0, 0]]))
+
+
+def test_char_cnn_ignores_padding_columns():
+    from groundup.nlp._char_features import CharCNN
+
+    torch.manual_seed(0)
+    encoder = CharCNN(n_chars=12, char_vector_size=5, char_filters=6)
+    chars = torch.tensor([[1, 5, 6, 7, 2], [1, 8, 2, 0, 0]])
+    padded = torch.cat([chars, torch.zeros(2, 4, dtype=torch.long)], dim=1)
+    torch.testing.assert_close(encoder(chars), encoder(padded), rtol=0, atol=0)
 
 
 def test_initialises_from_gensim_keyed_vectors():
@@ -268,6 +297,10 @@ def test_bad_input_errors(context_tagger):
         RNNTagger().predict(X)
     with pytest.raises(ValueError, match=r"cell must be one of 'rnn', 'gru', 'lstm'; got 'transformer'"):
         RNNTagger(cell="transformer").fit(X, y)
+    with pytest.raises(ValueError, match=r"char_encoder must be 'cnn' or 'lstm'; got 'gru'"):
+        RNNTagger(char_encoder="gru").fit(X, y)
+    with pytest.raises(ValueError, match=r"char_hidden_size must be a positive integer; got 0"):
+        RNNTagger(char_hidden_size=0).fit(X, y)
     with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\); got 1.5"):
         RNNTagger(dropout=1.5).fit(X, y)
     with pytest.raises(TypeError, match=r"validation_data must be a pair"):
