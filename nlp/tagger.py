@@ -426,19 +426,29 @@ class RNNTagger(ParamsMixin):
     # ----------------------------------------------------------------- persistence
     def save(self, path: str | os.PathLike) -> None:
         """Write the weights, vocabulary and hyper-parameters to one ``.safetensors`` file."""
-        self._check_fitted()
-        params = {k: v for k, v in self._params.items() if k != "word_vectors"}
-        params["word_vectors"] = None
-        persistence.save(path, self.net_.state_dict(), {
-            "class": _CLASS_ID, "params": params, "vocabulary": self.vocabulary_, "characters": self.characters_,
-            "classes": self.classes_, "scoring": self.scoring_, "decoding": self.decoding_, "best_score": float(self.best_score_),
-            "n_iter": self.n_iter_,
-        })
+        state, metadata = self._state_and_metadata()
+        persistence.save(path, state, dict(metadata, **{"class": _CLASS_ID}))
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, device: str = "auto") -> "RNNTagger":
         """Read a tagger written by :meth:`save` (no code in the file is ever run)."""
         tensors, meta = persistence.load(path, expected_class=_CLASS_ID)
+        return cls._from_state_and_metadata(tensors, meta, path, device)
+
+    def _state_and_metadata(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+        """The weights and the JSON description of a fitted tagger (what :meth:`save` writes)."""
+        self._check_fitted()
+        params = {k: v for k, v in self._params.items() if k != "word_vectors"}
+        params["word_vectors"] = None
+        return self.net_.state_dict(), {
+            "params": params, "vocabulary": self.vocabulary_, "characters": self.characters_,
+            "classes": self.classes_, "scoring": self.scoring_, "decoding": self.decoding_, "best_score": float(self.best_score_),
+            "n_iter": self.n_iter_,
+        }
+
+    @classmethod
+    def _from_state_and_metadata(cls, tensors: dict[str, np.ndarray], meta: dict[str, Any], path: str | os.PathLike,
+                                 device: str) -> "RNNTagger":
         params = dict(meta["params"], device=device)
         tagger = cls(**params)
         p = tagger._check_params()

@@ -1,7 +1,10 @@
 """RNNTagger: the bidirectional RNN, context in both directions, character features,
-gensim vectors, early stopping, persistence, and errors on bad input."""
+gensim vectors, early stopping, persistence, and errors on bad input; TaggerEnsemble:
+product-of-experts decoding against brute force, the parallel trainer."""
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 import pytest
@@ -12,6 +15,7 @@ from torch.optim.optimizer import register_optimizer_step_post_hook, register_op
 from groundup.nlp._birnn import BiRNN, length_buckets, reverse_padded
 from groundup.nlp._estimator import NotFittedError
 from groundup.nlp.tagger import RNNTagger
+from groundup.nlp.tagger_ensemble import TaggerEnsemble, fit_taggers
 from groundup.persistence import ModelFileError
 
 @pytest.fixture(autouse=True, scope="module")
@@ -310,7 +314,6 @@ def test_bad_input_errors(context_tagger):
 
 
 def test_bio_viterbi_finds_the_best_well_formed_sequence_by_brute_force():
-    import itertools
 
     from groundup.nlp._bio import bio_transitions, is_bio
     from groundup.nlp._crf import viterbi_decode
@@ -344,7 +347,6 @@ def test_bio_viterbi_finds_the_best_well_formed_sequence_by_brute_force():
 
 
 def test_crf_likelihood_and_decoding_match_brute_force():
-    import itertools
 
     from groundup.nlp._crf import CRF
 
@@ -379,3 +381,86 @@ def test_crf_tagger_trains_and_round_trips(tmp_path):
     loaded = RNNTagger.load(tmp_path / "crf.safetensors")
     torch.testing.assert_close(loaded.net_.crf.transitions, tagger.net_.crf.transitions)
     assert loaded.predict(X[:3]) == y[:3]
+
+
+# ----------------------------------------------------------------- TaggerEnsemble
+@pytest.fixture(scope="module")
+def members():
+    X, y = context_corpus(60, seed=0)
+    # Two epochs only: unsure members, so that they disagree and the sum decides.
+    return [RNNTagger(max_iter=2, **dict(FAST, random_state=seed)).fit(X, y) for seed in (0, 1, 2)]
+
+
+def sequence_scores(tagger: RNNTagger, sentence: list[str], candidates: np.ndarray) -> np.ndarray:
+    """The tagger's CRF score of each candidate tag sequence (rows of ``candidates``): its
+    unnormalised log-probability."""
+    data = tagger._encode([sentence])
+    with torch.no_grad():
+        emissions = tagger.net_(data["words"], data["cases"], data["forms"], data["form_chars"], data["lengths"])[0].numpy()
+    crf = {k: v.detach().numpy() for k, v in tagger.net_.crf.named_parameters()}
+    steps = np.arange(len(sentence))
+    return (crf["start"][candidates[:, 0]] + crf["end"][candidates[:, -1]] + emissions[steps, candidates].sum(axis=1)
+            + crf["transitions"][candidates[:, :-1], candidates[:, 1:]].sum(axis=1))
+
+
+def test_ensemble_finds_the_sequence_with_the_best_summed_score_by_brute_force(members):
+    ensemble = TaggerEnsemble(members)
+    sentences, _ = context_corpus(40, seed=7)
+    sentences = [s for s in sentences if len(s) <= 5][:8]
+    predicted = ensemble.predict(sentences)
+    classes = ensemble.classes_
+    disagreements = 0
+    for sentence, tags in zip(sentences, predicted):
+        candidates = np.array(list(itertools.product(range(len(classes)), repeat=len(sentence))))
+        total = sum(sequence_scores(m, sentence, candidates) for m in members)
+        assert tags == [classes[i] for i in candidates[np.argmax(total)]]
+        disagreements += len({tuple(m.predict([sentence])[0]) for m in members}) > 1
+    assert disagreements >= 1  # the members do not all agree, so the sum is tested
+
+
+def test_one_member_tags_as_the_tagger_and_round_trip(members, tmp_path):
+    sentences, _ = context_corpus(50, seed=5)
+    assert TaggerEnsemble(members[:1]).predict(sentences) == members[0].predict(sentences)
+    ensemble = TaggerEnsemble(members)
+    ensemble.save(tmp_path / "ensemble.safetensors")
+    loaded = TaggerEnsemble.load(tmp_path / "ensemble.safetensors", device="cpu")
+    assert len(loaded) == 3 and loaded.predict(sentences) == ensemble.predict(sentences)
+    members[0].save(tmp_path / "one.safetensors")
+    with pytest.raises(ModelFileError, match=r"holds a 'groundup.nlp.RNNTagger'"):
+        TaggerEnsemble.load(tmp_path / "one.safetensors")
+
+
+def test_fit_taggers_in_two_processes_equals_one_after_another():
+    X, y = context_corpus(60, seed=0)
+    Xv, yv = context_corpus(20, seed=3)
+    params = dict(FAST, max_iter=2)
+    serial = fit_taggers(RNNTagger(**params), X, y, seeds=(0, 1), validation_data=(Xv, yv))
+    parallel = fit_taggers(RNNTagger(**params), X, y, seeds=(0, 1), validation_data=(Xv, yv), n_jobs=2)
+    for a, b in zip(serial.taggers, parallel.taggers):
+        for (name, p), q in zip(a.net_.state_dict().items(), b.net_.state_dict().values()):
+            torch.testing.assert_close(p, q, rtol=0, atol=0, msg=name)
+        assert a.n_iter_ == b.n_iter_ and a.best_score_ == b.best_score_
+        assert a.training_log_.column("val_accuracy") == b.training_log_.column("val_accuracy")
+    assert not torch.equal(serial.taggers[0].net_.out.weight, serial.taggers[1].net_.out.weight)
+
+
+def test_ensemble_bad_input_errors(members):
+    X, y = context_corpus(20, seed=0)
+    with pytest.raises(ValueError, match="needs at least one tagger; got none"):
+        TaggerEnsemble([])
+    with pytest.raises(TypeError, match=r"taggers\[1\] must be a fitted RNNTagger; got str"):
+        TaggerEnsemble([members[0], "tagger.safetensors"])
+    other = RNNTagger(max_iter=1, **FAST).fit(X, [["X"] * len(s) for s in X])
+    with pytest.raises(ValueError, match=r"taggers\[1\] has the tags \['X'\]"):
+        TaggerEnsemble([members[0], other])
+    no_crf = RNNTagger(max_iter=1, crf=False, **FAST).fit(X, y)
+    with pytest.raises(ValueError, match=r"taggers\[1\] has no CRF layer"):
+        TaggerEnsemble([members[0], no_crf])
+    with pytest.raises(ValueError, match=r"sentences\[0\] is an empty sentence"):
+        TaggerEnsemble(members).predict([[]])
+    with pytest.raises(ValueError, match=r"seeds must be distinct integers, at least one; got \[0, 0\]"):
+        fit_taggers(RNNTagger(**FAST), X, y, seeds=(0, 0))
+    with pytest.raises(ValueError, match=r"n_jobs must be a positive integer; got 0"):
+        fit_taggers(RNNTagger(**FAST), X, y, n_jobs=0)
+    with pytest.raises(ValueError, match=r"hidden_size must be a positive integer; got 0"):
+        fit_taggers(RNNTagger(hidden_size=0), X, y)

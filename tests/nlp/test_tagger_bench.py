@@ -21,7 +21,8 @@ def test_taggers_benchmark_smoke(tmp_path, run_benchmark):
     for model in ("RNNTagger", "PerceptronTagger", "HMM tagger", "RNTN", "bag-of-words"):
         assert model in table
     pos = json.loads((tmp_path / "taggers_pos_smoke.json").read_text())["result"]["models"]
-    assert set(pos) == {"rnn", "perceptron", "hmm"}
+    assert set(pos) == {"ensemble", "rnn", "perceptron", "hmm"} and "TaggerEnsemble: 2 such RNNTaggers" in table
+    assert pos["ensemble"]["epochs"] == [pos["rnn"]["epochs"], pos["ensemble"]["epochs"][1]]
     assert all(0.0 <= m["accuracy"] <= 1.0 and m["fit_s"] > 0 for m in pos.values())
     assert pos["perceptron"]["accuracy"] > 0.5  # trained on 300 sentences, still far above chance
     ner = json.loads((tmp_path / "taggers_ner_smoke.json").read_text())["result"]["models"]

@@ -1,0 +1,196 @@
+"""Several RNN taggers that tag together: a product of experts.
+
+Taggers trained alike but from different random starts make different mistakes, and a
+tag sequence all of them score well is more often right than any one tagger's choice.
+For CRF taggers the ensemble adds the members' scores of each whole sequence, their
+per-token emissions and their transition scores, and finds the best sequence with one
+Viterbi pass:
+
+    score(y) = sum_m score_m(y),  so  argmax_y score(y) = argmax_y prod_m p_m(y | x)
+
+since each member's normaliser ``log Z_m`` does not depend on ``y``. For taggers without
+a CRF it adds the members' per-token log-probabilities (then BIO-constrained Viterbi for
+entity tags, or each token's best tag).
+
+Training is separate from the thing that tags (as gensim keeps ``Word2Vec`` apart from
+``KeyedVectors``): :func:`fit_taggers` trains one tagger per seed, each in its own process
+when ``n_jobs > 1``. A BiLSTM over a batch of 32 sentences is too small a job to keep two
+cores busy (two threads train only ~10% faster than one), so on a small machine two
+taggers trained side by side, one per core, take the wall-clock time of one.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import numpy as np
+import torch
+
+from groundup import persistence
+from groundup.nlp._bio import bio_transitions
+from groundup.nlp._crf import viterbi_decode
+from groundup.nlp._estimator import check_sentences, check_tags
+from groundup.nlp.tagger import RNNTagger, _metric
+from groundup.progress import TrainingLog
+
+__all__ = ["TaggerEnsemble", "fit_taggers"]
+
+_CLASS_ID = "groundup.nlp.TaggerEnsemble"
+
+
+class TaggerEnsemble:
+    """Fitted :class:`RNNTagger` s that tag as one: ``predict(sentences)``, ``score``.
+
+    ``taggers`` must share their tags (``classes_``) and either all have a CRF layer or
+    none. Each member reads the sentences through its own vocabulary, so members may
+    differ in anything else (cell, sizes, character encoder).
+    """
+
+    def __init__(self, taggers: Sequence[RNNTagger]) -> None:
+        taggers = list(taggers)
+        if not taggers:
+            raise ValueError("TaggerEnsemble needs at least one tagger; got none")
+        for i, tagger in enumerate(taggers):
+            if not isinstance(tagger, RNNTagger):
+                raise TypeError(f"taggers[{i}] must be a fitted RNNTagger; got {type(tagger).__name__}")
+            tagger._check_fitted()
+            if tagger.classes_ != taggers[0].classes_:
+                raise ValueError(f"taggers[{i}] has the tags {tagger.classes_}, taggers[0] has {taggers[0].classes_}; "
+                                 "the members must be trained on the same tag set")
+            if (tagger.net_.crf is None) != (taggers[0].net_.crf is None):
+                raise ValueError(f"taggers[{i}] {'has no' if tagger.net_.crf is None else 'has a'} CRF layer and "
+                                 "taggers[0] does not agree; the members must all use crf=True, or all crf=False")
+        self.taggers = taggers
+        self.classes_ = taggers[0].classes_
+
+    def __len__(self) -> int:
+        return len(self.taggers)
+
+    def predict(self, sentences: Sequence[Sequence[str]], batch_size: int = 256) -> list[list[str]]:
+        """The tags of every token: one list of tags per sentence."""
+        sentences = check_sentences(sentences)
+        encoded = [tagger._encode(sentences) for tagger in self.taggers]
+        first = self.taggers[0]
+        crf = first.net_.crf is not None
+        if crf:
+            transitions = sum(t.net_.crf.transitions for t in self.taggers) + first.net_.crf.constraints
+            start = sum(t.net_.crf.start for t in self.taggers) + first.net_.crf.first
+            end = sum(t.net_.crf.end for t in self.taggers)
+        elif first.decoding_ == "bio":
+            transitions, start = bio_transitions(self.classes_)
+            end = None
+        out: list[list[str]] = [[] for _ in sentences]
+        order = np.argsort([-len(s) for s in sentences], kind="stable")  # similar lengths batch together
+        with torch.no_grad():
+            for begin in range(0, len(order), batch_size):
+                idx = torch.from_numpy(order[begin : begin + batch_size])
+                total = None
+                for tagger, data in zip(self.taggers, encoded):
+                    tagger.net_.eval()
+                    lengths = data["lengths"][idx].to(tagger.device_)
+                    longest = int(lengths.max())
+                    batch = [data[k][idx, :longest].to(tagger.device_) for k in ("words", "cases", "forms")]
+                    scores = tagger.net_(*batch, data["form_chars"].to(tagger.device_), lengths)
+                    scores = (scores if crf else torch.log_softmax(scores, dim=-1)).cpu()
+                    total = scores if total is None else total + scores
+                lengths = encoded[0]["lengths"][idx]
+                if crf or first.decoding_ == "bio":
+                    best = viterbi_decode(total, lengths, transitions.cpu(), start.cpu(),
+                                          None if end is None else end.cpu())
+                else:
+                    best = total.argmax(-1)
+                best = best.numpy()
+                for row, i in enumerate(idx.tolist()):
+                    out[i] = [self.classes_[t] for t in best[row, : len(sentences[i])]]
+        return out
+
+    def score(self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], *, metric: str = "accuracy") -> float:
+        """Token accuracy (``metric="accuracy"``) or seqeval entity F1 (``"f1"``) against ``tags``."""
+        if metric not in ("accuracy", "f1"):
+            raise ValueError(f"metric must be 'accuracy' or 'f1'; got {metric!r}")
+        sentences = check_sentences(sentences)
+        tags = check_tags(sentences, tags)
+        self.taggers[0]._check_known_tags(tags, "tags")
+        return _metric(self.predict(sentences), tags, metric)
+
+    # ----------------------------------------------------------------- persistence
+    def save(self, path: str | os.PathLike) -> None:
+        """Write every member to one ``.safetensors`` file (written atomically)."""
+        tensors: dict[str, Any] = {}
+        members = []
+        for m, tagger in enumerate(self.taggers):
+            state, meta = tagger._state_and_metadata()
+            tensors.update({f"member{m}.{k}": v for k, v in state.items()})
+            members.append(meta)
+        persistence.save(path, tensors, {"class": _CLASS_ID, "members": members})
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, *, device: str = "auto") -> TaggerEnsemble:
+        """Read an ensemble written by :meth:`save` (no code in the file is ever run)."""
+        tensors, meta = persistence.load(path, expected_class=_CLASS_ID)
+        members = meta.get("members")
+        if not isinstance(members, list) or not members:
+            raise persistence.ModelFileError(path, "it names no members")
+        taggers = []
+        for m, member in enumerate(members):
+            prefix = f"member{m}."
+            state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+            taggers.append(RNNTagger._from_state_and_metadata(state, member, path, device))
+        return cls(taggers)
+
+
+def _fit_one(params: dict[str, Any], seed: int, threads: int, sentences: list[list[str]], tags: list[list[str]],
+             validation_data: Any, folder: str) -> tuple[str, list[dict[str, Any]]]:
+    """Worker: train one tagger and save it (the parent loads it through the safe path);
+    returns the file and the tagger's per-epoch log."""
+    torch.set_num_threads(threads)
+    tagger = RNNTagger(**dict(params, random_state=seed)).fit(sentences, tags, validation_data=validation_data)
+    path = os.path.join(folder, f"member{seed}.safetensors")
+    tagger.save(path)
+    return path, tagger.training_log_.rows
+
+
+def fit_taggers(tagger: RNNTagger, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], *,
+                seeds: Sequence[int] = (0, 1), validation_data: Any = None, n_jobs: int = 1) -> TaggerEnsemble:
+    """Train one copy of ``tagger`` (its parameters, not its weights) per seed in ``seeds``
+    (its ``random_state``) and return them as a :class:`TaggerEnsemble`.
+
+    ``n_jobs`` processes train side by side (default 1: one after another, here); each
+    process uses ``torch.get_num_threads() // n_jobs`` threads (at least one). ``word_vectors``
+    and the other parameters go to every member unchanged. Each member keeps its
+    ``training_log_`` (its ``time_s`` column: seconds since that member started).
+    """
+    if not isinstance(tagger, RNNTagger):
+        raise TypeError(f"tagger must be an RNNTagger (its parameters are copied); got {type(tagger).__name__}")
+    seeds = list(seeds)
+    if not seeds or len(set(seeds)) != len(seeds) or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+        raise ValueError(f"seeds must be distinct integers, at least one; got {seeds!r}")
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
+        raise ValueError(f"n_jobs must be a positive integer; got {n_jobs!r}")
+    params = tagger.get_params()
+    params.pop("random_state")
+    RNNTagger(**params)._check_params()  # bad parameters fail here, not in a worker
+    sentences = check_sentences(sentences)
+    tags = check_tags(sentences, tags)
+    if n_jobs == 1:
+        return TaggerEnsemble([RNNTagger(**dict(params, random_state=s)).fit(sentences, tags, validation_data=validation_data)
+                               for s in seeds])
+    import multiprocessing
+
+    threads = max(1, torch.get_num_threads() // n_jobs)
+    with tempfile.TemporaryDirectory() as folder:
+        # spawn, not fork: a forked child inherits torch's thread pool in whatever state it is.
+        with ProcessPoolExecutor(max_workers=min(n_jobs, len(seeds)), mp_context=multiprocessing.get_context("spawn")) as pool:
+            jobs = [pool.submit(_fit_one, params, s, threads, sentences, tags, validation_data, folder) for s in seeds]
+            done = [job.result() for job in jobs]
+        members = []
+        for path, rows in done:
+            member = RNNTagger.load(path, device=params["device"])
+            member.training_log_ = TrainingLog(0, name="RNNTagger")
+            member.training_log_.rows = rows
+            members.append(member)
+        return TaggerEnsemble(members)
