@@ -430,6 +430,23 @@ def test_one_member_tags_as_the_tagger_and_round_trip(members, tmp_path):
         TaggerEnsemble.load(tmp_path / "one.safetensors")
 
 
+def test_ensemble_without_crf_adds_log_probabilities():
+    X, y = context_corpus(60, seed=0)
+    members = [RNNTagger(crf=False, max_iter=2, **dict(FAST, random_state=seed)).fit(X, y) for seed in (0, 1)]
+    sentences, _ = context_corpus(30, seed=7)
+    summed = []
+    for sentence in sentences:
+        total = 0
+        for m in members:
+            data = m._encode([sentence])
+            with torch.no_grad():
+                total = total + torch.log_softmax(m.net_(data["words"], data["cases"], data["forms"], data["form_chars"],
+                                                             data["lengths"])[0], dim=-1)
+        summed.append([members[0].classes_[i] for i in total.argmax(-1).tolist()])
+    assert TaggerEnsemble(members).predict(sentences) == summed
+    assert summed != members[0].predict(sentences) or summed != members[1].predict(sentences)
+
+
 def test_fit_taggers_in_two_processes_equals_one_after_another():
     X, y = context_corpus(60, seed=0)
     Xv, yv = context_corpus(20, seed=3)
