@@ -259,7 +259,7 @@ def run_sentiment(mode: str, sst: Path | None) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ the tables
 RNN_NAMES = {"pos": "groundup RNNTagger (BiLSTM-CRF, 200 units, char BiLSTM, weight EMA)",
              "ner": "groundup RNNTagger (BiLSTM-CRF, 128 units, char CNN)"}
-ENSEMBLE_NAME = "groundup TaggerEnsemble: 2 such RNNTaggers (seeds {seeds}), trained side by side"
+ENSEMBLE_NAME = "groundup TaggerEnsemble: {n} such RNNTaggers (seeds {seeds}), trained side by side"
 NAMES = {"perceptron": "NLTK PerceptronTagger (5 iterations)",
          "hmm": "NLTK HMM tagger (supervised, Lidstone 0.1)", "rntn": "groundup RNTN (d=25)",
          "recursive_nn": "groundup RecursiveNN (d=25)", "bow": "bag-of-words logistic regression (unigrams)",
@@ -269,13 +269,13 @@ NAMES = {"perceptron": "NLTK PerceptronTagger (5 iterations)",
 def tagging_table(res: dict[str, Any], column: str) -> str:
     base = res["models"]["perceptron"]
     rows = []
-    order = ["rnn", "ensemble"] + [name for name in res["models"] if name not in ("rnn", "ensemble")]
-    for name in (name for name in order if name in res["models"]):
+    for name in sorted(res["models"], key=lambda name: name != "rnn"):  # the single tagger first
         m = res["models"][name]
         main = f"{m['f1']:.1f}" if column == "ner" else f"{100 * m['accuracy']:.2f}%"
         extra = [f"{100 * m['accuracy']:.2f}%"] if column == "ner" else []
         if name == "ensemble":
-            label = ENSEMBLE_NAME.format(seeds=" and ".join(map(str, ENSEMBLE_SEEDS[column])))
+            seeds = ENSEMBLE_SEEDS[column]
+            label = ENSEMBLE_NAME.format(n=len(seeds), seeds=" and ".join(map(str, seeds)))
         elif name == "rnn":
             label = RNN_NAMES[column]
             if "ensemble" in res["models"]:

@@ -3,8 +3,9 @@
 Why these: a word embedding knows nothing about a word it never saw in training, but the
 word's spelling does: "Zhengzhou" is capitalised (probably a name), "reorganising" ends
 in "-ing" (probably a verb). The character CNN (Ma & Hovy, 2016) or the character BiLSTM
-(Lample et al., 2016; Plank et al., 2016) reads the spelling and the casing class (Collobert et al., 2011) keeps the capitalisation that lower-casing the
-word embedding's key throws away.
+(Lample et al., 2016; Plank et al., 2016) reads the spelling, and the casing class
+(Collobert et al., 2011) keeps the capitalisation that lower-casing the word embedding's
+key throws away.
 """
 
 from __future__ import annotations

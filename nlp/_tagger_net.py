@@ -51,7 +51,7 @@ class TaggerNet(nn.Module):
         rows of ``form_chars`` (every distinct spelling in the data set)."""
         x = self.words(words)
         if self.chars is not None:
-            # Each distinct spelling in the batch goes through the CNN once.
+            # Each distinct spelling in the batch goes through the character encoder once.
             uniq, inverse = torch.unique(forms, return_inverse=True)
             chars = form_chars[uniq]
             chars = chars[:, : int((chars != 0).sum(dim=1).max())]  # no all-padding columns

@@ -34,11 +34,11 @@ import torch
 from torch import nn
 
 from groundup import persistence
-from groundup.nlp._bio import bio_transitions, is_bio
-from groundup.nlp._crf import viterbi_decode
+from groundup.nlp._bio import is_bio
 from groundup.nlp._birnn import length_buckets
 from groundup.nlp._char_features import normalize_word
 from groundup.nlp._tagger_net import CELLS, CHAR_SPECIALS, TaggerNet, encode
+from groundup.nlp._tagger_predict import checked_score, metric_of, predict_together
 from groundup.nlp._weight_average import WeightAverage
 from groundup.nlp._estimator import NotFittedError, ParamsMixin, check_sentences, check_tags
 from groundup.progress import TrainingLog
@@ -65,7 +65,8 @@ class RNNTagger(ParamsMixin):
     words share the unknown-word vector); ``char_features`` (True: a character encoder
     over ``char_vector_size`` (30) character embeddings, and a ``case_vector_size`` (8)
     casing embedding); ``char_encoder`` ("cnn": a CNN with ``char_filters`` (50) filters;
-    or "lstm": a BiLSTM with ``char_hidden_size`` (25) units per direction); ``hidden_size`` (128 units per direction);
+    or "lstm": a BiLSTM with ``char_hidden_size`` (25) units per direction);
+    ``hidden_size`` (128 units per direction);
     ``num_layers`` (1); ``dropout`` (0.5); ``singleton_unk_prob`` (0.5: a training word seen
     once is replaced by the unknown word with this probability, so the unknown-word vector
     is trained); ``learning_rate`` (2e-3, Adam); ``learning_rate_decay`` (0.5: the
@@ -320,7 +321,7 @@ class RNNTagger(ParamsMixin):
             self.n_iter_ = epoch + 1
             if validation_data is not None:
                 swap_averaged()  # validate (and keep) the averaged weights
-                score = _metric(self._predict_encoded(val_data, val_sentences), val_tags, self.scoring_)
+                score = metric_of(self._predict_encoded(val_data, val_sentences), val_tags, self.scoring_)
                 row["val_" + self.scoring_] = score
                 improved = score > self.best_score_
                 if improved:
@@ -387,41 +388,14 @@ class RNNTagger(ParamsMixin):
         sentences = check_sentences(sentences)
         return self._predict_encoded(self._encode(sentences), sentences)
 
-    @torch.no_grad()
-    def _predict_encoded(self, data: dict[str, torch.Tensor], sentences: list[list[str]], batch_size: int = 256) -> list[list[str]]:
-        self.net_.eval()
-        form_chars = data["form_chars"].to(self.device_)
-        if self.decoding_ == "bio":
-            allowed, first = bio_transitions(self.classes_)
-        out: list[list[str]] = [[] for _ in sentences]
-        order = np.argsort([-len(s) for s in sentences], kind="stable")  # similar lengths batch together
-        for start in range(0, len(order), batch_size):
-            idx = torch.from_numpy(order[start : start + batch_size])
-            lengths = data["lengths"][idx].to(self.device_)
-            longest = int(lengths.max())
-            batch = [data[k][idx, :longest].to(self.device_) for k in ("words", "cases", "forms")]
-            scores = self.net_(*batch, form_chars, lengths)
-            if self.net_.crf is not None:
-                best = self.net_.crf.decode(scores, lengths)
-            elif self.decoding_ == "bio":
-                best = viterbi_decode(torch.log_softmax(scores, dim=-1), lengths, allowed, first)
-            else:
-                best = scores.argmax(-1)
-            best = best.cpu().numpy()
-            for row, i in enumerate(idx.tolist()):
-                out[i] = [self.classes_[t] for t in best[row, : len(sentences[i])]]
-        return out
+    def _predict_encoded(self, data: dict[str, torch.Tensor], sentences: list[list[str]]) -> list[list[str]]:
+        return predict_together([self], [data], sentences)
 
     def score(self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], *, metric: str = "accuracy") -> float:
         """Token accuracy (``metric="accuracy"``) or entity-level F1 with seqeval
         (``metric="f1"``, conlleval's definition, between 0 and 1) against ``tags``."""
         self._check_fitted()
-        if metric not in ("accuracy", "f1"):
-            raise ValueError(f"metric must be 'accuracy' or 'f1'; got {metric!r}")
-        sentences = check_sentences(sentences)
-        tags = check_tags(sentences, tags)
-        self._check_known_tags(tags, "tags")
-        return _metric(self.predict(sentences), tags, metric)
+        return checked_score(self.predict, self, sentences, tags, metric)
 
     # ----------------------------------------------------------------- persistence
     def save(self, path: str | os.PathLike) -> None:
@@ -468,12 +442,3 @@ class RNNTagger(ParamsMixin):
             raise persistence.ModelFileError(path, f"the weights do not fit the saved hyper-parameters ({exc})") from None
         tagger.net_.to(tagger.device_).eval()
         return tagger
-
-
-def _metric(predicted: list[list[str]], tags: list[list[str]], metric: str) -> float:
-    if metric == "f1":
-        from seqeval.metrics import f1_score
-
-        return float(f1_score(tags, predicted))
-    correct = sum(p == t for ps, ts in zip(predicted, tags) for p, t in zip(ps, ts))
-    return correct / sum(len(ts) for ts in tags)

@@ -27,14 +27,12 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-import numpy as np
 import torch
 
 from groundup import persistence
-from groundup.nlp._bio import bio_transitions
-from groundup.nlp._crf import viterbi_decode
 from groundup.nlp._estimator import check_sentences, check_tags
-from groundup.nlp.tagger import RNNTagger, _metric
+from groundup.nlp._tagger_predict import checked_score, predict_together
+from groundup.nlp.tagger import RNNTagger
 from groundup.progress import TrainingLog
 
 __all__ = ["TaggerEnsemble", "fit_taggers"]
@@ -70,52 +68,14 @@ class TaggerEnsemble:
     def __len__(self) -> int:
         return len(self.taggers)
 
-    def predict(self, sentences: Sequence[Sequence[str]], batch_size: int = 256) -> list[list[str]]:
+    def predict(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
         """The tags of every token: one list of tags per sentence."""
         sentences = check_sentences(sentences)
-        encoded = [tagger._encode(sentences) for tagger in self.taggers]
-        first = self.taggers[0]
-        crf = first.net_.crf is not None
-        if crf:
-            transitions = sum(t.net_.crf.transitions for t in self.taggers) + first.net_.crf.constraints
-            start = sum(t.net_.crf.start for t in self.taggers) + first.net_.crf.first
-            end = sum(t.net_.crf.end for t in self.taggers)
-        elif first.decoding_ == "bio":
-            transitions, start = bio_transitions(self.classes_)
-            end = None
-        out: list[list[str]] = [[] for _ in sentences]
-        order = np.argsort([-len(s) for s in sentences], kind="stable")  # similar lengths batch together
-        with torch.no_grad():
-            for begin in range(0, len(order), batch_size):
-                idx = torch.from_numpy(order[begin : begin + batch_size])
-                total = None
-                for tagger, data in zip(self.taggers, encoded):
-                    tagger.net_.eval()
-                    lengths = data["lengths"][idx].to(tagger.device_)
-                    longest = int(lengths.max())
-                    batch = [data[k][idx, :longest].to(tagger.device_) for k in ("words", "cases", "forms")]
-                    scores = tagger.net_(*batch, data["form_chars"].to(tagger.device_), lengths)
-                    scores = (scores if crf else torch.log_softmax(scores, dim=-1)).cpu()
-                    total = scores if total is None else total + scores
-                lengths = encoded[0]["lengths"][idx]
-                if crf or first.decoding_ == "bio":
-                    best = viterbi_decode(total, lengths, transitions.cpu(), start.cpu(),
-                                          None if end is None else end.cpu())
-                else:
-                    best = total.argmax(-1)
-                best = best.numpy()
-                for row, i in enumerate(idx.tolist()):
-                    out[i] = [self.classes_[t] for t in best[row, : len(sentences[i])]]
-        return out
+        return predict_together(self.taggers, [tagger._encode(sentences) for tagger in self.taggers], sentences)
 
     def score(self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], *, metric: str = "accuracy") -> float:
         """Token accuracy (``metric="accuracy"``) or seqeval entity F1 (``"f1"``) against ``tags``."""
-        if metric not in ("accuracy", "f1"):
-            raise ValueError(f"metric must be 'accuracy' or 'f1'; got {metric!r}")
-        sentences = check_sentences(sentences)
-        tags = check_tags(sentences, tags)
-        self.taggers[0]._check_known_tags(tags, "tags")
-        return _metric(self.predict(sentences), tags, metric)
+        return checked_score(self.predict, self.taggers[0], sentences, tags, metric)
 
     # ----------------------------------------------------------------- persistence
     def save(self, path: str | os.PathLike) -> None:
