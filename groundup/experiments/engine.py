@@ -1,0 +1,375 @@
+"""``sweep``: many independent runs as Ray tasks, each finished run one file in a store.
+
+The driver (the process that calls :func:`sweep`) decides what is missing from the
+store, submits one Ray task per missing run, and writes each record as its task returns.
+So a record lands exactly once even when Ray retries a task whose worker died, and an
+interrupted sweep started again runs only what is missing. Workers never touch the
+store, which is why the same code works on a cluster whose nodes share no disk.
+
+``backend="serial"`` runs the same runs in this process, one after another, for
+debugging (breakpoints and print statements work there).
+"""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import os
+import socket
+import sys
+import time
+import traceback
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from groundup._version import __version__
+from groundup.experiments.store import ResultStore, check_json_metrics, run_key
+
+__all__ = ["sweep", "SweepResult", "RunFailedWarning", "ClusterConnectionError", "connect", "shutdown"]
+
+BACKENDS = ("ray", "serial")
+
+
+class RunFailedWarning(UserWarning):
+    """Some runs of a sweep raised; their records hold the tracebacks."""
+
+
+class ClusterConnectionError(ConnectionError):
+    """No Ray cluster answers at the address given."""
+
+
+# -- what to run --------------------------------------------------------------------------------------
+def function_name(function: Callable[..., Any] | str) -> str:
+    """``"module:qualname"`` for a callable, or the path itself; validated either way."""
+    if isinstance(function, str):
+        resolve_function(function)  # fail in the driver, before any task starts
+        return function
+    if not callable(function):
+        raise TypeError(f"function must be a callable or a 'module:function' string, got {type(function).__name__}")
+    module = getattr(function, "__module__", None) or "__main__"
+    qualname = getattr(function, "__qualname__", None) or getattr(function, "__name__", repr(function))
+    return f"{module}:{qualname}"
+
+
+def resolve_function(path: str) -> Callable[..., Any]:
+    """Import ``"package.module:function"`` (dots after the colon walk attributes)."""
+    module_name, sep, attr = path.partition(":")
+    if not sep or not module_name or not attr:
+        raise ValueError(f"function path {path!r} is not of the form 'package.module:function'")
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ValueError(f"function path {path!r}: cannot import module {module_name!r} ({exc})") from None
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise ValueError(f"function path {path!r}: module {module_name!r} has no attribute {attr!r}") from None
+    if not callable(obj):
+        raise ValueError(f"function path {path!r} names a {type(obj).__name__}, not a callable")
+    return obj
+
+
+def expand_grid(params: Mapping[str, Sequence[Any]] | None) -> list[dict[str, Any]]:
+    """The product of ``params``' value lists, as one dict per combination (in order)."""
+    if params is None:
+        return [{}]
+    if not isinstance(params, Mapping):
+        raise TypeError(f"params must be a dict mapping names to lists of values, got {type(params).__name__}")
+    for name, values in params.items():
+        if not isinstance(name, str):
+            raise TypeError(f"params keys must be parameter names (str), got {name!r}")
+        if name == "seed":
+            raise ValueError("params must not contain 'seed': pass the seeds as the seeds argument")
+        if not isinstance(values, (list, tuple)):
+            raise TypeError(
+                f"params[{name!r}] must be a list of values to sweep, got {type(values).__name__} {values!r}; "
+                f"write {{{name!r}: [{values!r}]}} for a single value"
+            )
+        if len(values) == 0:
+            raise ValueError(f"params[{name!r}] is an empty list: give at least one value")
+    names = list(params)
+    return [dict(zip(names, combo)) for combo in itertools.product(*(params[n] for n in names))]
+
+
+def check_seeds(seeds: Iterable[int] | int) -> list[int]:
+    if isinstance(seeds, int) and not isinstance(seeds, bool):
+        seeds = [seeds]
+    try:
+        seeds = list(seeds)
+    except TypeError:
+        raise TypeError(f"seeds must be a list of integers, got {type(seeds).__name__}") from None
+    if not seeds:
+        raise ValueError("seeds is empty: give at least one seed, e.g. seeds=[0, 1, 2]")
+    for s in seeds:
+        if isinstance(s, bool) or not isinstance(s, int) or s < 0:
+            raise TypeError(f"seeds must be non-negative integers, got {s!r} in {seeds!r}")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds has duplicates: {seeds!r}")
+    return seeds
+
+
+# -- one run, in whichever process executes it -----------------------------------------------------------
+def execute_run(function: Callable[..., Any] | str, params: dict[str, Any], seed: int, num_cpus: float) -> dict[str, Any]:
+    """Call ``function(seed=seed, **params)`` and return the run's record fields.
+
+    Exceptions (including metrics JSON cannot hold) become a failed record with the
+    traceback; only the death of the process itself is left to Ray to retry.
+    """
+    threads = max(1, int(num_cpus))
+    try:
+        import torch
+
+        torch.set_num_threads(threads)
+    except ImportError:  # pragma: no cover - torch is a required dependency
+        pass
+    node_id = None
+    try:
+        import ray
+
+        if ray.is_initialized():
+            node_id = ray.get_runtime_context().get_node_id()
+    except ImportError:
+        pass
+    start = time.perf_counter()
+    status, error, metrics = "ok", None, None
+    try:
+        fn = resolve_function(function) if isinstance(function, str) else function
+        metrics = check_json_metrics(fn(seed=seed, **params), where="the run's metrics")
+    except Exception:
+        status, error = "failed", traceback.format_exc()
+    return {"metrics": metrics, "status": status, "error": error, "seconds": time.perf_counter() - start,
+            "node_id": node_id, "hostname": socket.gethostname(), "pid": os.getpid()}
+
+
+# -- Ray -------------------------------------------------------------------------------------------------
+_connected: dict[str, Any] = {}
+
+
+def _probe(address: str, timeout: float = 10.0) -> None:
+    """Fail fast (not Ray's long retry loop) when nothing listens at host:port."""
+    target = address.removeprefix("ray://")
+    host, sep, port = target.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ValueError(f"address {address!r} is not 'auto', 'host:port' or 'ray://host:port'")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise ClusterConnectionError(
+            f"no Ray cluster at {address!r}: cannot connect to {host}:{port} ({exc}). Start one with "
+            f"`ray start --head --port {port}`, or leave address out to run on this machine"
+        ) from None
+
+
+def _code_paths(function: Callable[..., Any] | str) -> list[str]:
+    """Folders the workers need on sys.path: the driver's working folder and the one the
+    function's top-level package lives in (e.g. the repository root for benchmarks.*)."""
+    paths = [os.getcwd()]
+    module_name = function.partition(":")[0] if isinstance(function, str) else getattr(function, "__module__", "")
+    module = sys.modules.get(module_name)
+    file = getattr(module, "__file__", None)
+    if file:
+        root = Path(file).resolve().parent
+        for _ in module_name.split(".")[1:]:
+            root = root.parent
+        paths.append(str(root))
+    return list(dict.fromkeys(paths))
+
+
+def connect(address: str | None = None, *, code_paths: Sequence[str] = ()) -> Any:
+    """Start or join Ray and return the module.
+
+    ``address=None`` starts a local Ray on all cores unless ``$RAY_ADDRESS`` is set;
+    ``"auto"`` joins the cluster running on this machine; ``"host:port"`` or
+    ``"ray://host:port"`` joins that cluster. An address where nothing listens raises
+    :class:`ClusterConnectionError` within seconds.
+    """
+    try:
+        import ray
+    except ImportError:
+        raise ImportError("groundup.experiments needs Ray: pip install 'groundup[experiments]'") from None
+    if address is None:
+        address = os.environ.get("RAY_ADDRESS") or None
+    if address is not None and not isinstance(address, str):
+        raise TypeError(f"address must be None, 'auto', 'host:port' or 'ray://host:port', got {address!r}")
+    target = address or "local"
+    if ray.is_initialized():
+        if _connected.get("address") == target or (not _connected and address is None):
+            return ray  # already there, or the caller's own ray.init(): use it
+        ray.shutdown()
+    if address not in (None, "auto"):
+        _probe(address)
+    pythonpath = os.pathsep.join(list(code_paths) + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
+    kwargs: dict[str, Any] = dict(runtime_env={"env_vars": {"PYTHONPATH": pythonpath}}, logging_level="WARNING",
+                                  log_to_driver=False)
+    try:
+        if address is None:
+            ray.init(address="local", num_cpus=os.cpu_count(), include_dashboard=False, **kwargs)
+        else:
+            ray.init(address=address, **kwargs)
+    except ConnectionError as exc:
+        raise ClusterConnectionError(f"cannot join the Ray cluster at {address!r}: {exc}") from None
+    _connected["address"] = target
+    return ray
+
+
+def shutdown() -> None:
+    """Stop (or leave) the Ray instance :func:`connect` started or joined."""
+    try:
+        import ray
+    except ImportError:  # pragma: no cover
+        return
+    if ray.is_initialized():
+        ray.shutdown()
+    _connected.clear()
+
+
+# -- the sweep ---------------------------------------------------------------------------------------------
+@dataclass
+class SweepResult:
+    """The records of one sweep, in grid order (combinations, then seeds).
+
+    Each record is a dict: ``params``, ``seed``, ``metrics``, ``status`` (``"ok"`` or
+    ``"failed"``), ``error`` (the traceback), ``seconds``, ``node_id`` (Ray's),
+    ``hostname``, ``key`` (the store file's name) and ``function``.
+    """
+
+    records: list[dict[str, Any]]
+    store: ResultStore
+    executed: int = 0
+    """How many runs this call executed (the others came from the store)."""
+    startup_seconds: float = 0.0
+    """Seconds spent starting or joining Ray."""
+    failed: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.failed = [r for r in self.records if r["status"] != "ok"]
+
+    def ok(self) -> list[dict[str, Any]]:
+        return [r for r in self.records if r["status"] == "ok"]
+
+    def metric(self, name: str, **params: Any) -> list[Any]:
+        """``name`` from every successful run whose params include ``params``."""
+        return [r["metrics"][name] for r in self.ok()
+                if name in r["metrics"] and all(r["params"].get(k) == v for k, v in params.items())]
+
+    def table(self, metric: str, **kwargs: Any) -> str:
+        """A markdown table, one row per setting: see :func:`groundup.experiments.summary_table`."""
+        from groundup.experiments.stats import summary_table
+
+        return summary_table(self.records, metric, **kwargs)
+
+
+def sweep(
+    function: Callable[..., Any] | str,
+    params: Mapping[str, Sequence[Any]] | None,
+    seeds: Iterable[int] | int,
+    *,
+    store: str | os.PathLike | ResultStore,
+    address: str | None = None,
+    num_cpus: float = 1,
+    num_gpus: float = 0,
+    fresh: bool = False,
+    max_retries: int = 2,
+    progress_bar: bool = True,
+    backend: str = "ray",
+    desc: str = "",
+) -> SweepResult:
+    """Run ``function(seed=s, **combination)`` for every combination of ``params`` and
+    every seed, skipping runs already in ``store``; returns a :class:`SweepResult`.
+
+    Args:
+        function: a callable, or an importable ``"module:function"`` path. It returns a
+            dict of JSON values (metrics, and curves as lists).
+        params: parameter name -> list of values; the sweep runs their product.
+        seeds: the seeds, each a non-negative int.
+        store: the folder of run records (created if missing).
+        address: ``None`` for a local Ray on all cores (or ``$RAY_ADDRESS``), ``"auto"``
+            or ``"ray://host:port"``/``"host:port"`` for a running cluster.
+        num_cpus, num_gpus: each run's Ray resource request; torch's thread count inside
+            the run is set to ``num_cpus``.
+        fresh: rerun everything, overwriting stored records as the new ones arrive.
+        max_retries: how often Ray reruns a run whose worker process died (killed, out of
+            memory, node lost). An exception raised by ``function`` is not retried: it is
+            recorded as a failed run, with its traceback, and the sweep goes on.
+        progress_bar: a tqdm bar over the runs.
+        backend: ``"ray"`` or ``"serial"`` (this process, one run after another).
+
+    Failed runs are kept in the store and run again by the next call (a failure may be
+    transient: memory, a lost node); successful runs are never rerun unless ``fresh``.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    for name, value, low in (("num_cpus", num_cpus, 0), ("num_gpus", num_gpus, 0), ("max_retries", max_retries, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low:
+            raise ValueError(f"{name} must be a number >= {low}, got {value!r}")
+    fname = function_name(function)
+    grid = expand_grid(params)
+    seeds = check_seeds(seeds)
+    store = store if isinstance(store, ResultStore) else ResultStore(store)
+
+    runs = [(combo, seed, run_key(fname, combo, seed)) for combo in grid for seed in seeds]
+    records: dict[str, dict[str, Any]] = {}
+    todo = []
+    for combo, seed, key in runs:
+        found = None if fresh else store.get(key)
+        if found is not None and found.get("status") == "ok":
+            records[key] = found
+        else:
+            todo.append((combo, seed, key))
+
+    def finish(combo: dict[str, Any], seed: int, key: str, fields: dict[str, Any]) -> None:
+        record = {"key": key, "function": fname, "params": combo, "seed": seed, "groundup_version": __version__,
+                  "finished_at": time.time(), **fields}
+        store.put(record)
+        records[key] = record
+
+    from groundup.progress import progress_bar as make_bar
+
+    startup = 0.0
+    bar = make_bar(len(runs), enabled=progress_bar and bool(todo), desc=desc or fname.rpartition(":")[2], unit="run")
+    bar.update(len(runs) - len(todo))
+    try:
+        if backend == "serial" or not todo:
+            for combo, seed, key in todo:
+                finish(combo, seed, key, execute_run(function, combo, seed, num_cpus))
+                bar.update(1)
+        else:
+            start = time.perf_counter()
+            ray = connect(address, code_paths=_code_paths(function))
+            startup = time.perf_counter() - start
+            remote = ray.remote(execute_run).options(num_cpus=num_cpus, num_gpus=num_gpus, max_retries=max_retries,
+                                                     retry_exceptions=False)
+            fn_ref = ray.put(function) if callable(function) else function
+            pending = {remote.remote(fn_ref, combo, seed, num_cpus): (combo, seed, key) for combo, seed, key in todo}
+            try:
+                while pending:
+                    done, _ = ray.wait(list(pending), num_returns=1)
+                    for ref in done:
+                        combo, seed, key = pending.pop(ref)
+                        try:
+                            fields = ray.get(ref)
+                        except Exception as exc:  # the worker died more often than max_retries
+                            fields = {"metrics": None, "status": "failed", "seconds": None, "node_id": None,
+                                      "hostname": None, "error": f"{type(exc).__name__}: {exc}"}
+                        finish(combo, seed, key, fields)
+                        bar.update(1)
+            except BaseException:
+                for ref in pending:
+                    ray.cancel(ref, force=True)
+                raise
+    finally:
+        bar.close()
+    result = SweepResult(records=[records[key] for _, _, key in runs], store=store, executed=len(todo),
+                         startup_seconds=startup)
+    if result.failed:
+        first = result.failed[0]
+        last_line = (first.get("error") or "").strip().splitlines()[-1:] or ["?"]
+        warnings.warn(f"{len(result.failed)} of {len(runs)} runs failed; the first ({first['params']}, seed "
+                      f"{first['seed']}): {last_line[0]} (tracebacks in the records' 'error')", RunFailedWarning,
+                      stacklevel=2)
+    return result
