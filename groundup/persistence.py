@@ -6,7 +6,9 @@ as one JSON document, guarded by a SHA-256 over the JSON and every array's bytes
 
 Why this format: safetensors is a plain header plus raw bytes, so loading never executes
 code from the file (a pickle would). Files are written to a temporary name beside the
-target and renamed over it, so a crash mid-write leaves the previous file intact.
+target and renamed over it, so a crash mid-write leaves the previous file intact; a new
+file gets the permissions any new file gets (``0o666 & ~umask``), an overwritten one keeps
+its own.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
+import secrets
+import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -77,15 +80,69 @@ def _digest(meta_json: str, arrays: Mapping[str, np.ndarray]) -> str:
     return h.hexdigest()
 
 
+def _new_file_mode(path: Path) -> int | None:
+    """The permission bits the file at ``path`` should end with.
+
+    A file that already exists keeps its mode (what editors and ``cp`` do, so a model
+    file someone made group-readable, or read-only, stays so after it is overwritten).
+    Otherwise ``None`` is returned and the file is created the way any new file is:
+    with mode ``0o666``, which the kernel narrows by the process umask (and the folder's
+    default ACL, where there is one).
+    """
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return stat.S_IMODE(st.st_mode) & 0o777  # never copy set-uid/set-gid/sticky bits
+
+
+_TMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0) \
+    | getattr(os, "O_CLOEXEC", 0)
+
+
+def _create_temp(directory: Path, name: str) -> tuple[int, str]:
+    """Create a fresh temporary file beside the target, mode ``0o666`` before the umask.
+
+    ``tempfile.mkstemp`` always creates mode ``0o600``, so every saved file used to end
+    up readable by its owner only. Rather than read the umask and ``chmod`` afterwards
+    (reading it portably means ``os.umask`` set-and-restore, which is process-wide and
+    races with other threads creating files), the file is created with ``0o666`` and the
+    kernel applies the umask at creation, exactly as for any other new file. ``O_EXCL``
+    and ``O_NOFOLLOW`` keep mkstemp's safety: an existing name or a planted symlink is
+    never opened.
+    """
+    for _ in range(100):
+        tmp = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, _TMP_FLAGS, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"could not create a temporary file in {str(directory)!r}")  # pragma: no cover
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename (never half a file)."""
+    """Write ``data`` to ``path`` through a temporary file and a rename (never half a file).
+
+    The temporary file is written, flushed and fsync'd, then renamed over ``path`` with
+    ``os.replace``, so readers see either the old file or the new one. Permissions: a new
+    file gets ``0o666 & ~umask`` (``0o644`` under the usual umask 022), like any file a
+    program creates; a file that already exists keeps its permission bits.
+    """
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise FileNotFoundError(f"cannot write {str(path)!r}: folder {str(directory)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    keep_mode = _new_file_mode(path)
+    fd, tmp = _create_temp(directory, path.name)
     try:
         with os.fdopen(fd, "wb") as fh:
+            if keep_mode is not None:
+                if hasattr(os, "fchmod"):
+                    os.fchmod(fh.fileno(), keep_mode)
+                else:  # pragma: no cover - Windows before Python 3.13
+                    os.chmod(tmp, keep_mode)
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())

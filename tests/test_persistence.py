@@ -140,3 +140,88 @@ def test_header_length_past_end(tmp_path):
     path.write_bytes(struct.pack("<Q", 10_000) + json.dumps({}).encode())
     with pytest.raises(ModelFileError, match="past the end"):
         persistence.load(path)
+
+
+@pytest.fixture
+def umask():
+    """Set the process umask for one test and put the old one back afterwards."""
+    old = os.umask(0o022)
+    try:
+        yield os.umask
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+@pytest.mark.parametrize("mask, expected", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)], ids=["umask022", "umask077", "umask002"])
+def test_a_saved_model_gets_the_permissions_of_any_new_file(tmp_path, umask, mask, expected):
+    umask(mask)
+    path = _save(tmp_path)
+    assert path.stat().st_mode & 0o7777 == expected
+    persistence.load(path, expected_class="thing")  # and it is still a good model file
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_atomic_write_bytes_gives_new_files_normal_permissions(tmp_path, umask):
+    umask(0o022)
+    persistence.atomic_write_bytes(tmp_path / "results.json", b"{}")
+    assert (tmp_path / "results.json").stat().st_mode & 0o7777 == 0o644
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_overwriting_keeps_the_existing_files_permissions(tmp_path, umask):
+    umask(0o022)
+    path = _save(tmp_path)
+    path.chmod(0o640)
+    umask(0o077)  # the umask applies to new files only
+    persistence.save(path, {"w": np.zeros(3)}, {"class": "thing"})
+    assert path.stat().st_mode & 0o7777 == 0o640
+    assert persistence.load(path)[0]["w"].shape == (3,)
+    path.chmod(0o444)  # a read-only file is replaced (the folder is writable) and stays read-only
+    persistence.save(path, {"w": np.zeros(4)}, {"class": "thing"})
+    assert path.stat().st_mode & 0o7777 == 0o444
+    assert persistence.load(path)[0]["w"].shape == (4,)
+
+
+def test_an_exception_mid_write_leaves_the_old_file_intact(tmp_path, monkeypatch):
+    path = _save(tmp_path)
+    before = path.read_bytes()
+
+    def broken_fsync(fd):
+        raise OSError("I/O error")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    with pytest.raises(OSError, match="I/O error"):
+        persistence.save(path, {"w": np.zeros(3)}, {"class": "thing"})
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left
+
+
+def test_the_temporary_file_never_follows_a_planted_symlink(tmp_path, monkeypatch):
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"keep")
+    names = iter(["aaaa", "bbbb"])
+    monkeypatch.setattr(persistence.secrets, "token_hex", lambda n: next(names))
+    (tmp_path / ".m.safetensors.aaaa.tmp").symlink_to(victim)
+    path = _save(tmp_path)
+    assert victim.read_bytes() == b"keep"
+    assert persistence.load(path, expected_class="thing")[1]["hyper"] == {"gamma": 0.9}
+    assert not (tmp_path / ".m.safetensors.bbbb.tmp").exists()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+@pytest.mark.parametrize("mask, expected", [(0o022, 0o644), (0o077, 0o600)], ids=["umask022", "umask077"])
+def test_agent_checkpoints_get_normal_permissions(tmp_path, umask, mask, expected):
+    import gymnasium as gym
+
+    from groundup import agents
+
+    umask(mask)
+    agent = agents.make("dqn", gym.make("CartPole-v1"), learning_starts=100, buffer_size=500, batch_size=16,
+                        net_arch=[8], seed=0)
+    ckpt = tmp_path / "run.safetensors"
+    agent.learn(240, checkpoint_every=100, checkpoint_path=ckpt)
+    assert ckpt.stat().st_mode & 0o7777 == expected
+    agent.save(tmp_path / "final.safetensors")
+    assert (tmp_path / "final.safetensors").stat().st_mode & 0o7777 == expected
