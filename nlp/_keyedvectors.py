@@ -5,13 +5,22 @@ Training and querying are kept apart as in gensim: the model object holds the
 hyper-parameters and training state; ``model.wv`` is a real
 ``gensim.models.KeyedVectors``, so ``most_similar``, ``evaluate_word_analogies``,
 ``evaluate_word_pairs`` and ``save_word2vec_format`` are gensim's own.
+
+Both models take the corpus the two ways their users know: gensim's, as the first
+constructor argument (``Word2Vec(sentences, vector_size=50)``, ``Word2Vec(sentences=...)``,
+``Word2Vec(corpus_file="corpus.txt")``), which trains at once; and scikit-learn's,
+``Word2Vec(vector_size=50).fit(sentences)``. The corpus is data, not a hyper-parameter:
+it is left out of ``get_params``, so ``sklearn.base.clone`` and ``set_params`` see only
+the hyper-parameters, and a clone is an unfitted model that does not hold the corpus.
 """
 
 from __future__ import annotations
 
 import inspect
 import math
+import numbers
 import os
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -78,11 +87,62 @@ class EmbeddingModel:
 
     _class_id = "groundup.nlp.EmbeddingModel"
 
+    #: Constructor arguments that are training data (gensim's), not hyper-parameters.
+    _corpus_args = ("sentences", "corpus_file")
+
     # -- scikit-learn's parameter protocol --------------------------------------------------
     @classmethod
     def _param_names(cls) -> list[str]:
+        """The hyper-parameters: every ``__init__`` argument but the corpus."""
         sig = inspect.signature(cls.__init__)
-        return [p.name for p in sig.parameters.values() if p.name != "self" and p.kind != p.VAR_KEYWORD]
+        return [
+            p.name
+            for p in sig.parameters.values()
+            if p.name != "self" and p.kind != p.VAR_KEYWORD and p.name not in cls._corpus_args
+        ]
+
+    # -- the corpus, gensim's way or scikit-learn's -----------------------------------------
+    def _fit_if_given(self, sentences: Any, corpus_file: Any) -> None:
+        """gensim's habit: a corpus given to the constructor is trained on at once, exactly
+        as ``fit`` would (same vectors for the same seed). Called last in ``__init__``,
+        after every hyper-parameter is stored; the corpus itself is not kept."""
+        if sentences is not None or corpus_file is not None:
+            self.fit(sentences, corpus_file=corpus_file)
+
+    def _corpus(self, sentences: Any, corpus_file: Any) -> Iterable[Any]:
+        """The sentences to train on, from exactly one of ``sentences`` (an iterable of
+        token lists) and ``corpus_file`` (a text file, one sentence per line, tokens split
+        on whitespace, read as a stream by ``groundup.datasets.LineSentences``; ``.gz``
+        and ``.bz2`` are decompressed on the fly)."""
+        name = type(self).__name__
+        if corpus_file is not None and not isinstance(corpus_file, (str, os.PathLike)):
+            raise TypeError(
+                f"corpus_file must be the path of a text file, one sentence per line; got {corpus_file!r:.60} "
+                f"of type {type(corpus_file).__name__}. As in gensim, {name}'s first two arguments are "
+                f"sentences and corpus_file; pass the hyper-parameters by keyword: {name}(sentences, vector_size=50)"
+            )
+        if sentences is not None and corpus_file is not None:
+            raise TypeError(f"{name}: give either sentences (token lists) or corpus_file (a path), not both")
+        if corpus_file is not None:
+            from groundup.datasets.text import LineSentences
+
+            return LineSentences(corpus_file)
+        if sentences is None:
+            raise TypeError(
+                f"{name}.fit needs a corpus: fit(sentences), with sentences an iterable of token lists, "
+                "or fit(corpus_file='corpus.txt')"
+            )
+        if isinstance(sentences, numbers.Number):
+            raise TypeError(
+                f"sentences must be an iterable of token lists; got the number {sentences!r}. As in gensim, "
+                f"{name}'s first argument is the corpus; pass hyper-parameters by keyword: {name}(vector_size={sentences!r})"
+            )
+        if isinstance(sentences, (str, os.PathLike)):
+            raise TypeError(
+                f"sentences must be an iterable of token lists (e.g. [['the', 'cat'], ...]); got a single string "
+                f"({str(sentences)!r:.60}). To train on a text file, one sentence per line, pass corpus_file= instead"
+            )
+        return sentences
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self._param_names()}

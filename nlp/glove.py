@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -67,8 +68,20 @@ def cooccurrence_matrix(
 class GloVe(EmbeddingModel):
     """GloVe word vectors.
 
+    Two ways to train, with the same result for the same seed::
+
+        model = GloVe(sentences, vector_size=50, min_count=1)       # gensim's habit
+        model = GloVe(corpus_file="corpus.txt", vector_size=50)     # the same, from a file
+        model = GloVe(vector_size=50, min_count=1).fit(sentences)   # scikit-learn's form
+
     Parameters
     ----------
+    sentences: the corpus, an iterable of token lists (read once). Given here, the model
+        trains at once, as gensim's models do; left out (None), call ``fit``. Not a
+        hyper-parameter: ``get_params``/``clone`` leave it out and the model does not keep it.
+    corpus_file: instead of ``sentences``, a plain-text file (``.gz``/``.bz2`` too), one
+        sentence per line, tokens separated by whitespace, read as a stream (None).
+    The hyper-parameters below are keyword-only:
     vector_size: dimensionality of the vectors (100).
     window: co-occurrence window, words on each side (10).
     min_count: ignore words with fewer occurrences (5).
@@ -100,6 +113,9 @@ class GloVe(EmbeddingModel):
 
     def __init__(
         self,
+        sentences: Iterable[Sequence[str]] | None = None,
+        corpus_file: str | os.PathLike | None = None,
+        *,
         vector_size: int = 100,
         window: int = 10,
         min_count: int = 5,
@@ -133,6 +149,7 @@ class GloVe(EmbeddingModel):
         self.vectors = vectors
         self.seed = seed
         self.device = device
+        self._fit_if_given(sentences, corpus_file)
 
     def _validate(self) -> None:
         check_int(self.vector_size, "vector_size")
@@ -152,10 +169,18 @@ class GloVe(EmbeddingModel):
             raise ValueError(f"vectors must be 'sum' (w + c) or 'word' (w alone); got {self.vectors!r}")
         check_seed(self.seed, "seed")
 
-    def fit(self, sentences: Iterable[Sequence[str]], *, progress_bar: bool = False) -> GloVe:
-        """Count co-occurrences in ``sentences`` (token lists, read once) and fit the
-        vectors. Returns ``self``."""
+    def fit(
+        self,
+        sentences: Iterable[Sequence[str]] | None = None,
+        *,
+        corpus_file: str | os.PathLike | None = None,
+        progress_bar: bool = False,
+    ) -> GloVe:
+        """Count co-occurrences in ``sentences`` (token lists, read once) or in
+        ``corpus_file`` (a text file, one sentence per line, whitespace-separated tokens,
+        streamed) and fit the vectors. Returns ``self``."""
         self._validate()
+        sentences = self._corpus(sentences, corpus_file)
         vocab, corpus = Vocabulary.build(sentences, min_count=self.min_count, max_vocab=self.max_final_vocab)
         start = time.perf_counter()
         x = cooccurrence_matrix(

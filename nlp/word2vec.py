@@ -31,6 +31,7 @@ noise words are drawn in :mod:`groundup.nlp._word2vec_sampling`.
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -56,8 +57,20 @@ _NOISE_GROUP = 4  # CBOW: consecutive centre words that share one draw of noise 
 class Word2Vec(EmbeddingModel):
     """Skip-gram (``sg=1``) or CBOW (``sg=0``) word vectors with negative sampling.
 
+    Two ways to train, with the same result for the same seed (``workers=1``)::
+
+        model = Word2Vec(sentences, vector_size=50, min_count=1)        # gensim's form
+        model = Word2Vec(corpus_file="corpus.txt", vector_size=50)      # gensim's form, from a file
+        model = Word2Vec(vector_size=50, min_count=1).fit(sentences)    # scikit-learn's form
+
     Parameters (gensim's names and defaults where gensim has them)
     ----------
+    sentences: the corpus, an iterable of token lists (read once). Given here, the model
+        trains at once, as gensim's does; left out (None), call ``fit``. Not a
+        hyper-parameter: ``get_params``/``clone`` leave it out and the model does not keep it.
+    corpus_file: instead of ``sentences``, a plain-text file (``.gz``/``.bz2`` too), one
+        sentence per line, tokens separated by whitespace, read as a stream (None).
+    The hyper-parameters below are keyword-only (their order is not gensim's):
     vector_size: dimensionality of the word vectors (100).
     window: largest distance between the centre word and a context word (5); each centre
         uses a window drawn uniformly from 1..window, as gensim does.
@@ -96,6 +109,9 @@ class Word2Vec(EmbeddingModel):
 
     def __init__(
         self,
+        sentences: Iterable[Sequence[str]] | None = None,
+        corpus_file: str | os.PathLike | None = None,
+        *,
         vector_size: int = 100,
         window: int = 5,
         min_count: int = 5,
@@ -131,6 +147,7 @@ class Word2Vec(EmbeddingModel):
         self.workers = workers
         self.device = device
         self.compute_loss = compute_loss
+        self._fit_if_given(sentences, corpus_file)
 
     # -- checks ------------------------------------------------------------------------------
     def _validate(self) -> None:
@@ -156,10 +173,18 @@ class Word2Vec(EmbeddingModel):
         check_int(self.workers, "workers")
 
     # -- training ----------------------------------------------------------------------------
-    def fit(self, sentences: Iterable[Sequence[str]], *, progress_bar: bool = False) -> Word2Vec:
+    def fit(
+        self,
+        sentences: Iterable[Sequence[str]] | None = None,
+        *,
+        corpus_file: str | os.PathLike | None = None,
+        progress_bar: bool = False,
+    ) -> Word2Vec:
         """Build the vocabulary from ``sentences`` (an iterable of token lists, read once)
-        and train for ``epochs`` passes. Returns ``self``."""
+        or from ``corpus_file`` (a text file, one sentence per line, whitespace-separated
+        tokens, streamed), and train for ``epochs`` passes. Returns ``self``."""
         self._validate()
+        sentences = self._corpus(sentences, corpus_file)
         vocab, corpus = Vocabulary.build(sentences, min_count=self.min_count, max_vocab=self.max_final_vocab)
         return self._train(vocab, corpus, show_progress=progress_bar)
 

@@ -200,3 +200,56 @@ def test_word_without_cooccurrences_keeps_a_usable_vector(solver):
     assert model.cooccurrence_[i].nnz == 0
     assert np.linalg.norm(model.wv["lonely"]) > 0
     assert np.isfinite(model.wv.most_similar("lonely", topn=3)[0][1])
+
+
+# -- gensim's constructor habit: GloVe(sentences, ...), GloVe(corpus_file=...) ----------------------
+GLOVE_KW = dict(vector_size=6, window=3, min_count=1, epochs=3, seed=2, batch_size=256, device="cpu")
+
+
+@pytest.mark.parametrize("solver", ["adagrad", "als"])
+def test_gensim_constructor_forms_train_exactly_as_fit(tmp_path, solver):
+    corpus = topic_corpus(150, seed=5)
+    fitted = GloVe(solver=solver, **GLOVE_KW).fit(corpus)
+    path = tmp_path / "corpus.txt"
+    path.write_text("\n".join(" ".join(s) for s in corpus) + "\n", encoding="utf-8")
+    for model in (
+        GloVe(corpus, solver=solver, **GLOVE_KW),
+        GloVe(sentences=corpus, solver=solver, **GLOVE_KW),
+        GloVe(corpus_file=path, solver=solver, **GLOVE_KW),
+        GloVe(solver=solver, **GLOVE_KW).fit(corpus_file=str(path)),
+    ):
+        assert model.wv.index_to_key == fitted.wv.index_to_key
+        np.testing.assert_array_equal(model.wv.vectors, fitted.wv.vectors)
+        assert model.training_loss_ == fitted.training_loss_
+
+
+def test_the_corpus_is_not_a_hyper_parameter(tmp_path):
+    from sklearn.base import clone
+
+    corpus = topic_corpus(100, seed=1)
+    model = GloVe(corpus, **GLOVE_KW)
+    params = model.get_params()
+    assert "sentences" not in params and "corpus_file" not in params
+    assert params == GloVe(**GLOVE_KW).get_params()
+    copy = clone(model)
+    assert copy.get_params() == params
+    with pytest.raises(Exception, match="not fitted"):
+        copy.wv  # noqa: B018
+    assert not any(value is corpus for value in vars(model).values())
+    with pytest.raises(ValueError, match="'corpus_file' is not a parameter"):
+        copy.set_params(corpus_file="x.txt")
+    model.save(tmp_path / "g.safetensors")  # the saved hyper-parameters load without a corpus
+    loaded = GloVe.load(tmp_path / "g.safetensors")
+    np.testing.assert_array_equal(loaded.wv.vectors, model.wv.vectors)
+
+
+def test_gensim_form_errors(tmp_path):
+    corpus = topic_corpus(20)
+    path = tmp_path / "c.txt"
+    path.write_text("a b c\n")
+    with pytest.raises(TypeError, match="not both"):
+        GloVe(sentences=corpus, corpus_file=str(path), min_count=1)
+    with pytest.raises(TypeError, match=r"keyword: GloVe\(sentences, vector_size=50\)"):
+        GloVe(corpus, 50)
+    with pytest.raises(TypeError, match=r"GloVe\(vector_size=50\)"):
+        GloVe(50)

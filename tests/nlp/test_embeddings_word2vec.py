@@ -320,3 +320,101 @@ def test_fit_reads_a_generator_once():
     corpus = topic_corpus(200)
     model = Word2Vec(vector_size=8, min_count=1, epochs=2, seed=0).fit(s for s in corpus)
     assert len(model.wv) == 30 and model.corpus_word_count_ == 1600
+
+
+# -- gensim's constructor form: Word2Vec(sentences, ...), Word2Vec(corpus_file=...) ---------------
+GENSIM_KW = dict(vector_size=12, min_count=1, epochs=2, seed=4, workers=1, device="cpu")
+
+
+def _assert_same_vectors(a, b):
+    assert a.wv.index_to_key == b.wv.index_to_key
+    np.testing.assert_array_equal(a.wv.vectors, b.wv.vectors)  # bit for bit
+    np.testing.assert_array_equal(a.syn1neg_, b.syn1neg_)
+
+
+@pytest.mark.parametrize("sg", [0, 1])
+def test_gensim_constructor_forms_train_exactly_as_fit(tmp_path, sg):
+    corpus = topic_corpus(300, seed=2)
+    fitted = Word2Vec(sg=sg, **GENSIM_KW).fit(corpus)
+    positional = Word2Vec(corpus, sg=sg, **GENSIM_KW)
+    _assert_same_vectors(positional, fitted)
+    _assert_same_vectors(Word2Vec(sentences=corpus, sg=sg, **GENSIM_KW), fitted)
+    _assert_same_vectors(Word2Vec((s for s in corpus), sg=sg, **GENSIM_KW), fitted)  # read once, as fit does
+    path = tmp_path / "corpus.txt"
+    path.write_text("\n".join(" ".join(s) for s in corpus) + "\n", encoding="utf-8")
+    _assert_same_vectors(Word2Vec(corpus_file=str(path), sg=sg, **GENSIM_KW), fitted)
+    _assert_same_vectors(Word2Vec(corpus_file=path, sg=sg, **GENSIM_KW), fitted)
+    _assert_same_vectors(Word2Vec(sg=sg, **GENSIM_KW).fit(corpus_file=path), fitted)
+    assert positional.corpus_word_count_ == 300 * 8
+
+
+def test_gensim_form_from_a_compressed_corpus_file(tmp_path):
+    import gzip
+
+    corpus = topic_corpus(200, seed=3)
+    path = tmp_path / "corpus.txt.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        fh.write("\n".join(" ".join(s) for s in corpus))
+    _assert_same_vectors(Word2Vec(corpus_file=path, **GENSIM_KW), Word2Vec(corpus, **GENSIM_KW))
+
+
+def test_the_corpus_is_not_a_hyper_parameter():
+    from sklearn.base import clone
+
+    corpus = topic_corpus(200, seed=1)
+    model = Word2Vec(corpus, **GENSIM_KW)
+    params = model.get_params()
+    assert "sentences" not in params and "corpus_file" not in params
+    assert params == Word2Vec(**GENSIM_KW).get_params()
+    assert "sentences" not in repr(model)
+    copy = clone(model)  # scikit-learn's clone: same hyper-parameters, not fitted, no corpus
+    assert copy.get_params() == params
+    with pytest.raises(NotFittedError):
+        copy.wv  # noqa: B018
+    assert not any(value is corpus for value in vars(copy).values())
+    assert not any(value is corpus for value in vars(model).values())  # the model does not keep it
+    with pytest.raises(ValueError, match="'sentences' is not a parameter"):
+        copy.set_params(sentences=corpus)
+    copy.set_params(vector_size=6)
+    assert copy.fit(corpus).wv.vector_size == 6
+
+
+def test_gensim_form_errors_name_the_right_form(tmp_path):
+    corpus = [["a", "b", "c"]] * 3
+    path = tmp_path / "c.txt"
+    path.write_text("a b c\n")
+    with pytest.raises(TypeError, match="not both"):
+        Word2Vec(corpus, corpus_file=path, min_count=1)
+    with pytest.raises(TypeError, match="not both"):
+        Word2Vec(min_count=1).fit(corpus, corpus_file=path)
+    with pytest.raises(TypeError, match=r"keyword: Word2Vec\(sentences, vector_size=50\)"):
+        Word2Vec(corpus, 50)  # gensim's second positional argument is corpus_file too
+    with pytest.raises(TypeError):
+        Word2Vec(corpus, None, 50)  # the hyper-parameters are keyword-only
+    with pytest.raises(TypeError, match=r"Word2Vec\(vector_size=100\)"):
+        Word2Vec(100)
+    with pytest.raises(TypeError, match="pass corpus_file= instead"):
+        Word2Vec(str(path))
+    with pytest.raises(TypeError, match=r"fit\(corpus_file="):
+        Word2Vec().fit()
+    with pytest.raises(FileNotFoundError, match="nope.txt"):
+        Word2Vec(corpus_file=tmp_path / "nope.txt")
+    with pytest.raises(ValueError, match="vector_size"):  # the hyper-parameters are checked before reading
+        Word2Vec(corpus, vector_size=0)
+
+
+@pytest.mark.skipif(__import__("os").name != "posix", reason="POSIX permission bits")
+@pytest.mark.parametrize("mask, expected", [(0o022, 0o644), (0o077, 0o600)], ids=["umask022", "umask077"])
+def test_saved_models_and_word_vectors_get_normal_permissions(tmp_path, mask, expected):
+    import os
+
+    model = Word2Vec([["a", "b", "c"]] * 5, vector_size=4, min_count=1, epochs=1)
+    old = os.umask(mask)
+    try:
+        model.save(tmp_path / "w2v.safetensors")
+        model.wv.save_word2vec_format(str(tmp_path / "vectors.txt"))
+        model.wv.save_word2vec_format(str(tmp_path / "vectors.bin"), binary=True)
+    finally:
+        os.umask(old)
+    for name in ("w2v.safetensors", "vectors.txt", "vectors.bin"):
+        assert (tmp_path / name).stat().st_mode & 0o7777 == expected, name
