@@ -1,0 +1,210 @@
+"""What every benchmark shares: its command line, its runs on the experiments engine, and
+where its tables and pictures go.
+
+Each benchmark is a module run as ``python -m benchmarks.NAME [--smoke | --quick | --full]``
+from the repository root (``groundup bench`` runs them all). A script declares its grid
+(tasks, agents or models, budgets per mode, seeds), runs it with :func:`sweep`, and turns
+the records into a markdown table with :func:`write_result`. Everything else is here:
+
+* the flags, defined once: ``--smoke``/``--quick``/``--full`` (the default), ``--only``,
+  ``--seeds``, ``--fresh``, ``--address``, ``--store``, ``--out``, ``--update-readme``,
+  ``--backend``;
+* the runs go through :func:`groundup.experiments.sweep`, so each finished run is one
+  file in the results store (default ``benchmarks/output/store/NAME``) and a benchmark
+  stopped half-way resumes where it stopped; ``--fresh`` reruns everything;
+* outputs go to ``benchmarks/output/MODE/`` (ignored by git) unless ``--update-readme``
+  is given with the full mode, which writes ``benchmarks/results/`` and the README's
+  ``<!-- bench:NAME -->`` block. A quick or smoke run never touches a tracked file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import platform
+import re
+import statistics
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from groundup.experiments.stats import markdown_table  # noqa: F401  (re-exported for the scripts)
+from groundup.persistence import atomic_write_bytes
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+OUTPUT = ROOT / "benchmarks" / "output"
+README = ROOT / "README.md"
+MODES = ("smoke", "quick", "full")
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"0-4"`` -> [0, 1, 2, 3, 4]; ``"0,2,5"`` -> [0, 2, 5]; ``"3"`` -> [3]."""
+    seeds: list[int] = []
+    try:
+        for part in text.split(","):
+            part = part.strip()
+            if "-" in part:
+                low, high = (int(p) for p in part.split("-", 1))
+                if high < low:
+                    raise ValueError
+                seeds += range(low, high + 1)
+            elif part:
+                seeds.append(int(part))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seeds must look like '0-4' or '0,2,5', got {text!r}") from None
+    if not seeds or min(seeds) < 0:
+        raise argparse.ArgumentTypeError(f"seeds must be non-negative integers, got {text!r}")
+    return list(dict.fromkeys(seeds))
+
+
+def parse_args(name: str, description: str, argv: Sequence[str] | None = None,
+               extra: Callable[[argparse.ArgumentParser], None] | None = None) -> argparse.Namespace:
+    """The benchmark command line. ``args.mode`` is ``"smoke"``, ``"quick"`` or ``"full"``;
+    ``args.seeds`` is None unless ``--seeds`` was given; ``args.out`` exists on return."""
+    parser = argparse.ArgumentParser(prog=f"python -m benchmarks.{name}", description=description,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--smoke", dest="mode", action="store_const", const="smoke", help="tiny sizes, seconds (the tests run this)")
+    mode.add_argument("--quick", dest="mode", action="store_const", const="quick", help="a small configuration, minutes")
+    mode.add_argument("--full", dest="mode", action="store_const", const="full", help="the full tables (the default)")
+    parser.set_defaults(mode="full")
+    parser.add_argument("--only", default="", help="comma-separated substrings of the run names to keep (default: all)")
+    parser.add_argument("--seeds", type=parse_seeds, default=None, help="seeds, e.g. 0-4 or 0,2 (default: the mode's)")
+    parser.add_argument("--fresh", action="store_true", help="rerun every run, even those already in the store")
+    parser.add_argument("--address", default=None, help="Ray cluster address ('auto', 'host:port', 'ray://host:port'); default: a local Ray, or $RAY_ADDRESS")
+    parser.add_argument("--backend", choices=("ray", "serial"), default="ray", help="'serial' runs in this process, without Ray")
+    parser.add_argument("--store", type=Path, default=None, help=f"results store folder (default: benchmarks/output/store/{name})")
+    parser.add_argument("--out", type=Path, default=None, help="folder for tables and pictures (default: benchmarks/output/MODE, or benchmarks/results with --update-readme)")
+    parser.add_argument("--update-readme", action="store_true", help="full mode only: write benchmarks/results/ and the README's block")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads in this process (default: all cores)")
+    if extra is not None:
+        extra(parser)
+    args = parser.parse_args(argv)
+    if args.update_readme and args.mode != "full":
+        parser.error(f"--update-readme writes the tracked tables and is only for the full mode, not --{args.mode}")
+    if args.update_readme and args.out is not None and args.out.resolve() != RESULTS.resolve():
+        parser.error("--update-readme writes benchmarks/results/; leave --out out")
+    args.name = name
+    args.only = [s for s in args.only.split(",") if s]
+    args.out = args.out or (RESULTS if args.update_readme else OUTPUT / args.mode)
+    args.store = args.store or OUTPUT / "store" / name
+    args.out.mkdir(parents=True, exist_ok=True)
+    set_threads(args.threads or os.cpu_count() or 1)
+    return args
+
+
+def seeds_for(args: argparse.Namespace, default: Sequence[int]) -> list[int]:
+    return list(args.seeds) if args.seeds is not None else list(default)
+
+
+def selected(args: argparse.Namespace, name: str) -> bool:
+    """Whether ``--only`` keeps the run called ``name``."""
+    return not args.only or any(s in name for s in args.only)
+
+
+def sweep(args: argparse.Namespace, function: Callable[..., Any] | str, params: Mapping[str, Sequence[Any]],
+          seeds: Sequence[int], *, num_cpus: float = 1, desc: str = "") -> Any:
+    """:func:`groundup.experiments.sweep` with the command line's store, address, backend
+    and ``--fresh``. Runs that time each other (a speed ratio) ask for every core
+    (``num_cpus=os.cpu_count()``), so that nothing runs beside them."""
+    from groundup.experiments import sweep as engine_sweep
+
+    return engine_sweep(function, params, seeds, store=args.store, address=args.address, num_cpus=num_cpus,
+                        fresh=args.fresh, backend=args.backend, desc=desc or args.name)
+
+
+def all_cores() -> int:
+    return os.cpu_count() or 1
+
+
+def set_threads(n: int) -> None:
+    """Pin torch's thread pool; BLAS pools follow the environment variables set before import."""
+    try:
+        import torch
+
+        torch.set_num_threads(n)
+    except ImportError:  # pragma: no cover
+        pass
+
+
+def median_time(fn: Callable[[], Any], repeats: int = 3) -> tuple[float, Any]:
+    """Median wall-clock seconds of ``repeats`` calls of ``fn`` and the last result."""
+    times, result = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def mean_std(values: Sequence[float], digits: int = 3) -> str:
+    values = list(values)
+    if not values:
+        return "—"
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}"
+
+
+def machine_line(threads: int | None = None) -> str:
+    try:
+        import torch
+
+        tv = torch.__version__
+        t = threads or torch.get_num_threads()
+    except ImportError:  # pragma: no cover
+        tv, t = "n/a", threads
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {tv} with {t} threads, Python {platform.python_version()}"
+
+
+def command_line(args: argparse.Namespace) -> str:
+    flag = "" if args.mode == "full" else f" --{args.mode}"
+    return f"python -m benchmarks.{args.name}{flag}" + (" --update-readme" if args.update_readme else "")
+
+
+def write_result(args: argparse.Namespace, markdown: str, name: str | None = None) -> Path:
+    """Write ``NAME.md`` into ``args.out`` with a footer naming the configuration and the
+    command; with ``--update-readme`` also replace the README's block."""
+    name = name or args.name
+    body = markdown.rstrip() + f"\n\n_Configuration: {args.mode}; {machine_line(args.threads)}; command: `{command_line(args)}`._\n"
+    path = args.out / f"{name}.md"
+    atomic_write_bytes(path, body.encode())
+    if args.update_readme:
+        if not sync_readme(name, body):
+            log(f"README.md has no <!-- bench:{name} --> block; only {path} was written")
+    print(body)
+    return path
+
+
+def sync_readme(name: str, body: str, readme: Path = README) -> bool:
+    """Replace the README block for ``name``; returns whether a block was found."""
+    if not readme.is_file():
+        return False
+    text = readme.read_text()
+    # the table links its pictures by file name (they sit beside it); from the README,
+    # which is at the repository root, they are in benchmarks/results/
+    body = re.sub(r"\]\(([^)/:]+\.(?:png|svg|jpg))\)", lambda m: f"]({RESULTS.relative_to(ROOT).as_posix()}/{m.group(1)})", body)
+    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+    i, j = text.find(start), text.find(end)
+    if i < 0 or j < i:
+        return False
+    text = text[: i + len(start)] + "\n" + body.rstrip() + "\n" + text[j:]
+    atomic_write_bytes(readme, text.encode())
+    return True
+
+
+def savefig(fig: Any, args: argparse.Namespace, filename: str) -> Path:
+    """Save a matplotlib figure as ``args.out/filename``, atomically."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=Path(filename).suffix.lstrip(".") or "png", dpi=100)
+    path = args.out / filename
+    atomic_write_bytes(path, buffer.getvalue())
+    return path
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
