@@ -113,7 +113,8 @@ def check_seeds(seeds: Iterable[int] | int) -> list[int]:
 
 
 # -- one run, in whichever process executes it -----------------------------------------------------------
-def execute_run(function: Callable[..., Any] | str, params: dict[str, Any], seed: int, num_cpus: float) -> dict[str, Any]:
+def execute_run(function: Callable[..., Any] | str, params: dict[str, Any], seed: int, num_cpus: float,
+                on_ray: bool = False) -> dict[str, Any]:
     """Call ``function(seed=seed, **params)`` and return the run's record fields.
 
     Exceptions (including metrics JSON cannot hold) become a failed record with the
@@ -127,13 +128,10 @@ def execute_run(function: Callable[..., Any] | str, params: dict[str, Any], seed
     except ImportError:  # pragma: no cover - torch is a required dependency
         pass
     node_id = None
-    try:
+    if on_ray:
         import ray
 
-        if ray.is_initialized():
-            node_id = ray.get_runtime_context().get_node_id()
-    except ImportError:
-        pass
+        node_id = ray.get_runtime_context().get_node_id()
     start = time.perf_counter()
     status, error, metrics = "ok", None, None
     try:
@@ -345,7 +343,7 @@ def sweep(
             remote = ray.remote(execute_run).options(num_cpus=num_cpus, num_gpus=num_gpus, max_retries=max_retries,
                                                      retry_exceptions=False)
             fn_ref = ray.put(function) if callable(function) else function
-            pending = {remote.remote(fn_ref, combo, seed, num_cpus): (combo, seed, key) for combo, seed, key in todo}
+            pending = {remote.remote(fn_ref, combo, seed, num_cpus, True): (combo, seed, key) for combo, seed, key in todo}
             try:
                 while pending:
                     done, _ = ray.wait(list(pending), num_returns=1)
