@@ -43,14 +43,24 @@ class TrainingLog:
     """Per-epoch or per-episode records (``dict`` rows), printed when ``verbose``.
 
     ``log.append(epoch=1, loss=0.3)`` stores the row; ``log.column("loss")`` returns the
-    values in order. Times are seconds since the log was created.
+    values in order. Times are seconds since the log was created. ``log.stop(reason)``
+    records why training ended in ``log.stop_reason`` (None until then), a sentence that
+    starts with what stopped it: ``"max_iter: ..."`` (every epoch ran) or
+    ``"early_stopping: ..."`` (the validation score stopped improving).
     """
 
     def __init__(self, verbose: int = 0, name: str = "") -> None:
         self.verbose = verbose
         self.name = name
         self.rows: list[dict[str, Any]] = []
+        self.stop_reason: str | None = None
         self._start = time.perf_counter()
+
+    def stop(self, reason: str) -> None:
+        """Record why training stopped (printed when ``verbose``)."""
+        self.stop_reason = reason
+        if self.verbose:
+            print(f"[{self.name}] stopped: {reason}", file=sys.stderr)
 
     def append(self, **row: Any) -> None:
         row.setdefault("time_s", round(time.perf_counter() - self._start, 3))

@@ -2,12 +2,13 @@
 
 __all__: list[str] = []
 
+from groundup.nlp._estimator import EarlyStoppingWarning  # noqa: E402
 from groundup.nlp.recursive_nn import RecursiveNN  # noqa: E402
 from groundup.nlp.rntn import RNTN  # noqa: E402
 from groundup.nlp.tagger import RNNTagger  # noqa: E402
 from groundup.nlp.tagger_ensemble import TaggerEnsemble, fit_taggers  # noqa: E402
 
-__all__ += ["RNNTagger", "TaggerEnsemble", "fit_taggers", "RecursiveNN", "RNTN"]
+__all__ += ["EarlyStoppingWarning", "RNNTagger", "TaggerEnsemble", "fit_taggers", "RecursiveNN", "RNTN"]
 from groundup.nlp.glove import GloVe  # noqa: E402
 from groundup.nlp.word2vec import Word2Vec  # noqa: E402
 

@@ -28,7 +28,7 @@ from torch import nn
 
 from groundup import persistence
 from groundup.datasets.trees import check_sentiment_tree
-from groundup.nlp._estimator import NotFittedError, ParamsMixin
+from groundup.nlp._estimator import NotFittedError, ParamsMixin, stop_reason, warn_if_validation_too_small
 from groundup.nlp._tree_batch import TreeBatch, collate, flatten_tree
 from groundup.progress import TrainingLog
 from groundup.torch_utils import check_seed, resolve_device, set_seed, train_minibatches
@@ -86,11 +86,15 @@ class RecursiveNN(ParamsMixin):
     ``alpha`` (1e-4, the L2 penalty, scikit-learn's name);
     ``batch_size`` (32 trees); ``max_iter`` (50 epochs at most); ``early_stopping``
     (True, on the root accuracy of ``validation_data`` or of ``validation_fraction`` (0.1)
-    of the training trees), ``n_iter_no_change`` (5); ``random_state`` (None);
+    of the training trees), ``n_iter_no_change`` (5; when the validation set has fewer than
+    50 trees, too few to judge, and early stopping ended training early or kept an earlier
+    epoch, ``fit`` warns with an ``EarlyStoppingWarning``: pass ``early_stopping=False`` or
+    more data); ``random_state`` (None);
     ``device`` ("auto"); ``verbose`` (0).
 
     Learned attributes: ``vocabulary_``, ``classes_``, ``n_iter_``, ``best_score_``,
-    ``training_log_``.
+    ``training_log_`` (one row per epoch; its ``stop_reason`` says why training ended:
+    ``"max_iter: ..."`` or ``"early_stopping: no improvement in N epochs; ..."``).
     """
 
     _class_id = "groundup.nlp.RecursiveNN"
@@ -224,23 +228,25 @@ class RecursiveNN(ParamsMixin):
 
         self.training_log_ = TrainingLog(p["verbose"], name=type(self).__name__)
         self.best_score_, best_state, stale = -np.inf, None, 0
+        best_epoch, stopped_early = None, False
         start = time.perf_counter()
 
         def on_epoch_end(epoch: int, mean_loss: float) -> bool:
-            nonlocal best_state, stale
+            nonlocal best_state, stale, best_epoch, stopped_early
             self.n_iter_ = epoch + 1
             row: dict[str, Any] = {"epoch": epoch + 1, "loss": mean_loss}
             if val_flat is not None:
                 score = self._root_accuracy(val_flat)
                 row["val_root_accuracy"] = score
                 if score > self.best_score_:
-                    self.best_score_, stale = score, 0
+                    self.best_score_, stale, best_epoch = score, 0, epoch + 1
                     best_state = copy.deepcopy(self.net_.state_dict())
                 else:
                     stale += 1
             row["time_s"] = round(time.perf_counter() - start, 2)
             self.training_log_.append(**row)
-            return not (p["early_stopping"] and stale >= p["n_iter_no_change"])
+            stopped_early = p["early_stopping"] and stale >= p["n_iter_no_change"]
+            return not stopped_early
 
         generator = torch.Generator()
         if p["random_state"] is not None:
@@ -250,6 +256,12 @@ class RecursiveNN(ParamsMixin):
         if best_state is not None:
             self.net_.load_state_dict(best_state)
         self.net_.eval()
+        self.training_log_.stop(stop_reason(stopped_early, self.n_iter_, p["max_iter"], p["n_iter_no_change"],
+                                            best_epoch, "val_root_accuracy", self.best_score_))
+        if p["early_stopping"]:
+            warn_if_validation_too_small(type(self).__name__, len(val_flat), "tree", stopped_early=stopped_early,
+                                         n_epochs=self.n_iter_, kept_epoch=best_epoch, max_iter=p["max_iter"],
+                                         how_to_add="fit(..., validation_data=trees)")
         return self
 
     # ----------------------------------------------------------------- inference

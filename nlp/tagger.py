@@ -40,7 +40,8 @@ from groundup.nlp._char_features import normalize_word
 from groundup.nlp._tagger_net import CELLS, CHAR_SPECIALS, TaggerNet, encode
 from groundup.nlp._tagger_predict import checked_score, metric_of, predict_together
 from groundup.nlp._weight_average import WeightAverage
-from groundup.nlp._estimator import NotFittedError, ParamsMixin, check_sentences, check_tags
+from groundup.nlp._estimator import (NotFittedError, ParamsMixin, check_sentences, check_tags, stop_reason,
+                                     warn_if_validation_too_small)
 from groundup.progress import TrainingLog
 from groundup.torch_utils import check_seed, resolve_device, set_seed
 
@@ -74,7 +75,10 @@ class RNNTagger(ParamsMixin):
     improve; 1 keeps it constant); ``batch_size`` (32 sentences);
     ``max_iter`` (30 epochs at most); ``early_stopping`` (True), ``validation_fraction``
     (0.1 of the training sentences, when ``fit`` gets no ``validation_data``),
-    ``n_iter_no_change`` (3 epochs); ``scoring`` ("auto": entity F1 when every tag is
+    ``n_iter_no_change`` (3 epochs; when the validation set has fewer than 50 sentences,
+    too few to judge, and early stopping ended training early or kept an earlier epoch,
+    ``fit`` warns with an ``EarlyStoppingWarning``: pass ``early_stopping=False`` or more
+    data); ``scoring`` ("auto": entity F1 when every tag is
     ``O``/``B-X``/``I-X``, else token accuracy); ``decoding`` ("auto": for BIO tags the
     best sequence in which every entity starts with ``B-`` (Viterbi), else each token's most
     likely tag; or "bio", "argmax"; only used when ``crf=False``); ``crf`` (True: a
@@ -87,7 +91,8 @@ class RNNTagger(ParamsMixin):
 
     Learned attributes: ``vocabulary_`` (words), ``classes_`` (tags), ``scoring_``,
     ``decoding_``, ``best_score_`` (validation score of the kept epoch), ``n_iter_`` (epochs run),
-    ``training_log_`` (one row per epoch).
+    ``training_log_`` (one row per epoch; its ``stop_reason`` says why training ended:
+    ``"max_iter: ..."`` or ``"early_stopping: no improvement in N epochs; ..."``).
     """
 
     def __init__(
@@ -313,10 +318,11 @@ class RNNTagger(ParamsMixin):
 
         self.training_log_ = TrainingLog(p["verbose"], name="RNNTagger")
         self.best_score_, best_state, stale = -np.inf, None, 0
+        best_epoch, stopped_early = None, False
         start = time.perf_counter()
 
         def on_epoch_end(epoch: int, mean_loss: float) -> bool:
-            nonlocal best_state, stale
+            nonlocal best_state, stale, best_epoch, stopped_early
             row: dict[str, Any] = {"epoch": epoch + 1, "loss": mean_loss}
             self.n_iter_ = epoch + 1
             if validation_data is not None:
@@ -325,7 +331,7 @@ class RNNTagger(ParamsMixin):
                 row["val_" + self.scoring_] = score
                 improved = score > self.best_score_
                 if improved:
-                    self.best_score_, stale = score, 0
+                    self.best_score_, stale, best_epoch = score, 0, epoch + 1
                     best_state = copy.deepcopy(self.net_.state_dict())
                 swap_averaged()  # training goes on from the live weights
                 if not improved:
@@ -337,7 +343,8 @@ class RNNTagger(ParamsMixin):
             row["time_s"] = round(time.perf_counter() - start, 2)
             row["learning_rate"] = optimizer.param_groups[0]["lr"]
             self.training_log_.append(**row)
-            return not (p["early_stopping"] and stale >= p["n_iter_no_change"])
+            stopped_early = p["early_stopping"] and stale >= p["n_iter_no_change"]
+            return not stopped_early
 
         lengths = data["lengths"].numpy()
         for epoch in range(p["max_iter"]):
@@ -355,6 +362,12 @@ class RNNTagger(ParamsMixin):
         else:
             swap_averaged()  # no validation: the averaged weights are the model
         self.net_.eval()
+        self.training_log_.stop(stop_reason(stopped_early, self.n_iter_, p["max_iter"], p["n_iter_no_change"],
+                                            best_epoch, "val_" + self.scoring_, self.best_score_))
+        if p["early_stopping"]:
+            warn_if_validation_too_small("RNNTagger", len(val_sentences), "sentence", stopped_early=stopped_early,
+                                         n_epochs=self.n_iter_, kept_epoch=best_epoch, max_iter=p["max_iter"],
+                                         how_to_add="fit(..., validation_data=(sentences, tags))")
         return self
 
     def _copy_word_vectors(self, p: dict[str, Any]) -> None:

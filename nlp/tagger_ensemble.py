@@ -104,14 +104,14 @@ class TaggerEnsemble:
 
 
 def _fit_one(params: dict[str, Any], seed: int, threads: int, sentences: list[list[str]], tags: list[list[str]],
-             validation_data: Any, folder: str) -> tuple[str, list[dict[str, Any]]]:
+             validation_data: Any, folder: str) -> tuple[str, list[dict[str, Any]], str | None]:
     """Worker: train one tagger and save it (the parent loads it through the safe path);
-    returns the file and the tagger's per-epoch log."""
+    returns the file, the tagger's per-epoch log and why its training stopped."""
     torch.set_num_threads(threads)
     tagger = RNNTagger(**dict(params, random_state=seed)).fit(sentences, tags, validation_data=validation_data)
     path = os.path.join(folder, f"member{seed}.safetensors")
     tagger.save(path)
-    return path, tagger.training_log_.rows
+    return path, tagger.training_log_.rows, tagger.training_log_.stop_reason
 
 
 def fit_taggers(tagger: RNNTagger, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], *,
@@ -148,9 +148,10 @@ def fit_taggers(tagger: RNNTagger, sentences: Sequence[Sequence[str]], tags: Seq
             jobs = [pool.submit(_fit_one, params, s, threads, sentences, tags, validation_data, folder) for s in seeds]
             done = [job.result() for job in jobs]
         members = []
-        for path, rows in done:
+        for path, rows, reason in done:
             member = RNNTagger.load(path, device=params["device"])
             member.training_log_ = TrainingLog(0, name="RNNTagger")
             member.training_log_.rows = rows
+            member.training_log_.stop_reason = reason
             members.append(member)
         return TaggerEnsemble(members)

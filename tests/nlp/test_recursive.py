@@ -3,12 +3,15 @@ composition's formula, learning negation on the generated treebank, persistence,
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
 from nltk import Tree
 
 from groundup.datasets.trees import make_sentiment_treebank, parse_sst_tree
+from groundup.nlp import EarlyStoppingWarning
 from groundup.nlp._estimator import NotFittedError
 from groundup.nlp._tree_batch import collate, flatten_tree
 from groundup.nlp.recursive_nn import Composition, RecursiveNN
@@ -151,3 +154,39 @@ def test_bad_input_errors(bank, rntn):
         RNTN(optimizer="sgd").fit(bank.train)
     with pytest.raises(ValueError, match=r"nodes must be 'root' or 'all'; got 'leaves'"):
         rntn.score(bank.test, nodes="leaves")
+
+
+@pytest.mark.parametrize("cls", [RecursiveNN, RNTN])
+def test_early_stopping_on_a_handful_of_trees_warns_and_says_why_it_stopped(cls):
+    trees = make_sentiment_treebank(n_train=6, n_dev=0, n_test=0, n_negated=0, random_state=0).train
+    with pytest.warns(EarlyStoppingWarning) as record:
+        model = cls(vector_size=8, random_state=0).fit(trees)
+    message = str(record[0].message)
+    assert message.startswith(f"{cls.__name__}: ") and "only 1 tree" in message and "early_stopping=False" in message
+    assert record[0].filename == __file__
+    reason = model.training_log_.stop_reason
+    assert reason.startswith("early_stopping: no improvement in 5 epochs; stopped after epoch"), reason
+    assert model.n_iter_ < 50
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", EarlyStoppingWarning)
+        full = cls(vector_size=8, max_iter=20, early_stopping=False, random_state=0).fit(trees)
+    assert full.n_iter_ == 20 and full.training_log_.stop_reason == "max_iter: all 20 epochs ran"
+
+
+@pytest.mark.parametrize("cls", [RecursiveNN, RNTN])
+def test_early_stopping_on_50_validation_trees_does_not_warn_on_49_it_does(bank, cls):
+    for n_val in (50, 49):
+        model = cls(vector_size=8, learning_rate=0.05, optimizer="adam", max_iter=30, n_iter_no_change=1, random_state=0)
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            model.fit(bank.train[:100], validation_data=bank.dev[:n_val])
+        assert sum(issubclass(w.category, EarlyStoppingWarning) for w in record) == (n_val < 50), n_val
+        reason = model.training_log_.stop_reason
+        assert reason.startswith("early_stopping: no improvement in 1 epoch; stopped after epoch"), reason
+        assert f"after epoch {model.n_iter_} of max_iter=30" in reason
+
+
+def test_the_stop_reason_when_every_epoch_runs(bank):
+    model = RecursiveNN(vector_size=8, max_iter=3, n_iter_no_change=3, random_state=0).fit(bank.train[:200], validation_data=bank.dev[:60])
+    best = int(np.argmax(model.training_log_.column("val_root_accuracy"))) + 1
+    assert model.training_log_.stop_reason.startswith(f"max_iter: all 3 epochs ran, kept epoch {best} (val_root_accuracy ")

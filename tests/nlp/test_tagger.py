@@ -5,6 +5,7 @@ product-of-experts decoding against brute force, the parallel trainer."""
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -13,7 +14,8 @@ from gensim.models import KeyedVectors
 from torch.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
 
 from groundup.nlp._birnn import BiRNN, length_buckets, reverse_padded
-from groundup.nlp._estimator import NotFittedError
+from groundup.nlp import EarlyStoppingWarning
+from groundup.nlp._estimator import MIN_VALIDATION_SIZE, NotFittedError, warn_if_validation_too_small
 from groundup.nlp.tagger import RNNTagger
 from groundup.nlp.tagger_ensemble import TaggerEnsemble, fit_taggers
 from groundup.persistence import ModelFileError
@@ -208,6 +210,69 @@ def test_early_stopping_keeps_the_best_epoch():
     assert tagger.best_score_ == max(scores)
     assert tagger.n_iter_ == len(scores) and (tagger.n_iter_ == 30 or tagger.n_iter_ == best + 1 + 2)
     assert tagger.score(Xv, yv) == pytest.approx(tagger.best_score_)
+
+
+SIX = ([["the", "cat", "sat"], ["a", "dog", "ran"], ["the", "dog", "sat"], ["a", "cat", "ran"],
+        ["the", "bird", "flew"], ["a", "bird", "sat"]], [["DT", "NN", "VB"]] * 6)
+
+
+def test_early_stopping_on_six_sentences_warns_and_says_why_it_stopped():
+    X, y = SIX
+    with pytest.warns(EarlyStoppingWarning) as record:
+        stopped = RNNTagger(**FAST).fit(X, y)
+    message = str(record[0].message)
+    assert "early_stopping=False" in message and "only 1 sentence" in message and "fewer than 50" in message
+    assert record[0].filename == __file__  # points at the caller's fit
+    reason = stopped.training_log_.stop_reason
+    assert reason.startswith("early_stopping: no improvement in 3 epochs")
+    assert f"after epoch {stopped.n_iter_} of max_iter=30" in reason and stopped.n_iter_ < 30
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", EarlyStoppingWarning)  # what the warning advises: no warning
+        full = RNNTagger(early_stopping=False, **FAST).fit(X, y)
+    assert full.n_iter_ == 30 and full.training_log_.stop_reason == "max_iter: all 30 epochs ran"
+    assert full.score(X, y) == 1.0
+
+
+@pytest.mark.parametrize("how", ["split", "validation_data"])
+def test_early_stopping_on_50_validation_sentences_does_not_warn_on_49_it_does(how):
+    X, y = context_corpus(100, seed=0)
+    Xv, yv = context_corpus(50, seed=2)
+    for n_val in (50, 49):
+        tagger = RNNTagger(max_iter=12, n_iter_no_change=1, learning_rate=3e-2, validation_fraction=n_val / 100, **FAST)
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            if how == "split":  # validation_fraction of 100 sentences set aside
+                tagger.fit(X, y)
+            else:
+                tagger.fit(X, y, validation_data=(Xv[:n_val], yv[:n_val]))
+        warned = [w for w in record if issubclass(w.category, EarlyStoppingWarning)]
+        assert len(warned) == (n_val < 50), n_val
+        reason = tagger.training_log_.stop_reason
+        assert reason.startswith("early_stopping: no improvement in 1 epoch; stopped after epoch"), reason
+        assert tagger.n_iter_ < 12 and tagger.n_iter_ == len(tagger.training_log_)
+
+
+def test_the_stop_reason_when_every_epoch_runs():
+    X, y = context_corpus(80, seed=0)
+    Xv, yv = context_corpus(60, seed=2)
+    tagger = RNNTagger(max_iter=3, n_iter_no_change=3, **FAST).fit(X, y, validation_data=(Xv, yv))
+    best = int(np.argmax(tagger.training_log_.column("val_accuracy"))) + 1
+    assert tagger.n_iter_ == 3
+    assert tagger.training_log_.stop_reason.startswith(f"max_iter: all 3 epochs ran, kept epoch {best} (val_accuracy ")
+
+
+def test_the_small_validation_rule():
+    kw = dict(how_to_add="fit(..., validation_data=x)")
+    for n, stopped, kept, warns in [(49, True, 2, True), (50, True, 2, False), (1, False, 3, True), (1, False, 5, False),
+                                    (10, False, None, True)]:
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            warn_if_validation_too_small("M", n, "sentence", stopped_early=stopped, n_epochs=5, kept_epoch=kept,
+                                         max_iter=9, **kw)
+        assert len(record) == int(warns), (n, stopped, kept)
+        if warns:
+            assert issubclass(record[0].category, UserWarning) and "early_stopping=False" in str(record[0].message)
+            assert MIN_VALIDATION_SIZE == 50 and f"{n} sentence" in str(record[0].message)
 
 
 def test_use_ema_keeps_the_moving_average_of_every_step():
@@ -458,6 +523,8 @@ def test_fit_taggers_in_two_processes_equals_one_after_another():
             torch.testing.assert_close(p, q, rtol=0, atol=0, msg=name)
         assert a.n_iter_ == b.n_iter_ and a.best_score_ == b.best_score_
         assert a.training_log_.column("val_accuracy") == b.training_log_.column("val_accuracy")
+        assert a.training_log_.stop_reason == b.training_log_.stop_reason  # carried back from the worker
+        assert b.training_log_.stop_reason.startswith("max_iter: all 2 epochs ran")
     assert not torch.equal(serial.taggers[0].net_.out.weight, serial.taggers[1].net_.out.weight)
 
 
