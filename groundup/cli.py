@@ -3,7 +3,8 @@
     groundup agents                         the registry as a table
     groundup train ID ENV --timesteps N --seed S --save PATH [--param k=v ...] [--env-arg k=v ...]
     groundup evaluate PATH ENV --episodes N [--seed S]
-    groundup bench [--quick] [--only NAME ...]
+    groundup bench [--smoke | --quick | --full] [--only NAME ...] [--address ADDR] [--update-readme]
+    groundup sweep AGENT ENV --seeds 0-9 --timesteps N [--param k=v1,v2 ...] [--address ADDR] [--store DIR]
     groundup demo                           DP, Q-learning and SARSA on FrozenLake and Cliff Walking
 """
 
@@ -94,20 +95,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def evaluate_agent(agent: Any, env: Any, episodes: int, seed: int | None = None) -> tuple[float, float, list[float]]:
     """Run ``episodes`` deterministic episodes; (mean, std, returns)."""
-    import numpy as np
+    from groundup.experiments.runs import evaluate_agent as evaluate
 
-    returns = []
-    obs, _ = env.reset(seed=seed)
-    for _ in range(episodes):
-        G, done = 0.0, False
-        while not done:
-            action, _ = agent.predict(obs, deterministic=True)
-            obs, r, terminated, truncated, _ = env.step(action)
-            G += float(r)
-            done = terminated or truncated
-        returns.append(G)
-        obs, _ = env.reset()
-    return float(np.mean(returns)), float(np.std(returns)), returns
+    return evaluate(agent, env, episodes, seed)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -123,7 +113,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def _benchmarks_dir() -> Path | None:
     here = Path(__file__).resolve().parents[1] / "benchmarks"
     for candidate in (here, Path.cwd() / "benchmarks"):
-        if candidate.is_dir() and any(candidate.glob("*.py")):
+        if (candidate / "common.py").is_file():
             return candidate
     return None
 
@@ -132,25 +122,84 @@ def cmd_bench(args: argparse.Namespace) -> int:
     folder = _benchmarks_dir()
     if folder is None:
         raise SystemExit("groundup bench: no benchmarks/ folder found; run it from a clone of the groundup repository")
-    scripts = sorted(p for p in folder.glob("*.py") if not p.name.startswith("_"))
+    names = sorted(p.stem for p in folder.glob("*.py") if not p.name.startswith("_") and p.stem != "common")
     if args.only:
-        unknown = set(args.only) - {p.stem for p in scripts}
+        unknown = set(args.only) - set(names)
         if unknown:
-            raise SystemExit(f"groundup bench: unknown benchmark(s) {sorted(unknown)}; available: {[p.stem for p in scripts]}")
-        scripts = [p for p in scripts if p.stem in args.only]
+            raise SystemExit(f"groundup bench: unknown benchmark(s) {sorted(unknown)}; available: {names}")
+        names = [n for n in names if n in args.only]
+    flags = [f"--{args.mode}"] if args.mode else []
+    for flag, value in (("--address", args.address), ("--seeds", args.seeds), ("--store", args.store)):
+        if value is not None:
+            flags += [flag, str(value) if flag != "--store" else str(Path(value).resolve() / "{name}")]
+    flags += ["--fresh"] * args.fresh + ["--update-readme"] * args.update_readme
     failed = []
-    for script in scripts:
-        cmd = [sys.executable, str(script)] + (["--quick"] if args.quick else [])
-        print(f"== {script.stem}: {' '.join(cmd[1:])}", flush=True)
+    for name in names:
+        cmd = [sys.executable, "-m", f"benchmarks.{name}"] + [f.replace("{name}", name) for f in flags]
+        print(f"== {name}: {' '.join(cmd[1:])}", flush=True)
         start = time.perf_counter()
-        code = subprocess.call(cmd)
-        print(f"== {script.stem}: exit {code} after {time.perf_counter() - start:.0f} s", flush=True)
+        code = subprocess.call(cmd, cwd=folder.parent)
+        print(f"== {name}: exit {code} after {time.perf_counter() - start:.0f} s", flush=True)
         if code:
-            failed.append(script.stem)
+            failed.append(name)
     if failed:
         print(f"groundup bench: failed: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _seed_list(text: str) -> list[int]:
+    """``"0-9"`` -> 0..9, ``"0,3,5"`` -> [0, 3, 5]."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        low, sep, high = part.strip().partition("-")
+        try:
+            seeds += range(int(low), int(high) + 1) if sep else [int(low)]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"seeds must look like '0-9' or '0,3,5', got {text!r}") from None
+    return seeds
+
+
+def _grid_param(text: str) -> tuple[str, list[Any]]:
+    """``k=v1,v2`` -> (k, [v1, v2]); each value is JSON where it parses. A value that is a
+    JSON list is the list of values itself (``net_arch=[[64,64],[128,128]]``)."""
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected key=value[,value...], got {text!r}")
+    key, raw = text.split("=", 1)
+    try:
+        whole = json.loads(raw)
+    except json.JSONDecodeError:
+        whole = None
+    if isinstance(whole, list):
+        return key, whole
+    return key, [_kv(f"{key}={part}")[1] for part in raw.split(",")]
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from groundup import agents, experiments
+
+    if args.agent not in agents.registry:
+        raise ValueError(f"unknown agent {args.agent!r}; `groundup agents` lists the registered ids")
+    experiments.make_env(args.env, dict(args.env_arg)).close()  # a bad id or keyword fails here, not in every run
+    params: dict[str, list[Any]] = {"agent": [args.agent], "env": [args.env], "timesteps": [args.timesteps],
+                                    "eval_episodes": [args.eval_episodes]}
+    if args.env_arg:
+        params["env_kwargs"] = [dict(args.env_arg)]
+    for key, values in args.param:
+        if key in params or key == "seed":
+            raise ValueError(f"--param {key}=... is set by its own option; use --{key.replace('_', '-')}")
+        params[key] = values
+    store = args.store or Path("runs") / f"{args.agent}-{args.env.replace('/', '_')}"
+    result = experiments.sweep(experiments.train_and_evaluate, params, args.seeds, store=store, address=args.address,
+                               num_cpus=args.num_cpus, backend=args.backend, progress_bar=not args.no_progress)
+    varying = [k for k, v in params.items() if len(v) > 1] or ["agent", "env"]
+    print(f"{args.agent} on {args.env}, {args.timesteps} steps, seeds {args.seeds[0]}-{args.seeds[-1]}: "
+          f"{result.executed} runs executed, {len(result.records) - result.executed} from {store}")
+    print(result.table("mean_return", by=varying))
+    for record in result.failed[:3]:
+        last = (record["error"] or "").strip().splitlines()[-1:] or ["?"]
+        print(f"failed: {record['params']} seed {record['seed']}: {last[0]}", file=sys.stderr)
+    return 1 if result.failed else 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -207,10 +256,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int)
     p.add_argument("--env-arg", type=_kv, action="append", default=[])
     p.set_defaults(func=cmd_evaluate)
-    p = sub.add_parser("bench", help="run the benchmark scripts in benchmarks/")
-    p.add_argument("--quick", action="store_true", help="the few-minute configurations")
-    p.add_argument("--only", nargs="+", help="only these benchmarks (script names without .py)")
+    p = sub.add_parser("bench", help="run the benchmarks in benchmarks/ through the experiments engine")
+    mode = p.add_mutually_exclusive_group()
+    for m, text in (("smoke", "seconds each"), ("quick", "minutes each"), ("full", "the full tables (the default)")):
+        mode.add_argument(f"--{m}", dest="mode", action="store_const", const=m, help=text)
+    p.add_argument("--only", nargs="+", help="only these benchmarks (module names, e.g. rl_deep)")
+    p.add_argument("--address", help="Ray cluster address ('auto', 'host:port', 'ray://host:port'); default: a local Ray")
+    p.add_argument("--seeds", help="seeds for every benchmark, e.g. 0-4 (default: each mode's)")
+    p.add_argument("--store", help="results store folder (one sub-folder per benchmark)")
+    p.add_argument("--fresh", action="store_true", help="rerun runs already in the store")
+    p.add_argument("--update-readme", action="store_true", help="full mode: rewrite benchmarks/results/ and the README tables")
     p.set_defaults(func=cmd_bench)
+    p = sub.add_parser("sweep", help="train an agent over seeds and a grid of settings, on Ray; print the table",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="example:\n  groundup sweep q-learning FrozenLake-v1 --seeds 0-9 --timesteps 100000 "
+                              "--param learning_rate=0.05,0.1,0.5")
+    p.add_argument("agent", help="agent id, see `groundup agents`")
+    p.add_argument("env", help="Gymnasium environment id")
+    p.add_argument("--seeds", type=_seed_list, default=_seed_list("0-4"), help="e.g. 0-9 or 0,3,5 (default 0-4)")
+    p.add_argument("--timesteps", type=int, required=True, help="training steps per run")
+    p.add_argument("--param", type=_grid_param, action="append", default=[],
+                   help="hyper-parameter values to sweep, key=v1,v2 (JSON values)")
+    p.add_argument("--env-arg", type=_kv, action="append", default=[], help="gym.make keyword key=value")
+    p.add_argument("--eval-episodes", type=int, default=100, help="deterministic evaluation episodes per run")
+    p.add_argument("--address", help="Ray cluster address; default: a local Ray on all cores (or $RAY_ADDRESS)")
+    p.add_argument("--store", type=Path, help="results store folder (default runs/AGENT-ENV)")
+    p.add_argument("--num-cpus", type=float, default=1, help="CPUs per run (default 1)")
+    p.add_argument("--backend", choices=("ray", "serial"), default="ray")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_sweep)
     sub.add_parser("demo", help="a two-minute tour: DP, Q-learning and SARSA").set_defaults(func=cmd_demo)
     return parser
 
@@ -219,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, TypeError, FileNotFoundError) as exc:
+    except (ValueError, TypeError, FileNotFoundError, ConnectionError) as exc:
         print(f"groundup {args.command}: {exc}", file=sys.stderr)
         return 2
 

@@ -328,18 +328,19 @@ def sweep(
 
     from groundup.progress import progress_bar as make_bar
 
-    startup = 0.0
+    startup, ray = 0.0, None
+    if backend == "ray" and todo:
+        start = time.perf_counter()
+        ray = connect(address, code_paths=_code_paths(function))
+        startup = time.perf_counter() - start
     bar = make_bar(len(runs), enabled=progress_bar and bool(todo), desc=desc or fname.rpartition(":")[2], unit="run")
     bar.update(len(runs) - len(todo))
     try:
-        if backend == "serial" or not todo:
+        if ray is None:
             for combo, seed, key in todo:
                 finish(combo, seed, key, execute_run(function, combo, seed, num_cpus))
                 bar.update(1)
         else:
-            start = time.perf_counter()
-            ray = connect(address, code_paths=_code_paths(function))
-            startup = time.perf_counter() - start
             remote = ray.remote(execute_run).options(num_cpus=num_cpus, num_gpus=num_gpus, max_retries=max_retries,
                                                      retry_exceptions=False)
             fn_ref = ray.put(function) if callable(function) else function
