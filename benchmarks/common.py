@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from groundup.experiments.engine import parse_seeds
 from groundup.experiments.stats import markdown_table  # noqa: F401  (re-exported for the scripts)
 from groundup.persistence import atomic_write_bytes
 
@@ -39,26 +40,6 @@ RESULTS = ROOT / "benchmarks" / "results"
 OUTPUT = ROOT / "benchmarks" / "output"
 README = ROOT / "README.md"
 MODES = ("smoke", "quick", "full")
-
-
-def parse_seeds(text: str) -> list[int]:
-    """``"0-4"`` -> [0, 1, 2, 3, 4]; ``"0,2,5"`` -> [0, 2, 5]; ``"3"`` -> [3]."""
-    seeds: list[int] = []
-    try:
-        for part in text.split(","):
-            part = part.strip()
-            if "-" in part:
-                low, high = (int(p) for p in part.split("-", 1))
-                if high < low:
-                    raise ValueError
-                seeds += range(low, high + 1)
-            elif part:
-                seeds.append(int(part))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"seeds must look like '0-4' or '0,2,5', got {text!r}") from None
-    if not seeds or min(seeds) < 0:
-        raise argparse.ArgumentTypeError(f"seeds must be non-negative integers, got {text!r}")
-    return list(dict.fromkeys(seeds))
 
 
 def parse_args(name: str, description: str, argv: Sequence[str] | None = None,

@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from groundup.experiments.engine import parse_seeds
+
 __all__ = ["main"]
 
 
@@ -148,18 +150,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def _seed_list(text: str) -> list[int]:
-    """``"0-9"`` -> 0..9, ``"0,3,5"`` -> [0, 3, 5]."""
-    seeds: list[int] = []
-    for part in text.split(","):
-        low, sep, high = part.strip().partition("-")
-        try:
-            seeds += range(int(low), int(high) + 1) if sep else [int(low)]
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"seeds must look like '0-9' or '0,3,5', got {text!r}") from None
-    return seeds
-
-
 def _grid_param(text: str) -> tuple[str, list[Any]]:
     """``k=v1,v2`` -> (k, [v1, v2]); each value is JSON where it parses. A value that is a
     JSON list is the list of values itself (``net_arch=[[64,64],[128,128]]``)."""
@@ -273,7 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "--param learning_rate=0.05,0.1,0.5")
     p.add_argument("agent", help="agent id, see `groundup agents`")
     p.add_argument("env", help="Gymnasium environment id")
-    p.add_argument("--seeds", type=_seed_list, default=_seed_list("0-4"), help="e.g. 0-9 or 0,3,5 (default 0-4)")
+    p.add_argument("--seeds", type=parse_seeds, default=list(range(5)), help="e.g. 0-9 or 0,3,5 (default 0-4)")
     p.add_argument("--timesteps", type=int, required=True, help="training steps per run")
     p.add_argument("--param", type=_grid_param, action="append", default=[],
                    help="hyper-parameter values to sweep, key=v1,v2 (JSON values)")

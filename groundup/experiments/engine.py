@@ -28,7 +28,7 @@ from typing import Any
 from groundup._version import __version__
 from groundup.experiments.store import ResultStore, check_json_metrics, run_key
 
-__all__ = ["sweep", "SweepResult", "RunFailedWarning", "ClusterConnectionError", "connect", "shutdown"]
+__all__ = ["sweep", "SweepResult", "parse_seeds", "RunFailedWarning", "ClusterConnectionError", "connect", "shutdown"]
 
 BACKENDS = ("ray", "serial")
 
@@ -93,6 +93,23 @@ def expand_grid(params: Mapping[str, Sequence[Any]] | None) -> list[dict[str, An
             raise ValueError(f"params[{name!r}] is an empty list: give at least one value")
     names = list(params)
     return [dict(zip(names, combo)) for combo in itertools.product(*(params[n] for n in names))]
+
+
+def parse_seeds(text: str) -> list[int]:
+    """Seeds from the command line: ``"0-4"`` -> [0, 1, 2, 3, 4], ``"0,2,5"`` -> [0, 2, 5].
+    Raises ``argparse.ArgumentTypeError`` (so argparse shows the message) on bad text."""
+    import argparse
+
+    seeds: list[int] = []
+    try:
+        for part in text.split(","):
+            low, sep, high = part.strip().partition("-")
+            seeds += range(int(low), int(high) + 1) if sep else [int(low)]
+    except ValueError:
+        seeds = []
+    if not seeds or min(seeds) < 0:
+        raise argparse.ArgumentTypeError(f"seeds must look like '0-9' or '0,3,5' (non-negative), got {text!r}")
+    return list(dict.fromkeys(seeds))
 
 
 def check_seeds(seeds: Iterable[int] | int) -> list[int]:

@@ -213,3 +213,25 @@ def test_train_and_evaluate_trains_a_registered_agent(tmp_path):
     assert 0.65 <= vi["mean_return"] <= 0.85  # the optimum under the 100-step limit is 0.74
     assert q["timesteps"] == 20_000 and q["steps_per_second"] > 0 and q["episodes"] > 100
     assert len(q["curve"]) >= 10 and q["curve"][-1][0] == pytest.approx(20_000, rel=0.05)
+
+
+def test_importing_groundup_and_the_engine_imports_neither_ray_nor_optuna_nor_a_family():
+    code = ("import sys, groundup, groundup.experiments, groundup.cli; "
+            "print(sorted(m for m in ('ray', 'optuna', 'groundup.agents', 'groundup.nlp', 'groundup.unsupervised') "
+            "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_parse_seeds_reads_ranges_and_lists():
+    import argparse
+
+    from groundup.experiments.engine import parse_seeds
+
+    assert parse_seeds("0-4") == [0, 1, 2, 3, 4]
+    assert parse_seeds("0,3,5") == [0, 3, 5]
+    assert parse_seeds("2-3,7") == [2, 3, 7]
+    for bad in ("", "a", "4-2", "-1", "1,,2"):
+        with pytest.raises(argparse.ArgumentTypeError, match="seeds must look like"):
+            parse_seeds(bad)
