@@ -324,6 +324,8 @@ class SemiGradientSarsa(LinearAgent):
     """
 
     agent_id = "semi-gradient-sarsa"
+    search_space = {"learning_rate": ("log_uniform", 0.001, 0.5), "exploration_initial_eps": ("uniform", 0.0, 0.3),
+                    "exploration_fraction": ("uniform", 0.1, 1.0), "target": ("categorical", list(TARGETS))}
 
     def __init__(self, env: Any, *, target: str = "sarsa", epsilon: float | None = None, exploration_initial_eps: float = 0.1,
                  exploration_final_eps: float = 0.0, exploration_fraction: float = 0.5, initial_value: float = 0.0,

@@ -172,6 +172,7 @@ class EpsilonGreedyBandit(_Bandit):
     """
 
     agent_id = "epsilon-greedy"
+    search_space = {"epsilon": ("uniform", 0.0, 0.3), "learning_rate": ("categorical", [None, 0.03, 0.1, 0.3])}
 
     def __init__(self, env: Any, *, epsilon: float = 0.1, **kwargs: Any) -> None:
         super().__init__(env, **kwargs)
@@ -194,6 +195,8 @@ class OptimisticInitialValues(EpsilonGreedyBandit):
     """
 
     agent_id = "optimistic-initial-values"
+    search_space = {"initial_value": ("uniform", 1.0, 10.0), "learning_rate": ("log_uniform", 0.01, 0.5),
+                    "epsilon": ("uniform", 0.0, 0.1)}
 
     def __init__(self, env: Any, *, initial_value: float = 5.0, learning_rate: float | None = 0.1, epsilon: float = 0.0,
                  **kwargs: Any) -> None:
@@ -211,6 +214,7 @@ class UCB1(_Bandit):
     """
 
     agent_id = "ucb1"
+    search_space = {"c": ("log_uniform", 0.1, 5.0)}
 
     def __init__(self, env: Any, *, c: float = 2.0, **kwargs: Any) -> None:
         super().__init__(env, **kwargs)
@@ -237,6 +241,9 @@ class ThompsonSampling(_Bandit):
     """
 
     agent_id = "thompson-sampling"
+    # the Normal prior and noise matter for Gaussian arms, the Beta prior for Bernoulli ones
+    search_space = {"prior_std": ("log_uniform", 0.1, 10.0), "reward_std": ("log_uniform", 0.1, 10.0),
+                    "prior_alpha": ("log_uniform", 0.1, 10.0), "prior_beta": ("log_uniform", 0.1, 10.0)}
 
     def __init__(self, env: Any, *, likelihood: str = "auto", prior_mean: float = 0.0, prior_std: float = 1.0,
                  reward_std: float = 1.0, prior_alpha: float = 1.0, prior_beta: float = 1.0, **kwargs: Any) -> None:

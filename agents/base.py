@@ -141,6 +141,12 @@ class Agent:
     requires_model: ClassVar[bool] = False
     is_prediction: ClassVar[bool] = False
     supports_vector_env: ClassVar[bool] = False
+    #: the hyper-parameters ``groundup tune`` searches, declared beside their defaults:
+    #: name -> ``("uniform", low, high)``, ``("log_uniform", low, high)``, ``("int", low, high)``,
+    #: ``("log_int", low, high)`` or ``("categorical", [choice, ...])`` (JSON values). Empty: nothing
+    #: to tune (prediction and dynamic programming agents). Checked by
+    #: :func:`groundup.experiments.tune.check_search_space`; agents never import a tuner.
+    search_space: ClassVar[dict[str, tuple]] = {}
     #: names of __init__ arguments that are not JSON hyper-parameters (saved otherwise)
     _non_json_params: ClassVar[tuple[str, ...]] = ()
 

@@ -122,6 +122,20 @@ class DQN(DeepAgent):
 
     agent_id = "dqn"
     action_spaces = ("Discrete",)
+    # RL Zoo's DQN space (rl_zoo3/hyperparams_opt.py), narrowed to the ranges that train at all
+    search_space = {
+        "learning_rate": ("log_uniform", 1e-5, 1e-2),
+        "batch_size": ("categorical", [32, 64, 128, 256]),
+        "buffer_size": ("categorical", [10_000, 50_000, 100_000, 1_000_000]),
+        "gamma": ("categorical", [0.9, 0.95, 0.98, 0.99, 0.995, 0.999]),
+        "exploration_fraction": ("uniform", 0.05, 0.5),
+        "exploration_final_eps": ("uniform", 0.0, 0.2),
+        "target_update_interval": ("categorical", [1, 100, 1000, 5000, 10_000]),
+        "learning_starts": ("categorical", [0, 1000, 5000, 10_000]),
+        "train_freq": ("categorical", [1, 4, 8, 16]),
+        "gradient_steps": ("categorical", [1, -1]),
+        "net_arch": ("categorical", [[64], [64, 64], [256, 256]]),
+    }
 
     def __init__(self, env: Any, *, learning_rate: float = 1e-4, buffer_size: int = 1_000_000, learning_starts: int = 100,
                  batch_size: int = 32, tau: float = 1.0, gamma: float = 0.99, train_freq: int = 4, gradient_steps: int = 1,

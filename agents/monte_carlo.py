@@ -84,6 +84,9 @@ class MCPrediction(_EpisodeMemory, TabularPredictionAgent):
 class _MonteCarloControl(_EpisodeMemory, TabularControlAgent):
     """Shared by both control methods: Q(S, A) averages the returns that followed (S, A)."""
 
+    search_space = {"learning_rate": ("categorical", [None, 0.01, 0.03, 0.1, 0.3]),
+                    "first_visit": ("categorical", [True, False]), **TabularControlAgent.search_space}
+
     def __init__(self, env: Any, *, learning_rate: float | None = None, first_visit: bool = True, **kwargs: Any) -> None:
         super().__init__(env, **kwargs)
         self.learning_rate = check_learning_rate(learning_rate, allow_none=True)
@@ -143,6 +146,8 @@ class MCExploringStarts(_MonteCarloControl):
 
     agent_id = "mc-exploring-starts"
     family = "Monte Carlo"
+    search_space = {"learning_rate": ("categorical", [None, 0.01, 0.03, 0.1, 0.3]),
+                    "first_visit": ("categorical", [True, False])}  # epsilon is 0: the starts explore
 
     def __init__(self, env: Any, *, learning_rate: float | None = None, first_visit: bool = True, gamma: float = 0.99,
                  seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:

@@ -135,6 +135,21 @@ class PolicyGradient(DeepAgent):
 
     agent_id = "policy-gradient"
     action_spaces = ("Discrete", "Box")
+    # RL Zoo's A2C space (rl_zoo3/hyperparams_opt.py); the mode stays the user's choice
+    search_space = {
+        "learning_rate": ("log_uniform", 1e-5, 1e-2),
+        "n_steps": ("categorical", [5, 8, 16, 32, 64, 128]),
+        "gamma": ("categorical", [0.9, 0.95, 0.98, 0.99, 0.995, 0.999]),
+        "gae_lambda": ("categorical", [0.8, 0.9, 0.95, 0.98, 1.0]),
+        "ent_coef": ("log_uniform", 1e-8, 0.1),
+        "vf_coef": ("uniform", 0.1, 1.0),
+        "max_grad_norm": ("categorical", [0.3, 0.5, 1.0, 2.0, 5.0]),
+        "normalize_advantage": ("categorical", [False, True]),
+        "optimizer": ("categorical", ["adam", "rmsprop"]),
+        "learning_rate_schedule": ("categorical", ["constant", "linear"]),
+        "net_arch": ("categorical", [[64, 64], [256, 256]]),
+        "activation": ("categorical", ["tanh", "relu"]),
+    }
 
     def __init__(self, env: Any, *, mode: str = "actor-critic", learning_rate: float = 7e-4, n_steps: int = 5,
                  gamma: float = 0.99, gae_lambda: float = 1.0, ent_coef: float = 0.0, vf_coef: float = 0.5,

@@ -72,6 +72,11 @@ class AgentSpec:
     def is_prediction(self) -> bool:
         return bool(self.load().is_prediction)
 
+    @property
+    def search_space(self) -> dict[str, tuple]:
+        """The agent class's declared search space for ``groundup tune`` (a copy; may be empty)."""
+        return dict(getattr(self.load(), "search_space", None) or {})
+
 
 class _Registry(dict):
     """``id -> AgentSpec``; loads the ``groundup.agents`` entry points on first access."""

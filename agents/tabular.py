@@ -200,6 +200,7 @@ class TabularControlAgent(TabularAgent):
     """
 
     _uses_progress = True
+    search_space = {"epsilon": ("uniform", 0.01, 0.3)}
 
     def __init__(self, env: Any, *, epsilon: float | None = 0.1, exploration_initial_eps: float = 1.0,
                  exploration_final_eps: float = 0.05, exploration_fraction: float = 0.5, initial_value: float = 0.0,

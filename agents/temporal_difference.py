@@ -52,6 +52,7 @@ class _TDControl(TabularControlAgent):
     """
 
     family = "temporal difference"
+    search_space = {"learning_rate": ("log_uniform", 0.01, 1.0), **TabularControlAgent.search_space}
 
     def __init__(self, env: Any, *, learning_rate: float = 0.1, **kwargs: Any) -> None:
         super().__init__(env, **kwargs)

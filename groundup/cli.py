@@ -1,10 +1,12 @@
 """``groundup``: the command line.
 
     groundup agents                         the registry as a table
-    groundup train ID ENV --timesteps N --seed S --save PATH [--param k=v ...] [--env-arg k=v ...]
+    groundup train ID ENV --timesteps N --seed S --save PATH [--params-file FILE] [--param k=v ...] [--env-arg k=v ...]
     groundup evaluate PATH ENV --episodes N [--seed S]
     groundup bench [--smoke | --quick | --full] [--only NAME ...] [--address ADDR] [--update-readme]
     groundup sweep AGENT ENV --seeds 0-9 --timesteps N [--param k=v1,v2 ...] [--address ADDR] [--store DIR]
+    groundup tune AGENT ENV --trials N --timesteps T --seeds K [--address ADDR] [--study DIR] [--eval-episodes E]
+                  [--env-arg k=v ...] [--param k=v ...]   Optuna TPE + median pruning on Ray; writes DIR/best_params.json
     groundup demo                           DP, Q-learning and SARSA on FrozenLake and Cliff Walking
 """
 
@@ -72,7 +74,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     from groundup import agents
 
     env = _make_env(args.env, args.env_arg)
-    params = dict(args.param)
+    params = {}
+    if args.params_file:
+        from groundup.experiments.tune import read_params_file
+
+        params.update(read_params_file(args.params_file, agent=args.agent))
+    params.update(dict(args.param))  # --param overrides the file
     if args.seed is not None:
         params["seed"] = args.seed
     agent = agents.make(args.agent, env, **params)
@@ -192,6 +199,46 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 1 if result.failed else 0
 
 
+def _tune_seeds(text: str) -> list[int]:
+    """``"3"`` -> seeds 0, 1, 2 (K seeds per trial); ``"0,3,5"`` -> those seeds."""
+    try:
+        seeds = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seeds takes K (seeds 0..K-1) or a list such as 0,3,5; got {text!r}") from None
+    if len(seeds) == 1:
+        if seeds[0] < 1:
+            raise argparse.ArgumentTypeError(f"--seeds K needs K >= 1, got {text!r}")
+        return list(range(seeds[0]))
+    return seeds
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    from groundup.experiments.tune import TuneFailedError, tune
+
+    try:
+        result = tune(args.agent, args.env, n_trials=args.trials, timesteps=args.timesteps, seeds=args.seeds,
+                      study=args.study, study_name=args.study_name, address=args.address, num_cpus=args.num_cpus,
+                      n_evaluations=args.evaluations, eval_episodes=args.eval_episodes, env_kwargs=dict(args.env_arg),
+                      fixed_params=dict(args.param), sampler_seed=args.sampler_seed, backend=args.backend,
+                      progress_bar=not args.no_progress)
+    except TuneFailedError as exc:
+        raise SystemExit(f"groundup tune: {exc}") from None
+    c = result.counts
+    print(f"study {result.study.study_name!r} in {result.study_dir}: {c['complete'] + c['pruned'] + c['failed']} trials "
+          f"({c['complete']} complete, {c['pruned']} pruned, {c['failed']} failed), {result.executed} run now")
+    if result.best_params is None:
+        print("no trial has completed yet: no best parameters", file=sys.stderr)
+        return 1
+    print(f"best value {result.best_value:.6g} (trial {result.best_trial}; mean deterministic return over "
+          f"{len(args.seeds)} seed(s) x {args.eval_episodes} episodes)")
+    print("best parameters:")
+    for key, value in result.best_params.items():
+        print(f"  {key} = {json.dumps(value)}")
+    print(f"written to {result.params_file}")
+    print(f"train with: groundup train {args.agent} {args.env} --timesteps {args.timesteps} --params-file {result.params_file}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     import gymnasium as gym
 
@@ -235,6 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--episodes", type=int, help="episodes to train for (instead of, or besides, --timesteps)")
     p.add_argument("--seed", type=int)
     p.add_argument("--save", help="path of the .safetensors file to write")
+    p.add_argument("--params-file", help="JSON file of hyper-parameters, e.g. the best_params.json `groundup tune` "
+                   "writes; --param values override it")
     p.add_argument("--param", type=_kv, action="append", default=[], help="agent hyper-parameter key=value (JSON values)")
     p.add_argument("--env-arg", type=_kv, action="append", default=[], help="gym.make keyword key=value")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -275,6 +324,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=("ray", "serial"), default="ray")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sweep)
+    p = sub.add_parser("tune", help="search an agent's hyper-parameters (Optuna TPE, median pruning) on Ray",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="The study lives in DIR/study.db: the same command run again resumes it up to --trials\n"
+                              "finished trials in all (raise --trials to search further).\nexample:\n"
+                              "  groundup tune q-learning FrozenLake-v1 --trials 50 --timesteps 100000 --seeds 3")
+    p.add_argument("agent", help="agent id, see `groundup agents`")
+    p.add_argument("env", help="Gymnasium environment id")
+    p.add_argument("--trials", type=int, required=True, help="finished trials the study should hold in all")
+    p.add_argument("--timesteps", type=int, required=True, help="training steps per seed per trial")
+    p.add_argument("--seeds", type=_tune_seeds, default=[0], help="K (seeds 0..K-1) or a list such as 0,3,5: each trial "
+                   "is the mean over these seeds (default 1 seed)")
+    p.add_argument("--env-arg", type=_kv, action="append", default=[], help="gym.make keyword key=value")
+    p.add_argument("--param", type=_kv, action="append", default=[], help="fixed hyper-parameter key=value, not searched")
+    p.add_argument("--eval-episodes", type=int, default=50, help="deterministic episodes per seed per evaluation (default 50)")
+    p.add_argument("--evaluations", type=int, default=5, help="evaluation points per trial, for pruning (default 5)")
+    p.add_argument("--study", type=Path, help="study folder (default studies/AGENT-ENV)")
+    p.add_argument("--study-name", help="the study's name in the database (default AGENT-ENV)")
+    p.add_argument("--address", help="Ray cluster address; default: a local Ray on all cores (or $RAY_ADDRESS)")
+    p.add_argument("--num-cpus", type=float, default=1, help="CPUs per trial (default 1)")
+    p.add_argument("--sampler-seed", type=int, default=0, help="seed of the TPE sampler (default 0)")
+    p.add_argument("--backend", choices=("ray", "serial"), default="ray")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_tune)
     sub.add_parser("demo", help="a two-minute tour: DP, Q-learning and SARSA").set_defaults(func=cmd_demo)
     return parser
 

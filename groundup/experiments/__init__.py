@@ -31,10 +31,15 @@ from groundup.experiments.engine import (
 from groundup.experiments.runs import evaluate_agent, make_env, train_and_evaluate
 from groundup.experiments.stats import bootstrap_ci, iqm, markdown_table, plot_curves, summarize, summary_table
 from groundup.experiments.store import ResultStore, run_key
+from groundup.experiments.tune import TuneResult, check_search_space, read_params_file, tune
 
 __all__ = [
     "sweep",
     "SweepResult",
+    "tune",
+    "TuneResult",
+    "check_search_space",
+    "read_params_file",
     "ResultStore",
     "run_key",
     "connect",
