@@ -7,15 +7,23 @@ import json
 import subprocess
 import sys
 
-import optuna
 import pytest
 
-from groundup import agents
-from groundup.agents.temporal_difference import QLearning
-from groundup.cli import main
-from groundup.experiments import shutdown, train_and_evaluate, tune
-from groundup.experiments.tune import (ParamsFileError, SearchSpaceError, TrialFailedWarning, TuneFailedError,
-                                      check_search_space, read_params_file)
+optuna = pytest.importorskip("optuna")
+pytest.importorskip("ray")
+
+from groundup import agents  # noqa: E402
+from groundup.agents.temporal_difference import QLearning  # noqa: E402
+from groundup.cli import main  # noqa: E402
+from groundup.experiments import shutdown, train_and_evaluate, tune  # noqa: E402
+from groundup.experiments.tune import (  # noqa: E402
+    ParamsFileError,
+    SearchSpaceError,
+    TrialFailedWarning,
+    TuneFailedError,
+    check_search_space,
+    read_params_file,
+)
 
 FROZEN = {"is_slippery": False}
 # gamma = 0 cannot carry the goal's reward back to the start: a clearly worse half of the space
@@ -26,6 +34,7 @@ GAMMA_SPACE = {"gamma": ("categorical", [0.0, 0.99])}
 def ray_local():
     import ray
 
+    shutdown()  # a Ray another module left running
     ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="WARNING", log_to_driver=False)
     yield ray
     shutdown()
