@@ -1,36 +1,50 @@
 """Word embeddings: groundup's Word2Vec (skip-gram, CBOW) and GloVe against gensim's
-Word2Vec, on the same corpus, seeds and budget, in the same run.
+Word2Vec, on the same corpus, seeds and budget, in the same sweep.
 
 Corpus: Mikolov's PTB training text (887,521 tokens). Settings: vector_size 100,
 window 5, negative 5, min_count 5, 5 epochs; gensim with workers=2, our CBOW too (two
 threads updating the shared vectors, one core each) and our skip-gram with one worker
 (torch on two threads: as fast as two workers, which share 1024 centres a step, and
 reproducible). Quality: accuracy on gensim's questions-words.txt analogies and
-Spearman's rho on WordSim-353, mean ± std over seeds. Speed: corpus tokens x epochs / training seconds (vocabulary building
-excluded for both), each run timed alone, gensim and ours alternating seed by seed.
+Spearman's rho on WordSim-353, mean ± std over seeds with a 95% bootstrap interval.
+Speed: corpus tokens x epochs / training seconds (vocabulary building excluded for both).
 
-    python benchmarks/embeddings.py            # 3 seeds (about 10 minutes on 2 cores)
-    python benchmarks/embeddings.py --quick    # 1 seed (a third of the full run)
-    python benchmarks/embeddings.py --smoke    # a slice of PTB, seconds (for the tests)
+The grid: one run per (model, seed), the models being ``gensim-sg``, ``groundup-sg``,
+``gensim-cbow``, ``groundup-cbow``, ``glove-adagrad`` and ``glove-als`` (``--only``
+takes substrings of these names, e.g. ``--only cbow``). Every run asks for all cores:
+words/s is compared as a ratio with gensim's, so nothing may run beside it. The seeds
+run one after another, each seed's models in that order, so gensim and ours alternate
+as in the earlier version of this script. A run evaluates its own vectors and returns
+numbers only (and, for the skip-gram models, the nearest-neighbour examples and the
+2-D PCA coordinates of the 300 most frequent words, which the report draws).
+
+    python -m benchmarks.embeddings            # seeds 0-2, all of PTB (about 10 minutes on 2 cores)
+    python -m benchmarks.embeddings --quick    # seed 0, all of PTB (a third of the full run)
+    python -m benchmarks.embeddings --smoke    # 4,000 PTB sentences, 1 epoch, seed 0 (seconds; the tests)
 """
 
 from __future__ import annotations
 
-import itertools
 import statistics
-import sys
 import time
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import numpy as np
 
-import numpy as np  # noqa: E402
-from _common import log, markdown_table, parse_args, savefig, write_result  # noqa: E402
+from benchmarks import common
+from groundup.experiments import stats
 
-from groundup.datasets.text import ptb  # noqa: E402
-from groundup.nlp import GloVe, Word2Vec  # noqa: E402
-from groundup.nlp._keyedvectors import keyed_vectors  # noqa: E402
+RUN = "benchmarks.embeddings:run"
+MODELS = ("gensim-sg", "groundup-sg", "gensim-cbow", "groundup-cbow", "glove-adagrad", "glove-als")
+# Per mode: how many PTB training sentences (None: all), Word2Vec epochs, GloVe epochs
+# (None: each solver's own, below), and the default seeds.
+SIZES = {
+    "full": {"sentences": None, "epochs": 5, "glove_epochs": None},
+    "quick": {"sentences": None, "epochs": 5, "glove_epochs": None},
+    "smoke": {"sentences": 4000, "epochs": 1, "glove_epochs": 2},
+}
+SEEDS = {"full": (0, 1, 2), "quick": (0,), "smoke": (0,)}
 
 NEIGHBOUR_WORDS = ["monday", "company", "stock", "president", "billion", "bank"]
 ANALOGIES = [("man", "he", "woman"), ("good", "better", "high"), ("year", "years", "company"), ("japan", "japanese", "germany")]
@@ -39,67 +53,23 @@ OUR_WORKERS = {"skip-gram": 1, "CBOW": 2}  # see the docstring
 # GloVe settings (its own window and weighting; x_max 10 as glove.c's demo uses on a small corpus).
 # The word vectors w alone (vectors="word"): on this corpus w + c halves the analogy accuracy
 # (see GloVe's docstring); the table shows w + c from the same fits beside them.
-GLOVE_ADAGRAD = {"vector_size": 100, "window": 10, "min_count": 5, "x_max": 10.0, "epochs": 15, "vectors": "word"}
-GLOVE_ALS = {"vector_size": 100, "window": 10, "min_count": 5, "x_max": 10.0, "epochs": 12, "regularization": 3.0,
-             "vectors": "word"}
+GLOVE = {
+    "adagrad": {"vector_size": 100, "window": 10, "min_count": 5, "x_max": 10.0, "epochs": 15, "vectors": "word"},
+    "als": {"vector_size": 100, "window": 10, "min_count": 5, "x_max": 10.0, "epochs": 12, "regularization": 3.0,
+            "vectors": "word"},
+}
+MAP_WORDS = 300
 
 
-def extra_args(parser: Any) -> None:
-    parser.add_argument("--smoke", action="store_true", help="a few thousand PTB sentences, one seed (seconds)")
-    parser.add_argument("--seeds", type=str, default=None, help="comma-separated seeds (default 0,1,2; 0 with --quick/--smoke)")
-
-
-def evaluate(wv: Any) -> tuple[float, float, int]:
+# -- one run ------------------------------------------------------------------------------------------------
+def evaluate(wv: Any) -> dict[str, Any]:
     """Analogy accuracy, WordSim-353 Spearman rho, and how many analogies were asked."""
     from gensim.test.utils import datapath
 
     acc, sections = wv.evaluate_word_analogies(datapath("questions-words.txt"))
     n = sum(len(s["correct"]) + len(s["incorrect"]) for s in sections if s["section"] == "Total accuracy")
     rho = wv.evaluate_word_pairs(datapath("wordsim353.tsv"))[1].statistic
-    return float(acc), float(rho), n
-
-
-def train_gensim(sentences: list[list[str]], sg: int, seed: int, epochs: int) -> tuple[Any, float]:
-    from gensim.models import Word2Vec as GensimWord2Vec
-
-    model = GensimWord2Vec(sg=sg, seed=seed, epochs=epochs, workers=2, **COMMON)
-    model.build_vocab(sentences)
-    start = time.perf_counter()
-    model.train(sentences, total_examples=model.corpus_count, epochs=epochs)
-    return model.wv, time.perf_counter() - start
-
-
-def summarise(rows: list[dict[str, Any]], key: str) -> tuple[float, float]:
-    values = [r[key] for r in rows]
-    return statistics.mean(values), statistics.stdev(values) if len(values) > 1 else 0.0
-
-
-def pm(mean_sd: tuple[float, float], digits: int = 4) -> str:
-    mean, sd = mean_sd
-    return f"{mean:.{digits}f} ± {sd:.{digits}f}" if sd else f"{mean:.{digits}f}"
-
-
-def plot_projection(wv: Any, args: Any, filename: str, title: str) -> Path:
-    """PCA of the 300 most frequent words' vectors, each point labelled with its word."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    words = wv.index_to_key[:300]
-    x = wv[words] - wv[words].mean(0)
-    _, _, vt = np.linalg.svd(x, full_matrices=False)
-    xy = x @ vt[:2].T
-    fig, ax = plt.subplots(figsize=(14, 11))
-    ax.scatter(xy[:, 0], xy[:, 1], s=6, color="tab:blue", alpha=0.6)
-    for (px, py), word in zip(xy, words):
-        ax.annotate(word, (px, py), fontsize=7, alpha=0.85)
-    ax.set_title(title)
-    ax.set_xlabel("principal component 1")
-    ax.set_ylabel("principal component 2")
-    path = savefig(fig, args, filename)
-    plt.close(fig)
-    return path
+    return {"accuracy": float(acc), "rho": float(rho), "analogies": n}
 
 
 def examples(wv: Any) -> list[str]:
@@ -115,92 +85,201 @@ def examples(wv: Any) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(__doc__.splitlines()[0], argv, extra=extra_args)
-    seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else ([0] if (args.quick or args.smoke) else [0, 1, 2])
-    sentences = list(ptb("train"))
-    epochs, glove = 5, {"adagrad": GLOVE_ADAGRAD, "als": GLOVE_ALS}
-    if args.smoke:
-        sentences, epochs = sentences[:4000], 1
-        glove = {solver: {**params, "epochs": 2} for solver, params in glove.items()}
+def projection(wv: Any) -> dict[str, Any]:
+    """The 2-D PCA coordinates of the most frequent words' vectors."""
+    words = list(wv.index_to_key[:MAP_WORDS])
+    x = wv[words] - wv[words].mean(0)
+    _, _, vt = np.linalg.svd(x, full_matrices=False)
+    return {"words": words, "xy": np.round(x @ vt[:2].T, 4).tolist()}
+
+
+def glove_params(solver: str, size: dict[str, Any]) -> dict[str, Any]:
+    params = dict(GLOVE[solver])
+    if size.get("glove_epochs") is not None:
+        params["epochs"] = size["glove_epochs"]
+    return params
+
+
+def run(corpus: str, model: str, size: dict[str, Any], seed: int) -> dict[str, Any]:
+    """Train one model on ``corpus`` (PTB's training text) and evaluate it."""
+    from groundup.datasets.text import ptb
+    from groundup.nlp import GloVe, Word2Vec
+    from groundup.nlp._keyedvectors import keyed_vectors
+
+    if corpus != "ptb":
+        raise ValueError(f"unknown corpus {corpus!r}; this benchmark knows 'ptb'")
+    sentences = list(ptb("train"))[: size["sentences"]]
     tokens = sum(map(len, sentences))
-    log(f"embeddings: {len(sentences)} sentences, {tokens} tokens, seeds {seeds}, {epochs} epochs")
+    out: dict[str, Any] = {"sentences": len(sentences), "tokens": tokens}
+    family, _, variant = model.partition("-")
+    if family == "gensim":
+        from gensim.models import Word2Vec as GensimWord2Vec
 
-    results: dict[str, list[dict[str, Any]]] = {}
-    kept: dict[str, Any] = {}
+        epochs = size["epochs"]
+        m = GensimWord2Vec(sg=int(variant == "sg"), seed=seed, epochs=epochs, workers=2, **COMMON)
+        m.build_vocab(sentences)
+        start = time.perf_counter()
+        m.train(sentences, total_examples=m.corpus_count, epochs=epochs)
+        seconds, wv = time.perf_counter() - start, m.wv
+    elif family == "groundup":
+        epochs = size["epochs"]
+        label = "skip-gram" if variant == "sg" else "CBOW"
+        m = Word2Vec(sg=int(variant == "sg"), seed=seed, epochs=epochs, workers=OUR_WORKERS[label], **COMMON).fit(sentences)
+        seconds, wv = m.train_time_, m.wv
+    elif family == "glove" and variant in GLOVE:
+        params = glove_params(variant, size)
+        epochs = params["epochs"]
+        m = GloVe(solver=variant, seed=seed, **params).fit(sentences)
+        seconds, wv = m.train_time_, m.wv
+        summed = keyed_vectors(m.vocabulary_.words, m.word_vectors_ + m.context_vectors_, m.vocabulary_.counts)
+        out["count_seconds"] = m.count_time_
+        out["w_plus_c"] = evaluate(summed)
+    else:
+        raise ValueError(f"unknown model {model!r}; choose from {', '.join(MODELS)}")
+    out.update(evaluate(wv), epochs=epochs, train_seconds=seconds, words_per_second=tokens * epochs / seconds)
+    if variant == "sg":
+        out["examples"] = examples(wv)
+        if family == "groundup":
+            out["map"] = projection(wv)
+    return out
 
-    def record(name: str, wv: Any, seconds: float, passes: int, **extra: Any) -> None:
-        acc, rho, n = evaluate(wv)
-        row = dict(acc=acc, rho=rho, n=n, seconds=seconds, wps=tokens * passes / seconds, **extra)
-        results.setdefault(name, []).append(row)
-        kept.setdefault(name, wv)
-        log(f"  {name:16s} acc={acc:.4f} rho={rho:.4f} {row['wps'] / 1e6:.3f}M words/s ({seconds:.2f} s)")
 
-    for seed, sg in itertools.product(seeds, (1, 0)):
-        label = "skip-gram" if sg else "CBOW"
-        wv, seconds = train_gensim(sentences, sg, seed, epochs)
-        record(f"gensim {label}", wv, seconds, epochs)
-        model = Word2Vec(sg=sg, seed=seed, epochs=epochs, workers=OUR_WORKERS[label], **COMMON).fit(sentences)
-        record(f"groundup {label}", model.wv, model.train_time_, epochs)
-    for seed, solver in itertools.product(seeds, ("adagrad", "als")):
-        params = glove[solver]
-        model = GloVe(solver=solver, seed=seed, **params).fit(sentences)
-        record(f"groundup GloVe ({solver})", model.wv, model.train_time_, params["epochs"], count_time=model.count_time_)
-        summed = keyed_vectors(model.vocabulary_.words, model.word_vectors_ + model.context_vectors_, model.vocabulary_.counts)
-        record(f"groundup GloVe ({solver}, w + c)", summed, model.train_time_, params["epochs"])
+# -- the report ----------------------------------------------------------------------------------------------
+def pm(values: Sequence[float], digits: int = 4) -> str:
+    """Mean ± sample standard deviation (the value alone for one run)."""
+    s = stats.summarize(values)
+    return f"{s['mean']:.{digits}f}" if s["n"] == 1 else f"{s['mean']:.{digits}f} ± {s['std']:.{digits}f}"
 
-    md = [render_table(results, seeds, epochs, tokens, glove)]
-    md.append(f"\nNearest neighbours and analogies (groundup skip-gram, seed {seeds[0]}):\n")
-    md += examples(kept["groundup skip-gram"])
-    md.append("\nThe same for gensim's skip-gram:\n")
-    md += examples(kept["gensim skip-gram"])
-    png = plot_projection(kept["groundup skip-gram"], args, "embeddings_pca.png", "groundup skip-gram on PTB: PCA of the 300 most frequent words")
-    md.append(f"\n![PCA of the 300 most frequent PTB words](benchmarks/results/{png.name})")
-    # A smoke run writes its own file, so it can never replace the real table in the README.
-    write_result(args, "embeddings_smoke" if args.smoke else "embeddings", "\n".join(md))
+
+def ci(values: Sequence[float], digits: int = 4) -> str:
+    """The 95% bootstrap interval of the mean ("—" for one run)."""
+    if len(values) < 2:
+        return "—"
+    low, high = stats.bootstrap_ci(values)
+    return f"[{low:.{digits}f}, {high:.{digits}f}]"
 
 
 def describe(params: dict[str, Any]) -> str:
-    return ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in params.items() if k not in ("vector_size", "min_count"))
+    return ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in params.items()
+                     if k not in ("vector_size", "min_count"))
 
 
-def render_table(results: dict[str, list[dict[str, Any]]], seeds: list[int], epochs: int, tokens: int, glove: dict[str, dict[str, Any]]) -> str:
+def plot_projection(projection: dict[str, Any], args: Any, filename: str, title: str) -> None:
+    """The PCA map of the most frequent words, each point labelled with its word."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    xy = np.asarray(projection["xy"])
+    fig, ax = plt.subplots(figsize=(12, 9), layout="constrained")
+    ax.scatter(xy[:, 0], xy[:, 1], s=6, color="tab:blue", alpha=0.6)
+    for (px, py), word in zip(xy, projection["words"]):
+        ax.annotate(word, (px, py), fontsize=7, alpha=0.85)
+    ax.set_title(title)
+    ax.set_xlabel("principal component 1")
+    ax.set_ylabel("principal component 2")
+    common.savefig(fig, args, filename)
+    plt.close(fig)
+
+
+def report(records: list[dict[str, Any]], size: dict[str, Any], args: Any) -> str:
+    ok = [r for r in records if r["status"] == "ok"]
+    by_model: dict[str, list[dict[str, Any]]] = {}
+    for r in sorted(ok, key=lambda r: r["seed"]):
+        by_model.setdefault(r["params"]["model"], []).append(r["metrics"])
+    seeds = sorted({r["seed"] for r in ok})
+
+    def column(model: str, key: str) -> list[float]:
+        return [m[key] for m in by_model.get(model, [])]
+
     rows = []
-    for label in ("skip-gram", "CBOW"):
-        ours, base = results[f"groundup {label}"], results[f"gensim {label}"]
-        ratios = [o["wps"] / b["wps"] for o, b in zip(ours, base)]
-        b_acc, b_rho = summarise(base, "acc"), summarise(base, "rho")
-        o_acc, o_rho = summarise(ours, "acc"), summarise(ours, "rho")
-        quality_ok = o_acc[0] >= b_acc[0] - b_acc[1] and o_rho[0] >= b_rho[0] - b_rho[1]
-        speed_ok = statistics.median(ratios) >= 0.5
-        rows.append([f"gensim {label} (workers=2)", pm(b_acc), pm(b_rho), f"{statistics.median(r['wps'] for r in base) / 1e6:.3f}M", "1", ""])
-        rows.append([
-            f"groundup {label} (workers={OUR_WORKERS[label]})", pm(o_acc), pm(o_rho), f"{statistics.median(r['wps'] for r in ours) / 1e6:.3f}M",
-            f"{statistics.median(ratios):.2f}",
-            f"quality {'yes' if quality_ok else 'NO'} (≥ gensim − 1 sd), speed {'yes' if speed_ok else 'NO'} (≥ 0.5)",
-        ])
-    sg_acc = summarise(results["gensim skip-gram"], "acc")[0]
-    sg_rho = summarise(results["gensim skip-gram"], "rho")[0]
-    for solver in ("adagrad", "als"):
-        ours = results[f"groundup GloVe ({solver})"]
-        o_acc, o_rho = summarise(ours, "acc"), summarise(ours, "rho")
-        ok = o_acc[0] >= 0.9 * sg_acc and o_rho[0] >= 0.9 * sg_rho
-        count = statistics.median(r["count_time"] for r in ours)
-        rows.append([
-            f"groundup GloVe ({solver})", pm(o_acc), pm(o_rho), f"{statistics.median(r['seconds'] for r in ours):.1f} s to train",
-            "", f"within 10% of gensim skip-gram: {'yes' if ok else 'NO'}; counting {count:.2f} s ({'yes' if count < 5 else 'NO'}, < 5 s)",
-        ])
-        summed = results[f"groundup GloVe ({solver}, w + c)"]
-        rows.append([f"groundup GloVe ({solver}, w + c)", pm(summarise(summed, "acc")), pm(summarise(summed, "rho")),
-                     "same fits", "", "the paper's w + c, for comparison (no target)"])
-    n = results["gensim skip-gram"][0]["n"]
-    head = (
-        f"PTB training text ({tokens:,} tokens), vector_size 100, window 5, negative 5, min_count 5, {epochs} epochs "
-        f"(GloVe, AdaGrad: {describe(glove['adagrad'])}; ALS: {describe(glove['als'])}); "
-        f"seeds {', '.join(map(str, seeds))} (mean ± sd). Analogies: {n} questions of questions-words.txt in the vocabulary. "
-        "Words/s: corpus tokens × epochs / training seconds (median over seeds); ratio: ours / gensim, seed by seed, median.\n\n"
-    )
-    return head + markdown_table(["model", "analogy accuracy", "WordSim-353 ρ", "words/s", "ratio to gensim", "target"], rows)
+    for variant, label in (("sg", "skip-gram"), ("cbow", "CBOW")):
+        base, ours = by_model.get(f"gensim-{variant}", []), by_model.get(f"groundup-{variant}", [])
+        if base:
+            rows.append([f"gensim {label} (workers=2)", pm(column(f"gensim-{variant}", "accuracy")),
+                         ci(column(f"gensim-{variant}", "accuracy")), pm(column(f"gensim-{variant}", "rho")),
+                         f"{statistics.median(column(f'gensim-{variant}', 'words_per_second')) / 1e6:.3f}M", "1", ""])
+        if ours:
+            acc, rho = column(f"groundup-{variant}", "accuracy"), column(f"groundup-{variant}", "rho")
+            # ratios seed by seed: ours / gensim of the same seed
+            base_wps = {r["seed"]: r["metrics"]["words_per_second"] for r in ok if r["params"]["model"] == f"gensim-{variant}"}
+            ratios = [r["metrics"]["words_per_second"] / base_wps[r["seed"]] for r in ok
+                      if r["params"]["model"] == f"groundup-{variant}" and r["seed"] in base_wps]
+            ratio_text, target = "—", "gensim not run"
+            if ratios and base:
+                b_acc, b_rho = stats.summarize(column(f"gensim-{variant}", "accuracy")), stats.summarize(column(f"gensim-{variant}", "rho"))
+                quality_ok = (statistics.mean(acc) >= b_acc["mean"] - b_acc["std"]
+                              and statistics.mean(rho) >= b_rho["mean"] - b_rho["std"])
+                speed_ok = statistics.median(ratios) >= 0.5
+                ratio_text = f"{statistics.median(ratios):.2f}"
+                target = (f"quality {'yes' if quality_ok else 'NO'} (≥ gensim − 1 sd), "
+                          f"speed {'yes' if speed_ok else 'NO'} (≥ 0.5)")
+            rows.append([f"groundup {label} (workers={OUR_WORKERS[label]})", pm(acc), ci(acc), pm(rho),
+                         f"{statistics.median(column(f'groundup-{variant}', 'words_per_second')) / 1e6:.3f}M",
+                         ratio_text, target])
+    sg_acc, sg_rho = column("gensim-sg", "accuracy"), column("gensim-sg", "rho")
+    for solver in GLOVE:
+        runs = by_model.get(f"glove-{solver}", [])
+        if not runs:
+            continue
+        acc, rho = column(f"glove-{solver}", "accuracy"), column(f"glove-{solver}", "rho")
+        count = statistics.median(column(f"glove-{solver}", "count_seconds"))
+        if sg_acc:
+            ok_glove = statistics.mean(acc) >= 0.9 * statistics.mean(sg_acc) and statistics.mean(rho) >= 0.9 * statistics.mean(sg_rho)
+            within = f"within 10% of gensim skip-gram: {'yes' if ok_glove else 'NO'}"
+        else:
+            within = "gensim skip-gram not run"
+        rows.append([f"groundup GloVe ({solver})", pm(acc), ci(acc), pm(rho),
+                     f"{statistics.median(column(f'glove-{solver}', 'train_seconds')):.1f} s to train", "",
+                     f"{within}; counting {count:.2f} s ({'yes' if count < 5 else 'NO'}, < 5 s)"])
+        summed_acc, summed_rho = [m["w_plus_c"]["accuracy"] for m in runs], [m["w_plus_c"]["rho"] for m in runs]
+        rows.append([f"groundup GloVe ({solver}, w + c)", pm(summed_acc), ci(summed_acc), pm(summed_rho), "same fits", "",
+                     "the paper's w + c, for comparison (no target)"])
+    first = next(iter(by_model.values()))[0]
+    analogies = max(m["analogies"] for runs in by_model.values() for m in runs)
+    glove = {solver: glove_params(solver, size) for solver in GLOVE}
+    md = [
+        f"PTB training text ({first['tokens']:,} tokens), vector_size 100, window 5, negative 5, min_count 5, "
+        f"{size['epochs']} epochs (GloVe, AdaGrad: {describe(glove['adagrad'])}; ALS: {describe(glove['als'])}); "
+        f"seeds {', '.join(map(str, seeds))} (mean ± sd; 95% CI: bootstrap interval of the mean). Analogies: "
+        f"{analogies} questions of questions-words.txt in the vocabulary. Words/s: corpus tokens × epochs / training "
+        "seconds (median over seeds), each run alone on the machine; ratio: ours / gensim, seed by seed, median.\n",
+        common.markdown_table(["model", "analogy accuracy", "accuracy 95% CI", "WordSim-353 ρ", "words/s",
+                               "ratio to gensim", "target"], rows),
+    ]
+    for model, text in (("groundup-sg", "groundup skip-gram"), ("gensim-sg", "gensim's skip-gram")):
+        if by_model.get(model):
+            md.append(f"\nNearest neighbours and analogies ({text}, seed {seeds[0]}):\n")
+            md += by_model[model][0]["examples"]
+    if by_model.get("groundup-sg"):
+        filename = "embeddings_pca.png"
+        plot_projection(by_model["groundup-sg"][0]["map"], args, filename,
+                        f"groundup skip-gram on PTB: PCA of the {MAP_WORDS} most frequent words")
+        md.append(f"\n![PCA of the {MAP_WORDS} most frequent PTB words]({filename})")
+    return "\n".join(md)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = common.parse_args("embeddings", __doc__.splitlines()[0], argv)
+    size = SIZES[args.mode]
+    seeds = common.seeds_for(args, SEEDS[args.mode])
+    models = [m for m in MODELS if common.selected(args, m)]
+    if not models:
+        raise SystemExit(f"--only {','.join(args.only)} matches no run; the runs are {', '.join(MODELS)}")
+    common.log(f"embeddings ({args.mode}): models {', '.join(models)}; seeds {seeds}")
+    records: list[dict[str, Any]] = []
+    for seed in seeds:  # seed by seed, so that gensim and ours alternate
+        result = common.sweep(args, RUN, {"corpus": ["ptb"], "model": models, "size": [size]}, [seed],
+                              num_cpus=common.all_cores())
+        records += result.records
+    failed = [r for r in records if r["status"] != "ok"]
+    if len(failed) < len(records):
+        common.write_result(args, report(records, size, args))
+    for r in failed:
+        common.log(f"run {r['params']['model']} seed {r['seed']} failed:\n{r.get('error')}")
+    if failed:
+        raise SystemExit(f"{len(failed)} of {len(records)} runs failed (tracebacks above and in {args.store})")
 
 
 if __name__ == "__main__":

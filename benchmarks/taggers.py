@@ -1,40 +1,80 @@
 """RNN taggers against NLTK's taggers on CoNLL-2003; recursive nets against bag-of-words.
 
-Three parts, each with its baselines on the same data, seeds and run:
+Three parts, each with its baselines on the same data and seeds, in the same sweep:
 
 * ``pos``: token accuracy on CoNLL-2003's test split (its PTB part-of-speech column) for
-  :class:`groundup.nlp.RNNTagger`, NLTK's ``PerceptronTagger`` and a supervised NLTK HMM
-  (Lidstone 0.1 smoothing), all trained on the same training split.
+  :class:`groundup.nlp.RNNTagger` and a :class:`groundup.nlp.TaggerEnsemble` of two of
+  them, NLTK's ``PerceptronTagger`` and a supervised NLTK HMM (Lidstone 0.1 smoothing),
+  all trained on the same training split.
 * ``ner``: entity-level F1 (seqeval) on the test split, RNNTagger against the perceptron
   (and the HMM) trained on the NER column.
 * ``sentiment``: :class:`groundup.nlp.RNTN` and :class:`groundup.nlp.RecursiveNN` against
   bag-of-words logistic regression on the generated compositional treebank, with its
-  held-out negated sentences; Socher et al.'s SST figures beside. ``--sst DIR`` also
-  trains and scores on the real Stanford Sentiment Treebank (train/dev/test.txt in DIR).
+  held-out negated sentences and a learning curve on them; Socher et al.'s SST figures
+  beside. ``--sst DIR`` also trains and scores on the real Stanford Sentiment Treebank
+  (train/dev/test.txt in DIR): the ``sentiment-sst`` runs.
 
-Run one part per command (``--part pos``) to keep each under ten minutes; the table
-collects every part's latest results from ``--out``.
+The grid: one run per (part, model, seed), named ``PART:MODEL``: ``pos:rnn-ensemble``,
+``pos:perceptron``, ``pos:hmm``, ``ner:rnn``, ``ner:perceptron``, ``ner:hmm``,
+``sentiment:rntn``, ``sentiment:recursive_nn``, ``sentiment:bow``,
+``sentiment:bow_bigrams`` (and ``sentiment-sst:...`` with ``--sst``). ``--only`` takes
+substrings of these names: ``--only pos`` runs one part (the old ``--part pos``), and a
+later run without ``--only`` writes the whole table from the results store without
+training anything again.
+
+Cores. Every tagging run (``pos``, ``ner``) asks for all of them: the table gives each
+model's training and tagging speed as a ratio to the perceptron's, so nothing may run
+beside them. The sentiment runs compare no speeds and ask for one core each, so they
+run side by side.
+
+The POS ensemble keeps ``fit_taggers``' own processes (one per member, side by side,
+spawned inside its engine run) rather than becoming one engine run per member: the
+TaggerEnsemble is one model that a user trains with one call, ``fit_taggers(...,
+n_jobs=2)``, and its training time in the table is that call's wall-clock time. Its
+first member is also the single RNNTagger of the table (the member's own training time),
+so the two rows come from the same run. As engine runs, the members would need saving
+and reloading into a third run to be decoded together, and the measured time would be
+of a schedule no user runs. So the run asks for all cores, which the members share.
+Seed ``s`` of the sweep trains members ``2s`` and ``2s + 1`` (seed 0: members 0 and 1,
+as before).
+
+    python -m benchmarks.taggers                 # every part, whole splits (about 30 minutes on 2 cores)
+    python -m benchmarks.taggers --only pos      # one part
+    python -m benchmarks.taggers --quick         # 3,000 training sentences, 4 epochs; 2,000 trees
+    python -m benchmarks.taggers --smoke         # tiny sizes, seconds (the tests)
 """
 
 from __future__ import annotations
 
-import json
 import random
-import sys
+import statistics
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import log, machine_line, markdown_table, median_time, parse_args, write_result  # noqa: E402
+from benchmarks import common
+from groundup.experiments import stats
 
-from groundup.persistence import atomic_write_bytes  # noqa: E402
-
-PARTS = ("pos", "ner", "sentiment")
-# (train sentences, valid sentences, test sentences, max epochs); None = the whole split.
-SIZES = {"full": (None, None, None, 25), "quick": (3000, 1000, 1000, 4), "smoke": (300, 100, 100, 3)}
+RUN = "benchmarks.taggers:run"
+MODELS = {"pos": ("rnn-ensemble", "perceptron", "hmm"), "ner": ("rnn", "perceptron", "hmm"),
+          "sentiment": ("rntn", "recursive_nn", "bow", "bow_bigrams")}
+MODELS["sentiment-sst"] = MODELS["sentiment"]
+# Sentences of each CoNLL-2003 split (None: the whole split) and epochs at most, per mode.
+TAGGING = {"full": {"train": None, "valid": None, "test": None, "epochs": 25},
+           "quick": {"train": 3000, "valid": 1000, "test": 1000, "epochs": 4},
+           "smoke": {"train": 300, "valid": 100, "test": 100, "epochs": 3}}
+# The generated treebank (train, dev, test and negated trees), epochs, the trees' vector
+# size and the training-set sizes of the learning curve on the negated held-out sentences.
+TREEBANK = {"full": {"train": 6000, "dev": 500, "test": 1000, "negated": 1000, "epochs": 50, "vector_size": 25,
+                     "curve": [250, 500, 1000, 2000]},
+            "quick": {"train": 2000, "dev": 300, "test": 500, "negated": 500, "epochs": 8, "vector_size": 25,
+                      "curve": [250, 1000]},
+            "smoke": {"train": 300, "dev": 50, "test": 100, "negated": 100, "epochs": 6, "vector_size": 25,
+                      "curve": [100]}}
+SEEDS = {"full": (0,), "quick": (0,), "smoke": (0,)}
 # Per task, what differs from RNNTagger's defaults (a BiLSTM of 128 units per direction,
 # dropout 0.5, char CNN, CRF). For part-of-speech tags a wider LSTM with lighter dropout
 # did better on the valid split: 95.5% after 13 epochs (200 units, dropout 0.33, CRF)
@@ -54,12 +94,8 @@ TAGGER_PARAMS = {"pos": {"hidden_size": 200, "dropout": 0.33, "use_ema": True, "
 # (one process per core: a single tagger gains only ~10% from a second thread) and
 # decoded together as a product of experts (groundup.nlp.TaggerEnsemble). Each stops at
 # 22 epochs at most so that the pair trains in under 15 minutes on a 2-core machine.
-ENSEMBLE_SEEDS = {"pos": (0, 1), "ner": ()}
+ENSEMBLE_SIZE = 2
 MAX_EPOCHS = {"pos": 22, "ner": 25}
-
-TREEBANK = {"full": (6000, 500, 1000, 1000), "quick": (2000, 300, 500, 500), "smoke": (300, 50, 100, 100)}
-# Training-set sizes for the learning curve on the negated held-out sentences.
-CURVE = {"full": (250, 500, 1000, 2000), "quick": (250, 1000), "smoke": (100,)}
 TARGETS = {"pos": 0.955, "ner": 80.0, "negated": 0.90}
 
 # Socher et al. (2013), Table 1: SST test accuracy (%), fine-grained (5 classes) and
@@ -74,13 +110,8 @@ SST_LITERATURE = [
 
 
 def extra_args(parser: Any) -> None:
-    parser.add_argument("--part", choices=("all",) + PARTS, default="all", help="which comparison to run (default: all)")
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes for the test suite (seconds)")
-    parser.add_argument("--sst", type=Path, default=None, help="folder with SST's train.txt/dev.txt/test.txt: also run on real SST")
-
-
-def mode_of(args: Any) -> str:
-    return "smoke" if args.smoke else "quick" if args.quick else "full"
+    parser.add_argument("--sst", type=Path, default=None,
+                        help="folder with SST's train.txt/dev.txt/test.txt: also run the sentiment models on real SST")
 
 
 # ------------------------------------------------------------------------------ metrics
@@ -96,77 +127,81 @@ def entity_f1(predicted: list[list[str]], gold: list[list[str]]) -> float:
 
 
 # ------------------------------------------------------------------------------ sequence tagging
-def nltk_baselines(train: list[list[tuple[str, str]]], test_words: list[list[str]]) -> dict[str, dict[str, Any]]:
-    """Train NLTK's perceptron and HMM taggers; time training and tagging."""
-    from nltk.probability import LidstoneProbDist
-    from nltk.tag.hmm import HiddenMarkovModelTrainer
-    from nltk.tag.perceptron import PerceptronTagger
-
-    out = {}
-    random.seed(0)  # the perceptron shuffles the training data with Python's random
-    start = time.perf_counter()
-    perceptron = PerceptronTagger(load=False)
-    perceptron.train([list(s) for s in train], nr_iter=5)
-    fit_s = time.perf_counter() - start
-    tag_s, tagged = median_time(lambda: [[t for _, t in perceptron.tag(s)] for s in test_words])
-    out["perceptron"] = {"fit_s": fit_s, "predict_s": tag_s, "predicted": tagged}
-    log(f"  perceptron trained in {fit_s:.1f} s")
-
-    start = time.perf_counter()
-    hmm = HiddenMarkovModelTrainer().train_supervised(train, estimator=lambda fd, bins: LidstoneProbDist(fd, 0.1, bins))
-    fit_s = time.perf_counter() - start
-    tag_s, tagged = median_time(lambda: [[t for _, t in hmm.tag(s)] for s in test_words], repeats=1)
-    out["hmm"] = {"fit_s": fit_s, "predict_s": tag_s, "predicted": tagged}
-    log(f"  HMM trained in {fit_s:.1f} s, tagged the test split in {tag_s:.1f} s")
-    return out
+def ensemble_members(seed: int) -> list[int]:
+    return [ENSEMBLE_SIZE * seed + i for i in range(ENSEMBLE_SIZE)]
 
 
-def run_tagging(column: str, mode: str) -> dict[str, Any]:
-    from groundup.datasets.conll import load_conll2003
+def fit_tagging_model(part: str, model: str, X: list, y: list, Xv: list, yv: list, Xt: list, seed: int,
+                      epochs: int) -> dict[str, dict[str, Any]]:
+    """Train ``model`` and tag the test sentences; {row name: fit_s, predict_s, predicted, ...}."""
+    if model == "perceptron":
+        from nltk.tag.perceptron import PerceptronTagger
+
+        random.seed(seed)  # the perceptron shuffles the training data with Python's random
+        start = time.perf_counter()
+        perceptron = PerceptronTagger(load=False)
+        perceptron.train([list(zip(w, t)) for w, t in zip(X, y)], nr_iter=5)
+        fit_s = time.perf_counter() - start
+        tag_s, tagged = common.median_time(lambda: [[t for _, t in perceptron.tag(s)] for s in Xt])
+        return {"perceptron": {"fit_s": fit_s, "predict_s": tag_s, "predicted": tagged}}
+    if model == "hmm":
+        from nltk.probability import LidstoneProbDist
+        from nltk.tag.hmm import HiddenMarkovModelTrainer
+
+        start = time.perf_counter()
+        hmm = HiddenMarkovModelTrainer().train_supervised([list(zip(w, t)) for w, t in zip(X, y)],
+                                                          estimator=lambda fd, bins: LidstoneProbDist(fd, 0.1, bins))
+        fit_s = time.perf_counter() - start
+        tag_s, tagged = common.median_time(lambda: [[t for _, t in hmm.tag(s)] for s in Xt], repeats=1)
+        return {"hmm": {"fit_s": fit_s, "predict_s": tag_s, "predicted": tagged}}
+
     from groundup.nlp.tagger import RNNTagger
     from groundup.nlp.tagger_ensemble import fit_taggers
 
-    n_train, n_valid, n_test, epochs = SIZES[mode]
-    train = load_conll2003("train")[:n_train]
-    valid = load_conll2003("valid")[:n_valid]
-    test = load_conll2003("test")[:n_test]
+    params = dict(TAGGER_PARAMS[part], max_iter=min(epochs, MAX_EPOCHS[part]), verbose=1)
+    out: dict[str, dict[str, Any]] = {}
+    start = time.perf_counter()
+    if model == "rnn-ensemble":
+        members = ensemble_members(seed)
+        ensemble = fit_taggers(RNNTagger(**params), X, y, seeds=members, validation_data=(Xv, yv), n_jobs=len(members))
+        fit_s = time.perf_counter() - start
+        taggers = ensemble.taggers
+        predict_s, predicted = common.median_time(lambda: ensemble.predict(Xt))
+        out["ensemble"] = {"fit_s": fit_s, "predict_s": predict_s, "predicted": predicted, "members": members,
+                           "epochs": [t.n_iter_ for t in taggers], "best_valid": [t.best_score_ for t in taggers]}
+        fit_s = taggers[0].training_log_.rows[-1]["time_s"]  # the first member's own training time
+        tagger = taggers[0]
+    elif model == "rnn":
+        tagger = RNNTagger(random_state=seed, **params).fit(X, y, validation_data=(Xv, yv))
+        fit_s = time.perf_counter() - start
+    else:
+        raise ValueError(f"unknown model {model!r} for part {part!r}; choose from {', '.join(MODELS[part])}")
+    predict_s, predicted = common.median_time(lambda: tagger.predict(Xt))
+    out["rnn"] = {"fit_s": fit_s, "predict_s": predict_s, "predicted": predicted, "epochs": tagger.n_iter_,
+                  "best_valid": tagger.best_score_, "seed": tagger.random_state}
+    return out
+
+
+def run_tagging(part: str, model: str, size: dict[str, Any], seed: int) -> dict[str, Any]:
+    from groundup.datasets.conll import load_conll2003
+
+    column = part  # the CoNLL-2003 column: "pos" or "ner"
+    train = load_conll2003("train")[: size["train"]]
+    valid = load_conll2003("valid")[: size["valid"]]
+    test = load_conll2003("test")[: size["test"]]
     X, y = [s.words for s in train], [getattr(s, column) for s in train]
     Xv, yv = [s.words for s in valid], [getattr(s, column) for s in valid]
     Xt, yt = [list(s.words) for s in test], [list(getattr(s, column)) for s in test]
     n_tokens = sum(len(s) for s in Xt)
-    log(f"[{column}] {len(X)} training sentences, {len(Xv)} validation, {len(Xt)} test ({n_tokens} tokens)")
-
-    params = dict(TAGGER_PARAMS[column], max_iter=min(epochs, MAX_EPOCHS[column]), verbose=1)
-    seeds = ENSEMBLE_SEEDS[column]
-    start = time.perf_counter()
-    if seeds:
-        ensemble = fit_taggers(RNNTagger(**params), X, y, seeds=seeds, validation_data=(Xv, yv), n_jobs=len(seeds))
-        taggers = ensemble.taggers
-    else:
-        ensemble = None
-        taggers = [RNNTagger(random_state=0, **params).fit(X, y, validation_data=(Xv, yv))]
-    fit_s = time.perf_counter() - start
-    models = {}
-    if ensemble is not None:
-        predict_s, predicted = median_time(lambda: ensemble.predict(Xt))
-        models["ensemble"] = {"fit_s": fit_s, "predict_s": predict_s, "predicted": predicted,
-                              "epochs": [t.n_iter_ for t in taggers], "best_valid": [t.best_score_ for t in taggers]}
-        fit_s = taggers[0].training_log_.rows[-1]["time_s"]  # the first member's own training time
-    predict_s, predicted = median_time(lambda: taggers[0].predict(Xt))
-    models["rnn"] = {"fit_s": fit_s, "predict_s": predict_s, "predicted": predicted, "epochs": taggers[0].n_iter_,
-                     "best_valid": taggers[0].best_score_}
-    models.update(nltk_baselines([list(zip(w, t)) for w, t in zip(X, y)], Xt))
-    result: dict[str, Any] = {"n_train": len(X), "n_test_sentences": len(Xt), "n_test_tokens": n_tokens,
-                              "models": {}}
-    for name, m in models.items():
+    common.log(f"[{part}:{model}, seed {seed}] {len(X)} training sentences, {len(Xv)} validation, {len(Xt)} test")
+    rows = fit_tagging_model(part, model, X, y, Xv, yv, Xt, seed, size["epochs"])
+    for m in rows.values():
         tagged = m.pop("predicted")
         m["accuracy"] = token_accuracy(tagged, yt)
         if column == "ner":
             m["f1"] = entity_f1(tagged, yt)
         m["tokens_per_s"] = n_tokens / m["predict_s"]
-        result["models"][name] = m
-        log(f"  {name}: " + ", ".join(f"{k}={v:.4g}" for k, v in m.items() if isinstance(v, float)))
-    return result
+    return {"n_train": len(X), "n_test_sentences": len(Xt), "n_test_tokens": n_tokens, "models": rows}
 
 
 # ------------------------------------------------------------------------------ sentiment trees
@@ -194,66 +229,74 @@ def binary_root_accuracy(proba: np.ndarray, classes: list[int], gold: list[int])
     return float(np.mean((pos > neg)[keep] == (np.array(gold) > 2)[keep]))
 
 
-def score_trees(name: str, model: Any, fit_s: float, splits: dict[str, list[Any]], is_tree_model: bool) -> dict[str, Any]:
+def fit_tree_model(model: str, train: list[Any], dev: list[Any], size: dict[str, Any], seed: int) -> tuple[Any, float, bool]:
+    """(fitted model, training seconds, whether it scores trees rather than sentences)."""
+    from groundup.nlp import RecursiveNN, RNTN
+
+    start = time.perf_counter()
+    if model in ("rntn", "recursive_nn"):
+        cls = RNTN if model == "rntn" else RecursiveNN
+        fitted = cls(vector_size=size["vector_size"], max_iter=size["epochs"], random_state=seed).fit(train, validation_data=dev)
+        return fitted, time.perf_counter() - start, True
+    if model in ("bow", "bow_bigrams"):
+        fitted = bag_of_words(train, (1, 1) if model == "bow" else (1, 2))
+        return fitted, time.perf_counter() - start, False
+    raise ValueError(f"unknown model {model!r} for the sentiment trees; choose from {', '.join(MODELS['sentiment'])}")
+
+
+def score_trees(model: Any, fit_s: float, splits: dict[str, list[Any]], is_tree_model: bool) -> dict[str, Any]:
     row: dict[str, Any] = {"fit_s": fit_s}
     for split, trees in splits.items():
         gold = [t.label() for t in trees]
         if is_tree_model:
             proba = model.predict_proba(trees)
-            classes = list(model.classes_)
             row[f"{split}_all"] = model.score(trees, nodes="all")
         else:
             proba = model.predict_proba(sentences(trees))
-            classes = list(model.classes_)
+        classes = list(model.classes_)
         row[f"{split}_root"] = float(np.mean(np.asarray(classes)[proba.argmax(axis=1)] == np.asarray(gold)))
         row[f"{split}_binary"] = binary_root_accuracy(proba, classes, gold)
-    log(f"  {name}: " + ", ".join(f"{k}={v:.4g}" for k, v in row.items()))
+    if is_tree_model:
+        row["epochs"] = model.n_iter_
     return row
 
 
-def run_trees(train: list[Any], dev: list[Any], splits: dict[str, list[Any]], epochs: int, vector_size: int) -> dict[str, Any]:
-    from groundup.nlp import RecursiveNN, RNTN
+def run_sentiment(model: str, size: dict[str, Any], seed: int) -> dict[str, Any]:
+    from groundup.datasets.trees import make_sentiment_treebank
 
-    rows: dict[str, Any] = {}
-    for name, cls in (("rntn", RNTN), ("recursive_nn", RecursiveNN)):
-        start = time.perf_counter()
-        model = cls(vector_size=vector_size, max_iter=epochs, random_state=0, verbose=1).fit(train, validation_data=dev)
-        rows[name] = score_trees(name, model, time.perf_counter() - start, splits, True)
-        rows[name]["epochs"] = model.n_iter_
-    for name, ngrams in (("bow", (1, 1)), ("bow_bigrams", (1, 2))):
-        start = time.perf_counter()
-        model = bag_of_words(train, ngrams)
-        rows[name] = score_trees(name, model, time.perf_counter() - start, splits, False)
-    return rows
+    # the treebank is the same in every run (data seed 0); the sweep's seed seeds the model
+    bank = make_sentiment_treebank(size["train"], size["dev"], size["test"], size["negated"], random_state=0)
+    fitted, fit_s, trees = fit_tree_model(model, bank.train, bank.dev, size, seed)
+    out: dict[str, Any] = {"sizes": [size["train"], size["dev"], size["test"], size["negated"]],
+                           "scores": score_trees(fitted, fit_s, {"test": bank.test, "negated": bank.negated}, trees),
+                           "curve": {}}
+    for n in size["curve"]:
+        fitted, _, trees = fit_tree_model(model, bank.train[:n], bank.dev, size, seed)
+        out["curve"][str(n)] = score_trees(fitted, 0.0, {"negated": bank.negated}, trees)["negated_root"]
+    out["curve"][str(size["train"])] = out["scores"]["negated_root"]
+    return out
 
 
-def run_sentiment(mode: str, sst: Path | None) -> dict[str, Any]:
-    from groundup.datasets.trees import load_sst, make_sentiment_treebank
-    from groundup.nlp import RecursiveNN, RNTN
+def run_sst(model: str, size: dict[str, Any], seed: int, data: str) -> dict[str, Any]:
+    from groundup.datasets.trees import load_sst
 
-    n_train, n_dev, n_test, n_negated = TREEBANK[mode]
-    epochs = SIZES[mode][3] * 2 if mode != "full" else 50
-    bank = make_sentiment_treebank(n_train, n_dev, n_test, n_negated, random_state=0)
-    log(f"[sentiment] generated treebank: {n_train} train, {n_dev} dev, {n_test} test, {n_negated} negated")
-    result: dict[str, Any] = {"sizes": [n_train, n_dev, n_test, n_negated],
-                              "generated": run_trees(bank.train, bank.dev, {"test": bank.test, "negated": bank.negated},
-                                                     epochs, 25)}
-    curve: dict[str, dict[str, float]] = {}
-    for n in CURVE[mode]:
-        curve[str(n)] = {}
-        for name, cls in (("rntn", RNTN), ("recursive_nn", RecursiveNN)):
-            model = cls(max_iter=epochs, random_state=0).fit(bank.train[:n], validation_data=bank.dev)
-            curve[str(n)][name] = model.score(bank.negated)
-        bow = bag_of_words(bank.train[:n], (1, 1))
-        curve[str(n)]["bow"] = bow.score(sentences(bank.negated), [t.label() for t in bank.negated])
-        log(f"  curve n={n}: {curve[str(n)]}")
-    curve[str(n_train)] = {k: v["negated_root"] for k, v in result["generated"].items() if k != "bow_bigrams"}
-    result["curve"] = curve
-    if sst is not None:
-        train, dev, test = (load_sst(s, sst) for s in ("train", "dev", "test"))
-        log(f"[sentiment] SST from {sst}: {len(train)} train, {len(dev)} dev, {len(test)} test")
-        result["sst"] = run_trees(train, dev, {"test": test}, epochs, 25)
-    return result
+    train, dev, test = (load_sst(s, data) for s in ("train", "dev", "test"))
+    fitted, fit_s, trees = fit_tree_model(model, train, dev, size, seed)
+    return {"sizes": [len(train), len(dev), len(test)], "scores": score_trees(fitted, fit_s, {"test": test}, trees)}
+
+
+def run(part: str, model: str, size: dict[str, Any], seed: int, data: str | None = None) -> dict[str, Any]:
+    """One engine run: train ``model`` for ``part`` at ``size`` with ``seed`` and score it
+    (``data``: the SST folder, for the ``sentiment-sst`` part only)."""
+    if part in ("pos", "ner"):
+        return run_tagging(part, model, size, seed)
+    if part == "sentiment":
+        return run_sentiment(model, size, seed)
+    if part == "sentiment-sst":
+        if data is None:
+            raise ValueError("the sentiment-sst part needs data= (the folder of SST's train/dev/test.txt)")
+        return run_sst(model, size, seed, data)
+    raise ValueError(f"unknown part {part!r}; choose from {', '.join(MODELS)}")
 
 
 # ------------------------------------------------------------------------------ the tables
@@ -266,112 +309,180 @@ NAMES = {"perceptron": "NLTK PerceptronTagger (5 iterations)",
          "bow_bigrams": "logistic regression on unigrams + bigrams"}
 
 
-def tagging_table(res: dict[str, Any], column: str) -> str:
-    base = res["models"]["perceptron"]
+def pm(values: Sequence[float], digits: int, scale: float = 1.0, suffix: str = "") -> str:
+    """Mean ± sample standard deviation over seeds (the value alone for one seed)."""
+    s = stats.summarize([scale * v for v in values])
+    if s["n"] == 1:
+        return f"{s['mean']:.{digits}f}{suffix}"
+    return f"{s['mean']:.{digits}f} ± {s['std']:.{digits}f}{suffix}"
+
+
+def ci(values: Sequence[float], digits: int, scale: float = 1.0, suffix: str = "") -> str:
+    """The 95% bootstrap interval of the mean over seeds ("—" for one seed)."""
+    if len(values) < 2:
+        return "—"
+    low, high = stats.bootstrap_ci([scale * v for v in values])
+    return f"[{low:.{digits}f}, {high:.{digits}f}]{suffix}"
+
+
+def by_part(records: list[dict[str, Any]]) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """part -> model -> the successful runs' records, in seed order."""
+    out: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for r in sorted(records, key=lambda r: r["seed"]):
+        if r["status"] == "ok":
+            out.setdefault(r["params"]["part"], {}).setdefault(r["params"]["model"], []).append(r)
+    return out
+
+
+def finished(runs: dict[str, list[dict[str, Any]]]) -> str:
+    dates = sorted({time.strftime("%Y-%m-%d", time.localtime(r["finished_at"])) for rs in runs.values() for r in rs})
+    return dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
+
+
+def tagging_table(part: str, runs: dict[str, list[dict[str, Any]]]) -> str:
+    # row name -> seed -> that row's numbers (the ensemble run gives two rows)
+    rows_by_seed: dict[str, dict[int, dict[str, Any]]] = {}
+    for rs in runs.values():
+        for r in rs:
+            for name, m in r["metrics"]["models"].items():
+                rows_by_seed.setdefault(name, {})[r["seed"]] = m
+    base = rows_by_seed.get("perceptron", {})
+    first = next(iter(runs.values()))[0]["metrics"]
+    order = [n for n in ("rnn", "ensemble", "perceptron", "hmm") if n in rows_by_seed]
     rows = []
-    for name in sorted(res["models"], key=lambda name: name != "rnn"):  # the single tagger first
-        m = res["models"][name]
-        main = f"{m['f1']:.1f}" if column == "ner" else f"{100 * m['accuracy']:.2f}%"
-        extra = [f"{100 * m['accuracy']:.2f}%"] if column == "ner" else []
+    for name in order:
+        ms = [rows_by_seed[name][s] for s in sorted(rows_by_seed[name])]
+        accuracy = [m["accuracy"] for m in ms]
+        main = [pm([m["f1"] for m in ms], 1), ci([m["f1"] for m in ms], 1), pm(accuracy, 2, 100, "%")] if part == "ner" \
+            else [pm(accuracy, 2, 100, "%"), ci(accuracy, 2, 100, "%")]
+        fit_ratio = [m["fit_s"] / base[s]["fit_s"] for s, m in rows_by_seed[name].items() if s in base]
+        speed_ratio = [m["tokens_per_s"] / base[s]["tokens_per_s"] for s, m in rows_by_seed[name].items() if s in base]
         if name == "ensemble":
-            seeds = ENSEMBLE_SEEDS[column]
-            label = ENSEMBLE_NAME.format(n=len(seeds), seeds=" and ".join(map(str, seeds)))
+            members = ms[0]["members"]
+            label = ENSEMBLE_NAME.format(n=len(members), seeds=" and ".join(map(str, members)))
         elif name == "rnn":
-            label = RNN_NAMES[column]
-            if "ensemble" in res["models"]:
-                label = label[:-1] + f"; seed {ENSEMBLE_SEEDS[column][0]})"
+            label = RNN_NAMES[part]
+            if "ensemble" in rows_by_seed:
+                label = label[:-1] + f"; seed {' / '.join(str(m['seed']) for m in ms)})"
         else:
             label = NAMES[name]
-        rows.append([label, main, *extra, f"{m['fit_s']:.0f}", f"{m['fit_s'] / base['fit_s']:.2g}x",
-                     f"{m['tokens_per_s']:,.0f}", f"{m['tokens_per_s'] / base['tokens_per_s']:.2f}x"])
-    head = ["model", "entity F1 (seqeval)", "token accuracy"] if column == "ner" else ["model", "token accuracy"]
+        rows.append([label, *main, f"{statistics.median(m['fit_s'] for m in ms):.0f}",
+                     f"{statistics.median(fit_ratio):.2g}x" if fit_ratio else "—",
+                     f"{statistics.median(m['tokens_per_s'] for m in ms):,.0f}",
+                     f"{statistics.median(speed_ratio):.2f}x" if speed_ratio else "—"])
+    head = ["model", "entity F1 (seqeval)", "F1 95% CI", "token accuracy"] if part == "ner" else ["model", "token accuracy", "accuracy 95% CI"]
     head += ["training (s)", "vs perceptron", "tagging (tokens/s)", "vs perceptron"]
-    target = f"target: entity F1 >= {TARGETS['ner']:.0f}" if column == "ner" else f"target: >= {100 * TARGETS['pos']:.1f}%"
-    if "ensemble" in res["models"]:
-        ens = res["models"]["ensemble"]
-        stops = (f"the ensemble's RNNTaggers stopped after {' and '.join(map(str, ens['epochs']))} epochs, early stopping "
-                 f"on the valid split, best valid scores {' and '.join(f'{v:.4f}' for v in ens['best_valid'])}; "
-                 f"the ensemble's training time is the wall-clock time of both, one per core")
+    target = f"target: entity F1 >= {TARGETS['ner']:.0f}" if part == "ner" else f"target: >= {100 * TARGETS['pos']:.1f}%"
+    if "ensemble" in rows_by_seed:
+        ens = [rows_by_seed["ensemble"][s] for s in sorted(rows_by_seed["ensemble"])]
+        stops = (f"the ensemble's RNNTaggers stopped after {'; '.join(' and '.join(map(str, e['epochs'])) for e in ens)} "
+                 f"epochs, early stopping on the valid split, best valid scores "
+                 f"{'; '.join(' and '.join(f'{v:.4f}' for v in e['best_valid']) for e in ens)}; the ensemble's "
+                 "training time is the wall-clock time of both, one process each, side by side")
+    elif "rnn" in rows_by_seed:
+        rnn = [rows_by_seed["rnn"][s] for s in sorted(rows_by_seed["rnn"])]
+        stops = (f"RNNTagger stopped after {' / '.join(str(m['epochs']) for m in rnn)} epochs, early stopping "
+                 f"on the valid split; best valid score {' / '.join(format(m['best_valid'], '.4g') for m in rnn)}")
     else:
-        stops = (f"RNNTagger stopped after {res['models']['rnn']['epochs']} epochs, early stopping "
-                 f"on the valid split; best valid score {res['models']['rnn']['best_valid']:.4g}")
-    note = (f"Test split: {res['n_test_sentences']:,} sentences, {res['n_test_tokens']:,} tokens; trained on "
-            f"{res['n_train']:,} sentences ({target}; {stops}).")
-    return markdown_table(head, rows) + "\n\n" + note
+        stops = "RNNTagger not run"
+    seeds = sorted({r["seed"] for rs in runs.values() for r in rs})
+    note = (f"Test split: {first['n_test_sentences']:,} sentences, {first['n_test_tokens']:,} tokens; trained on "
+            f"{first['n_train']:,} sentences ({target}; {stops}). Seeds {', '.join(map(str, seeds))}; times are medians "
+            f"over seeds, ratios taken seed by seed; runs finished {finished(runs)}.")
+    return common.markdown_table(head, rows) + "\n\n" + note
 
 
-def trees_table(rows: dict[str, Any], negated: bool) -> str:
+def trees_table(runs: dict[str, list[dict[str, Any]]], negated: bool) -> str:
     head = ["model", "test root (5 classes)", "test all nodes", "test root (binary)"]
     if negated:
         head += ["negated held-out root", "negated (binary)"]
     head += ["training (s)"]
     out = []
-    for name, r in rows.items():
-        pct = lambda k: f"{100 * r[k]:.1f}%" if k in r else "n/a"  # noqa: E731
+    for name in MODELS["sentiment"]:
+        if name not in runs:
+            continue
+        scores = [r["metrics"]["scores"] for r in runs[name]]
+
+        def pct(key: str) -> str:
+            return pm([s[key] for s in scores], 1, 100, "%") if key in scores[0] else "n/a"
+
         line = [NAMES[name], pct("test_root"), pct("test_all"), pct("test_binary")]
         if negated:
             line += [pct("negated_root"), pct("negated_binary")]
-        out.append(line + [f"{r['fit_s']:.1f}"])
-    return markdown_table(head, out)
+        out.append(line + [f"{statistics.median(s['fit_s'] for s in scores):.1f}"])
+    return common.markdown_table(head, out)
 
 
-def render(parts: dict[str, dict[str, Any]]) -> str:
+def render(parts: dict[str, dict[str, list[dict[str, Any]]]], args: Any) -> str:
+    flag = "" if args.mode == "full" else f" --{args.mode}"
     md = ["## Taggers and sentiment trees"]
     if "pos" in parts:
-        md += ["", "### Part-of-speech tagging, CoNLL-2003 test split", "", tagging_table(parts["pos"]["result"], "pos")]
+        md += ["", "### Part-of-speech tagging, CoNLL-2003 test split", "", tagging_table("pos", parts["pos"])]
     if "ner" in parts:
         md += ["", "### Named entities, CoNLL-2003 test split (IOB2, no external resources)", "",
-               tagging_table(parts["ner"]["result"], "ner")]
+               tagging_table("ner", parts["ner"])]
     if "sentiment" in parts:
-        res = parts["sentiment"]["result"]
-        n = res["sizes"]
+        runs = parts["sentiment"]
+        n = next(iter(runs.values()))[0]["metrics"]["sizes"]
+        seeds = sorted({r["seed"] for rs in runs.values() for r in rs})
         md += ["", "### Sentiment trees: generated compositional treebank", "",
-               trees_table(res["generated"], negated=True), "",
+               trees_table(runs, negated=True), "",
                f"{n[0]:,} training trees, {n[1]} dev (early stopping), {n[2]:,} test; the negated held-out split holds "
                f"{n[3]:,} new sentences whose root label is decided by a negation (labels 1 or 3 in equal parts, so "
                f"chance is about 50%; target for the RNTN: >= {100 * TARGETS['negated']:.0f}%). Bigrams see "
                f"\"not good\" as one feature, which is why they do well here: in this treebank a negator always sits "
-               f"right before the phrase it negates, or one intensifier away."]
-        sizes = list(res["curve"])
+               f"right before the phrase it negates, or one intensifier away. Model seeds {', '.join(map(str, seeds))} "
+               f"(mean ± sd over seeds); one core per run; runs finished {finished(runs)}."]
+        sizes = sorted({int(k) for rs in runs.values() for r in rs for k in r["metrics"]["curve"]})
         md += ["", "Root accuracy on the negated held-out sentences against the number of training trees:", "",
-               markdown_table(["model"] + [f"{int(n):,} trees" for n in sizes],
-                              [[NAMES[m]] + [f"{100 * res['curve'][n][m]:.1f}%" for n in sizes]
-                               for m in ("rntn", "recursive_nn", "bow")])]
-        if "sst" in res:
-            md += ["", "### Real SST (this run)", "", trees_table(res["sst"], negated=False)]
+               common.markdown_table(["model"] + [f"{s:,} trees" for s in sizes],
+                                     [[NAMES[m]] + [pm([r["metrics"]["curve"][str(s)] for r in runs[m]], 1, 100, "%")
+                                                    for s in sizes]
+                                      for m in MODELS["sentiment"] if m in runs])]
+    if "sentiment-sst" in parts:
+        runs = parts["sentiment-sst"]
+        n = next(iter(runs.values()))[0]["metrics"]["sizes"]
+        md += ["", "### Real SST (this run)", "", trees_table(runs, negated=False), "",
+               f"SST's splits: {n[0]:,} training trees, {n[1]:,} dev (early stopping), {n[2]:,} test."]
+    if "sentiment" in parts or "sentiment-sst" in parts:
         md += ["", "SST test accuracy reported by Socher et al. (2013), Table 1 (not rerun here; "
-               "`python benchmarks/taggers.py --part sentiment --sst DIR` trains and scores ours on the real files):", "",
-               markdown_table(["model", "fine-grained, all", "fine-grained, root", "binary, all", "binary, root"],
-                              [[name, *(f"{v:.1f}%" for v in vals)] for name, *vals in SST_LITERATURE])]
-    md += ["", "Commands: " + "; ".join(f"`{parts[p]['command']}` ({parts[p]['machine']}, {parts[p]['date']})"
-                                         for p in PARTS if p in parts) + "."]
+               f"`python -m benchmarks.taggers{flag} --only sentiment --sst DIR` trains and scores ours on the real files):", "",
+               common.markdown_table(["model", "fine-grained, all", "fine-grained, root", "binary, all", "binary, root"],
+                                     [[name, *(f"{v:.1f}%" for v in vals)] for name, *vals in SST_LITERATURE])]
+    md += ["", f"One part at a time: `python -m benchmarks.taggers{flag} --only pos` (or `ner`, `sentiment`); every "
+           "finished run is kept in the results store, so a later run without `--only` writes this whole table "
+           "without training again."]
     return "\n".join(md)
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = parse_args(__doc__.splitlines()[0], argv, extra=extra_args)
-    mode = mode_of(args)
-    todo = PARTS if args.part == "all" else (args.part,)
-    for part in todo:
-        start = time.perf_counter()
-        if part == "sentiment":
-            result = run_sentiment(mode, args.sst)
-        else:
-            result = run_tagging(part, mode)
-        command = f"python benchmarks/taggers.py --part {part}" + {"full": "", "quick": " --quick", "smoke": " --smoke"}[mode]
-        if part == "sentiment" and args.sst is not None:
-            command += " --sst DIR"
-        record = {"mode": mode, "command": command, "machine": machine_line(args.threads),
-                  "date": time.strftime("%Y-%m-%d"), "seconds": time.perf_counter() - start, "result": result}
-        # Each part's raw numbers go in their own file, written atomically: a failed part
-        # leaves the other parts' results as they were.
-        atomic_write_bytes(args.out / f"taggers_{part}_{mode}.json", json.dumps(record, indent=1).encode())
-    parts = {}
-    for part in PARTS:
-        path = args.out / f"taggers_{part}_{mode}.json"
-        if path.is_file():
-            parts[part] = json.loads(path.read_text())
-    write_result(args, "taggers", render(parts))
+    args = common.parse_args("taggers", __doc__.splitlines()[0], argv, extra=extra_args)
+    seeds = common.seeds_for(args, SEEDS[args.mode])
+    # (part, size, cores per run): the tagging runs time each other, the sentiment runs do not
+    plan = [("pos", TAGGING[args.mode], common.all_cores()), ("ner", TAGGING[args.mode], common.all_cores()),
+            ("sentiment", TREEBANK[args.mode], 1)]
+    if args.sst is not None:
+        plan.append(("sentiment-sst", TREEBANK[args.mode], 1))
+    records: list[dict[str, Any]] = []
+    for part, size, cpus in plan:
+        models = [m for m in MODELS[part] if common.selected(args, f"{part}:{m}")]
+        if not models:
+            continue
+        params: dict[str, list[Any]] = {"part": [part], "model": models, "size": [size]}
+        if part == "sentiment-sst":
+            params["data"] = [str(args.sst.resolve())]
+        common.log(f"taggers ({args.mode}): {part}: {', '.join(models)}; seeds {seeds}; {cpus} core(s) a run")
+        records += common.sweep(args, RUN, params, seeds, num_cpus=cpus, desc=f"taggers {part}").records
+    if not records:
+        names = [f"{p}:{m}" for p, *_ in plan for m in MODELS[p]]
+        raise SystemExit(f"--only {','.join(args.only)} matches no run; the runs are {', '.join(names)}")
+    failed = [r for r in records if r["status"] != "ok"]
+    if len(failed) < len(records):
+        common.write_result(args, render(by_part(records), args))
+    for r in failed:
+        common.log(f"run {r['params']['part']}:{r['params']['model']} seed {r['seed']} failed:\n{r.get('error')}")
+    if failed:
+        raise SystemExit(f"{len(failed)} of {len(records)} runs failed (tracebacks above and in {args.store})")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,6 @@
-"""groundup.unsupervised against scikit-learn (and openTSNE) on MNIST, same data, same run.
+"""groundup.unsupervised against scikit-learn (and openTSNE) on MNIST, same data, same sweep.
 
-Sections (``--only`` picks some; each caches its numbers in ``unsupervised_runs.json`` in
-``--out`` so a full run can be done in chunks of a few minutes, ``--resume`` skipping
-what is cached for the same configuration):
+Sections, one engine run each per seed (``--only`` picks some by name):
 
 * ``pca``: 50 components of the 50,000 training images; explained-variance ratios
   against scikit-learn's, fit time (median of repeats) against scikit-learn's.
@@ -22,38 +20,37 @@ what is cached for the same configuration):
 * ``autoencoder``: a 784-500-250-30 autoencoder (30-unit code) against PCA with 30
   components: test reconstruction error (mean squared error per pixel).
 
-Every section also draws its pictures (filters, reconstructions, Gibbs samples, PCA and
-t-SNE maps) as PNGs in ``--out``. ``--quick`` trains on a 10,000-image subset with fewer
-epochs; ``--smoke`` is a seconds-long run for the test suite.
+Cores: ``pca``, ``tsne`` and ``rbm`` are timed against scikit-learn (and openTSNE) as a
+ratio, so each of their runs asks for all cores and has the machine to itself; the
+other sections compare no speeds and ask for one core each (torch on one thread), so
+they run side by side. Each run returns numbers and the data of its pictures (2-D map
+coordinates, filters and images as 0-255 lists); the report draws the PNGs from the
+records, so a trained model never leaves its run: the t-SNE maps of the DBN's, the
+stacked autoencoder's and the autoencoder's learned features are computed inside the run
+that trained them. Seeds: the models' ``random_state`` (the data subsets are fixed).
+
+    python -m benchmarks.unsupervised                  # all 50,000 training images (about an hour on 2 cores)
+    python -m benchmarks.unsupervised --only pca,tsne  # some sections (finished runs stay in the store)
+    python -m benchmarks.unsupervised --quick          # a 10,000-image subset, fewer epochs (minutes)
+    python -m benchmarks.unsupervised --smoke          # 1,000 images, tiny networks, seconds (the tests)
 """
 
 from __future__ import annotations
 
-import json
 import statistics
-import sys
 import time
 import warnings
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import log, markdown_table, parse_args, savefig, write_result  # noqa: E402
+from benchmarks import common
+from groundup.experiments import stats
 
-import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-
-from groundup.datasets import load_mnist  # noqa: E402
-from groundup.persistence import atomic_write_bytes  # noqa: E402
-from groundup.unsupervised import DBN, PCA, RBM, TSNE, Autoencoder, StackedAutoencoder  # noqa: E402
-from groundup.unsupervised import plots  # noqa: E402
-
+RUN = "benchmarks.unsupervised:run"
 SECTIONS = ("pca", "tsne", "rbm", "dbn", "sae", "random", "autoencoder")
+TIMED = ("pca", "tsne", "rbm")  # speed as a ratio to scikit-learn's: all cores, alone
 NETWORK = (500, 500, 2000)
 
 CONFIGS: dict[str, dict[str, Any]] = {
@@ -67,6 +64,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
                   dbn_pretrain_epochs=1, sae_pretrain_epochs=1, finetune_epochs=1, ae_epochs=1, map_n=300,
                   gibbs_steps=20, lr_max_iter=20),
 }
+SEEDS = {"full": (0,), "quick": (0,), "smoke": (0,)}
 # RBM pretraining of the DBN's layers: CD-1, step 0.05 on the mean gradient, momentum 0.9.
 DBN_PRETRAIN = dict(pretrain_learning_rate=0.05, pretrain_momentum=0.9, k=1)
 # Fine-tuning, the same for the DBN, the stacked autoencoder and the random-init network.
@@ -76,32 +74,29 @@ FINETUNE = dict(learning_rate=0.3, momentum=0.9, batch_size=100, final_lr_fracti
 RANDOM_INIT_LEARNING_RATES = (0.03,)
 # The RBM comparison: our CD-1 with momentum (Hinton's practical guide); BernoulliRBM has none.
 RBM_MOMENTUM = 0.9
+IMAGE_SHAPE = (28, 28)
 
 
-def _extra(parser: Any) -> None:
-    parser.add_argument("--smoke", action="store_true", help="seconds-long sizes for the test suite")
-    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections to run ({', '.join(SECTIONS)})")
-    parser.add_argument("--resume", action="store_true", help="skip sections already cached for this configuration")
-
-
-# -- data and timing ------------------------------------------------------------------------------
+# -- data, timing and picture data ---------------------------------------------------------------
 def load_data(cfg: dict[str, Any]) -> Any:
+    from groundup.datasets import load_mnist
+
     ds = load_mnist()
     if ds.source == "digits":  # pragma: no cover - load_mnist raises rather than falling back here
-        raise SystemExit("MNIST not found")
+        raise RuntimeError("MNIST not found")
     n, n_test = cfg.get("n_train"), cfg.get("n_test")
     Xtr, ytr = (ds.X_train, ds.y_train) if n is None else (ds.X_train[:n], ds.y_train[:n])
     Xte, yte = (ds.X_test, ds.y_test) if n_test is None else (ds.X_test[:n_test], ds.y_test[:n_test])
     return ds, Xtr, ytr, Xte, yte
 
 
-def timed(fn: Any) -> tuple[float, Any]:
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     start = time.perf_counter()
     out = fn()
     return time.perf_counter() - start, out
 
 
-def median_of(fn: Any, repeats: int) -> tuple[float, list[float], Any]:
+def median_of(fn: Callable[[], Any], repeats: int) -> tuple[float, list[float], Any]:
     times, out = [], None
     for _ in range(repeats):
         t, out = timed(fn)
@@ -119,9 +114,28 @@ def logistic_accuracy(F_train: np.ndarray, y_train: np.ndarray, F_test: np.ndarr
     return float(clf.score(F_test, y_test))
 
 
+def pixels(images: Any, normalize: bool = False) -> list[list[int]]:
+    """Flattened images as 0-255 integers (JSON-sized picture data); ``normalize`` rescales
+    each row to its own range first, as the filter pictures do anyway."""
+    from groundup.torch_utils import to_numpy
+
+    x = np.asarray(to_numpy(images), dtype=np.float64)
+    if normalize:
+        lo = x.min(1, keepdims=True)
+        span = x.max(1, keepdims=True) - lo
+        x = (x - lo) / np.where(span > 0, span, 1.0)
+    return np.rint(255 * np.clip(x, 0.0, 1.0)).astype(int).tolist()
+
+
+def embedding(Y: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
+    return {"xy": np.round(np.asarray(Y, dtype=np.float64), 3).tolist(), "labels": np.asarray(labels).astype(int).tolist()}
+
+
 # -- sections -------------------------------------------------------------------------------------
-def run_pca(cfg: dict[str, Any], data: Any, args: Any) -> dict[str, Any]:
+def run_pca(cfg: dict[str, Any], data: Any, seed: int) -> dict[str, Any]:
     from sklearn.decomposition import PCA as SkPCA
+
+    from groundup.unsupervised import PCA
 
     ds = data[0]
     X = ds.X_train  # all 50,000 training images in every configuration but smoke
@@ -130,46 +144,48 @@ def run_pca(cfg: dict[str, Any], data: Any, args: Any) -> dict[str, Any]:
     ours_t, ours_all, ours = median_of(lambda: PCA(50).fit(X), cfg["pca_repeats"])
     sk_t, sk_all, sk = median_of(lambda: SkPCA(50).fit(X), cfg["pca_repeats"])
     diff = float(np.abs(ours.explained_variance_ratio_ - sk.explained_variance_ratio_).max())
-    # Picture: the test images in the first two principal components.
-    Z = ours.transform(data[3][: cfg["map_n"]])
-    fig = plots.plot_embedding(Z[:, :2], data[4][: cfg["map_n"]], title="PCA of raw pixels (components 1 and 2)")
-    savefig(fig, args, "unsupervised_pca_map.png")
-    plt.close(fig)
+    Z = ours.transform(data[3][: cfg["map_n"]])  # the picture: test images in the first two components
     return dict(n=int(X.shape[0]), ours_s=ours_t, sklearn_s=sk_t, ours_all=ours_all, sklearn_all=sk_all, max_ratio_diff=diff,
-                ratio_sum_ours=float(ours.explained_variance_ratio_.sum()), ratio_sum_sklearn=float(sk.explained_variance_ratio_.sum()))
+                ratio_sum_ours=float(ours.explained_variance_ratio_.sum()),
+                ratio_sum_sklearn=float(sk.explained_variance_ratio_.sum()),
+                map=embedding(Z[:, :2], data[4][: cfg["map_n"]]))
 
 
-def run_tsne(cfg: dict[str, Any], data: Any, args: Any) -> dict[str, Any]:
+def run_tsne(cfg: dict[str, Any], data: Any, seed: int) -> dict[str, Any]:
+    import torch
     from openTSNE import TSNE as OpenTSNE
     from sklearn.decomposition import PCA as SkPCA
     from sklearn.manifold import TSNE as SkTSNE
     from sklearn.manifold import trustworthiness
 
+    from groundup.unsupervised import TSNE
+
     Xte, yte = data[3][: cfg["tsne_n"]], data[4][: cfg["tsne_n"]]
     X50 = SkPCA(min(50, Xte.shape[0]), random_state=0).fit_transform(Xte).astype(np.float32)
+    threads = torch.get_num_threads()  # the run's cores (the engine sets it)
     runs = {
-        "groundup": lambda: TSNE(random_state=0).fit_transform(X50),
-        "sklearn": lambda: SkTSNE(random_state=0).fit_transform(X50),
-        "openTSNE": lambda: np.asarray(OpenTSNE(random_state=0, n_jobs=args.threads).fit(X50)),
+        "groundup": lambda: TSNE(random_state=seed).fit_transform(X50),
+        "sklearn": lambda: SkTSNE(random_state=seed).fit_transform(X50),
+        "openTSNE": lambda: np.asarray(OpenTSNE(random_state=seed, n_jobs=threads).fit(X50)),
     }
-    out: dict[str, Any] = {"n": int(X50.shape[0])}
+    out: dict[str, Any] = {"n": int(X50.shape[0]), "threads": threads}
     for name, fn in runs.items():
         t, all_t, Y = median_of(fn, cfg["tsne_repeats"])
         out[name] = dict(seconds=t, all=all_t, trust=float(trustworthiness(X50, Y, n_neighbors=10)))
-        log(f"tsne {name}: {t:.2f}s trust {out[name]['trust']:.4f}")
         if name == "groundup":
-            fig = plots.plot_embedding(Y, yte, title=f"groundup t-SNE of {len(Y)} test images (raw pixels, PCA-50)")
-            savefig(fig, args, "unsupervised_tsne_pixels.png")
-            plt.close(fig)
-    out["method"] = TSNE().set_params(random_state=0)._check_params(X50.shape[0], torch.device("cpu"))
+            out["map"] = embedding(Y, yte)
+    out["method"] = TSNE().set_params(random_state=seed)._check_params(X50.shape[0], torch.device("cpu"))
     return out
 
 
-def run_rbm(cfg: dict[str, Any], data: Any, args: Any) -> dict[str, Any]:
+def run_rbm(cfg: dict[str, Any], data: Any, seed: int) -> dict[str, Any]:
+    import torch
     from sklearn.neural_network import BernoulliRBM
 
+    from groundup.unsupervised import RBM
+
     ds, Xtr, ytr, Xte, yte = data
-    settings = dict(n_components=256, learning_rate=0.05, batch_size=64, n_iter=cfg["rbm_epochs"], random_state=0)
+    settings = dict(n_components=256, learning_rate=0.05, batch_size=64, n_iter=cfg["rbm_epochs"], random_state=seed)
     # Ours adds momentum (which BernoulliRBM lacks); plain CD-1 without it is reported beside.
     ours_t, ours = timed(lambda: RBM(**settings, k=1, momentum=RBM_MOMENTUM, device="cpu").fit(Xtr))
     plain_t, plain = timed(lambda: RBM(**settings, k=1, momentum=0.0, device="cpu").fit(Xtr))
@@ -177,187 +193,294 @@ def run_rbm(cfg: dict[str, Any], data: Any, args: Any) -> dict[str, Any]:
     # Evaluate scikit-learn's weights with our exact pseudo-likelihood too (same formula for both).
     sk_as_ours = RBM(256, device="cpu")
     sk_as_ours.n_features_in_ = Xtr.shape[1]
-    sk_as_ours.components_, sk_as_ours.intercept_hidden_, sk_as_ours.intercept_visible_ = sk.components_.astype(np.float32), sk.intercept_hidden_.astype(np.float32), sk.intercept_visible_.astype(np.float32)
+    sk_as_ours.components_ = sk.components_.astype(np.float32)
+    sk_as_ours.intercept_hidden_ = sk.intercept_hidden_.astype(np.float32)
+    sk_as_ours.intercept_visible_ = sk.intercept_visible_.astype(np.float32)
     sk_as_ours.h_samples_, sk_as_ours.loss_curve_ = np.zeros((64, 256), np.float32), []
-    out = dict(
+    lr = cfg["lr_max_iter"]
+    recon = ours._visible_probs(ours._hidden_probs(torch.from_numpy(Xte[:12]))).numpy()
+    return dict(
         ours_s=ours_t, sklearn_s=sk_t, momentum=RBM_MOMENTUM, plain_s=plain_t,
-        acc_raw=logistic_accuracy(Xtr, ytr, Xte, yte, cfg["lr_max_iter"]),
-        acc_ours=logistic_accuracy(ours.transform(Xtr), ytr, ours.transform(Xte), yte, cfg["lr_max_iter"]),
-        acc_plain=logistic_accuracy(plain.transform(Xtr), ytr, plain.transform(Xte), yte, cfg["lr_max_iter"]),
-        acc_sklearn=logistic_accuracy(sk.transform(Xtr), ytr, sk.transform(Xte), yte, cfg["lr_max_iter"]),
+        acc_raw=logistic_accuracy(Xtr, ytr, Xte, yte, lr),
+        acc_ours=logistic_accuracy(ours.transform(Xtr), ytr, ours.transform(Xte), yte, lr),
+        acc_plain=logistic_accuracy(plain.transform(Xtr), ytr, plain.transform(Xte), yte, lr),
+        acc_sklearn=logistic_accuracy(sk.transform(Xtr), ytr, sk.transform(Xte), yte, lr),
         pl_ours=float(ours.pseudo_likelihood(Xte).mean()), pl_sklearn=float(sk_as_ours.pseudo_likelihood(Xte).mean()),
         sl_ours=float(ours.score_samples(Xte).mean()), sl_sklearn=float(sk.score_samples(Xte).mean()),
         recon_first=ours.loss_curve_[0], recon_last=ours.loss_curve_[-1],
+        pictures=dict(filters_ours=pixels(ours.components_[:100], normalize=True),
+                      filters_sklearn=pixels(sk.components_[:100], normalize=True),
+                      originals=pixels(Xte[:12]), reconstructions=pixels(recon),
+                      samples=pixels(ours.sample(n_steps=cfg["gibbs_steps"], init=Xte[12:24]))),
     )
-    shape = ds.image_shape
-    fig, axes = plt.subplots(1, 2, figsize=(12, 6))
-    plots.plot_filters(ours.components_, shape, n=100, title="groundup RBM filters (100 of 256)", ax=axes[0])
-    plots.plot_filters(sk.components_, shape, n=100, title="scikit-learn BernoulliRBM filters", ax=axes[1])
-    savefig(fig, args, "unsupervised_rbm_filters.png")
-    plt.close(fig)
-    fig, axes = plt.subplots(2, 1, figsize=(10, 4))
-    recon = ours._visible_probs(ours._hidden_probs(torch.from_numpy(Xte[:12]))).numpy()
-    plots.plot_reconstructions(Xte[:12], recon, shape, title="RBM: test images (top) and mean-field reconstructions", ax=axes[0])
-    samples = ours.sample(n_steps=cfg["gibbs_steps"], init=Xte[12:24])
-    plots.plot_images(samples, shape, n_cols=12, title=f"RBM: after {cfg['gibbs_steps']:,} Gibbs steps from test images", ax=axes[1])
-    savefig(fig, args, "unsupervised_rbm_samples.png")
-    plt.close(fig)
-    return out
 
 
-def _deep(kind: str, cfg: dict[str, Any], data: Any, args: Any) -> dict[str, Any]:
+def run_deep(kind: str, cfg: dict[str, Any], data: Any, seed: int) -> dict[str, Any]:
+    from groundup.unsupervised import DBN, PCA, TSNE, StackedAutoencoder
+
     ds, Xtr, ytr, Xte, yte = data
     Xva, yva = ds.X_valid[: len(Xte)], ds.y_valid[: len(Xte)]
-    common = dict(hidden_layer_sizes=cfg["hidden"], max_iter=cfg["finetune_epochs"], random_state=0, device="cpu", **FINETUNE)
+    shared = dict(hidden_layer_sizes=cfg["hidden"], max_iter=cfg["finetune_epochs"], random_state=seed, device="cpu", **FINETUNE)
     if kind == "random":
         # The same network and fine-tuning from Glorot-uniform weights: first with the very
         # same learning rate, then with each smaller one; the validation split picks the best.
         runs = []
         for lr in (FINETUNE["learning_rate"], *RANDOM_INIT_LEARNING_RATES):
-            model = DBN(**{**common, "learning_rate": lr}, pretrain=False)
+            model = DBN(**{**shared, "learning_rate": lr}, pretrain=False)
             t, _ = timed(lambda m=model: m.fit(Xtr, ytr))
             runs.append(dict(learning_rate=lr, seconds=t, valid_error=float(1.0 - model.score(Xva, yva)),
                              test_error=float(1.0 - model.score(Xte, yte)), loss_curve=list(model.loss_curve_)))
-            log(f"random init, lr {lr}: valid {runs[-1]['valid_error']:.4f} test {runs[-1]['test_error']:.4f}")
         best = min(runs, key=lambda r: r["valid_error"])
         return dict(same=runs[0], best=best, runs=runs)
     if kind == "dbn":
-        model = DBN(**common, pretrain_n_iter=cfg["dbn_pretrain_epochs"], **DBN_PRETRAIN)
+        model = DBN(**shared, pretrain_n_iter=cfg["dbn_pretrain_epochs"], **DBN_PRETRAIN)
     else:
-        model = StackedAutoencoder(**common, pretrain_n_iter=cfg["sae_pretrain_epochs"], noise=0.2)
+        model = StackedAutoencoder(**shared, pretrain_n_iter=cfg["sae_pretrain_epochs"], noise=0.2)
     t, _ = timed(lambda: model.fit(Xtr, ytr))
-    out = dict(seconds=t, valid_error=float(1.0 - model.score(Xva, yva)), test_error=float(1.0 - model.score(Xte, yte)), loss_curve=list(model.loss_curve_))
     n = cfg["map_n"]
-    F = model.transform(Xte[:n])
-    Y = TSNE(random_state=0).fit_transform(PCA(min(50, F.shape[1], n)).fit_transform(F))
-    label = "DBN" if kind == "dbn" else "stacked autoencoder"
-    fig = plots.plot_embedding(Y, yte[:n], title=f"t-SNE of fine-tuned {label} top-layer features ({n} test images)")
-    savefig(fig, args, f"unsupervised_tsne_{kind}.png")
-    plt.close(fig)
-    fig = plots.plot_filters(model.module_.weights[0].detach(), ds.image_shape, n=100, title=f"{label}: first-layer filters after fine-tuning")
-    savefig(fig, args, f"unsupervised_{kind}_filters.png")
-    plt.close(fig)
-    return out
+    F = model.transform(Xte[:n])  # the fine-tuned top layer's features, mapped here, in the run that trained them
+    Y = TSNE(random_state=seed).fit_transform(PCA(min(50, F.shape[1], n)).fit_transform(F))
+    return dict(seconds=t, valid_error=float(1.0 - model.score(Xva, yva)), test_error=float(1.0 - model.score(Xte, yte)),
+                loss_curve=list(model.loss_curve_), map=embedding(Y, yte[:n]),
+                filters=pixels(model.module_.weights[0].detach()[:100], normalize=True))
 
 
-def run_autoencoder(cfg: dict[str, Any], data: Any, args: Any) -> dict[str, Any]:
+def run_autoencoder(cfg: dict[str, Any], data: Any, seed: int) -> dict[str, Any]:
+    from groundup.unsupervised import PCA, TSNE, Autoencoder
+
     ds, Xtr, ytr, Xte, yte = data
-    hidden = (500, 250) if cfg["hidden"] == NETWORK else (64,)
-    ae = Autoencoder(30, hidden_layer_sizes=hidden, activation="relu", loss="bce", max_iter=cfg["ae_epochs"], batch_size=128, learning_rate=1e-3, random_state=0, device="cpu")
+    hidden = (500, 250) if tuple(cfg["hidden"]) == NETWORK else (64,)
+    ae = Autoencoder(30, hidden_layer_sizes=hidden, activation="relu", loss="bce", max_iter=cfg["ae_epochs"], batch_size=128,
+                     learning_rate=1e-3, random_state=seed, device="cpu")
     t, _ = timed(lambda: ae.fit(Xtr))
     pca = PCA(30).fit(Xtr)
-    out = dict(seconds=t, hidden=list(hidden), mse_ae=ae.reconstruction_error(Xte), mse_pca=pca.reconstruction_error(Xte))
-    shape = ds.image_shape
-    fig, axes = plt.subplots(2, 1, figsize=(10, 4))
-    plots.plot_reconstructions(Xte[:12], ae.reconstruct(Xte[:12]), shape, title=f"Autoencoder, 30-unit code (test MSE {out['mse_ae']:.4f})", ax=axes[0])
-    plots.plot_reconstructions(Xte[:12], pca.inverse_transform(pca.transform(Xte[:12])), shape, title=f"PCA, 30 components (test MSE {out['mse_pca']:.4f})", ax=axes[1])
-    savefig(fig, args, "unsupervised_reconstructions.png")
-    plt.close(fig)
     n = cfg["map_n"]
-    Y = TSNE(random_state=0).fit_transform(ae.transform(Xte[:n]))
-    fig = plots.plot_embedding(Y, yte[:n], title=f"t-SNE of the autoencoder's 30-d codes ({n} test images)")
-    savefig(fig, args, "unsupervised_tsne_autoencoder.png")
-    plt.close(fig)
-    return out
+    Y = TSNE(random_state=seed).fit_transform(ae.transform(Xte[:n]))
+    return dict(seconds=t, hidden=list(hidden), mse_ae=ae.reconstruction_error(Xte), mse_pca=pca.reconstruction_error(Xte),
+                map=embedding(Y, yte[:n]),
+                pictures=dict(originals=pixels(Xte[:12]), autoencoder=pixels(ae.reconstruct(Xte[:12])),
+                              pca=pixels(pca.inverse_transform(pca.transform(Xte[:12])))))
 
 
-RUNNERS = {
+RUNNERS: dict[str, Callable[[dict[str, Any], Any, int], dict[str, Any]]] = {
     "pca": run_pca, "tsne": run_tsne, "rbm": run_rbm, "autoencoder": run_autoencoder,
-    "dbn": lambda c, d, a: _deep("dbn", c, d, a), "sae": lambda c, d, a: _deep("sae", c, d, a),
-    "random": lambda c, d, a: _deep("random", c, d, a),
+    "dbn": lambda c, d, s: run_deep("dbn", c, d, s), "sae": lambda c, d, s: run_deep("sae", c, d, s),
+    "random": lambda c, d, s: run_deep("random", c, d, s),
 }
 
 
+def run(section: str, size: dict[str, Any], seed: int) -> dict[str, Any]:
+    """One engine run: the section ``section`` at the configuration ``size``, seed ``seed``."""
+    import torch
+
+    if section not in RUNNERS:
+        raise ValueError(f"unknown section {section!r}; choose from {', '.join(SECTIONS)}")
+    torch.manual_seed(seed)
+    return RUNNERS[section](size, load_data(size), seed)
+
+
+# -- the pictures -------------------------------------------------------------------------------------
+def images(data: Sequence[Sequence[int]]) -> np.ndarray:
+    return np.asarray(data, dtype=np.float32) / 255.0
+
+
+def draw(metrics: dict[str, dict[str, Any]], args: Any) -> list[str]:
+    """Draw each section's pictures from its (first seed's) record; returns the file names."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from groundup.unsupervised import plots
+
+    written: list[str] = []
+
+    def save(fig: Any, filename: str) -> None:
+        common.savefig(fig, args, filename)
+        plt.close(fig)
+        written.append(filename)
+
+    def embedding_figure(m: dict[str, Any], title: str, filename: str) -> None:
+        fig, ax = plt.subplots(figsize=(6, 6), layout="constrained")
+        plots.plot_embedding(np.asarray(m["xy"]), np.asarray(m["labels"]), title=title, ax=ax)
+        ax.title.set_fontsize(10)
+        save(fig, filename)
+
+    if "pca" in metrics:
+        embedding_figure(metrics["pca"]["map"], "PCA of raw pixels (components 1 and 2)", "unsupervised_pca_map.png")
+    if "tsne" in metrics:
+        m = metrics["tsne"]["map"]
+        embedding_figure(m, f"groundup t-SNE of {len(m['xy'])} test images (raw pixels, PCA-50)", "unsupervised_tsne_pixels.png")
+    if "rbm" in metrics:
+        p = metrics["rbm"]["pictures"]
+        fig, axes = plt.subplots(1, 2, figsize=(8, 4.4), layout="constrained")
+        plots.plot_filters(images(p["filters_ours"]), IMAGE_SHAPE, title="groundup RBM (100 of 256)", ax=axes[0])
+        plots.plot_filters(images(p["filters_sklearn"]), IMAGE_SHAPE, title="scikit-learn BernoulliRBM (100 of 256)", ax=axes[1])
+        for ax in axes:
+            ax.title.set_fontsize(10)
+        fig.suptitle("RBM filters", fontsize=11)
+        save(fig, "unsupervised_rbm_filters.png")
+        fig, axes = plt.subplots(2, 1, figsize=(8, 3.6), layout="constrained")
+        plots.plot_reconstructions(images(p["originals"]), images(p["reconstructions"]), IMAGE_SHAPE,
+                                   title="RBM: test images (top) and mean-field reconstructions", ax=axes[0])
+        plots.plot_images(images(p["samples"]), IMAGE_SHAPE, n_cols=12, ax=axes[1],
+                          title=f"RBM: after {args.cfg['gibbs_steps']:,} Gibbs steps from test images")
+        for ax in axes:
+            ax.title.set_fontsize(10)
+        save(fig, "unsupervised_rbm_samples.png")
+    for kind, label in (("dbn", "DBN"), ("sae", "stacked autoencoder")):
+        if kind in metrics:
+            m = metrics[kind]
+            embedding_figure(m["map"], f"t-SNE of fine-tuned {label} top-layer features ({len(m['map']['xy'])} test images)",
+                             f"unsupervised_tsne_{kind}.png")
+            fig, ax = plt.subplots(figsize=(6, 6), layout="constrained")
+            plots.plot_filters(images(m["filters"]), IMAGE_SHAPE, title=f"{label}: first-layer filters after fine-tuning", ax=ax)
+            ax.title.set_fontsize(10)
+            save(fig, f"unsupervised_{kind}_filters.png")
+    if "autoencoder" in metrics:
+        a = metrics["autoencoder"]
+        p = a["pictures"]
+        fig, axes = plt.subplots(2, 1, figsize=(8, 3.6), layout="constrained")
+        plots.plot_reconstructions(images(p["originals"]), images(p["autoencoder"]), IMAGE_SHAPE,
+                                   title=f"Autoencoder, 30-unit code (test MSE {a['mse_ae']:.4f})", ax=axes[0])
+        plots.plot_reconstructions(images(p["originals"]), images(p["pca"]), IMAGE_SHAPE,
+                                   title=f"PCA, 30 components (test MSE {a['mse_pca']:.4f})", ax=axes[1])
+        for ax in axes:
+            ax.title.set_fontsize(10)
+        save(fig, "unsupervised_reconstructions.png")
+        embedding_figure(a["map"], f"t-SNE of the autoencoder's 30-d codes ({len(a['map']['xy'])} test images)",
+                         "unsupervised_tsne_autoencoder.png")
+    return written
+
+
 # -- the report -----------------------------------------------------------------------------------
-def _pct(x: float) -> str:
-    return f"{100 * x:.2f}%"
+def agg(values: Sequence[float], spec: str, scale: float = 1.0, suffix: str = "") -> str:
+    """The value for one seed; mean ± sample standard deviation over several."""
+    s = stats.summarize([scale * v for v in values])
+    if s["n"] == 1:
+        return f"{s['mean']:{spec}}{suffix}"
+    return f"{s['mean']:{spec}} ± {s['std']:{spec}}{suffix}"
 
 
-def report(cache: dict[str, Any], mode: str, cfg: dict[str, Any]) -> str:
-    r = cache.get(mode, {})
-    cmd = "python benchmarks/unsupervised.py" + {"full": "", "quick": " --quick", "smoke": " --smoke"}[mode]
+def report(records: list[dict[str, Any]], args: Any) -> str:
+    cfg = args.cfg
+    runs: dict[str, list[dict[str, Any]]] = {}
+    for r in sorted(records, key=lambda r: r["seed"]):
+        if r["status"] == "ok":
+            runs.setdefault(r["params"]["section"], []).append(r["metrics"])
+    seeds = sorted({r["seed"] for r in records if r["status"] == "ok"})
+    flag = "" if args.mode == "full" else f" --{args.mode}"
+
+    def cmd(sections: str) -> str:
+        return f"`python -m benchmarks.unsupervised{flag} --only {sections}`"
+
+    def col(section: str, get: Callable[[dict[str, Any]], float]) -> list[float]:
+        return [get(m) for m in runs[section]]
+
+    def ratio(section: str, get: Callable[[dict[str, Any]], float]) -> str:
+        return agg(col(section, get), ".2f", suffix="x")
+
+    pct = {"spec": ".2f", "scale": 100, "suffix": "%"}
     rows, lines = [], ["### groundup.unsupervised against scikit-learn on MNIST", ""]
-    if "pca" in r:
-        p = r["pca"]
-        rows.append([f"PCA-50, fit on {p['n']:,} images", "ratios within 1e-4; time <= sklearn",
-                     f"max ratio difference {p['max_ratio_diff']:.1e}; {p['ours_s']:.3f} s", f"{p['sklearn_s']:.3f} s",
-                     f"{p['sklearn_s'] / p['ours_s']:.2f}x", f"`{cmd} --only pca`"])
-    if "tsne" in r:
-        t = r["tsne"]
-        rows.append([f"t-SNE of {t['n']:,} test images (PCA-50)", "trust >= sklearn - 0.01; time <= sklearn",
-                     f"trust {t['groundup']['trust']:.4f}; {t['groundup']['seconds']:.1f} s ({t['method']})",
-                     f"trust {t['sklearn']['trust']:.4f}; {t['sklearn']['seconds']:.1f} s (openTSNE: {t['openTSNE']['trust']:.4f}; {t['openTSNE']['seconds']:.1f} s)",
-                     f"{t['sklearn']['seconds'] / t['groundup']['seconds']:.2f}x", f"`{cmd} --only tsne`"])
-    if "rbm" in r:
-        b = r["rbm"]
-        rows.append([f"RBM 256 hidden, CD-1, lr 0.05, batch 64, {cfg['rbm_epochs']} epochs: logistic regression on features", "accuracy >= sklearn's",
-                     f"momentum {b['momentum']}: {_pct(b['acc_ours'])}; fit {b['ours_s']:.1f} s (no momentum: {_pct(b['acc_plain'])}; {b['plain_s']:.1f} s)",
-                     f"{_pct(b['acc_sklearn'])}; fit {b['sklearn_s']:.1f} s (raw pixels: {_pct(b['acc_raw'])})",
-                     f"{b['sklearn_s'] / b['ours_s']:.2f}x", f"`{cmd} --only rbm`"])
+    if "pca" in runs:
+        p = runs["pca"]
+        rows.append([f"PCA-50, fit on {p[0]['n']:,} images", "ratios within 1e-4; time <= sklearn",
+                     f"max ratio difference {max(m['max_ratio_diff'] for m in p):.1e}; {agg(col('pca', lambda m: m['ours_s']), '.3f')} s",
+                     f"{agg(col('pca', lambda m: m['sklearn_s']), '.3f')} s", ratio("pca", lambda m: m["sklearn_s"] / m["ours_s"]),
+                     cmd("pca")])
+    if "tsne" in runs:
+        t = runs["tsne"]
+        rows.append([f"t-SNE of {t[0]['n']:,} test images (PCA-50)", "trust >= sklearn - 0.01; time <= sklearn",
+                     f"trust {agg(col('tsne', lambda m: m['groundup']['trust']), '.4f')}; "
+                     f"{agg(col('tsne', lambda m: m['groundup']['seconds']), '.1f')} s ({t[0]['method']})",
+                     f"trust {agg(col('tsne', lambda m: m['sklearn']['trust']), '.4f')}; "
+                     f"{agg(col('tsne', lambda m: m['sklearn']['seconds']), '.1f')} s (openTSNE: "
+                     f"{agg(col('tsne', lambda m: m['openTSNE']['trust']), '.4f')}; "
+                     f"{agg(col('tsne', lambda m: m['openTSNE']['seconds']), '.1f')} s)",
+                     ratio("tsne", lambda m: m["sklearn"]["seconds"] / m["groundup"]["seconds"]), cmd("tsne")])
+    if "rbm" in runs:
+        rows.append([f"RBM 256 hidden, CD-1, lr 0.05, batch 64, {cfg['rbm_epochs']} epochs: logistic regression on features",
+                     "accuracy >= sklearn's",
+                     f"momentum {RBM_MOMENTUM}: {agg(col('rbm', lambda m: m['acc_ours']), **pct)}; fit "
+                     f"{agg(col('rbm', lambda m: m['ours_s']), '.1f')} s (no momentum: "
+                     f"{agg(col('rbm', lambda m: m['acc_plain']), **pct)}; {agg(col('rbm', lambda m: m['plain_s']), '.1f')} s)",
+                     f"{agg(col('rbm', lambda m: m['acc_sklearn']), **pct)}; fit {agg(col('rbm', lambda m: m['sklearn_s']), '.1f')} s "
+                     f"(raw pixels: {agg(col('rbm', lambda m: m['acc_raw']), **pct)})",
+                     ratio("rbm", lambda m: m["sklearn_s"] / m["ours_s"]), cmd("rbm")])
         rows.append(["RBM mean pseudo-likelihood of the test images (nats)", "reported",
-                     f"exact {b['pl_ours']:.1f}; one-bit estimate {b['sl_ours']:.1f}", f"exact {b['pl_sklearn']:.1f}; one-bit estimate {b['sl_sklearn']:.1f}", "", f"`{cmd} --only rbm`"])
+                     f"exact {agg(col('rbm', lambda m: m['pl_ours']), '.1f')}; one-bit estimate {agg(col('rbm', lambda m: m['sl_ours']), '.1f')}",
+                     f"exact {agg(col('rbm', lambda m: m['pl_sklearn']), '.1f')}; one-bit estimate "
+                     f"{agg(col('rbm', lambda m: m['sl_sklearn']), '.1f')}", "", cmd("rbm")])
     net = "-".join(str(s) for s in (784, *cfg["hidden"], 10))
-    base = r.get("random")
-    if base:
-        same, best = base["same"], base["best"]
-        base_text = (f"random init, same fine-tuning (lr {same['learning_rate']}): {_pct(same['test_error'])}; "
-                     f"random init, best lr by validation ({best['learning_rate']}): {_pct(best['test_error'])} ({best['seconds']:.0f} s)")
+    if "random" in runs:
+        same, best = runs["random"][0]["same"], runs["random"][0]["best"]
+        base_text = (f"random init, same fine-tuning (lr {same['learning_rate']}): "
+                     f"{agg(col('random', lambda m: m['same']['test_error']), **pct)}; random init, best lr by validation "
+                     f"({', '.join(sorted({str(m['best']['learning_rate']) for m in runs['random']}))}): "
+                     f"{agg(col('random', lambda m: m['best']['test_error']), **pct)} ("
+                     f"{agg(col('random', lambda m: m['best']['seconds']), '.0f')} s)")
     else:
         base_text = "random init: not run"
     for kind, name in (("dbn", "DBN"), ("sae", "Stacked denoising autoencoder")):
-        if kind in r:
-            d = r[kind]
+        if kind in runs:
             epochs = f"{cfg[kind + '_pretrain_epochs']} epochs a layer, then {cfg['finetune_epochs']} fine-tuning epochs"
             rows.append([f"{name} {net}, pretrained ({epochs})", "test error <= 1.5%; beats random init",
-                         f"{_pct(d['test_error'])} (validation {_pct(d['valid_error'])}; {d['seconds']:.0f} s)", base_text,
-                         "", f"`{cmd} --only {kind},random`"])
-    if "autoencoder" in r:
-        a = r["autoencoder"]
-        shape = "-".join(str(s) for s in (784, *a["hidden"], 30))
-        rows.append([f"Autoencoder {shape} vs PCA-30: test MSE per pixel", "ours lower", f"{a['mse_ae']:.5f} ({a['seconds']:.0f} s)",
-                     f"PCA-30: {a['mse_pca']:.5f}", "", f"`{cmd} --only autoencoder`"])
-    lines.append(markdown_table(["point", "target", "groundup", "baseline (same run)", "speed-up", "command"], rows))
-    lines += ["", "Times are wall-clock seconds with the thread count below; PCA and t-SNE times are medians of "
-              f"{cfg['pca_repeats']} and {cfg['tsne_repeats']} runs. scikit-learn's t-SNE is Barnes-Hut (angle 0.5), "
+                         f"{agg(col(kind, lambda m: m['test_error']), **pct)} (validation "
+                         f"{agg(col(kind, lambda m: m['valid_error']), **pct)}; {agg(col(kind, lambda m: m['seconds']), '.0f')} s)",
+                         base_text, "", cmd(f"{kind},random")])
+    if "autoencoder" in runs:
+        a = runs["autoencoder"]
+        shape = "-".join(str(s) for s in (784, *a[0]["hidden"], 30))
+        rows.append([f"Autoencoder {shape} vs PCA-30: test MSE per pixel", "ours lower",
+                     f"{agg(col('autoencoder', lambda m: m['mse_ae']), '.5f')} ({agg(col('autoencoder', lambda m: m['seconds']), '.0f')} s)",
+                     f"PCA-30: {agg(col('autoencoder', lambda m: m['mse_pca']), '.5f')}", "", cmd("autoencoder")])
+    lines.append(common.markdown_table(["point", "target", "groundup", "baseline (same run)", "speed-up", "command"], rows))
+    lines += ["", f"Seeds {', '.join(map(str, seeds))} (the models' random_state; mean ± sd over seeds where more than one). "
+              "PCA, t-SNE and RBM runs had the machine to themselves (all cores; times are wall-clock seconds with the "
+              "thread count below, PCA and t-SNE times medians of "
+              f"{cfg['pca_repeats']} and {cfg['tsne_repeats']} runs); the DBN, stacked-autoencoder, random-init and "
+              "autoencoder runs used one core each, side by side. scikit-learn's t-SNE is Barnes-Hut (angle 0.5), "
               "openTSNE's is FFT-interpolated (its own 750-iteration schedule); groundup's uses FFT-accelerated "
               "interpolation above 2,000 points on a CPU, 1,000 iterations as scikit-learn. Pseudo-likelihoods: 'exact' "
               "sums log P(v_i | v_-i) over all 784 pixels (groundup's `RBM.pseudo_likelihood`, applied to both models' "
               "weights); 'one-bit estimate' is scikit-learn's `score_samples` (784 x one random pixel per image). "
               "scikit-learn's BernoulliRBM trains by persistent CD (SML) without momentum; ours by CD-1, with "
               "momentum and (beside it) without."]
-    missing = [s for s in SECTIONS if s not in r]
+    missing = [s for s in SECTIONS if s not in runs]
     if missing:
         lines += ["", f"Not run in this configuration yet: {', '.join(missing)}."]
-    lines += ["", "![PCA map](unsupervised_pca_map.png) ![t-SNE of pixels](unsupervised_tsne_pixels.png)",
-              "![RBM filters](unsupervised_rbm_filters.png)", "![RBM samples](unsupervised_rbm_samples.png)",
-              "![reconstructions](unsupervised_reconstructions.png)",
-              "![t-SNE of DBN features](unsupervised_tsne_dbn.png) ![t-SNE of autoencoder codes](unsupervised_tsne_autoencoder.png)"]
+    written = set(draw({section: ms[0] for section, ms in runs.items()}, args))
+    links = [[("PCA map", "unsupervised_pca_map.png"), ("t-SNE of pixels", "unsupervised_tsne_pixels.png")],
+             [("RBM filters", "unsupervised_rbm_filters.png")], [("RBM samples", "unsupervised_rbm_samples.png")],
+             [("reconstructions", "unsupervised_reconstructions.png")],
+             [("t-SNE of DBN features", "unsupervised_tsne_dbn.png"),
+              ("t-SNE of autoencoder codes", "unsupervised_tsne_autoencoder.png")]]
+    pictures = [" ".join(f"![{alt}]({name})" for alt, name in line if name in written) for line in links]
+    pictures = [p for p in pictures if p]
+    if pictures:
+        lines += [""] + pictures
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = parse_args(__doc__.split("\n")[0], argv, extra=_extra)
-    mode = "smoke" if args.smoke else "quick" if args.quick else "full"
-    cfg = CONFIGS[mode]
-    only = [s.strip() for s in args.only.split(",") if s.strip()]
-    unknown = sorted(set(only) - set(SECTIONS))
-    if unknown:
-        raise SystemExit(f"--only: unknown sections {unknown}; choose from {', '.join(SECTIONS)}")
-    torch.manual_seed(0)
-    cache_path = args.out / "unsupervised_runs.json"
-    cache = json.loads(cache_path.read_text()) if cache_path.is_file() else {}
-    data = load_data(cfg)
-    for section in only:
-        if args.resume and section in cache.get(mode, {}):
-            log(f"{section}: cached, skipped")
-            continue
-        log(f"running {section} ({mode})")
-        t, result = timed(lambda run=RUNNERS[section]: run(cfg, data, args))
-        result["section_seconds"] = t
-        cache.setdefault(mode, {})[section] = result
-        atomic_write_bytes(cache_path, json.dumps(cache, indent=1).encode())  # keep what is done
-        log(f"{section}: done in {t:.0f} s")
-    write_result(args, "unsupervised", report(cache, mode, cfg))
+    args = common.parse_args("unsupervised", __doc__.splitlines()[0], argv)
+    args.cfg = CONFIGS[args.mode]
+    seeds = common.seeds_for(args, SEEDS[args.mode])
+    sections = [s for s in SECTIONS if common.selected(args, s)]
+    if not sections:
+        raise SystemExit(f"--only {','.join(args.only)} matches no section; choose from {', '.join(SECTIONS)}")
+    records: list[dict[str, Any]] = []
+    for group, cpus in (([s for s in sections if s in TIMED], common.all_cores()), ([s for s in sections if s not in TIMED], 1)):
+        if group:
+            common.log(f"unsupervised ({args.mode}): {', '.join(group)}; seeds {seeds}; {cpus} core(s) a run")
+            records += common.sweep(args, RUN, {"section": group, "size": [args.cfg]}, seeds, num_cpus=cpus).records
+    failed = [r for r in records if r["status"] != "ok"]
+    if len(failed) < len(records):
+        common.write_result(args, report(records, args))
+    for r in failed:
+        common.log(f"run {r['params']['section']} seed {r['seed']} failed:\n{r.get('error')}")
+    if failed:
+        raise SystemExit(f"{len(failed)} of {len(records)} runs failed (tracebacks above and in {args.store})")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,12 @@
-"""Smoke test of benchmarks/taggers.py: every part runs on tiny sizes and writes its table."""
+"""Smoke test of ``python -m benchmarks.taggers``: every part runs on tiny sizes as runs of
+the experiments engine on Ray (the POS ensemble's own training processes included), and
+the table is written from the store's records."""
 
 from __future__ import annotations
 
-import json
+import re
+
+from groundup.experiments import ResultStore
 
 
 def test_taggers_benchmark_smoke(tmp_path, run_benchmark):
@@ -14,21 +18,31 @@ def test_taggers_benchmark_smoke(tmp_path, run_benchmark):
     bank = make_sentiment_treebank(n_train=120, n_dev=30, n_test=40, n_negated=0, random_state=9)
     for name, trees in (("train", bank.train), ("dev", bank.dev), ("test", bank.test)):
         (sst / f"{name}.txt").write_text("\n".join(t.pformat(margin=10**9) for t in trees) + "\n")
-    run_benchmark("taggers", "--smoke", "--threads", "1", "--sst", str(sst))
+    run_benchmark("taggers", "--smoke", "--sst", str(sst), timeout=420)  # the Ray backend
     table = (tmp_path / "taggers.md").read_text()
-    for heading in ("Part-of-speech tagging", "Named entities", "generated compositional treebank", "Socher et al."):
+    for heading in ("Part-of-speech tagging", "Named entities", "generated compositional treebank", "Real SST (this run)",
+                    "Socher et al."):
         assert heading in table
-    for model in ("RNNTagger", "PerceptronTagger", "HMM tagger", "RNTN", "bag-of-words"):
+    for model in ("RNNTagger", "PerceptronTagger", "HMM tagger", "RNTN", "bag-of-words", "TaggerEnsemble: 2 such RNNTaggers"):
         assert model in table
-    pos = json.loads((tmp_path / "taggers_pos_smoke.json").read_text())["result"]["models"]
-    assert set(pos) == {"ensemble", "rnn", "perceptron", "hmm"} and "TaggerEnsemble: 2 such RNNTaggers" in table
-    assert pos["ensemble"]["epochs"] == [pos["rnn"]["epochs"], pos["ensemble"]["epochs"][1]]
-    assert all(0.0 <= m["accuracy"] <= 1.0 and m["fit_s"] > 0 for m in pos.values())
-    assert pos["perceptron"]["accuracy"] > 0.5  # trained on 300 sentences, still far above chance
-    ner = json.loads((tmp_path / "taggers_ner_smoke.json").read_text())["result"]["models"]
-    assert all(0.0 <= m["f1"] <= 100.0 for m in ner.values())
-    trees = json.loads((tmp_path / "taggers_sentiment_smoke.json").read_text())["result"]["generated"]
-    assert set(trees) == {"rntn", "recursive_nn", "bow", "bow_bigrams"}
-    assert all(0.0 <= r["negated_root"] <= 1.0 for r in trees.values())
-    real = json.loads((tmp_path / "taggers_sentiment_smoke.json").read_text())["result"]["sst"]
-    assert set(real) == {"rntn", "recursive_nn", "bow", "bow_bigrams"} and "Real SST (this run)" in table
+    assert "command: `python -m benchmarks.taggers --smoke`" in table
+    accuracies = [float(a) for a in re.findall(r"^\| [^|]+ \| (\d+\.\d\d)% \|", table, flags=re.M)]
+    assert len(accuracies) == 4 and all(0.0 <= a <= 100.0 for a in accuracies)  # the four POS rows
+
+    runs = {(r["params"]["part"], r["params"]["model"]): r for r in ResultStore(tmp_path / "store")}
+    assert len(runs) == 3 + 3 + 4 + 4 and all(r["status"] == "ok" for r in runs.values())
+    pos = runs["pos", "rnn-ensemble"]["metrics"]["models"]
+    assert set(pos) == {"ensemble", "rnn"} and pos["ensemble"]["members"] == [0, 1]
+    assert pos["ensemble"]["epochs"][0] == pos["rnn"]["epochs"]  # the single tagger is the first member
+    for part in ("pos", "ner"):
+        for model in ("rnn-ensemble" if part == "pos" else "rnn", "perceptron", "hmm"):
+            for m in runs[part, model]["metrics"]["models"].values():
+                assert 0.0 <= m["accuracy"] <= 1.0 and m["fit_s"] >= 0 and m["tokens_per_s"] > 0
+                if part == "ner":
+                    assert 0.0 <= m["f1"] <= 100.0
+    assert runs["pos", "perceptron"]["metrics"]["models"]["perceptron"]["accuracy"] > 0.5  # 300 sentences, far above chance
+    for model in ("rntn", "recursive_nn", "bow", "bow_bigrams"):
+        scores = runs["sentiment", model]["metrics"]["scores"]
+        assert 0.0 <= scores["negated_root"] <= 1.0 and 0.0 <= scores["test_root"] <= 1.0
+        assert set(runs["sentiment", model]["metrics"]["curve"]) == {"100", "300"}
+        assert 0.0 <= runs["sentiment-sst", model]["metrics"]["scores"]["test_root"] <= 1.0
