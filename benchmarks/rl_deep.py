@@ -1,5 +1,7 @@
 """groundup's deep and linear agents against Stable-Baselines3 on classic control.
 
+    python -m benchmarks.rl_deep [--smoke | --quick | --full] [--only dqn/Acrobot] [--update-readme]
+
 * ``dqn`` against SB3's DQN on CartPole-v1 (50k steps), Acrobot-v1 (100k) and
   MountainCar-v0 (120k);
 * ``policy-gradient`` (actor-critic mode) against SB3's A2C and PPO on CartPole-v1 (200k),
@@ -9,36 +11,37 @@
 
 SB3 runs with RL Zoo's tuned hyper-parameters for each task (VecNormalize where the Zoo
 normalises); groundup runs with the settings in ``GROUNDUP`` below. Both get the same seeds
-and step budgets in the same run. Every tenth of the budget the deterministic policy is
-evaluated on 5 episodes of a separately seeded environment (the time spent evaluating is
-not counted as training time), and at the end on 20 episodes: a seed is *solved* when that
-final mean reaches the task's threshold. "Steps to threshold" is the first evaluation point
-whose mean reaches it (median over the seeds that got there).
+and step budgets. Every tenth of the budget the deterministic policy is evaluated on 5
+episodes of a separately seeded environment (the time spent evaluating is not counted as
+training time), and at the end on 20 episodes: a seed is *solved* when that final mean
+reaches the task's threshold. "Steps to threshold" is the first evaluation point whose mean
+reaches it (median over the seeds that got there).
 
-The full run takes hours on two cores, so every (task, agent, seed) is cached in
-``rl_deep_runs.json`` in ``--out`` as soon as it finishes: run it in chunks
-(``--only dqn/Acrobot``, ``--max-minutes 9``) and the table is drawn from the cache each time.
+Each (task, agent, seed) is one engine run (:func:`run`, :func:`sarsa`), kept in the
+results store as soon as it finishes: the full grid takes hours on two cores, so run it in
+chunks (``--only dqn/Acrobot``; an interrupted run resumes where it stopped) and the table
+is drawn from the store each time. The runs whose training times are compared as a ratio
+ask for every core, so no other run shares the machine with them.
+
+Modes: ``--full`` is every task on seeds 0-4 (the first three on the slow tasks);
+``--quick`` (about 5 minutes on two cores) is the CartPole rows, DQN (50k) and actor-critic
+(200k) against their SB3 baselines at the full budgets, on seed 0, and both SARSA tasks at
+their full episode counts on seeds 0 and 1; ``--smoke`` is the CartPole rows at 2% of the
+budget, for the tests.
 """
 
 from __future__ import annotations
 
-import json
 import statistics
-import sys
 import time
 import warnings
-from pathlib import Path
 from typing import Any
 
-import numpy as np
+import gymnasium as gym
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import log, markdown_table, parse_args, savefig, write_result  # noqa: E402
-
-import gymnasium as gym  # noqa: E402
-
-from groundup import agents  # noqa: E402
-from groundup.persistence import atomic_write_bytes  # noqa: E402
+from benchmarks import common
+from groundup import agents
+from groundup.experiments.stats import plot_curves, summarize
 
 warnings.filterwarnings("ignore", message=".*Monitor.*")
 
@@ -120,21 +123,13 @@ ZOO: dict[tuple[str, str], tuple[int, bool, dict[str, Any]]] = {
                                                           policy_kwargs=dict(log_std_init=-3.29, ortho_init=False))),
 }
 
-# configurations: seeds, budget scale, which tasks
-MODES = {
-    "full": dict(seeds=(0, 1, 2, 3, 4), scale=1.0, tasks=tuple(TASKS), sarsa_scale=1.0),
-    "quick": dict(seeds=(0, 1), scale=1.0, tasks=("dqn/CartPole-v1", "pg/CartPole-v1"), sarsa_scale=0.4),
-    "smoke": dict(seeds=(0,), scale=0.02, tasks=("dqn/CartPole-v1", "pg/CartPole-v1"), sarsa_scale=0.02),
+# configurations: seeds, budget scale, which tasks; the SARSA tasks' seeds and episode scale
+MODES: dict[str, dict[str, Any]] = {
+    "full": dict(seeds=(0, 1, 2, 3, 4), scale=1.0, tasks=tuple(TASKS), sarsa_seeds=(0, 1, 2, 3, 4), sarsa_scale=1.0),
+    "quick": dict(seeds=(0,), scale=1.0, tasks=("dqn/CartPole-v1", "pg/CartPole-v1"), sarsa_seeds=(0, 1), sarsa_scale=1.0),
+    "smoke": dict(seeds=(0,), scale=0.02, tasks=("dqn/CartPole-v1", "pg/CartPole-v1"), sarsa_seeds=(0,), sarsa_scale=0.02),
 }
 N_EVALS, EVAL_EPISODES, FINAL_EPISODES = 10, 5, 20
-
-
-def _extra(parser: Any) -> None:
-    parser.add_argument("--smoke", action="store_true", help="tiny budgets, for the test suite (seconds)")
-    parser.add_argument("--only", default="", help="comma-separated substrings of 'task/agent' to run (default: all)")
-    parser.add_argument("--seeds", default="", help="comma-separated seeds (default: the mode's)")
-    parser.add_argument("--max-minutes", type=float, default=None, help="start no new run after this many minutes")
-    parser.add_argument("--fresh", action="store_true", help="ignore cached runs")
 
 
 # -- evaluation, the same for every library ---------------------------------------------------------
@@ -169,6 +164,14 @@ class Evaluator:
         if self.due(num_timesteps):
             self.curve.append((self.points[self._next], self.evaluate(model, EVAL_EPISODES)))
             self._next += 1
+
+
+def run(task: str, algo: str, budget: int, seed: int) -> dict[str, Any]:
+    """One engine run: ``algo`` (``groundup-dqn``, ``groundup-pg`` or ``sb3-*``) on ``task``
+    for ``budget`` steps; its evaluation curve, final return and training seconds."""
+    if task not in TASKS or algo not in TASKS[task]["algos"]:
+        raise ValueError(f"{algo!r} is not an agent of task {task!r}")
+    return run_groundup(task, seed, budget) if algo.startswith("groundup") else run_sb3(task, algo, seed, budget)
 
 
 def run_groundup(task: str, seed: int, budget: int) -> dict[str, Any]:
@@ -241,7 +244,9 @@ def _record(ev: Evaluator, model: Any, seconds: float, budget: int) -> dict[str,
             "train_seconds": seconds, "curve": ev.curve}
 
 
-def run_sarsa(task: str, seed: int, episodes: int) -> dict[str, Any]:
+def sarsa(task: str, episodes: int, seed: int) -> dict[str, Any]:
+    """One engine run: semi-gradient SARSA on a SARSA task for ``episodes`` episodes, then its
+    greedy mean return over the task's evaluation episodes."""
     from stable_baselines3.common.evaluation import evaluate_policy
 
     spec = SARSA_TASKS[task]
@@ -257,158 +262,137 @@ def run_sarsa(task: str, seed: int, episodes: int) -> dict[str, Any]:
             "lengths": agent.episode_lengths, "steps": agent.num_timesteps}
 
 
-# -- the cache of finished runs ----------------------------------------------------------------------
-def _load_cache(path: Path, fresh: bool) -> dict[str, Any]:
-    if fresh or not path.is_file():
-        return {}
-    return json.loads(path.read_text())
+# -- the grid ---------------------------------------------------------------------------------------------
+def budget_of(task: str, scale: float) -> int:
+    return max(1000, round(TASKS[task]["steps"] * scale))
 
 
-def _save_cache(path: Path, cache: dict[str, Any]) -> None:
-    atomic_write_bytes(path, json.dumps(cache, indent=1, sort_keys=True).encode())
+def episodes_of(task: str, scale: float) -> int:
+    return max(2, round(SARSA_TASKS[task]["episodes"] * scale))
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(__doc__.split("\n")[0], argv, extra=_extra)
-    mode = "smoke" if args.smoke else "quick" if args.quick else "full"
-    cfg = MODES[mode]
-    seeds = tuple(int(s) for s in args.seeds.split(",")) if args.seeds else cfg["seeds"]
-    only = [s for s in args.only.split(",") if s]
-    cache_path = args.out / "rl_deep_runs.json"
-    cache = _load_cache(cache_path, args.fresh)
-    started = time.perf_counter()
-    jobs: list[tuple[str, str, int]] = []
-    for task in cfg["tasks"]:
-        jobs += [(task, algo, seed) for algo in TASKS[task]["algos"] for seed in _task_seeds(task, seeds)]
-    jobs += [(task, "groundup-sarsa", seed) for task in SARSA_TASKS for seed in seeds]
-    for task, algo, seed in jobs:
-        name = f"{task}/{algo}"
-        key = f"{mode}|{name}|{seed}"
-        if key in cache or (only and not any(s in name for s in only)):
-            continue
-        if args.max_minutes is not None and time.perf_counter() - started > 60 * args.max_minutes:
-            log(f"time is up ({args.max_minutes} min): stopping before {key}")
-            break
-        log(f"running {key}")
-        if task.startswith("sarsa"):
-            result = run_sarsa(task, seed, max(2, round(SARSA_TASKS[task]["episodes"] * cfg["sarsa_scale"])))
-        else:
-            budget = max(1000, round(TASKS[task]["steps"] * cfg["scale"]))
-            result = run_groundup(task, seed, budget) if algo.startswith("groundup") else run_sb3(task, algo, seed, budget)
-        log(f"  final {result['final']:.1f}, solved {result['solved']}, {result['train_seconds']:.1f} s")
-        cache = {**_load_cache(cache_path, False), **cache, key: result}  # keep runs another chunk cached meanwhile
-        _save_cache(cache_path, cache)
-    write_result(args, "rl_deep", report(cache, mode, seeds, cfg, args))
-
-
-# -- the report ----------------------------------------------------------------------------------------
-def _task_seeds(task: str, seeds: tuple[int, ...]) -> tuple[int, ...]:
+def task_seeds(task: str, seeds: list[int]) -> list[int]:
+    """The slow tasks take the first three seeds."""
     return seeds[: TASKS[task].get("seeds", len(seeds))]
 
 
-def _runs(cache: dict[str, Any], mode: str, name: str, seeds: tuple[int, ...]) -> list[dict[str, Any]]:
-    return [cache[f"{mode}|{name}|{s}"] for s in seeds if f"{mode}|{name}|{s}" in cache]
+def main(argv: list[str] | None = None) -> int:
+    args = common.parse_args("rl_deep", __doc__, argv)
+    cfg = MODES[args.mode]
+    seeds = common.seeds_for(args, cfg["seeds"])
+    sarsa_seeds = common.seeds_for(args, cfg["sarsa_seeds"])
+    records: list[dict[str, Any]] = []
+    for task in cfg["tasks"]:
+        algos = [a for a in TASKS[task]["algos"] if common.selected(args, f"{task}/{a}")]
+        if algos:
+            # the training times are compared as a ratio: every run has the machine to itself
+            result = common.sweep(args, "benchmarks.rl_deep:run",
+                                  {"task": [task], "algo": algos, "budget": [budget_of(task, cfg["scale"])]},
+                                  task_seeds(task, seeds), num_cpus=common.all_cores(), desc=task)
+            records += result.records
+    for task in SARSA_TASKS:
+        if common.selected(args, f"{task}/groundup-sarsa"):
+            # no ratio here: single-threaded runs side by side, one a core
+            result = common.sweep(args, "benchmarks.rl_deep:sarsa",
+                                  {"task": [task], "episodes": [episodes_of(task, cfg["sarsa_scale"])]}, sarsa_seeds,
+                                  num_cpus=1, desc=task)
+            records += result.records
+    failed = [r for r in records if r["status"] != "ok"]
+    common.write_result(args, report(records, args, seeds, sarsa_seeds))
+    for r in failed:
+        common.log(f"failed: {r['function']} {r['params']} seed {r['seed']}\n{r['error']}")
+    return 1 if failed else 0
 
 
-def _mean_std(values: list[float]) -> str:
-    if not values:
-        return "—"
-    return f"{statistics.mean(values):.1f} ± {statistics.stdev(values):.1f}" if len(values) > 1 else f"{values[0]:.1f}"
+# -- the report ----------------------------------------------------------------------------------------
+def _k(steps: float) -> str:
+    return f"{steps / 1000:.0f}k"
 
 
-def report(cache: dict[str, Any], mode: str, seeds: tuple[int, ...], cfg: dict[str, Any], args: Any) -> str:
-    rows = []
-    curves = {}
+def _seconds(t: float) -> str:
+    return f"{t:.1f}" if t >= 1 else f"{t:.2f}"
+
+
+def report(records: list[dict[str, Any]], args: Any, seeds: list[int], sarsa_seeds: list[int]) -> str:
+    cfg = MODES[args.mode]
+    ok = [r for r in records if r["status"] == "ok"]
+    deep = [r for r in ok if r["function"].endswith(":run")]
+    rows, curves = [], {}
     for task in cfg["tasks"]:
         spec = TASKS[task]
-        budget = max(1000, round(spec["steps"] * cfg["scale"]))
-        times: dict[str, float] = {}
-        task_seeds = _task_seeds(task, seeds)
+        budget = budget_of(task, cfg["scale"])
+        runs = {a: [r for r in deep if r["params"]["task"] == task and r["params"]["algo"] == a] for a in spec["algos"]}
+        times = {a: statistics.median(r["metrics"]["train_seconds"] for r in rs) for a, rs in runs.items() if rs}
         for algo in spec["algos"]:
-            runs = _runs(cache, mode, f"{task}/{algo}", task_seeds)
-            if runs:
-                times[algo] = statistics.median(r["train_seconds"] for r in runs)
-        for algo in spec["algos"]:
-            runs = _runs(cache, mode, f"{task}/{algo}", task_seeds)
-            if not runs:  # say so rather than drop the row
-                rows.append([f"{spec['env']} ({budget // 1000}k)", algo, "not run", "—", "—", "—", "—"])
+            if not common.selected(args, f"{task}/{algo}"):
                 continue
-            curves[(task, algo)] = runs
-            reached = [r["steps_to_threshold"] for r in runs if r["steps_to_threshold"] is not None]
-            ratio = []
-            if algo.startswith("groundup"):
-                for base in spec["algos"][1:]:
-                    if base in times:
-                        ratio.append(f"{times[algo] / times[base]:.2f}× {base[4:].upper()}")
-            rows.append([f"{spec['env']} ({budget // 1000}k)", algo, f"{sum(r['solved'] for r in runs)}/{len(runs)}",
-                         f"{statistics.median(reached) / 1000:.0f}k" if reached else "—",
-                         _mean_std([r["final"] for r in runs]), f"{times[algo]:.1f}", ", ".join(ratio) or "—"])
+            rs = runs[algo]
+            if not rs:  # say so rather than drop the row
+                failed = sum(1 for r in records if r["status"] != "ok" and r["params"].get("task") == task
+                             and r["params"].get("algo") == algo)
+                rows.append([f"{spec['env']} ({_k(budget)})", algo, f"{failed} failed" if failed else "not run"]
+                            + ["—"] * 6)
+                continue
+            curves.setdefault(task, {})[algo] = [r["metrics"]["curve"] for r in rs]
+            finals = [r["metrics"]["final"] for r in rs]
+            s = summarize(finals)
+            reached = [r["metrics"]["steps_to_threshold"] for r in rs if r["metrics"]["steps_to_threshold"] is not None]
+            ratio = [f"{times[algo] / times[base]:.2f}× {base[4:].upper()}" for base in spec["algos"][1:]
+                     if algo.startswith("groundup") and base in times]
+            rows.append([f"{spec['env']} ({_k(budget)})", algo, f"{sum(r['metrics']['solved'] for r in rs)}/{len(rs)}",
+                         _k(statistics.median(reached)) if reached else "—",
+                         f"{s['mean']:.1f} ± {s['std']:.1f}" if s["n"] > 1 else f"{s['mean']:.1f}",
+                         f"[{s['ci_low']:.1f}, {s['ci_high']:.1f}]" if s["n"] > 1 else "—", f"{s['iqm']:.1f}",
+                         _seconds(times[algo]), ", ".join(ratio) or "—"])
     md = ["## Deep RL: groundup against Stable-Baselines3 (RL Zoo hyper-parameters)", "",
-          f"Mode {mode}; seeds {', '.join(map(str, seeds))} (the first three on Acrobot, MountainCar and MountainCarContinuous); threshold: CartPole 475, Acrobot -100, MountainCar -120, "
-          "MountainCarContinuous 90; *solved* = the final deterministic policy's mean over 20 episodes reaches it.", "",
-          markdown_table(["task (budget)", "agent", "seeds solved", "steps to threshold (median)", "final return",
-                          "train s (median)", "time ratio"], rows)]
-    sarsa_rows = []
+          f"Mode {args.mode}; seeds {', '.join(map(str, seeds))} (the first three on Acrobot, MountainCar and "
+          "MountainCarContinuous); threshold: CartPole 475, Acrobot -100, MountainCar -120, MountainCarContinuous 90; "
+          "*solved* = the final deterministic policy's mean over 20 episodes reaches it. Final return: mean ± std over "
+          "the seeds, a 95% bootstrap interval of the mean, and the interquartile mean. Each run of this table had the "
+          "machine to itself; the time ratio is groundup's median training seconds over the baseline's.", "",
+          common.markdown_table(["task (budget)", "agent", "seeds solved", "steps to threshold (median)", "final return",
+                                 "95% CI", "IQM", "train s (median)", "time ratio"], rows) if rows else "(no run selected)"]
+    sarsa_rows, lengths = [], {}
     for task, spec in SARSA_TASKS.items():
-        runs = _runs(cache, mode, f"{task}/groundup-sarsa", seeds)
-        if not runs:
+        rs = [r for r in ok if r["function"].endswith(":sarsa") and r["params"]["task"] == task]
+        if not rs:
             continue
-        episodes = len(runs[0]["lengths"])
-        last = [statistics.mean(r["lengths"][-50:]) for r in runs]
-        sarsa_rows.append([spec["env"], spec["kwargs"]["features"], episodes, f"{sum(r['solved'] for r in runs)}/{len(runs)}",
-                           _mean_std([r["final"] for r in runs]), f"{statistics.mean(last):.0f}",
-                           f"{statistics.median(r['train_seconds'] for r in runs):.1f}"])
+        s = summarize([r["metrics"]["final"] for r in rs])
+        last = [statistics.mean(r["metrics"]["lengths"][-50:]) for r in rs]
+        sarsa_rows.append([spec["env"], spec["kwargs"]["features"], rs[0]["params"]["episodes"],
+                           f"{sum(r['metrics']['solved'] for r in rs)}/{len(rs)}",
+                           f"{s['mean']:.1f} ± {s['std']:.1f}" if s["n"] > 1 else f"{s['mean']:.1f}",
+                           f"[{s['ci_low']:.1f}, {s['ci_high']:.1f}]" if s["n"] > 1 else "—",
+                           f"{statistics.mean(last):.0f}",
+                           _seconds(statistics.median(r["metrics"]["train_seconds"] for r in rs))])
+        lengths[f"{spec['env']}, {spec['kwargs']['features']}"] = {
+            "semi-gradient SARSA": [[(i + 1, n) for i, n in enumerate(r["metrics"]["lengths"])] for r in rs]}
     if sarsa_rows:
-        md += ["", f"### semi-gradient SARSA (greedy mean over 100 episodes; thresholds -140 and 300; the book's Figure 10.2 "
-                   f"reaches ~{BOOK_STEPS_PER_EPISODE} steps per episode on Mountain Car)", "",
-               markdown_table(["env", "features", "training episodes", "seeds solved", "greedy return",
-                               "steps/episode, last 50", "train s (median)"], sarsa_rows)]
-    _plot(curves, cache, mode, seeds, args)
-    md += ["", "Learning curves: `rl_deep_curves.png`, `rl_deep_sarsa.png`."]
+        md += ["", f"### semi-gradient SARSA (seeds {', '.join(map(str, sarsa_seeds))}; greedy mean over 100 episodes; "
+                   f"thresholds -140 and 300; the book's Figure 10.2 reaches ~{BOOK_STEPS_PER_EPISODE} steps per episode "
+                   "on Mountain Car)", "",
+               common.markdown_table(["env", "features", "training episodes", "seeds solved", "greedy return", "95% CI",
+                                      "steps/episode, last 50", "train s (median)"], sarsa_rows)]
+    pictures = []
+    if curves:
+        plot_curves(curves, args.out / "rl_deep_curves.png", xlabel="environment steps",
+                    ylabel="evaluation return",
+                    thresholds={t: TASKS[t]["threshold"] for t in curves}, ncols=4)
+        pictures.append("![rl_deep_curves](rl_deep_curves.png)")
+    if lengths:
+        plot_curves(lengths, args.out / "rl_deep_sarsa.png", xlabel="episode", ylabel="steps per episode",
+                    thresholds={k: BOOK_STEPS_PER_EPISODE for k in lengths if k.startswith("MountainCar")}, ncols=2)
+        pictures.append("![rl_deep_sarsa](rl_deep_sarsa.png)")
+    if pictures:
+        md += ["", "Learning curves, mean and 95% bootstrap band over the seeds (dashed: the threshold; for SARSA on Mountain "
+               "Car, the book's ~130 steps per episode, where 200 is the time limit):", "",
+               " ".join(pictures)]
+    failed = [r for r in records if r["status"] != "ok"]
+    if failed:
+        md += ["", f"**{len(failed)} run(s) failed**: "
+               + ", ".join(f"{r['params']} seed {r['seed']}" for r in failed)]
     return "\n".join(md)
 
 
-def _plot(curves: dict[tuple[str, str], list[dict[str, Any]]], cache: dict[str, Any], mode: str, seeds: tuple[int, ...],
-          args: Any) -> None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:  # pragma: no cover
-        return
-    tasks = sorted({t for t, _ in curves}, key=list(TASKS).index)
-    if tasks:
-        fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.4), squeeze=False)
-        for ax, task in zip(axes[0], tasks):
-            for (t, algo), runs in curves.items():
-                if t != task:
-                    continue
-                steps = np.array([s for s, _ in runs[0]["curve"]])
-                values = np.array([[v for _, v in r["curve"]] for r in runs if len(r["curve"]) == len(steps)])
-                ax.plot(steps, values.mean(axis=0), label=algo, lw=2 if algo.startswith("groundup") else 1.2)
-                ax.fill_between(steps, values.min(axis=0), values.max(axis=0), alpha=0.15)
-            ax.axhline(TASKS[task]["threshold"], color="grey", ls="--", lw=0.8)
-            ax.set_title(task, fontsize=9)
-            ax.set_xlabel("environment steps")
-            ax.legend(fontsize=7)
-        axes[0][0].set_ylabel("evaluation return (mean, min-max over seeds)")
-        savefig(fig, args, "rl_deep_curves.png")
-        plt.close(fig)
-    runs = _runs(cache, mode, "sarsa/MountainCar-v0/groundup-sarsa", seeds)
-    if runs:
-        fig, ax = plt.subplots(figsize=(5, 3.4))
-        n = min(len(r["lengths"]) for r in runs)
-        mean = np.mean([r["lengths"][:n] for r in runs], axis=0)
-        ax.plot(np.arange(1, n + 1), mean, label=f"semi-gradient SARSA, tile coding (mean of {len(runs)} seeds)")
-        ax.axhline(BOOK_STEPS_PER_EPISODE, color="grey", ls="--", lw=0.8, label="Sutton & Barto Fig. 10.2 (~130)")
-        ax.set_yscale("log")
-        ax.set_xlabel("episode")
-        ax.set_ylabel("steps per episode (200 = time limit)")
-        ax.legend(fontsize=7)
-        savefig(fig, args, "rl_deep_sarsa.png")
-        plt.close(fig)
-
-
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
