@@ -2,7 +2,7 @@
 
 * **Start-up**: seconds for :func:`groundup.experiments.connect` to start a local Ray (or
   join ``--address``), median of 3 starts.
-* **Speed-up**: 8 single-threaded CPU-bound runs (a pure-Python loop of about 2 s each),
+* **Speed-up**: 8 single-threaded CPU-bound runs (a pure-Python loop of 20 million steps each),
   first one after another in this process (``backend="serial"``), then as a sweep on
   Ray with one CPU per run; the ratio is the sweep's wall time over the serial time
   (with 2 cores the ideal is 0.5).
