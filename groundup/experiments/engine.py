@@ -137,13 +137,10 @@ def execute_run(function: Callable[..., Any] | str, params: dict[str, Any], seed
     Exceptions (including metrics JSON cannot hold) become a failed record with the
     traceback; only the death of the process itself is left to Ray to retry.
     """
-    threads = max(1, int(num_cpus))
-    try:
-        import torch
+    import torch
 
-        torch.set_num_threads(threads)
-    except ImportError:  # pragma: no cover - torch is a required dependency
-        pass
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(max(1, int(num_cpus)))
     node_id = None
     if on_ray:
         import ray
@@ -156,6 +153,9 @@ def execute_run(function: Callable[..., Any] | str, params: dict[str, Any], seed
         metrics = check_json_metrics(fn(seed=seed, **params), where="the run's metrics")
     except Exception:
         status, error = "failed", traceback.format_exc()
+    finally:
+        # The serial backend runs in the caller's process: leave its thread count as it was.
+        torch.set_num_threads(previous_threads)
     return {"metrics": metrics, "status": status, "error": error, "seconds": time.perf_counter() - start,
             "node_id": node_id, "hostname": socket.gethostname(), "pid": os.getpid()}
 

@@ -48,3 +48,9 @@ def where(seed: int, sleep: float = 1.0) -> dict:
     import socket
 
     return {"seed": seed, "host": socket.gethostname()}
+
+
+def threads(seed: int) -> dict:
+    import torch
+
+    return {"threads": torch.get_num_threads()}

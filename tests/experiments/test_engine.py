@@ -61,6 +61,21 @@ def test_serial_backend_gives_the_same_records(local_ray, tmp_path):
     assert all(r["node_id"] is None for r in b.records)
 
 
+def test_a_run_gets_its_cpus_as_torch_threads_and_the_serial_driver_keeps_its_own(local_ray, tmp_path):
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    on_ray = sweep(f"{F}:threads", None, [0], store=tmp_path / "a", num_cpus=2, progress_bar=False)
+    serial = sweep(f"{F}:threads", None, [0], store=tmp_path / "b", num_cpus=1, backend="serial",
+                   progress_bar=False)
+    assert on_ray.records[0]["metrics"] == {"threads": 2}
+    assert serial.records[0]["metrics"] == {"threads": 1}
+    after = torch.get_num_threads()
+    torch.set_num_threads(before)
+    assert after == 2
+
+
 def test_a_raising_run_is_recorded_with_its_traceback_and_the_rest_go_on(local_ray, tmp_path):
     with pytest.warns(RunFailedWarning, match="1 of 3 runs failed"):
         result = sweep(f"{F}:raises", {"x": [1, 2, 3]}, [0], store=tmp_path, progress_bar=False)
