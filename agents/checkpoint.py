@@ -183,8 +183,8 @@ class DeepAgent(Agent):
                                   progress_bar: bool) -> "DeepAgent":
         """Run ``_learn`` with denormal floats flushed to zero (on x86 CPUs). Adam's second
         moments of weights whose gradients stay zero (dead ReLUs) decay into the denormal
-        range, where every arithmetic operation is about ten times slower; flushing them
-        changes nothing that matters and makes training steps several times faster. The
+        range, where arithmetic is far slower on x86 CPUs; flushing them changes nothing
+        that matters and keeps training steps fast. The
         flag is process-wide in torch, so it is switched off again afterwards."""
         flushing = self.device_.type == "cpu" and torch.set_flush_denormal(True)
         try:

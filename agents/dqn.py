@@ -182,7 +182,8 @@ class DQN(DeepAgent):
 
         self._init_networks(build)
         self._modules = {"q_net": self.q_net, "q_net_target": self.q_net_target}
-        # the fused implementation updates in place, with no temporaries: ~3x faster on small nets
+        # the fused implementation updates in place, with no temporaries: on small nets, where
+        # the cost of each small op dominates, it is much faster than the default
         fused = self.device_.type in ("cpu", "cuda")
         self.optimizer = torch.optim.Adam(self.q_net.parameters(), lr=self.learning_rate, fused=fused or None)
         self._optimizers = {"q_net": self.optimizer}

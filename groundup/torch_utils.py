@@ -99,8 +99,8 @@ def check_seed(seed: Any, name: str = "seed") -> int | None:
 def set_num_threads(n: int | None = None) -> int:
     """Set torch's intra-op thread count (default: ``$GROUNDUP_THREADS`` or all cores).
 
-    Benchmarks call this explicitly: on a two-core machine an oversubscribed BLAS pool is
-    the difference between a fair and a tenfold-slow measurement. Returns the count used.
+    Benchmarks call this explicitly: an oversubscribed BLAS thread pool can make a
+    measurement many times slower than the code is. Returns the count used.
     """
     if n is None:
         n = int(os.environ.get("GROUNDUP_THREADS", os.cpu_count() or 1))

@@ -98,9 +98,8 @@ class GloVe(EmbeddingModel):
         "word" (w alone, glove.c's ``-model 1``). On a small corpus "word" can be much
         better: the log-count matrix is symmetric but indefinite, and w_i . c_j can only
         fit a negative eigen-direction with c pointing against w along it, so w + c
-        cancels exactly those directions (on the PTB text, analogy accuracy with "word"
-        against "sum": AdaGrad 0.031 against 0.017, ALS 0.049 against 0.026;
-        ``benchmarks/embeddings.py``).
+        cancels exactly those directions (benchmarks/results/embeddings.md compares
+        the two on the PTB text).
     seed, device: as everywhere in groundup.
 
     After ``fit``: ``wv`` (KeyedVectors of w + c, or w), ``word_vectors_`` and

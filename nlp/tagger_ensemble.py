@@ -14,9 +14,9 @@ entity tags, or each token's best tag).
 
 Training is separate from the thing that tags (as gensim keeps ``Word2Vec`` apart from
 ``KeyedVectors``): :func:`fit_taggers` trains one tagger per seed, each in its own process
-when ``n_jobs > 1``. A BiLSTM over a batch of 32 sentences is too small a job to keep two
-cores busy (two threads train only ~10% faster than one), so on a small machine two
-taggers trained side by side, one per core, take the wall-clock time of one.
+when ``n_jobs > 1``. A BiLSTM over a batch of 32 sentences is too small a job to keep
+several cores busy (a second thread adds little), so taggers trained side by side, one
+per core, finish in about the wall-clock time of one.
 """
 
 from __future__ import annotations

@@ -84,13 +84,13 @@ class Word2Vec(EmbeddingModel):
         random (1e-3; 0 disables).
     alpha, min_alpha: the learning rate falls linearly from alpha to min_alpha over the
         whole run (None: word2vec.c's starting rates, 0.025 for skip-gram and 0.05 for
-        CBOW; gensim uses 0.025 for both, which leaves our batched CBOW behind gensim's on
-        PTB; min_alpha 0.0001).
+        CBOW; gensim uses 0.025 for both, which is too low for our batched CBOW;
+        min_alpha 0.0001).
     epochs: passes over the corpus (5).
     batch_size: centre words per update step of each worker (None: 1024, fewer on a small
         vocabulary or, for skip-gram, with several workers).
-        Larger batches are faster but apply more stale, summed updates: on PTB, skip-gram
-        at 2048 collapsed for two seeds of three, and CBOW at 4096 diverges with alpha 0.05.
+        Larger batches are faster but apply more stale, summed updates; batches much
+        larger than the default can make training collapse or diverge.
     seed: seed for initialisation, subsampling, windows and noise words (1).
     workers: threads that train on different chunks of the corpus at the same time,
         updating the shared vectors without locks (Hogwild, as gensim's ``workers``).
@@ -210,8 +210,8 @@ class Word2Vec(EmbeddingModel):
         """1024 centre words, but at most an eighth (skip-gram) or half (CBOW) of the
         vocabulary: on a vocabulary of a few dozen words every row would otherwise collect
         dozens of stale updates in one step and overshoot. With several workers the updates
-        in flight add up, so skip-gram's 1024 and CBOW's 2048 are shared among them (on PTB,
-        two skip-gram workers of 1024 collapsed for two seeds of three)."""
+        in flight add up, so skip-gram's 1024 and CBOW's 2048 are shared among them (a full
+        batch per worker can make skip-gram collapse)."""
         in_flight = (1024 if self.sg else 2048) // int(self.workers)
         return max(8, min(1024, in_flight, len(vocab) // (8 if self.sg else 2)))
 
@@ -250,8 +250,8 @@ class Word2Vec(EmbeddingModel):
         pool = ThreadPoolExecutor(len(streams)) if len(streams) > 1 else None
         torch_threads = torch.get_num_threads()
         if pool is not None and device.type == "cpu":
-            # The workers share torch's threads: on PTB with two cores, two workers of one
-            # thread each ran CBOW 1.3x and skip-gram 1.35x faster than one worker with two.
+            # The workers share torch's threads rather than oversubscribe them: on a few
+            # cores, several one-thread workers train faster than one worker with them all.
             torch.set_num_threads(max(1, torch_threads // len(streams)))
         start = time.perf_counter()
         try:
@@ -306,8 +306,8 @@ class Word2Vec(EmbeddingModel):
         little padding, then train it batch by batch.
 
         Within a group the centres keep their corpus order, the order word2vec.c and gensim
-        train in. Shuffling them was tried: on PTB, over 15 seeds, analogy accuracy fell
-        from 0.0303 to 0.0287 (gensim: 0.0305 over 9 seeds)."""
+        train in. Shuffling them gave slightly worse analogy accuracy, so they are not
+        shuffled."""
         n = ids.shape[0]
         width = np.maximum(np.arange(n) - left, right - np.arange(n))
         for b in range(1, self.window + 1):
