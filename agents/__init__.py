@@ -7,7 +7,8 @@
 >>> agent = agent.learn(total_timesteps=10_000)
 
 ``agents.registry`` maps each id to its :class:`AgentSpec`; ``agents.register`` adds one
-(third-party packages use the entry-point group ``groundup.agents``).
+(third-party packages use the entry-point group ``groundup.agents``). How agents are
+built (the base classes, the shared loops, a new agent step by step): docs/architecture.md.
 """
 
 from groundup.agents.base import Agent, EnvSpaces, SpaceMismatchError, load

@@ -8,6 +8,8 @@ works in a fresh interpreter because Gymnasium imports the module named before t
 - ``groundup/Bandit-v0``: the k-armed testbed (Gaussian or Bernoulli arms); vectorised with
   ``gym.make_vec(..., vectorization_mode="vector_entry_point")``.
 - ``groundup/TicTacToe-v0``: against a random or perfect opponent.
+
+How a new environment is added: docs/architecture.md, "Where a new algorithm goes".
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Importing groundup registers its Gymnasium environments (``groundup/GridWorld-v0`` and
 friends). The families are sub-packages: ``groundup.agents``, ``groundup.envs``,
-``groundup.nlp``, ``groundup.unsupervised``.
+``groundup.nlp``, ``groundup.unsupervised``. How the parts fit together:
+docs/architecture.md.
 """
 
 from groundup._version import __version__

@@ -1,4 +1,7 @@
-"""groundup.nlp: word embeddings, RNN taggers and recursive networks over sentiment trees."""
+"""groundup.nlp: word embeddings, RNN taggers and recursive networks over sentiment trees.
+
+How the estimators here follow scikit-learn and gensim: docs/architecture.md, "Estimators".
+"""
 
 __all__: list[str] = []
 

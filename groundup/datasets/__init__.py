@@ -1,4 +1,4 @@
-"""Offline-first data loaders (DESIGN.md, "Data").
+"""Offline-first data loaders (docs/architecture.md, "Data sources").
 
 Every loader looks for its data in the same order: a path you pass or
 ``$GROUNDUP_DATA/<name>/``; an installed data-only PyPI package; the canonical download

