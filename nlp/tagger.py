@@ -27,6 +27,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -49,6 +50,31 @@ __all__ = ["RNNTagger"]
 
 _CLASS_ID = "groundup.nlp.RNNTagger"
 _PAD, _UNK = "<pad>", "<unk>"
+
+
+@dataclass
+class _TrainingRun:
+    """What one ``RNNTagger.fit`` carries from epoch to epoch; dropped when ``fit`` returns."""
+
+    columns: dict[str, torch.Tensor]  # the encoded training set, on the device
+    form_chars: torch.Tensor
+    singletons: torch.Tensor  # which word ids were seen once (candidates for <unk> dropout)
+    lengths: np.ndarray
+    optimizer: torch.optim.Optimizer
+    averaged: WeightAverage | None
+    validation: tuple[list[list[str]], list[list[str]]] | None
+    val_data: dict[str, torch.Tensor] | None
+    start: float
+    loss_fn: nn.Module = field(default_factory=lambda: nn.CrossEntropyLoss(ignore_index=-100))
+    best_state: dict[str, torch.Tensor] | None = None
+    best_epoch: int | None = None
+    stale: int = 0  # epochs since the validation score last improved
+    stopped_early: bool = False
+
+    def swap_averaged(self) -> None:
+        """Exchange the live weights and their running average (a no-op without EMA)."""
+        if self.averaged is not None:
+            self.averaged.swap()
 
 
 class RNNTagger(ParamsMixin):
@@ -242,26 +268,55 @@ class RNNTagger(ParamsMixin):
         tags = check_tags(sentences, tags)
         rng = np.random.default_rng(p["random_state"])  # validation split and batch order
         if p["early_stopping"] and validation_data is None:
-            order = rng.permutation(len(sentences))
-            n_val = max(1, int(round(p["validation_fraction"] * len(sentences))))
-            if n_val >= len(sentences):
-                raise ValueError(f"early stopping needs at least 2 training sentences; got {len(sentences)}")
-            val_idx, train_idx = order[:n_val], order[n_val:]
-            validation_data = ([sentences[i] for i in val_idx], [tags[i] for i in val_idx])
-            sentences, tags = [sentences[i] for i in train_idx], [tags[i] for i in train_idx]
+            sentences, tags, validation_data = self._split_validation(sentences, tags, p, rng)
         set_seed(p["random_state"])
         self.device_ = resolve_device(p["device"])
         self._build_vocabulary(sentences, p)
+        validation = self._check_validation_data(validation_data)
+        self._choose_classes(tags, validation, p)
+        self._params = p
+        self._build_net(p)
+        run = self._start_training(sentences, tags, validation, p)
+        for epoch in range(p["max_iter"]):
+            mean_loss = self._train_epoch(run, epoch, rng)
+            self.n_iter_ = epoch + 1
+            score = self._evaluate(run, epoch) if run.validation is not None else None
+            self._log_epoch(run, epoch, mean_loss, score)
+            if self._stop_early(run):
+                break
+        self._finish_training(run)
+        return self
+
+    @staticmethod
+    def _split_validation(sentences: list[list[str]], tags: list[list[str]], p: dict[str, Any],
+                          rng: np.random.Generator) -> tuple[list[list[str]], list[list[str]], tuple[list, list]]:
+        """Set a random ``validation_fraction`` of the sentences aside: (sentences, tags, validation_data)."""
+        order = rng.permutation(len(sentences))
+        n_val = max(1, int(round(p["validation_fraction"] * len(sentences))))
+        if n_val >= len(sentences):
+            raise ValueError(f"early stopping needs at least 2 training sentences; got {len(sentences)}")
+        val_idx, train_idx = order[:n_val], order[n_val:]
+        validation_data = ([sentences[i] for i in val_idx], [tags[i] for i in val_idx])
+        return [sentences[i] for i in train_idx], [tags[i] for i in train_idx], validation_data
+
+    @staticmethod
+    def _check_validation_data(validation_data: Any) -> tuple[list[list[str]], list[list[str]]] | None:
+        """The checked ``(sentences, tags)`` of the validation set, or None without one."""
+        if validation_data is None:
+            return None
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise TypeError("validation_data must be a pair (sentences, tags); "
+                            f"got {type(validation_data).__name__}")
+        val_sentences = check_sentences(validation_data[0], "validation_data[0]")
+        return val_sentences, check_tags(val_sentences, validation_data[1], "validation_data[1]")
+
+    def _choose_classes(self, tags: list[list[str]], validation: tuple[list, list] | None, p: dict[str, Any]) -> None:
+        """``classes_``, and the scoring and decoding that suit them (BIO tags or not)."""
         tag_set = {t for ts in tags for t in ts}
-        if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise TypeError("validation_data must be a pair (sentences, tags); "
-                                f"got {type(validation_data).__name__}")
-            val_sentences = check_sentences(validation_data[0], "validation_data[0]")
-            val_tags = check_tags(val_sentences, validation_data[1], "validation_data[1]")
+        if validation is not None:
             # A rare tag seen only in the validation set still gets an output, so that the
             # validation score is defined (that output is never trained up, only down).
-            tag_set |= {t for ts in val_tags for t in ts}
+            tag_set |= {t for ts in validation[1] for t in ts}
         self.classes_ = sorted(tag_set)
         self._tag_index = {t: i for i, t in enumerate(self.classes_)}
         bio = is_bio(self.classes_)
@@ -271,11 +326,15 @@ class RNNTagger(ParamsMixin):
                              f"got {', '.join(self.classes_[:8])}{' ...' if len(self.classes_) > 8 else ''}")
         self.decoding_ = ("bio" if bio else "argmax") if p["decoding"] == "auto" else p["decoding"]
 
-        self._params = p
+    def _build_net(self, p: dict[str, Any]) -> None:
         self.net_ = TaggerNet(len(self.vocabulary_), p["vector_size"], len(self.characters_), p, self.classes_,
                               self.decoding_ == "bio")
         self._copy_word_vectors(p)
         self.net_.to(self.device_)
+
+    def _start_training(self, sentences: list[list[str]], tags: list[list[str]],
+                        validation: tuple[list, list] | None, p: dict[str, Any]) -> _TrainingRun:
+        """Encode both sets, and make the optimizer, the weight average and an empty log."""
         data = self._encode(sentences, tags)
         form_chars = data["form_chars"].to(self.device_)
         singletons = self._singletons.to(self.device_)
@@ -283,92 +342,95 @@ class RNNTagger(ParamsMixin):
         # tensor (Adam was 13% of an epoch on a CPU, mostly the embedding table's update).
         optimizer = torch.optim.Adam([q for q in self.net_.parameters() if q.requires_grad], lr=p["learning_rate"],
                                      fused=self.device_.type in ("cpu", "cuda"))
-        loss_fn = nn.CrossEntropyLoss(ignore_index=-100)
         averaged = WeightAverage(self.net_.parameters(), p["ema_momentum"]) if p["use_ema"] else None
-
         columns = {k: data[k].to(self.device_) for k in ("words", "cases", "forms", "lengths", "tags")}
-        val_data = self._encode(val_sentences) if validation_data is not None else None
-
-        def step(index: torch.Tensor) -> torch.Tensor:
-            """One Adam step on the sentences ``index``, trimmed to the longest of them."""
-            lengths = columns["lengths"][index]
-            longest = int(lengths.max())
-            words, cases, forms, y = (columns[k][index, :longest] for k in ("words", "cases", "forms", "tags"))
-            if p["singleton_unk_prob"] > 0:
-                drop = singletons[words] & (torch.rand(words.shape, device=words.device) < p["singleton_unk_prob"])
-                words = words.masked_fill(drop, 1)  # 1 = <unk>
-            self.net_.train()
-            scores = self.net_(words, cases, forms, form_chars, lengths)
-            if self.net_.crf is not None:
-                loss = self.net_.crf.neg_log_likelihood(scores, y, lengths)
-            else:
-                loss = loss_fn(scores.reshape(-1, scores.shape[-1]), y.reshape(-1))
-            optimizer.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(self.net_.parameters(), p["max_grad_norm"])
-            optimizer.step()
-            if averaged is not None:
-                averaged.update()
-            return loss
-
-        def swap_averaged() -> None:
-            """Exchange the live weights and their running average (a no-op without EMA)."""
-            if averaged is not None:
-                averaged.swap()
-
+        val_data = self._encode(validation[0]) if validation is not None else None
         self.training_log_ = TrainingLog(p["verbose"], name="RNNTagger")
-        self.best_score_, best_state, stale = -np.inf, None, 0
-        best_epoch, stopped_early = None, False
-        start = time.perf_counter()
+        self.best_score_ = -np.inf
+        return _TrainingRun(columns, form_chars, singletons, data["lengths"].numpy(), optimizer, averaged,
+                            validation, val_data, start=time.perf_counter())
 
-        def on_epoch_end(epoch: int, mean_loss: float) -> bool:
-            nonlocal best_state, stale, best_epoch, stopped_early
-            row: dict[str, Any] = {"epoch": epoch + 1, "loss": mean_loss}
-            self.n_iter_ = epoch + 1
-            if validation_data is not None:
-                swap_averaged()  # validate (and keep) the averaged weights
-                score = metric_of(self._predict_encoded(val_data, val_sentences), val_tags, self.scoring_)
-                row["val_" + self.scoring_] = score
-                improved = score > self.best_score_
-                if improved:
-                    self.best_score_, stale, best_epoch = score, 0, epoch + 1
-                    best_state = copy.deepcopy(self.net_.state_dict())
-                swap_averaged()  # training goes on from the live weights
-                if not improved:
-                    stale += 1
-                    # Smaller steps once progress stalls: Adam at a fixed rate keeps
-                    # bouncing around the optimum it has found.
-                    for group in optimizer.param_groups:
-                        group["lr"] *= p["learning_rate_decay"]
-            row["time_s"] = round(time.perf_counter() - start, 2)
-            row["learning_rate"] = optimizer.param_groups[0]["lr"]
-            self.training_log_.append(**row)
-            stopped_early = p["early_stopping"] and stale >= p["n_iter_no_change"]
-            return not stopped_early
+    def _train_epoch(self, run: _TrainingRun, epoch: int, rng: np.random.Generator) -> float:
+        """One pass over the training sentences in batches of similar length; the mean loss per sentence."""
+        total = 0.0
+        for b, index in enumerate(length_buckets(run.lengths, self._params["batch_size"], rng)):
+            loss = float(self._train_step(run, torch.from_numpy(index).to(self.device_)).detach())
+            if not math.isfinite(loss):  # a diverged model must not be returned as trained
+                raise FloatingPointError(f"RNNTagger.fit: the loss became {loss} at epoch {epoch + 1}, "
+                                         f"batch {b + 1}; lower learning_rate")
+            total += loss * len(index)
+        return total / len(run.lengths)
 
-        lengths = data["lengths"].numpy()
-        for epoch in range(p["max_iter"]):
-            total = 0.0
-            for b, index in enumerate(length_buckets(lengths, p["batch_size"], rng)):
-                loss = float(step(torch.from_numpy(index).to(self.device_)).detach())
-                if not math.isfinite(loss):  # a diverged model must not be returned as trained
-                    raise FloatingPointError(f"RNNTagger.fit: the loss became {loss} at epoch {epoch + 1}, "
-                                             f"batch {b + 1}; lower learning_rate")
-                total += loss * len(index)
-            if not on_epoch_end(epoch, total / len(lengths)):
-                break
-        if best_state is not None:
-            self.net_.load_state_dict(best_state)
+    def _train_step(self, run: _TrainingRun, index: torch.Tensor) -> torch.Tensor:
+        """One Adam step on the sentences ``index``, trimmed to the longest of them."""
+        p = self._params
+        lengths = run.columns["lengths"][index]
+        longest = int(lengths.max())
+        words, cases, forms, y = (run.columns[k][index, :longest] for k in ("words", "cases", "forms", "tags"))
+        if p["singleton_unk_prob"] > 0:
+            drop = run.singletons[words] & (torch.rand(words.shape, device=words.device) < p["singleton_unk_prob"])
+            words = words.masked_fill(drop, 1)  # 1 = <unk>
+        self.net_.train()
+        scores = self.net_(words, cases, forms, run.form_chars, lengths)
+        if self.net_.crf is not None:
+            loss = self.net_.crf.neg_log_likelihood(scores, y, lengths)
         else:
-            swap_averaged()  # no validation: the averaged weights are the model
+            loss = run.loss_fn(scores.reshape(-1, scores.shape[-1]), y.reshape(-1))
+        run.optimizer.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(self.net_.parameters(), p["max_grad_norm"])
+        run.optimizer.step()
+        if run.averaged is not None:
+            run.averaged.update()
+        return loss
+
+    def _evaluate(self, run: _TrainingRun, epoch: int) -> float:
+        """The validation score; keeps the best epoch's weights, or lowers the learning rate if no better."""
+        val_sentences, val_tags = run.validation
+        run.swap_averaged()  # validate (and keep) the averaged weights
+        score = metric_of(self._predict_encoded(run.val_data, val_sentences), val_tags, self.scoring_)
+        improved = score > self.best_score_
+        if improved:
+            self.best_score_, run.stale, run.best_epoch = score, 0, epoch + 1
+            run.best_state = copy.deepcopy(self.net_.state_dict())
+        run.swap_averaged()  # training goes on from the live weights
+        if not improved:
+            run.stale += 1
+            # Smaller steps once progress stalls: Adam at a fixed rate keeps
+            # bouncing around the optimum it has found.
+            for group in run.optimizer.param_groups:
+                group["lr"] *= self._params["learning_rate_decay"]
+        return score
+
+    def _log_epoch(self, run: _TrainingRun, epoch: int, mean_loss: float, score: float | None) -> None:
+        row: dict[str, Any] = {"epoch": epoch + 1, "loss": mean_loss}
+        if score is not None:
+            row["val_" + self.scoring_] = score
+        row["time_s"] = round(time.perf_counter() - run.start, 2)
+        row["learning_rate"] = run.optimizer.param_groups[0]["lr"]
+        self.training_log_.append(**row)
+
+    def _stop_early(self, run: _TrainingRun) -> bool:
+        p = self._params
+        run.stopped_early = p["early_stopping"] and run.stale >= p["n_iter_no_change"]
+        return run.stopped_early
+
+    def _finish_training(self, run: _TrainingRun) -> None:
+        """Keep the best epoch's weights, record why training stopped, and warn if the validation set was small."""
+        p = self._params
+        if run.best_state is not None:
+            self.net_.load_state_dict(run.best_state)
+        else:
+            run.swap_averaged()  # no validation: the averaged weights are the model
         self.net_.eval()
-        self.training_log_.stop(stop_reason(stopped_early, self.n_iter_, p["max_iter"], p["n_iter_no_change"],
-                                            best_epoch, "val_" + self.scoring_, self.best_score_))
+        self.training_log_.stop(stop_reason(run.stopped_early, self.n_iter_, p["max_iter"], p["n_iter_no_change"],
+                                            run.best_epoch, "val_" + self.scoring_, self.best_score_))
         if p["early_stopping"]:
-            warn_if_validation_too_small("RNNTagger", len(val_sentences), "sentence", stopped_early=stopped_early,
-                                         n_epochs=self.n_iter_, kept_epoch=best_epoch, max_iter=p["max_iter"],
-                                         how_to_add="fit(..., validation_data=(sentences, tags))")
-        return self
+            warn_if_validation_too_small("RNNTagger", len(run.validation[0]), "sentence",
+                                         stopped_early=run.stopped_early, n_epochs=self.n_iter_,
+                                         kept_epoch=run.best_epoch, max_iter=p["max_iter"],
+                                         how_to_add="fit(..., validation_data=(sentences, tags))",
+                                         stacklevel=4)  # the caller of fit, one frame above this method
 
     def _copy_word_vectors(self, p: dict[str, Any]) -> None:
         kv = p["word_vectors"]
