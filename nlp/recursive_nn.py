@@ -191,22 +191,10 @@ class RecursiveNN(ParamsMixin):
         if validation_data is not None:
             validation_data = self._check_trees(validation_data, "validation_data", labels=True)
         elif p["early_stopping"]:
-            if len(trees) < 2:
-                raise ValueError(f"early stopping needs at least 2 training trees; got {len(trees)}")
-            order = np.random.default_rng(p["random_state"]).permutation(len(trees))
-            n_val = max(1, int(round(p["validation_fraction"] * len(trees))))
-            validation_data = [trees[i] for i in order[:n_val]]
-            trees = [trees[i] for i in order[n_val:]]
+            trees, validation_data = self._split_validation(trees, p)
         set_seed(p["random_state"])
         self.device_ = resolve_device(p["device"])
-        counts = Counter(self._key(w) for t in trees for w in t.leaves())
-        self.vocabulary_ = [_UNK] + sorted(w for w, c in counts.items() if c >= p["min_count"])
-        self._word_index = {w: i for i, w in enumerate(self.vocabulary_)}
-        labels = {lab for t in trees for lab in _labels(t)}
-        if validation_data is not None:
-            labels |= {lab for t in validation_data for lab in _labels(t)}
-        self.classes_ = sorted(labels)
-        self._class_index = {c: i for i, c in enumerate(self.classes_)}
+        self._learn_vocabulary_and_classes(trees, validation_data, p)
         self._params = p
         self.net_ = _TreeNet(len(self.vocabulary_), p["vector_size"], len(self.classes_),
                              self._make_composition(p["vector_size"])).to(self.device_)
@@ -253,6 +241,35 @@ class RecursiveNN(ParamsMixin):
             generator.manual_seed(p["random_state"])
         train_minibatches(step, [torch.arange(len(flat))], epochs=p["max_iter"], batch_size=p["batch_size"],
                           generator=generator, on_epoch_end=on_epoch_end, name=f"{type(self).__name__}.fit")
+        self._finish_training(best_state, best_epoch, stopped_early, val_flat)
+        return self
+
+    @staticmethod
+    def _split_validation(trees: list[Any], p: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+        """Set a random ``validation_fraction`` of the trees aside: (training trees, validation trees)."""
+        if len(trees) < 2:
+            raise ValueError(f"early stopping needs at least 2 training trees; got {len(trees)}")
+        order = np.random.default_rng(p["random_state"]).permutation(len(trees))
+        n_val = max(1, int(round(p["validation_fraction"] * len(trees))))
+        return [trees[i] for i in order[n_val:]], [trees[i] for i in order[:n_val]]
+
+    def _learn_vocabulary_and_classes(self, trees: list[Any], validation_data: list[Any] | None,
+                                      p: dict[str, Any]) -> None:
+        counts = Counter(self._key(w) for t in trees for w in t.leaves())
+        self.vocabulary_ = [_UNK] + sorted(w for w, c in counts.items() if c >= p["min_count"])
+        self._word_index = {w: i for i, w in enumerate(self.vocabulary_)}
+        labels = {lab for t in trees for lab in _labels(t)}
+        if validation_data is not None:
+            # A label seen only in the validation set still gets an output, so that the
+            # validation trees can be encoded and scored.
+            labels |= {lab for t in validation_data for lab in _labels(t)}
+        self.classes_ = sorted(labels)
+        self._class_index = {c: i for i, c in enumerate(self.classes_)}
+
+    def _finish_training(self, best_state: dict[str, torch.Tensor] | None, best_epoch: int | None,
+                         stopped_early: bool, val_flat: list[Any] | None) -> None:
+        """Keep the best epoch's weights, record why training stopped, and warn if the validation set was small."""
+        p = self._params
         if best_state is not None:
             self.net_.load_state_dict(best_state)
         self.net_.eval()
@@ -261,8 +278,8 @@ class RecursiveNN(ParamsMixin):
         if p["early_stopping"]:
             warn_if_validation_too_small(type(self).__name__, len(val_flat), "tree", stopped_early=stopped_early,
                                          n_epochs=self.n_iter_, kept_epoch=best_epoch, max_iter=p["max_iter"],
-                                         how_to_add="fit(..., validation_data=trees)")
-        return self
+                                         how_to_add="fit(..., validation_data=trees)",
+                                         stacklevel=4)  # the caller of fit, one frame above this method
 
     # ----------------------------------------------------------------- inference
     def _check_fitted(self) -> None:
