@@ -263,81 +263,91 @@ def make_sentiment_treebank(
     for name, value in (("negation", negation), ("intensifier", intensifier), ("contrast", contrast)):
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"{name} must be a probability in [0, 1]; got {value!r}")
-    rng = np.random.default_rng(random_state)
+    grammar = _TreebankGrammar(Tree, np.random.default_rng(random_state), negation, intensifier, contrast)
+    train = grammar.draw(n_train, False)
+    dev = grammar.draw(n_dev, False)
+    test = grammar.draw(n_test, False)
+    if n_negated and negation == 0:
+        raise ValueError("negation=0 generates no negated sentences, but n_negated > 0 were asked for")
+    negated = grammar.draw(n_negated, True)
+    return SentimentTreebank(train, dev, test, negated)
 
-    def pick(words: tuple[str, ...]) -> str:
-        return words[rng.integers(len(words))]
 
-    def leaf(word: str, label: int = 2) -> Tree:
-        return Tree(label, [word])
+class _TreebankGrammar:
+    """The grammar of :func:`make_sentiment_treebank`. Every choice is drawn from the one
+    ``rng`` in a fixed order, so that a seed always gives the same treebank."""
 
-    def noun_phrase() -> Tree:
+    def __init__(self, tree_class: type, rng: np.random.Generator, negation: float, intensifier: float,
+                 contrast: float) -> None:
+        self.Tree = tree_class  # nltk's, imported by the caller: nltk is an optional dependency
+        self.rng = rng
+        self.negation, self.intensifier, self.contrast = negation, intensifier, contrast
+        self.seen: set[str] = set()  # across splits, so that no sentence is in two of them
+
+    def pick(self, words: tuple[str, ...]) -> str:
+        return words[self.rng.integers(len(words))]
+
+    def leaf(self, word: str, label: int = 2) -> Any:
+        return self.Tree(label, [word])
+
+    def noun_phrase(self) -> Any:
         """(DET NOUN) or (DET (ADJ NOUN)): the adjective's sentiment is the phrase's."""
-        nbar = leaf(pick(NOUNS))
-        if rng.random() < 0.3:
-            label = int(rng.integers(5))
-            nbar = Tree(label, [leaf(pick(ADJECTIVES[label]), label), nbar])
-        return Tree(nbar.label(), [leaf(pick(DETERMINERS)), nbar])
+        nbar = self.leaf(self.pick(NOUNS))
+        if self.rng.random() < 0.3:
+            label = int(self.rng.integers(5))
+            nbar = self.Tree(label, [self.leaf(self.pick(ADJECTIVES[label]), label), nbar])
+        return self.Tree(nbar.label(), [self.leaf(self.pick(DETERMINERS)), nbar])
 
-    def predicate(negate_p: float) -> tuple[Tree, bool]:
+    def predicate(self, negate_p: float) -> tuple[Any, bool]:
         """(COPULA [NEG] [INTENSIFIER] ADJ) or ([never] VERB), and whether a negation
         decides its label (a negated neutral phrase stays neutral, so it decides nothing)."""
-        copular = rng.random() < 0.6
+        copular = self.rng.random() < 0.6
         if copular:
-            label = int(rng.integers(5))
-            phrase = leaf(pick(ADJECTIVES[label]), label)
-            if rng.random() < intensifier:
-                phrase = Tree(intensify(label), [leaf(pick(INTENSIFIERS)), phrase])
-            negator = pick(NEGATORS)
+            label = int(self.rng.integers(5))
+            phrase = self.leaf(self.pick(ADJECTIVES[label]), label)
+            if self.rng.random() < self.intensifier:
+                phrase = self.Tree(intensify(label), [self.leaf(self.pick(INTENSIFIERS)), phrase])
+            negator = self.pick(NEGATORS)
         else:
-            label = (3, 2, 1)[rng.integers(3)]
-            phrase, negator = leaf(pick(VERBS[label]), label), "never"
-        negated = rng.random() < negate_p
+            label = (3, 2, 1)[self.rng.integers(3)]
+            phrase, negator = self.leaf(self.pick(VERBS[label]), label), "never"
+        negated = self.rng.random() < negate_p
         if negated:
-            phrase = Tree(negate(phrase.label()), [leaf(negator), phrase])
+            phrase = self.Tree(negate(phrase.label()), [self.leaf(negator), phrase])
         if copular:
-            phrase = Tree(phrase.label(), [leaf(pick(COPULAS)), phrase])
+            phrase = self.Tree(phrase.label(), [self.leaf(self.pick(COPULAS)), phrase])
         return phrase, negated and phrase.label() != 2
 
-    def clause(negate_p: float) -> tuple[Tree, bool]:
+    def clause(self, negate_p: float) -> tuple[Any, bool]:
         """(SUBJECT PREDICATE): the predicate's label unless it is neutral."""
-        subject, (vp, negated) = noun_phrase(), predicate(negate_p)
+        subject, (vp, negated) = self.noun_phrase(), self.predicate(negate_p)
         decided_by_vp = vp.label() != 2
-        return Tree(vp.label() if decided_by_vp else subject.label(), [subject, vp]), negated and decided_by_vp
+        return self.Tree(vp.label() if decided_by_vp else subject.label(), [subject, vp]), negated and decided_by_vp
 
-    def sentence(negate_p: float) -> tuple[Tree, bool]:
+    def sentence(self, negate_p: float) -> tuple[Any, bool]:
         """A clause, or (CLAUSE (but CLAUSE)), which takes the second clause's label unless
         that is neutral; returns the tree and whether a negation decides the root."""
-        first, negated = clause(negate_p)
-        if rng.random() >= contrast:
+        first, negated = self.clause(negate_p)
+        if self.rng.random() >= self.contrast:
             return first, negated
-        second, negated2 = clause(negate_p)
-        tail = Tree(second.label(), [leaf("but"), second])
+        second, negated2 = self.clause(negate_p)
+        tail = self.Tree(second.label(), [self.leaf("but"), second])
         if second.label() != 2:
-            return Tree(second.label(), [first, tail]), negated2
-        return Tree(first.label(), [first, tail]), negated
+            return self.Tree(second.label(), [first, tail]), negated2
+        return self.Tree(first.label(), [first, tail]), negated
 
-    seen: set[str] = set()
-
-    def draw(n: int, negated_only: bool) -> list[Tree]:
-        out: list[Tree] = []
+    def draw(self, n: int, negated_only: bool) -> list[Any]:
+        """``n`` sentences never drawn before (only those a negation decides, if ``negated_only``)."""
+        out: list[Any] = []
         for _ in range(1000 * (n + 1)):  # a bound, so that a tiny lexicon cannot loop forever
             if len(out) == n:
                 return out
             # The negated split draws negations at least half the time, only to find
             # its sentences faster; which ones it keeps depends only on the sentence.
-            tree, negated = sentence(max(negation, 0.5) if negated_only else negation)
+            tree, negated = self.sentence(max(self.negation, 0.5) if negated_only else self.negation)
             text = " ".join(tree.leaves())
-            if text in seen or (negated_only and not negated):
+            if text in self.seen or (negated_only and not negated):
                 continue
-            seen.add(text)
+            self.seen.add(text)
             out.append(tree)
         raise ValueError(f"could not generate {n} distinct sentences; lower the split sizes")
-
-    train = draw(n_train, False)
-    dev = draw(n_dev, False)
-    test = draw(n_test, False)
-    if n_negated and negation == 0:
-        raise ValueError("negation=0 generates no negated sentences, but n_negated > 0 were asked for")
-    negated = draw(n_negated, True)
-    return SentimentTreebank(train, dev, test, negated)
