@@ -115,57 +115,18 @@ def fft_repulsion(
     charges = torch.cat([torch.ones_like(sq_norm), Yt, sq_norm])  # (C, n), C = dim + 2
     n_charges = charges.shape[0]
 
-    lo = float(Yt.min())
-    extent = float(Yt.max()) - lo
-    if extent >= min_num_intervals * intervals_per_integer:  # boxes of the widest allowed size
-        box_width = intervals_per_integer
-        n_boxes = _round_up_smooth(int(extent / box_width) + 1)
-    else:  # a small embedding: min_num_intervals boxes, narrower
-        n_boxes = _round_up_smooth(min_num_intervals)
-        box_width = max(extent, 1e-8) / n_boxes
+    lo, box_width, n_boxes = _boxes(Yt, min_num_intervals, intervals_per_integer)
     n_nodes = n_boxes * p  # per side
     spacing = box_width / p
-
-    # Which box each coordinate falls in, and where inside it (t in [0, 1]).
-    scaled = (Yt - lo) / box_width
-    box = scaled.floor().clamp_(0, n_boxes - 1)
-    local_nodes = (torch.arange(p, dtype=Y.dtype, device=Y.device) + 0.5) / p
-    L = _lagrange_weights(scaled - box, local_nodes)  # (dim, n, p)
-    node = box.long()[:, :, None] * p + torch.arange(p, device=Y.device)  # (dim, n, p)
-    # Weights and grid indices of the p^dim nodes around each point: (p^dim, n).
-    if dim == 1:
-        weights, flat = L[0].T, node[0].T
-    else:
-        weights = (L[0][:, :, None] * L[1][:, None, :]).reshape(n, p * p).T
-        flat = (node[0][:, :, None] * n_nodes + node[1][:, None, :]).reshape(n, p * p).T
-    weights, flat = weights.contiguous(), flat.reshape(-1)
+    weights, flat = _interpolation_stencil(Yt, lo, box_width, n_boxes, p)
 
     # 1. Spread the charges onto the grid: grid[c, node] += w(point, node) * q_c(point).
     grid = torch.zeros(n_charges, n_nodes**dim, dtype=Y.dtype, device=Y.device)
     grid.index_add_(1, flat, (charges[:, None, :] * weights).reshape(n_charges, -1))
 
-    # 2. Convolve with the kernel: offsets -(n_nodes-1)..(n_nodes-1) laid out circularly
-    #    in 2 * n_nodes so that the circular convolution equals the linear one. The kernel
-    #    is real and even, so its spectrum is real: one real factor per frequency.
-    key = (n_nodes, dim, spacing, Y.dtype, Y.device)
-    if cache is not None and cache.get("key") == key:
-        kernel_spectrum = cache["spectrum"]
-    else:
-        offsets = torch.arange(2 * n_nodes, dtype=Y.dtype, device=Y.device)
-        offsets = torch.where(offsets < n_nodes, offsets, offsets - 2 * n_nodes) * spacing
-        if dim == 1:
-            kernel = 1.0 / (1.0 + offsets * offsets) ** 2
-        else:
-            kernel = 1.0 / (1.0 + offsets[:, None] ** 2 + offsets[None, :] ** 2) ** 2
-        kernel_spectrum = torch.fft.rfftn(kernel).real
-        if cache is not None:
-            cache.update(key=key, spectrum=kernel_spectrum)
-    size = (2 * n_nodes,) * dim
-    dims = tuple(range(1, dim + 1))
-    spectrum = torch.fft.rfftn(grid.reshape((n_charges,) + (n_nodes,) * dim), s=size, dim=dims)
-    spectrum *= kernel_spectrum
-    potential = torch.fft.irfftn(spectrum, s=size, dim=dims)[(slice(None),) + (slice(0, n_nodes),) * dim]
-    potential = potential.reshape(n_charges, -1)
+    # 2. Convolve with the kernel.
+    kernel_spectrum = _kernel_spectrum(n_nodes, dim, spacing, Y.dtype, Y.device, cache)
+    potential = _convolve(grid, kernel_spectrum, n_nodes, dim)
 
     # 3. Interpolate the potentials back to the points.
     phi = (potential.index_select(1, flat).reshape(n_charges, -1, n) * weights).sum(1)  # (C, n)
@@ -174,6 +135,69 @@ def fft_repulsion(
     sum_K = (1.0 + sq_norm) * phi_1 - 2.0 * (Yt * phi_y).sum(0, keepdim=True) + phi_y2
     Z = sum_K.sum() - n  # remove the self-terms K_ii = 1
     return rep.T, Z
+
+
+def _boxes(Yt: torch.Tensor, min_num_intervals: int, intervals_per_integer: float) -> tuple[float, float, int]:
+    """``(lo, box_width, n_boxes)``: the grid's lower corner, box side and boxes per side."""
+    lo = float(Yt.min())
+    extent = float(Yt.max()) - lo
+    if extent >= min_num_intervals * intervals_per_integer:  # boxes of the widest allowed size
+        box_width = intervals_per_integer
+        n_boxes = _round_up_smooth(int(extent / box_width) + 1)
+    else:  # a small embedding: min_num_intervals boxes, narrower
+        n_boxes = _round_up_smooth(min_num_intervals)
+        box_width = max(extent, 1e-8) / n_boxes
+    return lo, box_width, n_boxes
+
+
+def _interpolation_stencil(Yt: torch.Tensor, lo: float, box_width: float, n_boxes: int,
+                           p: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Weights ``(p^dim, n)`` and flat grid indices ``(p^dim * n,)`` of the p^dim nodes around each point."""
+    dim, n = Yt.shape
+    n_nodes = n_boxes * p
+    # Which box each coordinate falls in, and where inside it (t in [0, 1]).
+    scaled = (Yt - lo) / box_width
+    box = scaled.floor().clamp_(0, n_boxes - 1)
+    local_nodes = (torch.arange(p, dtype=Yt.dtype, device=Yt.device) + 0.5) / p
+    L = _lagrange_weights(scaled - box, local_nodes)  # (dim, n, p)
+    node = box.long()[:, :, None] * p + torch.arange(p, device=Yt.device)  # (dim, n, p)
+    if dim == 1:
+        weights, flat = L[0].T, node[0].T
+    else:
+        weights = (L[0][:, :, None] * L[1][:, None, :]).reshape(n, p * p).T
+        flat = (node[0][:, :, None] * n_nodes + node[1][:, None, :]).reshape(n, p * p).T
+    return weights.contiguous(), flat.reshape(-1)
+
+
+def _kernel_spectrum(n_nodes: int, dim: int, spacing: float, dtype: torch.dtype, device: torch.device,
+                     cache: dict | None) -> torch.Tensor:
+    """The real spectrum of ``1 / (1 + r^2)^2`` at node offsets -(n_nodes-1)..(n_nodes-1),
+    laid out circularly in 2 * n_nodes so that the circular convolution equals the linear
+    one. The kernel is real and even, so its spectrum is real: one factor per frequency."""
+    key = (n_nodes, dim, spacing, dtype, device)
+    if cache is not None and cache.get("key") == key:
+        return cache["spectrum"]
+    offsets = torch.arange(2 * n_nodes, dtype=dtype, device=device)
+    offsets = torch.where(offsets < n_nodes, offsets, offsets - 2 * n_nodes) * spacing
+    if dim == 1:
+        kernel = 1.0 / (1.0 + offsets * offsets) ** 2
+    else:
+        kernel = 1.0 / (1.0 + offsets[:, None] ** 2 + offsets[None, :] ** 2) ** 2
+    kernel_spectrum = torch.fft.rfftn(kernel).real
+    if cache is not None:
+        cache.update(key=key, spectrum=kernel_spectrum)
+    return kernel_spectrum
+
+
+def _convolve(grid: torch.Tensor, kernel_spectrum: torch.Tensor, n_nodes: int, dim: int) -> torch.Tensor:
+    """The grid potentials ``(C, n_nodes^dim)``: each charge's grid convolved with the kernel, zero-padded."""
+    n_charges = grid.shape[0]
+    size = (2 * n_nodes,) * dim
+    dims = tuple(range(1, dim + 1))
+    spectrum = torch.fft.rfftn(grid.reshape((n_charges,) + (n_nodes,) * dim), s=size, dim=dims)
+    spectrum *= kernel_spectrum
+    potential = torch.fft.irfftn(spectrum, s=size, dim=dims)[(slice(None),) + (slice(0, n_nodes),) * dim]
+    return potential.reshape(n_charges, -1)
 
 
 def kl_divergence_exact(Y: torch.Tensor, i: torch.Tensor, j: torch.Tensor, p: torch.Tensor, Z: torch.Tensor) -> torch.Tensor:
