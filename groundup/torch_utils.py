@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from groundup.validation import check_seed  # re-exported: torch_utils.check_seed is validation.check_seed
+
 __all__ = [
     "resolve_device",
     "set_seed",
@@ -83,17 +85,6 @@ def set_seed(seed: int | None) -> None:
     torch.manual_seed(seed)
     if torch.cuda.is_available():
         torch.cuda.manual_seed_all(seed)
-
-
-def check_seed(seed: Any, name: str = "seed") -> int | None:
-    """Validate a seed argument: ``None`` or a non-negative integer."""
-    if seed is None:
-        return None
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"{name} must be None or a non-negative integer; got {seed!r}")
-    if seed < 0:
-        raise ValueError(f"{name} must be None or a non-negative integer; got {seed}")
-    return int(seed)
 
 
 def set_num_threads(n: int | None = None) -> int:

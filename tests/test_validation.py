@@ -1,0 +1,154 @@
+"""groundup.validation: each check accepts what it says, refuses the rest with the right
+error type, and names the argument, the value given and what is accepted."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from groundup import validation as v
+from groundup.validation import InvalidArgumentTypeError
+
+
+def test_wrong_type_is_both_a_type_error_and_a_value_error():
+    with pytest.raises(TypeError):
+        v.check_positive("batch_size", "32", integer=True)
+    with pytest.raises(ValueError, match=r"batch_size must be a positive integer; got '32' of type str"):
+        v.check_positive("batch_size", "32", integer=True)
+
+
+@pytest.mark.parametrize("value", [True, np.bool_(False), None, "1", [1], 1 + 0j])
+def test_bools_and_non_numbers_are_not_numbers(value):
+    assert not v.is_number(value)
+    with pytest.raises(InvalidArgumentTypeError):
+        v.check_number("x", value)
+
+
+def test_check_number_returns_the_canonical_type_and_checks_the_interval():
+    assert v.check_number("x", np.int64(3), integer=True) == 3 and type(v.check_number("x", np.int64(3), integer=True)) is int
+    assert type(v.check_number("x", np.float32(0.5))) is float
+    assert v.check_number("x", None, allow_none=True) is None
+    with pytest.raises(InvalidArgumentTypeError, match=r"x must be an integer >= 1; got 2.0 of type float"):
+        v.check_number("x", 2.0, integer=True, low=1)
+    with pytest.raises(ValueError, match=r"x must be a number in \(0, 1\]; got 0"):
+        v.check_number("x", 0, low=0, high=1, low_open=True)
+    with pytest.raises(ValueError, match=r"x must be a number < 1; got 1"):
+        v.check_number("x", 1, high=1, high_open=True)
+    for bad in (math.nan, math.inf, -math.inf):
+        with pytest.raises(ValueError, match="x must be a finite number"):
+            v.check_number("x", bad)
+
+
+def test_positive_int_and_interval_messages():
+    assert v.check_positive("lr", 0.1) == 0.1
+    assert v.check_positive("decay", 0, allow_zero=True) == 0.0
+    with pytest.raises(ValueError, match=r"hidden_size must be a positive integer; got 0"):
+        v.check_positive("hidden_size", 0, integer=True)
+    with pytest.raises(ValueError, match=r"decay must be a non-negative finite number; got -1"):
+        v.check_positive("decay", -1, allow_zero=True)
+    with pytest.raises(ValueError, match="finite"):
+        v.check_positive("lr", math.inf)
+    assert v.check_int("n", 0, minimum=0) == 0
+    with pytest.raises(ValueError, match=r"n must be a positive integer; got 0"):
+        v.check_int("n", 0, minimum=1)
+    with pytest.raises(ValueError, match=r"n must be an integer in \[1, 3\]; got 4"):
+        v.check_int("n", 4, minimum=1, maximum=3)
+    with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\); got 1"):
+        v.check_in_interval("dropout", 1, 0, 1, high_open=True)
+    with pytest.raises(ValueError, match=r"dropout must be a fraction in \[0, 1\); got 1.5"):
+        v.check_in_interval("dropout", 1.5, 0, 1, high_open=True, what="a fraction")
+
+
+def test_probabilities_discount_factors_learning_rates_and_seeds():
+    assert v.check_probability("epsilon", 1) == 1.0
+    with pytest.raises(ValueError, match=r"epsilon must be a probability in \[0, 1\]; got 1.1"):
+        v.check_probability("epsilon", 1.1)
+    assert v.check_gamma(0.99) == 0.99
+    with pytest.raises(ValueError, match=r"gamma \(the discount factor\) must be a number in \[0, 1\]; got 2"):
+        v.check_gamma(2)
+    assert v.check_learning_rate(None, allow_none=True) is None
+    with pytest.raises(ValueError, match=r"learning_rate must be a positive finite number; got 0"):
+        v.check_learning_rate(0)
+    with pytest.raises(ValueError, match=r"or None \(sample averages"):
+        v.check_learning_rate(-1, allow_none=True)
+    assert v.check_seed(None) is None and v.check_seed(np.uint8(7)) == 7
+    with pytest.raises(TypeError, match=r"random_state must be None or a non-negative integer; got 1.5"):
+        v.check_seed(1.5, "random_state")
+    with pytest.raises(TypeError):
+        v.check_seed(True)
+    with pytest.raises(ValueError, match=r"seed must be None or a non-negative integer; got -1"):
+        v.check_seed(-1)
+
+
+def test_torch_utils_check_seed_is_the_same_function():
+    from groundup import torch_utils
+
+    assert torch_utils.check_seed is v.check_seed
+
+
+def test_choices():
+    assert v.check_choice("cell", "gru", ("rnn", "gru", "lstm")) == "gru"
+    with pytest.raises(ValueError, match=r"cell must be one of 'rnn', 'gru', 'lstm'; got 'transformer'"):
+        v.check_choice("cell", "transformer", ("rnn", "gru", "lstm"))
+    with pytest.raises(ValueError, match=r"optimizer must be 'adagrad' or 'adam'; got 'sgd'"):
+        v.check_choice("optimizer", "sgd", ("adagrad", "adam"))
+    with pytest.raises(ValueError, match=r"init must be 'pca' or 'random'; got array"):
+        v.check_choice("init", np.zeros(2), ("pca", "random"))
+
+
+def test_check_array():
+    t = v.check_array([[1, 2], [3, 4]])
+    assert t.dtype == torch.float32 and t.shape == (2, 2)
+    with pytest.raises(ValueError, match=r"X must be 2-D .* got 1-D .*reshape"):
+        v.check_array([1.0, 2.0])
+    with pytest.raises(ValueError, match="at least one sample"):
+        v.check_array(np.zeros((0, 3)))
+    with pytest.raises(TypeError, match="real numbers"):
+        v.check_array([["a", "b"]])
+    with pytest.raises(ValueError, match="X contains NaN; PCA needs finite values"):
+        v.check_array([[1.0, np.nan]], owner="PCA")
+    with pytest.raises(ValueError, match="Z contains infinity"):
+        v.check_array(torch.tensor([[1.0, np.inf]]), name="Z")
+    with pytest.raises(ValueError, match="X has 2 features, but RBM was fitted with 3 features"):
+        v.check_array([[1.0, 2.0]], n_features=3, owner="RBM")
+    # large finite values whose sum overflows are fine
+    assert v.check_array(np.full((2, 2), 3e38)).shape == (2, 2)
+    v.check_unit_interval(torch.tensor([[0.0, 1.0 + 1e-7]]))
+    with pytest.raises(ValueError, match=r"values in \[0, 1\].*binarise"):
+        v.check_unit_interval(torch.tensor([[0.0, 2.0]]), owner="RBM")
+
+
+class _Model:
+    def __init__(self, alpha=1.0):
+        self.alpha = alpha
+
+
+def test_not_fitted():
+    from sklearn.exceptions import NotFittedError as SkNotFitted
+
+    assert v.NotFittedError is SkNotFitted  # scikit-learn is installed here
+    assert issubclass(v.NotFittedError, ValueError) and issubclass(v.NotFittedError, AttributeError)
+    m = _Model()
+    with pytest.raises(v.NotFittedError, match=r"this _Model is not fitted yet; call fit\(X\) first"):
+        v.check_is_fitted(m, hint="call fit(X) first")
+    with pytest.raises(v.NotFittedError):
+        v.check_is_fitted(m, "net_")
+    m.net_ = object()
+    v.check_is_fitted(m)
+    v.check_is_fitted(m, ["net_"])
+    m.net_ = None
+    with pytest.raises(v.NotFittedError):
+        v.check_is_fitted(m, "net_")
+
+
+def test_the_module_loads_no_optional_library_or_family():
+    code = ("import sys, groundup.validation; "
+            "bad = [m for m in ('sklearn', 'gensim', 'groundup.nlp', 'groundup.unsupervised', 'groundup.agents') "
+            "if m in sys.modules]; print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
