@@ -317,31 +317,10 @@ def sweep(
     Failed runs are kept in the store and run again by the next call (a failure may be
     transient: memory, a lost node); successful runs are never rerun unless ``fresh``.
     """
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    for name, value, low in (("num_cpus", num_cpus, 0), ("num_gpus", num_gpus, 0), ("max_retries", max_retries, 0)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low:
-            raise ValueError(f"{name} must be a number >= {low}, got {value!r}")
-    fname = function_name(function)
-    grid = expand_grid(params)
-    seeds = check_seeds(seeds)
-    store = store if isinstance(store, ResultStore) else ResultStore(store)
-
+    fname, grid, seeds, store = _check_sweep_args(function, params, seeds, store, num_cpus, num_gpus, max_retries,
+                                                   backend)
     runs = [(combo, seed, run_key(fname, combo, seed)) for combo in grid for seed in seeds]
-    records: dict[str, dict[str, Any]] = {}
-    todo = []
-    for combo, seed, key in runs:
-        found = None if fresh else store.get(key)
-        if found is not None and found.get("status") == "ok":
-            records[key] = found
-        else:
-            todo.append((combo, seed, key))
-
-    def finish(combo: dict[str, Any], seed: int, key: str, fields: dict[str, Any]) -> None:
-        record = {"key": key, "function": fname, "params": combo, "seed": seed, "groundup_version": __version__,
-                  "finished_at": time.time(), **fields}
-        store.put(record)
-        records[key] = record
+    records, todo = _look_up(runs, store, fresh)
 
     from groundup.progress import progress_bar as make_bar
 
@@ -352,40 +331,104 @@ def sweep(
         startup = time.perf_counter() - start
     bar = make_bar(len(runs), enabled=progress_bar and bool(todo), desc=desc or fname.rpartition(":")[2], unit="run")
     bar.update(len(runs) - len(todo))
+    recorder = _Recorder(store, fname, records, bar)
     try:
         if ray is None:
-            for combo, seed, key in todo:
-                finish(combo, seed, key, execute_run(function, combo, seed, num_cpus))
-                bar.update(1)
+            _run_serial(todo, function, num_cpus, recorder)
         else:
-            remote = ray.remote(execute_run).options(num_cpus=num_cpus, num_gpus=num_gpus, max_retries=max_retries,
-                                                     retry_exceptions=False)
-            fn_ref = ray.put(function) if callable(function) else function
-            pending = {remote.remote(fn_ref, combo, seed, num_cpus, True): (combo, seed, key) for combo, seed, key in todo}
-            try:
-                while pending:
-                    done, _ = ray.wait(list(pending), num_returns=1)
-                    for ref in done:
-                        combo, seed, key = pending.pop(ref)
-                        try:
-                            fields = ray.get(ref)
-                        except Exception as exc:  # the worker died more often than max_retries
-                            fields = {"metrics": None, "status": "failed", "seconds": None, "node_id": None,
-                                      "hostname": None, "error": f"{type(exc).__name__}: {exc}"}
-                        finish(combo, seed, key, fields)
-                        bar.update(1)
-            except BaseException:
-                for ref in pending:
-                    ray.cancel(ref, force=True)
-                raise
+            _run_on_ray(ray, todo, function, num_cpus, num_gpus, max_retries, recorder)
     finally:
         bar.close()
     result = SweepResult(records=[records[key] for _, _, key in runs], store=store, executed=len(todo),
                          startup_seconds=startup)
+    _warn_if_failed(result, len(runs))
+    return result
+
+
+def _check_sweep_args(function: Callable[..., Any] | str, params: Mapping[str, Sequence[Any]] | None,
+                      seeds: Iterable[int] | int, store: str | os.PathLike | ResultStore, num_cpus: float,
+                      num_gpus: float, max_retries: int,
+                      backend: str) -> tuple[str, list[dict[str, Any]], list[int], ResultStore]:
+    """``(function's name, grid, seeds, store)``, or an error before anything runs."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    for name, value, low in (("num_cpus", num_cpus, 0), ("num_gpus", num_gpus, 0), ("max_retries", max_retries, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low:
+            raise ValueError(f"{name} must be a number >= {low}, got {value!r}")
+    fname = function_name(function)
+    grid = expand_grid(params)
+    seeds = check_seeds(seeds)
+    store = store if isinstance(store, ResultStore) else ResultStore(store)
+    return fname, grid, seeds, store
+
+
+_Run = tuple[dict[str, Any], int, str]  # (combination, seed, key)
+
+
+def _look_up(runs: list[_Run], store: ResultStore, fresh: bool) -> tuple[dict[str, dict[str, Any]], list[_Run]]:
+    """The records of runs that succeeded before (none if ``fresh``), and the runs still to do."""
+    records: dict[str, dict[str, Any]] = {}
+    todo = []
+    for combo, seed, key in runs:
+        found = None if fresh else store.get(key)
+        if found is not None and found.get("status") == "ok":
+            records[key] = found
+        else:
+            todo.append((combo, seed, key))
+    return records, todo
+
+
+@dataclass
+class _Recorder:
+    """Writes each run's record as it finishes, from the driver only: workers never touch
+    the store, and a task that Ray retried still lands once."""
+
+    store: ResultStore
+    fname: str
+    records: dict[str, dict[str, Any]]
+    bar: Any
+
+    def finish(self, combo: dict[str, Any], seed: int, key: str, fields: dict[str, Any]) -> None:
+        record = {"key": key, "function": self.fname, "params": combo, "seed": seed, "groundup_version": __version__,
+                  "finished_at": time.time(), **fields}
+        self.store.put(record)
+        self.records[key] = record
+        self.bar.update(1)
+
+
+def _run_serial(todo: list[_Run], function: Callable[..., Any] | str, num_cpus: float, recorder: _Recorder) -> None:
+    for combo, seed, key in todo:
+        recorder.finish(combo, seed, key, execute_run(function, combo, seed, num_cpus))
+
+
+def _run_on_ray(ray: Any, todo: list[_Run], function: Callable[..., Any] | str, num_cpus: float, num_gpus: float,
+                max_retries: int, recorder: _Recorder) -> None:
+    """One Ray task per run, recorded in the order they finish; an error or Ctrl-C cancels the rest."""
+    remote = ray.remote(execute_run).options(num_cpus=num_cpus, num_gpus=num_gpus, max_retries=max_retries,
+                                             retry_exceptions=False)
+    fn_ref = ray.put(function) if callable(function) else function
+    pending = {remote.remote(fn_ref, combo, seed, num_cpus, True): (combo, seed, key) for combo, seed, key in todo}
+    try:
+        while pending:
+            done, _ = ray.wait(list(pending), num_returns=1)
+            for ref in done:
+                combo, seed, key = pending.pop(ref)
+                try:
+                    fields = ray.get(ref)
+                except Exception as exc:  # the worker died more often than max_retries
+                    fields = {"metrics": None, "status": "failed", "seconds": None, "node_id": None,
+                              "hostname": None, "error": f"{type(exc).__name__}: {exc}"}
+                recorder.finish(combo, seed, key, fields)
+    except BaseException:
+        for ref in pending:
+            ray.cancel(ref, force=True)
+        raise
+
+
+def _warn_if_failed(result: SweepResult, n_runs: int) -> None:
     if result.failed:
         first = result.failed[0]
         last_line = (first.get("error") or "").strip().splitlines()[-1:] or ["?"]
-        warnings.warn(f"{len(result.failed)} of {len(runs)} runs failed; the first ({first['params']}, seed "
+        warnings.warn(f"{len(result.failed)} of {n_runs} runs failed; the first ({first['params']}, seed "
                       f"{first['seed']}): {last_line[0]} (tracebacks in the records' 'error')", RunFailedWarning,
-                      stacklevel=2)
-    return result
+                      stacklevel=3)  # the caller of sweep
