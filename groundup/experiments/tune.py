@@ -69,6 +69,7 @@ starts (``pip install 'groundup[experiments]'``), never by ``import groundup``.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -265,9 +266,7 @@ def run_trial(agent: str, env: str, params: dict[str, Any], seeds: Sequence[int]
     over seeds), ``curve`` ([step, mean] per point reported), ``seed_values`` (each seed's
     last evaluation), ``error`` (a traceback), ``seconds``, ``hostname`` and ``pid``.
     """
-    import numpy as np
-
-    from groundup.experiments.runs import evaluate_agent, make_env
+    from groundup.experiments.runs import make_env
 
     start = time.perf_counter()
     base = {"hostname": socket.gethostname(), "pid": os.getpid()}
@@ -281,72 +280,95 @@ def run_trial(agent: str, env: str, params: dict[str, Any], seeds: Sequence[int]
         from groundup import agents
 
         points = evaluation_points(timesteps, n_evaluations)
-        K = len(seeds)
         models = [agents.make(agent, make_env(env, env_kwargs), seed=s, **params) for s in seeds]
         eval_envs = [make_env(env, env_kwargs) for _ in seeds]
-        values = np.full((K, len(points)), np.nan)
-        state: dict[str, Any] = {"pruned": False, "curve": []}
-        errors: list[str | None] = [None] * K
-
-        def at_barrier() -> None:  # runs in one thread once all K seeds reached the next point
-            i = len(state["curve"])
-            mean = float(values[:, i].mean())
-            state["curve"].append([points[i], mean])
-            prune = bool(report(points[i], mean))
-            state["pruned"] = prune and i < len(points) - 1  # at the last point training is over: complete
-
-        barrier = threading.Barrier(K, action=at_barrier)
-
-        def train(k: int) -> None:
-            model, seed = models[k], seeds[k]
-            begin, reached = model.num_timesteps, 0
-
-            def evaluate(i: int) -> None:
-                values[k, i] = evaluate_agent(model, eval_envs[k], eval_episodes, seed=10_000 + seed)[0]
-                barrier.wait()
-
-            def callback(locals_: dict[str, Any], globals_: dict[str, Any]) -> bool:
-                nonlocal reached
-                while reached < len(points) and model.num_timesteps - begin >= points[reached]:
-                    evaluate(reached)
-                    reached += 1
-                    if state["pruned"]:
-                        return False
-                return True
-
-            try:
-                model.learn(timesteps, callback=callback)
-                while reached < len(points) and not state["pruned"]:  # learn() ended short of a point
-                    evaluate(reached)
-                    reached += 1
-            except threading.BrokenBarrierError:
-                pass  # another seed failed; its error is the trial's
-            except Exception:
-                errors[k] = traceback.format_exc()
-                barrier.abort()
-            except BaseException:  # Ctrl-C: release the other seeds and stop
-                barrier.abort()
-                raise
-
-        threads = [threading.Thread(target=train, args=(k,), name=f"seed-{seeds[k]}", daemon=True) for k in range(1, K)]
-        for t in threads:
-            t.start()
-        train(0)  # seed 0 in this thread: a serial run stays debuggable
-        for t in threads:
-            t.join()
-        failed = [e for e in errors if e]
-        if failed:
-            return {**base, "status": "failed", "value": None, "curve": state["curve"], "seed_values": None,
-                    "error": failed[0], "seconds": time.perf_counter() - start}
-        done = len(state["curve"])
-        seed_values = [float(v) for v in values[:, done - 1]] if done else None
-        status = "pruned" if state["pruned"] else "ok"
-        value = state["curve"][-1][1] if done else None
-        return {**base, "status": status, "value": value, "curve": state["curve"], "seed_values": seed_values,
-                "error": None, "seconds": time.perf_counter() - start}
+        lockstep = _LockStep(models, eval_envs, list(seeds), points, timesteps, eval_episodes, report)
+        lockstep.run()
+        return {**base, **lockstep.outcome(), "seconds": time.perf_counter() - start}
     except Exception:
         return {**base, "status": "failed", "value": None, "curve": [], "seed_values": None,
                 "error": traceback.format_exc(), "seconds": time.perf_counter() - start}
+
+
+class _LockStep:
+    """One trial's K seeds, each training in its own thread and meeting the others at a
+    barrier at every evaluation point (see the module docstring for why)."""
+
+    def __init__(self, models: list[Any], eval_envs: list[Any], seeds: list[int], points: list[int], timesteps: int,
+                 eval_episodes: int, report: Callable[[int, float], bool]) -> None:
+        import numpy as np
+
+        self.models, self.eval_envs, self.seeds, self.points = models, eval_envs, seeds, points
+        self.timesteps, self.eval_episodes, self.report = timesteps, eval_episodes, report
+        K = len(seeds)
+        self.values = np.full((K, len(points)), np.nan)
+        self.pruned = False
+        self.curve: list[list[float]] = []
+        self.errors: list[str | None] = [None] * K
+        self.begin = [0] * K  # each model's num_timesteps when its learn() started
+        self.reached = [0] * K  # each seed's next evaluation point
+        self.barrier = threading.Barrier(K, action=self._at_barrier)
+
+    def run(self) -> None:
+        threads = [threading.Thread(target=self._train, args=(k,), name=f"seed-{self.seeds[k]}", daemon=True)
+                   for k in range(1, len(self.seeds))]
+        for t in threads:
+            t.start()
+        self._train(0)  # seed 0 in this thread: a serial run stays debuggable
+        for t in threads:
+            t.join()
+
+    def _at_barrier(self) -> None:  # runs in one thread once all K seeds reached the next point
+        i = len(self.curve)
+        mean = float(self.values[:, i].mean())
+        self.curve.append([self.points[i], mean])
+        prune = bool(self.report(self.points[i], mean))
+        self.pruned = prune and i < len(self.points) - 1  # at the last point training is over: complete
+
+    def _train(self, k: int) -> None:
+        model = self.models[k]
+        self.begin[k] = model.num_timesteps
+        try:
+            model.learn(self.timesteps, callback=functools.partial(self._callback, k))
+            while self.reached[k] < len(self.points) and not self.pruned:  # learn() ended short of a point
+                self._evaluate_next(k)
+        except threading.BrokenBarrierError:
+            pass  # another seed failed; its error is the trial's
+        except Exception:
+            self.errors[k] = traceback.format_exc()
+            self.barrier.abort()
+        except BaseException:  # Ctrl-C: release the other seeds and stop
+            self.barrier.abort()
+            raise
+
+    def _callback(self, k: int, locals_: dict[str, Any], globals_: dict[str, Any]) -> bool:
+        model, points = self.models[k], self.points
+        while self.reached[k] < len(points) and model.num_timesteps - self.begin[k] >= points[self.reached[k]]:
+            self._evaluate_next(k)
+            if self.pruned:
+                return False
+        return True
+
+    def _evaluate_next(self, k: int) -> None:
+        """Evaluate seed ``k`` at its next point, and wait there for the other seeds."""
+        from groundup.experiments.runs import evaluate_agent
+
+        i = self.reached[k]
+        self.values[k, i] = evaluate_agent(self.models[k], self.eval_envs[k], self.eval_episodes,
+                                           seed=10_000 + self.seeds[k])[0]
+        self.barrier.wait()
+        self.reached[k] += 1
+
+    def outcome(self) -> dict[str, Any]:
+        """``status``, ``value``, ``curve``, ``seed_values`` and ``error`` of the trial."""
+        failed = [e for e in self.errors if e]
+        if failed:
+            return {"status": "failed", "value": None, "curve": self.curve, "seed_values": None, "error": failed[0]}
+        done = len(self.curve)
+        seed_values = [float(v) for v in self.values[:, done - 1]] if done else None
+        status = "pruned" if self.pruned else "ok"
+        value = self.curve[-1][1] if done else None
+        return {"status": status, "value": value, "curve": self.curve, "seed_values": seed_values, "error": None}
 
 
 class _Mailbox:
