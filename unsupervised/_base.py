@@ -15,68 +15,14 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import NotFittedError
-from sklearn.utils.validation import check_is_fitted
 
 from groundup import persistence
-from groundup.torch_utils import check_seed, resolve_device, to_numpy
+from groundup.torch_utils import resolve_device, to_numpy
+from groundup.validation import NotFittedError, check_array, check_is_fitted, check_seed
 
-__all__ = ["NotFittedError", "TorchEstimator", "check_input", "check_unit_interval", "as_output"]
+__all__ = ["NotFittedError", "TorchEstimator", "as_output"]
 
 E = TypeVar("E", bound="TorchEstimator")
-
-
-def check_input(X: Any, *, name: str = "X", device: torch.device | None = None, n_features: int | None = None, owner: str = "") -> torch.Tensor:
-    """Turn ``X`` into a finite 2-D float32 tensor on ``device``, or raise a clear error.
-
-    Accepts array-likes and tensors (a tensor stays on its device unless ``device`` is
-    given). Raises ``TypeError`` for non-numeric data and ``ValueError`` for the wrong
-    number of dimensions, no samples, NaN or infinity, or (when ``n_features`` is given)
-    a column count other than the one seen in ``fit``.
-    """
-    if isinstance(X, torch.Tensor):
-        if X.is_complex() or X.dtype == torch.bool:
-            raise TypeError(f"{name} must hold real numbers; got a tensor of dtype {X.dtype}")
-        t = X.to(device=device, dtype=torch.float32)
-    else:
-        try:
-            arr = np.asarray(X)
-        except (ValueError, TypeError) as exc:  # ragged lists and the like
-            raise ValueError(f"{name} must be a 2-D array of numbers; could not convert it ({exc})") from exc
-        if arr.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must hold real numbers; got an array of dtype {arr.dtype}")
-        t = torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32))
-        if device is not None:
-            t = t.to(device)
-    if t.ndim != 2:
-        hint = " (use X.reshape(-1, 1) for one feature or X.reshape(1, -1) for one sample)" if t.ndim == 1 else ""
-        raise ValueError(f"{name} must be 2-D (n_samples, n_features); got {t.ndim}-D with shape {tuple(t.shape)}{hint}")
-    if t.shape[0] == 0 or t.shape[1] == 0:
-        raise ValueError(f"{name} must have at least one sample and one feature; got shape {tuple(t.shape)}")
-    # One float32 sum is much cheaper than an elementwise isfinite pass (scikit-learn's
-    # trick), and NaN or inf anywhere makes it non-finite; only then look closer, since
-    # large finite values can also overflow the sum.
-    if not bool(torch.isfinite(t.sum())):
-        bad = "NaN" if bool(torch.isnan(t).any()) else "infinity" if bool(torch.isinf(t).any()) else None
-        if bad is not None:
-            raise ValueError(f"{name} contains {bad}; {owner or 'this estimator'} needs finite values")
-    if n_features is not None and t.shape[1] != n_features:
-        raise ValueError(f"{name} has {t.shape[1]} features, but {owner or 'the estimator'} was fitted with {n_features} features")
-    return t
-
-
-def check_unit_interval(X: torch.Tensor, *, name: str = "X", owner: str = "") -> None:
-    """Raise ``ValueError`` unless every value of ``X`` is in [0, 1] (Bernoulli units).
-
-    A rounding-sized excursion (1e-6, as a MinMaxScaler's float64 output cast to float32
-    can show) is accepted: it changes nothing in the arithmetic.
-    """
-    lo, hi = float(X.min()), float(X.max())
-    if lo < -1e-6 or hi > 1.0 + 1e-6:
-        raise ValueError(
-            f"{name} must hold values in [0, 1] (probabilities for Bernoulli visible units) for {owner}; "
-            f"got values from {lo:.4g} to {hi:.4g}. Rescale (e.g. MinMaxScaler) or binarise (X > 0.5) first"
-        )
 
 
 def as_output(Y: torch.Tensor, like: Any) -> Any:
@@ -111,18 +57,11 @@ class TorchEstimator(BaseEstimator):
         """Validate ``X``; in ``fit`` (``reset=True``) remember ``n_features_in_``, later check it."""
         owner = type(self).__name__
         if reset:
-            t = check_input(X, device=device, owner=owner)
+            t = check_array(X, device=device, owner=owner)
             self.n_features_in_ = int(t.shape[1])
             return t
         check_is_fitted(self)
-        return check_input(X, device=device, n_features=self.n_features_in_, owner=owner)
-
-    def _check_positive(self, name: str, value: Any, *, integer: bool = False, allow_zero: bool = False) -> None:
-        kinds = (int, np.integer) if integer else (int, float, np.integer, np.floating)
-        ok = isinstance(value, kinds) and not isinstance(value, (bool, np.bool_)) and (value >= 0 if allow_zero else value > 0)
-        if not ok:
-            what = "integer" if integer else "number"
-            raise ValueError(f"{name} must be a {'non-negative' if allow_zero else 'positive'} {what}; got {value!r}")
+        return check_array(X, device=device, n_features=self.n_features_in_, owner=owner)
 
     # -- persistence --------------------------------------------------------------------------
     @classmethod

@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from groundup.validation import check_choice
+
 __all__ = ["ACTIVATIONS", "activation_fn", "check_layer_sizes", "DenseStack", "glorot_weight"]
 
 _ALIASES = {"identity": None, "linear": None, "logistic": "sigmoid"}
@@ -27,8 +29,7 @@ ACTIVATIONS = (
 def activation_fn(name: str, *, param: str = "activation") -> Callable[[torch.Tensor], torch.Tensor]:
     """The activation called ``name``, one of :data:`ACTIVATIONS` ("logistic" is "sigmoid",
     "linear" is "identity"); the others are the ``torch.nn.functional`` functions."""
-    if not isinstance(name, str) or name not in ACTIVATIONS:
-        raise ValueError(f"{param} must be one of {', '.join(ACTIVATIONS)}; got {name!r}")
+    check_choice(param, name, ACTIVATIONS)
     key = _ALIASES.get(name, name)
     if key is None:
         return lambda x: x

@@ -6,7 +6,7 @@ layer and train the whole network with backpropagation on the labels. ``pretrain
 skips the first phase and starts from Glorot-uniform weights: the same network, the
 same fine-tuning, so the benefit of pretraining can be measured rather than assumed.
 
-Subclasses implement ``_pretrain_layer(H, n_hidden, gen) -> (W, b)``.
+Subclasses implement ``_pretrain_layer(H, n_hidden, gen, layer) -> (model, W, b)``.
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ import torch
 import torch.nn.functional as F
 from sklearn.base import ClassifierMixin, TransformerMixin
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted
 
 from groundup.progress import TrainingLog
 from groundup.torch_utils import train_minibatches
-from groundup.unsupervised._base import TorchEstimator, as_output, check_input
+from groundup.unsupervised._base import TorchEstimator, as_output
 from groundup.unsupervised._nets import DenseStack, check_layer_sizes, glorot_weight
+from groundup.validation import (NotFittedError, check_array, check_in_interval, check_is_fitted, check_positive,
+                                 check_unit_interval)
 
 __all__ = ["PretrainedClassifier"]
 
@@ -41,41 +42,49 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
     # Set by subclasses' __init__: hidden_layer_sizes, pretrain, learning_rate, momentum,
     # max_iter, batch_size, weight_decay, final_lr_fraction, dropout, verbose, random_state, device.
 
-    def _pretrain_layer(self, H: torch.Tensor, n_hidden: int, gen: torch.Generator, layer: int) -> tuple[torch.Tensor, torch.Tensor]:  # pragma: no cover
+    def _pretrain_layer(self, H: torch.Tensor, n_hidden: int, gen: torch.Generator, layer: int) -> tuple[Any, torch.Tensor, torch.Tensor]:  # pragma: no cover
+        """Train layer ``layer`` on ``H``; return the trained model and its encoder (W, b)."""
         raise NotImplementedError
 
     def _check_common(self) -> tuple[int, ...]:
+        """The checks every stack shares (fine-tuning and the pretraining schedule)."""
         sizes = check_layer_sizes(self.hidden_layer_sizes)
-        self._check_positive("learning_rate", self.learning_rate)
-        if not isinstance(self.momentum, (int, float)) or not 0.0 <= self.momentum < 1.0:
-            raise ValueError(f"momentum must be a number in [0, 1); got {self.momentum!r}")
-        self._check_positive("max_iter", self.max_iter, integer=True)
-        self._check_positive("batch_size", self.batch_size, integer=True)
-        self._check_positive("weight_decay", self.weight_decay, allow_zero=True)
-        if not isinstance(self.final_lr_fraction, (int, float)) or not 0.0 <= self.final_lr_fraction <= 1.0:
-            raise ValueError(f"final_lr_fraction must be a number in [0, 1]; got {self.final_lr_fraction!r}")
-        if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) or not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be a fraction in [0, 1); got {self.dropout!r}")
+        check_positive("learning_rate", self.learning_rate)
+        check_in_interval("momentum", self.momentum, 0.0, 1.0, high_open=True, what="a number")
+        check_positive("max_iter", self.max_iter, integer=True)
+        check_positive("batch_size", self.batch_size, integer=True)
+        check_positive("weight_decay", self.weight_decay, allow_zero=True)
+        check_in_interval("final_lr_fraction", self.final_lr_fraction, 0.0, 1.0, what="a number")
+        check_in_interval("dropout", self.dropout, 0.0, 1.0, high_open=True, what="a fraction")
+        check_positive("pretrain_learning_rate", self.pretrain_learning_rate)
+        check_positive("pretrain_n_iter", self.pretrain_n_iter, integer=True)
         return sizes
 
     def _check_params(self) -> tuple[int, ...]:  # subclasses add their own checks
         return self._check_common()
 
     def _check_data(self, X: torch.Tensor) -> None:
-        """Subclasses' extra checks of the (already finite, 2-D) training data."""
+        """Every layer is pretrained on probabilities (sigmoid units), so X must lie in [0, 1]."""
+        check_unit_interval(X, owner=type(self).__name__)
 
-    def _pretrain_stack(self, X: torch.Tensor, sizes: tuple[int, ...], gen: torch.Generator, log: TrainingLog) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-        """Greedy: train layer l on the (deterministic) activations of layers < l."""
-        weights, biases = [], []
+    def _keep_pretrained(self, layers: list[Any]) -> None:
+        """Hook: the layer models of the last pretraining (bottom first; empty without
+        pretraining), called once ``fit``'s checks have passed. DBN keeps its RBMs."""
+
+    def _pretrain_stack(self, X: torch.Tensor, sizes: tuple[int, ...], gen: torch.Generator, log: TrainingLog) -> tuple[list[torch.Tensor], list[torch.Tensor], list[Any]]:
+        """Greedy: train layer l on the (deterministic) activations of layers < l.
+        Returns the weights, the biases and the trained layer models."""
+        weights, biases, layers = [], [], []
         H = X
         for l, n_hidden in enumerate(sizes):
-            W, b = self._pretrain_layer(H, n_hidden, gen, l)
+            layer, W, b = self._pretrain_layer(H, n_hidden, gen, l)
             weights.append(W)
             biases.append(b)
+            layers.append(layer)
             with torch.no_grad():
                 H = torch.cat([torch.sigmoid(torch.addmm(b, H[s : s + 8192], W.T)) for s in range(0, H.shape[0], 8192)])
             log.append(phase="pretrain", layer=l + 1, units=n_hidden)
-        return weights, biases
+        return weights, biases, layers
 
     def fit(self, X: Any, y: Any = None) -> "PretrainedClassifier":
         """Pretrain on ``X`` and, when ``y`` is given, fine-tune on the labels. Returns self."""
@@ -89,11 +98,13 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
             raise ValueError(f"{type(self).__name__}(pretrain=False).fit needs labels y: without pretraining there is nothing to learn from X alone")
         yt = None if y is None else self._encode_labels(y, Xt.shape[0], device)  # check labels before training
         if self.pretrain:
-            weights, biases = self._pretrain_stack(Xt, sizes, gen, log)
+            weights, biases, layers = self._pretrain_stack(Xt, sizes, gen, log)
         else:
             dims = [Xt.shape[1], *sizes]
             weights = [glorot_weight(o, i, gen, device) for i, o in zip(dims[:-1], dims[1:])]
             biases = [torch.zeros(o, device=device) for o in sizes]
+            layers = []
+        self._keep_pretrained(layers)
         self.pretrained_ = bool(self.pretrain)
         if yt is None:
             self.module_ = DenseStack(weights, biases, ["sigmoid"] * len(sizes))
@@ -149,7 +160,7 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
         check_is_fitted(self)
         device = self._device()
         self.module_.to(device)
-        Xt = check_input(X, device=device, n_features=self.n_features_in_, owner=type(self).__name__)
+        Xt = check_array(X, device=device, n_features=self.n_features_in_, owner=type(self).__name__)
         with torch.no_grad():
             return torch.cat([self.module_(Xt[s : s + 4096], upto=upto) for s in range(0, Xt.shape[0], 4096)])
 
@@ -160,8 +171,6 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
     def _require_labels(self) -> None:
         check_is_fitted(self)
         if self.classes_ is None:
-            from sklearn.exceptions import NotFittedError
-
             raise NotFittedError(f"this {type(self).__name__} was fitted without labels (fit(X)); call fit(X, y) before predicting classes")
 
     def predict_proba(self, X: Any) -> np.ndarray:

@@ -20,13 +20,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.base import TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from groundup.progress import TrainingLog
 from groundup.torch_utils import as_tensor, train_minibatches
-from groundup.unsupervised._base import TorchEstimator, as_output, check_input, check_unit_interval
+from groundup.unsupervised._base import TorchEstimator, as_output
 from groundup.unsupervised._nets import activation_fn, check_layer_sizes, glorot_weight
+from groundup.validation import check_array, check_choice, check_is_fitted, check_positive, check_unit_interval
 
 __all__ = ["Autoencoder"]
 
@@ -137,23 +137,21 @@ class Autoencoder(TransformerMixin, TorchEstimator):
         self.device = device
 
     def _check_params(self) -> list[int]:
-        self._check_positive("n_components", self.n_components, integer=True)
+        check_positive("n_components", self.n_components, integer=True)
         hidden = list(check_layer_sizes(self.hidden_layer_sizes)) if self.hidden_layer_sizes else []
         for name in ("activation", "code_activation", "output_activation"):
             activation_fn(getattr(self, name), param=name)
-        if self.loss not in ("mse", "bce"):
-            raise ValueError(f"loss must be 'mse' or 'bce'; got {self.loss!r}")
+        check_choice("loss", self.loss, ("mse", "bce"))
         if self.loss == "bce" and self.output_activation not in ("sigmoid", "logistic"):
             raise ValueError(f"loss='bce' needs output_activation='sigmoid'; got {self.output_activation!r}")
-        if self.noise_type not in ("mask", "gaussian"):
-            raise ValueError(f"noise_type must be 'mask' or 'gaussian'; got {self.noise_type!r}")
-        self._check_positive("noise", self.noise, allow_zero=True)
+        check_choice("noise_type", self.noise_type, ("mask", "gaussian"))
+        check_positive("noise", self.noise, allow_zero=True)
         if self.noise_type == "mask" and self.noise >= 1.0:
             raise ValueError(f"noise is a masking probability for noise_type='mask' and must be in [0, 1); got {self.noise!r}")
-        self._check_positive("learning_rate", self.learning_rate)
-        self._check_positive("batch_size", self.batch_size, integer=True)
-        self._check_positive("max_iter", self.max_iter, integer=True)
-        self._check_positive("weight_decay", self.weight_decay, allow_zero=True)
+        check_positive("learning_rate", self.learning_rate)
+        check_positive("batch_size", self.batch_size, integer=True)
+        check_positive("max_iter", self.max_iter, integer=True)
+        check_positive("weight_decay", self.weight_decay, allow_zero=True)
         return hidden
 
     def _corrupt(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -207,7 +205,7 @@ class Autoencoder(TransformerMixin, TorchEstimator):
             "reconstruct": lambda x: net.output_act(net.decode_logits(net.encode(x))),
         }
         name, n_features = ("Z", self.n_components) if what == "decode" else ("X", self.n_features_in_)
-        Xt = check_input(X, name=name, device=device, n_features=n_features, owner="Autoencoder")
+        Xt = check_array(X, name=name, device=device, n_features=n_features, owner="Autoencoder")
         with torch.no_grad():
             return as_output(torch.cat([steps[what](Xt[s : s + 4096]) for s in range(0, Xt.shape[0], 4096)]), X)
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import torch
 
-from groundup.unsupervised._base import check_unit_interval
 from groundup.unsupervised._pretrained_classifier import PretrainedClassifier
 from groundup.unsupervised.rbm import RBM
+from groundup.validation import check_in_interval, check_positive
 
 __all__ = ["DBN"]
 
@@ -98,19 +98,15 @@ class DBN(PretrainedClassifier):
 
     def _check_params(self) -> tuple[int, ...]:
         sizes = self._check_common()
-        self._check_positive("pretrain_learning_rate", self.pretrain_learning_rate)
-        self._check_positive("pretrain_n_iter", self.pretrain_n_iter, integer=True)
-        self._check_positive("k", self.k, integer=True)
-        if not isinstance(self.pretrain_momentum, (int, float)) or not 0.0 <= self.pretrain_momentum < 1.0:
-            raise ValueError(f"pretrain_momentum must be a number in [0, 1); got {self.pretrain_momentum!r}")
+        check_positive("k", self.k, integer=True)
+        check_in_interval("pretrain_momentum", self.pretrain_momentum, 0.0, 1.0, high_open=True, what="a number")
         return sizes
 
-    def _check_data(self, X: torch.Tensor) -> None:
-        check_unit_interval(X, owner="DBN")
-        self.rbms_ = []  # filled by _pretrain_layer; not saved by save()
+    def _keep_pretrained(self, layers: list[RBM]) -> None:
+        self.rbms_ = layers  # not saved by save()
 
-    def _pretrain_layer(self, H: torch.Tensor, n_hidden: int, gen: torch.Generator, layer: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Train one RBM on ``H`` (the layer below's hidden probabilities); return (W, c)."""
+    def _pretrain_layer(self, H: torch.Tensor, n_hidden: int, gen: torch.Generator, layer: int) -> tuple[RBM, torch.Tensor, torch.Tensor]:
+        """Train one RBM on ``H`` (the layer below's hidden probabilities); return it and (W, c)."""
         seed = int(torch.randint(0, 2**31 - 1, (1,), generator=gen, device=gen.device))
         rbm = RBM(
             n_hidden,
@@ -124,5 +120,7 @@ class DBN(PretrainedClassifier):
             random_state=seed,
             device=str(H.device),
         ).fit(H)
-        self.rbms_.append(rbm)
-        return rbm._W.detach().clone(), rbm._c.detach().clone()
+        # The learned attributes (NumPy), copied back to H's device.
+        W = torch.tensor(rbm.components_, device=H.device)
+        c = torch.tensor(rbm.intercept_hidden_, device=H.device)
+        return rbm, W, c

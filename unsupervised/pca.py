@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 import torch
 from sklearn.base import TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
 from groundup.torch_utils import as_tensor
-from groundup.unsupervised._base import TorchEstimator, as_output, check_input
+from groundup.unsupervised._base import TorchEstimator, as_output
+from groundup.validation import check_array, check_is_fitted
 
 __all__ = ["PCA"]
 
@@ -129,7 +129,7 @@ class PCA(TransformerMixin, TorchEstimator):
         """Map coordinates back to the input space (the best rank-k reconstruction)."""
         check_is_fitted(self)
         device = self._device()
-        Zt = check_input(Z, name="Z", device=device, n_features=self.n_components_, owner="PCA.inverse_transform")
+        Zt = check_array(Z, name="Z", device=device, n_features=self.n_components_, owner="PCA.inverse_transform")
         if self.whiten:
             Zt = Zt * torch.sqrt(as_tensor(self.explained_variance_, device))
         Xr = Zt @ as_tensor(self.components_, device) + as_tensor(self.mean_, device)

@@ -24,11 +24,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.base import TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
 from groundup.progress import TrainingLog
 from groundup.torch_utils import as_tensor, train_minibatches
-from groundup.unsupervised._base import TorchEstimator, as_output, check_unit_interval
+from groundup.unsupervised._base import TorchEstimator, as_output
+from groundup.validation import check_in_interval, check_is_fitted, check_positive, check_unit_interval
 
 __all__ = ["RBM"]
 
@@ -145,11 +145,10 @@ class RBM(TransformerMixin, TorchEstimator):
 
     def _check_params(self) -> None:
         for name in ("n_components", "batch_size", "n_iter", "k"):
-            self._check_positive(name, getattr(self, name), integer=True)
-        self._check_positive("learning_rate", self.learning_rate)
-        self._check_positive("weight_decay", self.weight_decay, allow_zero=True)
-        if not isinstance(self.momentum, (int, float)) or not 0.0 <= self.momentum < 1.0:
-            raise ValueError(f"momentum must be a number in [0, 1); got {self.momentum!r}")
+            check_positive(name, getattr(self, name), integer=True)
+        check_positive("learning_rate", self.learning_rate)
+        check_positive("weight_decay", self.weight_decay, allow_zero=True)
+        check_in_interval("momentum", self.momentum, 0.0, 1.0, high_open=True, what="a number")
 
     def _init_params(self, n_features: int, device: torch.device) -> None:
         self._gen = self._generator(device)
@@ -250,9 +249,9 @@ class RBM(TransformerMixin, TorchEstimator):
         binary images; the last step returns ``P(v = 1 | h)`` (smoother to look at).
         """
         check_is_fitted(self)
-        self._check_positive("n_steps", n_steps, integer=True)
+        check_positive("n_steps", n_steps, integer=True)
         if init is None:
-            self._check_positive("n_samples", n_samples, integer=True)
+            check_positive("n_samples", n_samples, integer=True)
             device = self._device()
             self._restore_tensors(device)
             v = torch.bernoulli(torch.full((n_samples, self.n_features_in_), 0.5, device=device), generator=self._gen)

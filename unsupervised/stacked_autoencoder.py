@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import torch
 
-from groundup.unsupervised._base import check_unit_interval
 from groundup.unsupervised._pretrained_classifier import PretrainedClassifier
 from groundup.unsupervised.autoencoder import Autoencoder
+from groundup.validation import check_in_interval
 
 __all__ = ["StackedAutoencoder"]
 
@@ -81,17 +81,11 @@ class StackedAutoencoder(PretrainedClassifier):
 
     def _check_params(self) -> tuple[int, ...]:
         sizes = self._check_common()
-        self._check_positive("pretrain_learning_rate", self.pretrain_learning_rate)
-        self._check_positive("pretrain_n_iter", self.pretrain_n_iter, integer=True)
-        if not isinstance(self.noise, (int, float)) or not 0.0 <= self.noise < 1.0:
-            raise ValueError(f"noise must be a masking probability in [0, 1); got {self.noise!r}")
+        check_in_interval("noise", self.noise, 0.0, 1.0, high_open=True, what="a masking probability")
         return sizes
 
-    def _check_data(self, X: torch.Tensor) -> None:
-        check_unit_interval(X, owner="StackedAutoencoder")
-
-    def _pretrain_layer(self, H: torch.Tensor, n_hidden: int, gen: torch.Generator, layer: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Train a one-hidden-layer denoising autoencoder on ``H``; return its encoder (W, b)."""
+    def _pretrain_layer(self, H: torch.Tensor, n_hidden: int, gen: torch.Generator, layer: int) -> tuple[Autoencoder, torch.Tensor, torch.Tensor]:
+        """Train a one-hidden-layer denoising autoencoder on ``H``; return it and its encoder (W, b)."""
         seed = int(torch.randint(0, 2**31 - 1, (1,), generator=gen, device=gen.device))
         ae = Autoencoder(
             n_hidden,
@@ -110,4 +104,4 @@ class StackedAutoencoder(PretrainedClassifier):
             random_state=seed,
             device=str(H.device),
         ).fit(H)
-        return ae.module_.enc_w[0].detach().clone(), ae.module_.enc_b[0].detach().clone()
+        return ae, ae.module_.enc_w[0].detach().clone(), ae.module_.enc_b[0].detach().clone()

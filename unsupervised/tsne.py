@@ -24,9 +24,10 @@ import torch
 from sklearn.base import TransformerMixin
 
 from groundup.progress import TrainingLog
-from groundup.unsupervised._base import TorchEstimator, as_output, check_input
+from groundup.unsupervised._base import TorchEstimator, as_output
 from groundup.unsupervised._tsne_affinities import conditional_probabilities, joint_probabilities, nearest_neighbors
 from groundup.unsupervised._tsne_gradients import attraction, exact_repulsion, fft_repulsion, kl_divergence_exact
+from groundup.validation import check_array, check_choice, check_number, check_positive
 
 __all__ = ["TSNE"]
 
@@ -115,21 +116,20 @@ class TSNE(TransformerMixin, TorchEstimator):
 
     # -- checks ---------------------------------------------------------------------------------
     def _check_params(self, n: int, device: torch.device) -> str:
-        self._check_positive("n_components", self.n_components, integer=True)
-        self._check_positive("perplexity", self.perplexity)
+        check_positive("n_components", self.n_components, integer=True)
+        check_positive("perplexity", self.perplexity)
         if self.perplexity >= n:
             raise ValueError(f"perplexity must be less than n_samples; got perplexity={self.perplexity} for {n} samples")
-        self._check_positive("early_exaggeration", self.early_exaggeration)
-        if not (self.learning_rate == "auto" or (isinstance(self.learning_rate, (int, float)) and not isinstance(self.learning_rate, bool) and self.learning_rate > 0)):
-            raise ValueError(f"learning_rate must be 'auto' or a positive number; got {self.learning_rate!r}")
-        self._check_positive("max_iter", self.max_iter, integer=True)
+        check_positive("early_exaggeration", self.early_exaggeration)
+        if not (isinstance(self.learning_rate, str) and self.learning_rate == "auto"):
+            check_number("learning_rate", self.learning_rate, low=0.0, low_open=True, accepted="'auto' or a positive number")
+        check_positive("max_iter", self.max_iter, integer=True)
         if self.max_iter < _EXAGGERATION_ITER:
             raise ValueError(f"max_iter must be at least {_EXAGGERATION_ITER} (the exaggeration phase); got {self.max_iter}")
-        self._check_positive("n_interpolation_points", self.n_interpolation_points, integer=True)
-        self._check_positive("intervals_per_integer", self.intervals_per_integer)
-        self._check_positive("min_num_intervals", self.min_num_intervals, integer=True)
-        if self.method not in ("auto", "exact", "fft"):
-            raise ValueError(f"method must be 'auto', 'exact' or 'fft'; got {self.method!r}")
+        check_positive("n_interpolation_points", self.n_interpolation_points, integer=True)
+        check_positive("intervals_per_integer", self.intervals_per_integer)
+        check_positive("min_num_intervals", self.min_num_intervals, integer=True)
+        check_choice("method", self.method, ("auto", "exact", "fft"))
         if self.method == "fft" and self.n_components > 2:
             raise ValueError(f"method='fft' supports n_components 1 or 2; got n_components={self.n_components} (use method='exact')")
         if self.method != "auto":
@@ -153,7 +153,7 @@ class TSNE(TransformerMixin, TorchEstimator):
             return 1e-4 * torch.randn(n, d, generator=gen, device=X.device)
         if isinstance(self.init, str):
             raise ValueError(f"init must be 'pca', 'random' or an array of shape (n_samples, n_components); got {self.init!r}")
-        Y = check_input(self.init, name="init", device=X.device, owner="TSNE")
+        Y = check_array(self.init, name="init", device=X.device, owner="TSNE")
         if tuple(Y.shape) != (n, d):
             raise ValueError(f"init must have shape (n_samples, n_components) = {(n, d)}; got {tuple(Y.shape)}")
         return Y.clone()
