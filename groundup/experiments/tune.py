@@ -69,6 +69,7 @@ starts (``pip install 'groundup[experiments]'``), never by ``import groundup``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
@@ -79,7 +80,7 @@ import threading
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -537,6 +538,32 @@ def tune(
         max_retries: how often Ray reruns a trial whose worker process died.
         progress_bar: a tqdm bar over the trials.
     """
+    seeds, env_kwargs, fixed, space = _check_tune_args(
+        agent, env, n_trials, timesteps, seeds, n_evaluations, eval_episodes, n_startup_trials, num_cpus, num_gpus,
+        max_retries, backend, env_kwargs, fixed_params, search_space)
+    optuna = _import_optuna()
+    name, folder = _study_folder(agent, env, study, study_name)
+    config = _study_config(agent, env, env_kwargs, timesteps, seeds, n_evaluations, eval_episodes, fixed, space)
+    with _optuna_warnings_only(optuna):
+        the_study = _open_study(optuna, name, folder, config, sampler, pruner, sampler_seed, n_startup_trials,
+                                timesteps)
+        finished = _n_finished(the_study)
+        todo = max(0, n_trials - finished)
+        runner = _Driver(the_study, config, folder, progress_bar and todo > 0, n_trials, finished)
+        try:
+            startup = _run_trials(runner, todo, backend, address, space, fixed, agent, env, env_kwargs, seeds,
+                                  timesteps, n_evaluations, eval_episodes, num_cpus, num_gpus, max_retries)
+        finally:
+            runner.close()
+        return runner.result(agent, env, startup)
+
+
+def _check_tune_args(agent: str, env: Any, n_trials: Any, timesteps: Any, seeds: Any, n_evaluations: Any,
+                     eval_episodes: Any, n_startup_trials: Any, num_cpus: Any, num_gpus: Any, max_retries: Any,
+                     backend: str, env_kwargs: dict[str, Any] | None, fixed_params: dict[str, Any] | None,
+                     search_space: Mapping[str, tuple] | None
+                     ) -> tuple[list[int], dict[str, Any], dict[str, Any], dict[str, tuple]]:
+    """``(seeds, env_kwargs, fixed_params, the space to search)``, checked before any trial runs."""
     from groundup import agents as agents_module
     from groundup.experiments.engine import BACKENDS, check_seeds
 
@@ -546,11 +573,9 @@ def tune(
     cls = agent_spec.load()
     if not isinstance(env, str):
         raise TypeError(f"env must be a Gymnasium environment id (str), got {type(env).__name__}")
-    n_trials = _positive_int("n_trials", n_trials)
-    timesteps = _positive_int("timesteps", timesteps)
-    n_evaluations = _positive_int("n_evaluations", n_evaluations)
-    eval_episodes = _positive_int("eval_episodes", eval_episodes)
-    n_startup_trials = _positive_int("n_startup_trials", n_startup_trials)
+    for name, value in (("n_trials", n_trials), ("timesteps", timesteps), ("n_evaluations", n_evaluations),
+                        ("eval_episodes", eval_episodes), ("n_startup_trials", n_startup_trials)):
+        _positive_int(name, value)
     if n_evaluations > timesteps:
         raise ValueError(f"n_evaluations ({n_evaluations}) cannot exceed timesteps ({timesteps})")
     for name, value in (("num_cpus", num_cpus), ("num_gpus", num_gpus), ("max_retries", max_retries)):
@@ -569,6 +594,23 @@ def tune(
         if name not in cls._param_names():
             raise ValueError(f"fixed_params: {name!r} is not a hyper-parameter of {agent}; its hyper-parameters are "
                              f"{', '.join(n for n in cls._param_names() if n != 'seed')}")
+    space = _space_to_search(agent, agent_spec, cls, search_space, fixed)
+    # a bad environment id, keyword or fixed parameter fails here, once, not in every trial
+    from groundup.experiments.runs import make_env
+
+    probe_env = make_env(env, env_kwargs)
+    try:
+        agents_module.make(agent, probe_env, **fixed)
+    finally:
+        probe_env.close()
+    return seeds, env_kwargs, fixed, space
+
+
+def _space_to_search(agent: str, agent_spec: Any, cls: type, search_space: Mapping[str, tuple] | None,
+                     fixed: dict[str, Any]) -> dict[str, tuple]:
+    """The agent's declared space (or ``search_space``), checked, less the ``fixed`` names."""
+    from groundup import agents as agents_module
+
     if agent_spec.family == "dynamic programming":
         raise ValueError(f"agent {agent!r} is a dynamic programming agent: it sweeps the model to convergence, with "
                          f"no training budget or hyper-parameters to tune")
@@ -584,78 +626,100 @@ def tune(
     if not space:
         raise ValueError(f"nothing left to tune: fixed_params fixes every name in {agent}'s search space "
                          f"({', '.join(declared)})")
-    # a bad environment id, keyword or fixed parameter fails here, once, not in every trial
-    from groundup.experiments.runs import make_env
+    return space
 
-    probe_env = make_env(env, env_kwargs)
-    try:
-        agents_module.make(agent, probe_env, **fixed)
-    finally:
-        probe_env.close()
 
+def _import_optuna() -> Any:
     try:
         import optuna
     except ImportError:
         raise ImportError("groundup tune needs Optuna: pip install 'groundup[experiments]'") from None
-    from optuna.trial import TrialState
+    return optuna
 
+
+def _study_folder(agent: str, env: str, study: str | os.PathLike | None, study_name: str | None) -> tuple[str, Path]:
+    """The study's name and folder (created if missing)."""
     name = study_name or f"{agent}-{_slug(env)}"
     folder = Path(study) if study is not None else Path("studies") / f"{agent}-{_slug(env)}"
     folder.mkdir(parents=True, exist_ok=True)
-    storage_url = f"sqlite:///{(folder / STUDY_DB).resolve()}"
+    return name, folder
+
+
+def _study_config(agent: str, env: str, env_kwargs: dict[str, Any], timesteps: int, seeds: list[int],
+                  n_evaluations: int, eval_episodes: int, fixed: dict[str, Any],
+                  space: Mapping[str, tuple]) -> dict[str, Any]:
+    """What the study optimises, as the JSON it is stored as, so that resuming it with other
+    settings can be refused."""
     config = {"agent": agent, "env": env, "env_kwargs": env_kwargs, "timesteps": timesteps, "seeds": seeds,
               "n_evaluations": n_evaluations, "eval_episodes": eval_episodes, "fixed_params": fixed,
               "search_space": {k: list(v) for k, v in space.items()}}
-    config = json.loads(json.dumps(config, sort_keys=True, default=repr))
+    return json.loads(json.dumps(config, sort_keys=True, default=repr))
+
+
+@contextlib.contextmanager
+def _optuna_warnings_only(optuna: Any) -> Iterator[None]:
+    """Optuna logs at WARNING during the search; the caller's level comes back after it."""
     verbosity = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
-        storage = optuna.storages.RDBStorage(storage_url, engine_kwargs={"connect_args": {"timeout": 60}})
-        existing = {s.study_name: s for s in optuna.get_all_study_summaries(storage)}
-        n_existing = existing[name].n_trials if name in existing else 0
-        if sampler is None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                sampler = optuna.samplers.TPESampler(
-                    n_startup_trials=n_startup_trials, multivariate=True,
-                    seed=None if sampler_seed is None else sampler_seed + n_existing)
-        if pruner is None:
-            pruner = optuna.pruners.MedianPruner(n_startup_trials=n_startup_trials, n_warmup_steps=timesteps // 3)
-        the_study = optuna.create_study(storage=storage, study_name=name, direction="maximize", sampler=sampler,
-                                        pruner=pruner, load_if_exists=True)
-        stored = the_study.user_attrs.get(_CONFIG_ATTR)
-        if stored is None:
-            the_study.set_user_attr(_CONFIG_ATTR, config)
-        elif stored != config:
-            differ = sorted(k for k in set(stored) | set(config) if stored.get(k) != config.get(k))
-            detail = "; ".join(f"{k}: study {stored.get(k)!r}, now {config.get(k)!r}" for k in differ)
-            raise ValueError(f"study {name!r} in {str(folder)!r} was run with other settings ({detail}); "
-                             f"resume it with the same settings, or give another study folder or study_name")
-        # trials an interrupted driver left running: failed, and queued to run again first
-        for t in the_study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-            _requeue(the_study, optuna.trial.Trial(the_study, t._trial_id), t.params)
-        finished = _n_finished(the_study)
-        todo = max(0, n_trials - finished)
-        runner = _Driver(the_study, config, folder, progress_bar and todo > 0, n_trials, finished)
-        startup = 0.0
-        try:
-            if todo:
-                if backend == "serial":
-                    runner.run_serial(todo, space, fixed, agent, env, env_kwargs, seeds, timesteps, n_evaluations,
-                                      eval_episodes, num_cpus)
-                else:
-                    from groundup.experiments.engine import _code_paths, connect
-
-                    start = time.perf_counter()
-                    ray = connect(address, code_paths=_code_paths(run_trial))
-                    startup = time.perf_counter() - start
-                    runner.run_ray(ray, todo, space, fixed, agent, env, env_kwargs, seeds, timesteps, n_evaluations,
-                                   eval_episodes, num_cpus, num_gpus, max_retries)
-        finally:
-            runner.close()
-        return runner.result(agent, env, startup)
+        yield
     finally:
         optuna.logging.set_verbosity(verbosity)
+
+
+def _open_study(optuna: Any, name: str, folder: Path, config: dict[str, Any], sampler: Any, pruner: Any,
+                sampler_seed: int | None, n_startup_trials: int, timesteps: int) -> Any:
+    """The study in ``folder``'s SQLite file, created or resumed; resuming one run with
+    other settings is an error, and trials an interrupted driver left running are failed
+    and queued to run again first."""
+    from optuna.trial import TrialState
+
+    storage_url = f"sqlite:///{(folder / STUDY_DB).resolve()}"
+    storage = optuna.storages.RDBStorage(storage_url, engine_kwargs={"connect_args": {"timeout": 60}})
+    existing = {s.study_name: s for s in optuna.get_all_study_summaries(storage)}
+    n_existing = existing[name].n_trials if name in existing else 0
+    if sampler is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            sampler = optuna.samplers.TPESampler(
+                n_startup_trials=n_startup_trials, multivariate=True,
+                seed=None if sampler_seed is None else sampler_seed + n_existing)
+    if pruner is None:
+        pruner = optuna.pruners.MedianPruner(n_startup_trials=n_startup_trials, n_warmup_steps=timesteps // 3)
+    the_study = optuna.create_study(storage=storage, study_name=name, direction="maximize", sampler=sampler,
+                                    pruner=pruner, load_if_exists=True)
+    stored = the_study.user_attrs.get(_CONFIG_ATTR)
+    if stored is None:
+        the_study.set_user_attr(_CONFIG_ATTR, config)
+    elif stored != config:
+        differ = sorted(k for k in set(stored) | set(config) if stored.get(k) != config.get(k))
+        detail = "; ".join(f"{k}: study {stored.get(k)!r}, now {config.get(k)!r}" for k in differ)
+        raise ValueError(f"study {name!r} in {str(folder)!r} was run with other settings ({detail}); "
+                         f"resume it with the same settings, or give another study folder or study_name")
+    for t in the_study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        _requeue(the_study, optuna.trial.Trial(the_study, t._trial_id), t.params)
+    return the_study
+
+
+def _run_trials(runner: _Driver, todo: int, backend: str, address: str | None, space: Mapping[str, tuple],
+                fixed: dict[str, Any], agent: str, env: str, env_kwargs: dict[str, Any], seeds: list[int],
+                timesteps: int, n_evaluations: int, eval_episodes: int, num_cpus: float, num_gpus: float,
+                max_retries: int) -> float:
+    """Run the ``todo`` missing trials on ``backend``; returns the seconds spent starting or joining Ray."""
+    if not todo:
+        return 0.0
+    if backend == "serial":
+        runner.run_serial(todo, space, fixed, agent, env, env_kwargs, seeds, timesteps, n_evaluations, eval_episodes,
+                          num_cpus)
+        return 0.0
+    from groundup.experiments.engine import _code_paths, connect
+
+    start = time.perf_counter()
+    ray = connect(address, code_paths=_code_paths(run_trial))
+    startup = time.perf_counter() - start
+    runner.run_ray(ray, todo, space, fixed, agent, env, env_kwargs, seeds, timesteps, n_evaluations, eval_episodes,
+                   num_cpus, num_gpus, max_retries)
+    return startup
 
 
 class _Driver:
@@ -719,7 +783,8 @@ class _Driver:
             last = error.strip().splitlines()[-1:] or ["?"]
             self.last_error = last[0]
             warnings.warn(f"trial {number} ({trial.user_attrs.get('agent_params')}) failed: {last[0]} (the "
-                          f"traceback is in the trial's user attribute 'error')", TrialFailedWarning, stacklevel=4)
+                          f"traceback is in the trial's user attribute 'error')", TrialFailedWarning,
+                          stacklevel=5)  # tune's caller: above run_serial/run_ray, _run_trials and tune
         self.executed += 1
         self.first_results.append(status)
         self.bar.update(1)
