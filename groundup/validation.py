@@ -24,7 +24,7 @@ time (scikit-learn is looked up only when :class:`NotFittedError` is first asked
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -214,9 +214,13 @@ def check_seed(seed: Any, name: str = "seed") -> int | None:
 
 
 # -- choices -----------------------------------------------------------------------------
-def format_choices(choices: Iterable[Any]) -> str:
-    """``'a' or 'b'`` for two choices, ``one of 'a', 'b', 'c'`` for more."""
-    items = [repr(c) for c in choices]
+def format_choices(choices: Iterable[Any] | Mapping[Any, str]) -> str:
+    """``'a' or 'b'`` for two choices, ``one of 'a', 'b', 'c'`` for more; a mapping from
+    each choice to what it means reads ``1 (skip-gram) or 0 (CBOW)``."""
+    if isinstance(choices, Mapping):
+        items = [f"{c!r} ({meaning})" for c, meaning in choices.items()]
+    else:
+        items = [repr(c) for c in choices]
     if len(items) == 1:
         return items[0]
     if len(items) == 2:
@@ -224,12 +228,22 @@ def format_choices(choices: Iterable[Any]) -> str:
     return "one of " + ", ".join(items)
 
 
-def check_choice(name: str, value: Any, choices: Sequence[Any]) -> Any:
-    """``value`` if it is one of ``choices`` (compared with ``==``), else ``ValueError``
-    naming the argument, the value and the choices. A value that is not a string, number
-    or ``None`` (an array, a list) is refused the same way."""
-    found = isinstance(value, (str, int, float, type(None))) and value in choices
-    if not found:
+def _same_choice(value: Any, choice: Any) -> bool:
+    if isinstance(choice, str):
+        return isinstance(value, str) and value == choice
+    if isinstance(choice, (int, np.integer)):  # 1 matches 1 (and True, as Python has it), not 1.0
+        return isinstance(value, (int, np.integer)) and value == choice
+    if isinstance(value, (str, int, float, np.number)) or value is None:
+        return bool(value == choice)
+    return False
+
+
+def check_choice(name: str, value: Any, choices: Sequence[Any] | Mapping[Any, str]) -> Any:
+    """``value`` if it is one of ``choices``, else ``ValueError`` naming the argument, the
+    value and the choices. A string matches only a string and an integer choice only an
+    integer (so ``1.0`` is not ``1``); a value such as an array or a list matches nothing.
+    ``choices`` may map each choice to what it means, for the message."""
+    if not any(_same_choice(value, c) for c in choices):
         raise ValueError(f"{name} must be {format_choices(choices)}; got {value!r:.80}")
     return value
 

@@ -1,5 +1,5 @@
 """What the tagger and the tree models share as scikit-learn-style estimators:
-``get_params``/``set_params``, ``NotFittedError``, and the checks on sentences and tags
+``get_params``/``set_params`` and the checks on sentences and tags
 done once at the boundary."""
 
 from __future__ import annotations
@@ -8,6 +8,8 @@ import inspect
 import warnings
 from collections.abc import Sequence
 from typing import Any
+
+from groundup.validation import NotFittedError  # re-exported: the one NotFittedError
 
 __all__ = [
     "MIN_VALIDATION_SIZE",
@@ -29,14 +31,6 @@ MIN_VALIDATION_SIZE = 50
 class EarlyStoppingWarning(UserWarning):
     """Early stopping judged training on a validation set too small to tell a better
     epoch from noise (fewer than ``MIN_VALIDATION_SIZE`` sentences or trees)."""
-
-try:  # scikit-learn's error, so that `except NotFittedError` in users' code catches ours
-    from sklearn.exceptions import NotFittedError
-except ImportError:  # scikit-learn is optional for groundup.nlp
-
-    class NotFittedError(ValueError, AttributeError):  # type: ignore[no-redef]
-        """A model was used before ``fit`` (scikit-learn's exception, when it is missing)."""
-
 
 class ParamsMixin:
     """scikit-learn's ``get_params``/``set_params`` for a class whose ``__init__`` only

@@ -1,5 +1,5 @@
 """What Word2Vec and GloVe share: parameter handling, the gensim ``KeyedVectors`` they
-expose as ``.wv``, argument checks, and saving/loading through groundup.persistence.
+expose as ``.wv``, the corpus arguments, and saving/loading through groundup.persistence.
 
 Training and querying are kept apart as in gensim: the model object holds the
 hyper-parameters and training state; ``model.wv`` is a real
@@ -17,7 +17,6 @@ the hyper-parameters, and a clone is an unfitted model that does not hold the co
 from __future__ import annotations
 
 import inspect
-import math
 import numbers
 import os
 from collections.abc import Iterable
@@ -27,14 +26,7 @@ import numpy as np
 
 from groundup import persistence
 from groundup.datasets.vocabulary import Vocabulary
-
-try:  # scikit-learn's error when it is installed, so `except NotFittedError` works for users of both
-    from sklearn.exceptions import NotFittedError
-except ImportError:  # pragma: no cover - scikit-learn is in the test and unsupervised extras
-
-    class NotFittedError(ValueError, AttributeError):
-        """Raised when a model is used before ``fit``."""
-
+from groundup.validation import NotFittedError, check_is_fitted
 
 __all__ = ["EmbeddingModel", "NotFittedError", "keyed_vectors"]
 
@@ -57,28 +49,6 @@ def keyed_vectors(words: list[str], vectors: np.ndarray, counts: np.ndarray | No
         kv.allocate_vecattrs(attrs=["count"], types=[np.int64])
         kv.expandos["count"][:] = np.asarray(counts, dtype=np.int64)
     return kv
-
-
-def check_int(value: Any, name: str, minimum: int = 1) -> int:
-    """``value`` as an int >= ``minimum``, or a TypeError/ValueError that names it."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer >= {minimum}; got {value!r} of type {type(value).__name__}")
-    if value < minimum:
-        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        raise ValueError(f"{name} must be {what}; got {value}")
-    return int(value)
-
-
-def check_float(value: Any, name: str, low: float, high: float = math.inf, low_open: bool = True) -> float:
-    """``value`` as a float in (low, high] (or [low, high] when ``low_open`` is False)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number; got {value!r} of type {type(value).__name__}")
-    value = float(value)
-    ok = (value > low if low_open else value >= low) and value <= high and math.isfinite(value)
-    if not ok:
-        bracket = "(" if low_open else "["
-        raise ValueError(f"{name} must be in {bracket}{low}, {high}]; got {value}")
-    return value
 
 
 class EmbeddingModel:
@@ -163,10 +133,8 @@ class EmbeddingModel:
     @property
     def wv(self) -> Any:
         """The trained word vectors, a ``gensim.models.KeyedVectors``."""
-        wv = getattr(self, "_wv", None)
-        if wv is None:
-            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(sentences) before using .wv")
-        return wv
+        check_is_fitted(self, "_wv", hint="call fit(sentences) before using .wv")
+        return self._wv
 
     def _check_fitted(self) -> None:
         self.wv  # noqa: B018 - raises NotFittedError when not fitted

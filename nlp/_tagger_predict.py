@@ -16,6 +16,7 @@ import torch
 from groundup.nlp._bio import bio_transitions
 from groundup.nlp._crf import viterbi_decode
 from groundup.nlp._estimator import check_sentences, check_tags
+from groundup.validation import check_choice
 
 if TYPE_CHECKING:
     from groundup.nlp.tagger import RNNTagger
@@ -84,8 +85,7 @@ def checked_score(predict: Callable[[list[list[str]]], list[list[str]]], tagger:
                   metric: str) -> float:
     """``metric`` of ``predict(sentences)`` against ``tags``, after the boundary checks
     (``tagger`` knows which tags exist)."""
-    if metric not in ("accuracy", "f1"):
-        raise ValueError(f"metric must be 'accuracy' or 'f1'; got {metric!r}")
+    check_choice("metric", metric, ("accuracy", "f1"))
     sentences = check_sentences(sentences)
     tags = check_tags(sentences, tags)
     tagger._check_known_tags(tags, "tags")

@@ -25,11 +25,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from groundup.nlp._keyedvectors import EmbeddingModel, check_float, check_int, keyed_vectors
+from groundup.nlp._keyedvectors import EmbeddingModel, keyed_vectors
 
 from groundup.datasets.vocabulary import EncodedCorpus, Vocabulary
 from groundup.progress import progress_bar
-from groundup.torch_utils import check_seed, resolve_device
+from groundup.torch_utils import resolve_device
+from groundup.validation import check_choice, check_int, check_learning_rate, check_number, check_positive, check_seed
 
 __all__ = ["GloVe", "cooccurrence_matrix"]
 
@@ -46,7 +47,7 @@ def cooccurrence_matrix(
     """
     import scipy.sparse as sp
 
-    window = check_int(window, "window")
+    window = check_int("window", window, minimum=1)
     ids = corpus.ids.astype(np.int32, copy=False)
     sent = corpus.sentence_ids
     rows, cols, vals = [], [], []
@@ -151,21 +152,19 @@ class GloVe(EmbeddingModel):
         self._fit_if_given(sentences, corpus_file)
 
     def _validate(self) -> None:
-        check_int(self.vector_size, "vector_size")
-        check_int(self.window, "window")
-        check_int(self.min_count, "min_count")
+        check_int("vector_size", self.vector_size, minimum=1)
+        check_int("window", self.window, minimum=1)
+        check_int("min_count", self.min_count, minimum=1)
         if self.max_final_vocab is not None:
-            check_int(self.max_final_vocab, "max_final_vocab")
-        check_float(self.x_max, "x_max", 0.0)
-        check_float(self.alpha, "alpha", 0.0)
-        check_float(self.learning_rate, "learning_rate", 0.0)
-        check_int(self.epochs, "epochs")
-        if self.solver not in ("adagrad", "als"):
-            raise ValueError(f"solver must be 'adagrad' or 'als'; got {self.solver!r}")
-        check_float(self.regularization, "regularization", 0.0, low_open=False)
-        check_int(self.batch_size, "batch_size")
-        if self.vectors not in ("sum", "word"):
-            raise ValueError(f"vectors must be 'sum' (w + c) or 'word' (w alone); got {self.vectors!r}")
+            check_int("max_final_vocab", self.max_final_vocab, minimum=1)
+        check_number("x_max", self.x_max, low=0.0, low_open=True)
+        check_number("alpha", self.alpha, low=0.0, low_open=True)
+        check_learning_rate(self.learning_rate)
+        check_int("epochs", self.epochs, minimum=1)
+        check_choice("solver", self.solver, ("adagrad", "als"))
+        check_positive("regularization", self.regularization, allow_zero=True)
+        check_int("batch_size", self.batch_size, minimum=1)
+        check_choice("vectors", self.vectors, {"sum": "w + c", "word": "w alone"})
         check_seed(self.seed, "seed")
 
     def fit(

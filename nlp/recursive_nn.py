@@ -28,10 +28,12 @@ from torch import nn
 
 from groundup import persistence
 from groundup.datasets.trees import check_sentiment_tree
-from groundup.nlp._estimator import NotFittedError, ParamsMixin, stop_reason, warn_if_validation_too_small
+from groundup.nlp._estimator import ParamsMixin, stop_reason, warn_if_validation_too_small
 from groundup.nlp._tree_batch import TreeBatch, collate, flatten_tree
 from groundup.progress import TrainingLog
-from groundup.torch_utils import check_seed, resolve_device, set_seed, train_minibatches
+from groundup.torch_utils import resolve_device, set_seed, train_minibatches
+from groundup.validation import (check_choice, check_in_interval, check_is_fitted, check_learning_rate, check_number,
+                                 check_positive, check_seed)
 
 __all__ = ["RecursiveNN", "Composition"]
 
@@ -138,16 +140,11 @@ class RecursiveNN(ParamsMixin):
     def _check_params(self) -> dict[str, Any]:
         p = self.get_params()
         for name in ("vector_size", "min_count", "batch_size", "max_iter", "n_iter_no_change"):
-            if isinstance(p[name], bool) or not isinstance(p[name], (int, np.integer)) or p[name] < 1:
-                raise ValueError(f"{name} must be a positive integer; got {p[name]!r}")
-        if p["optimizer"] not in ("adagrad", "adam"):
-            raise ValueError(f"optimizer must be 'adagrad' or 'adam'; got {p['optimizer']!r}")
-        if not p["learning_rate"] > 0:
-            raise ValueError(f"learning_rate must be positive; got {p['learning_rate']!r}")
-        if not p["alpha"] >= 0:
-            raise ValueError(f"alpha must be a non-negative L2 penalty; got {p['alpha']!r}")
-        if not 0.0 < p["validation_fraction"] < 1.0:
-            raise ValueError(f"validation_fraction must be in (0, 1); got {p['validation_fraction']!r}")
+            check_positive(name, p[name], integer=True)
+        check_choice("optimizer", p["optimizer"], ("adagrad", "adam"))
+        check_learning_rate(p["learning_rate"])
+        check_number("alpha", p["alpha"], low=0.0, accepted="a non-negative number (an L2 penalty)")
+        check_in_interval("validation_fraction", p["validation_fraction"], 0.0, 1.0, low_open=True, high_open=True)
         check_seed(p["random_state"], "random_state")
         return p
 
@@ -283,8 +280,7 @@ class RecursiveNN(ParamsMixin):
 
     # ----------------------------------------------------------------- inference
     def _check_fitted(self) -> None:
-        if not hasattr(self, "net_"):
-            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(trees) or load(path)")
+        check_is_fitted(self, "net_", hint="call fit(trees) or load(path)")
 
     @torch.no_grad()
     def _node_proba(self, flat: list[Any], batch_size: int = 512) -> list[np.ndarray]:
@@ -333,8 +329,7 @@ class RecursiveNN(ParamsMixin):
         0-1 points the same way as the gold label (needs the labels 0..4).
         """
         self._check_fitted()
-        if nodes not in ("root", "all"):
-            raise ValueError(f"nodes must be 'root' or 'all'; got {nodes!r}")
+        check_choice("nodes", nodes, ("root", "all"))
         if binary and self.classes_ != [0, 1, 2, 3, 4]:
             raise ValueError(f"binary=True needs SST's labels 0..4; this model has {self.classes_}")
         flat = self._flatten(self._check_trees(trees, "trees", labels=True), labels=True)

@@ -41,10 +41,11 @@ from groundup.nlp._char_features import normalize_word
 from groundup.nlp._tagger_net import CELLS, CHAR_SPECIALS, TaggerNet, encode
 from groundup.nlp._tagger_predict import checked_score, metric_of, predict_together
 from groundup.nlp._weight_average import WeightAverage
-from groundup.nlp._estimator import (NotFittedError, ParamsMixin, check_sentences, check_tags, stop_reason,
-                                     warn_if_validation_too_small)
+from groundup.nlp._estimator import ParamsMixin, check_sentences, check_tags, stop_reason, warn_if_validation_too_small
 from groundup.progress import TrainingLog
-from groundup.torch_utils import check_seed, resolve_device, set_seed
+from groundup.torch_utils import resolve_device, set_seed
+from groundup.validation import (check_choice, check_in_interval, check_is_fitted, check_learning_rate, check_positive,
+                                 check_seed)
 
 __all__ = ["RNNTagger"]
 
@@ -193,14 +194,10 @@ class RNNTagger(ParamsMixin):
     # ----------------------------------------------------------------- parameters
     def _check_params(self) -> dict[str, Any]:
         p = self.get_params()
-        if p["cell"] not in CELLS:
-            raise ValueError(f"cell must be one of {', '.join(map(repr, CELLS))}; got {p['cell']!r}")
-        if p["char_encoder"] not in ("cnn", "lstm"):
-            raise ValueError(f"char_encoder must be 'cnn' or 'lstm'; got {p['char_encoder']!r}")
-        if p["scoring"] not in ("auto", "accuracy", "f1"):
-            raise ValueError(f"scoring must be 'auto', 'accuracy' or 'f1'; got {p['scoring']!r}")
-        if p["decoding"] not in ("auto", "bio", "argmax"):
-            raise ValueError(f"decoding must be 'auto', 'bio' or 'argmax'; got {p['decoding']!r}")
+        check_choice("cell", p["cell"], tuple(CELLS))
+        check_choice("char_encoder", p["char_encoder"], ("cnn", "lstm"))
+        check_choice("scoring", p["scoring"], ("auto", "accuracy", "f1"))
+        check_choice("decoding", p["decoding"], ("auto", "bio", "argmax"))
         kv = p["word_vectors"]
         if kv is not None:
             if not (hasattr(kv, "index_to_key") and hasattr(kv, "vectors") and hasattr(kv, "vector_size")):
@@ -213,19 +210,12 @@ class RNNTagger(ParamsMixin):
             p["vector_size"] = 100
         for name in ("vector_size", "hidden_size", "num_layers", "batch_size", "max_iter", "n_iter_no_change",
                      "min_count", "char_vector_size", "char_filters", "char_hidden_size", "case_vector_size"):
-            if isinstance(p[name], bool) or not isinstance(p[name], (int, np.integer)) or p[name] < 1:
-                raise ValueError(f"{name} must be a positive integer; got {p[name]!r}")
-        for name in ("dropout", "singleton_unk_prob"):
-            if not 0.0 <= p[name] < 1.0:
-                raise ValueError(f"{name} must be in [0, 1); got {p[name]!r}")
-        if not 0.0 < p["validation_fraction"] < 1.0:
-            raise ValueError(f"validation_fraction must be in (0, 1); got {p['validation_fraction']!r}")
-        if not p["learning_rate"] > 0:
-            raise ValueError(f"learning_rate must be positive; got {p['learning_rate']!r}")
-        if not 0.0 <= p["ema_momentum"] < 1.0:
-            raise ValueError(f"ema_momentum must be in [0, 1); got {p['ema_momentum']!r}")
-        if not 0.0 < p["learning_rate_decay"] <= 1.0:
-            raise ValueError(f"learning_rate_decay must be in (0, 1]; got {p['learning_rate_decay']!r}")
+            check_positive(name, p[name], integer=True)
+        for name in ("dropout", "singleton_unk_prob", "ema_momentum"):
+            check_in_interval(name, p[name], 0.0, 1.0, high_open=True)
+        check_in_interval("validation_fraction", p["validation_fraction"], 0.0, 1.0, low_open=True, high_open=True)
+        check_learning_rate(p["learning_rate"])
+        check_in_interval("learning_rate_decay", p["learning_rate_decay"], 0.0, 1.0, low_open=True)
         check_seed(p["random_state"], "random_state")
         return p
 
@@ -454,8 +444,7 @@ class RNNTagger(ParamsMixin):
 
     # ----------------------------------------------------------------- inference
     def _check_fitted(self) -> None:
-        if not hasattr(self, "net_"):
-            raise NotFittedError("this RNNTagger is not fitted yet; call fit(sentences, tags) or RNNTagger.load(path)")
+        check_is_fitted(self, "net_", hint="call fit(sentences, tags) or RNNTagger.load(path)")
 
     def predict(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
         """The tags of every token: one list of tags per sentence."""

@@ -34,6 +34,7 @@ from groundup.nlp._estimator import check_sentences, check_tags
 from groundup.nlp._tagger_predict import checked_score, predict_together
 from groundup.nlp.tagger import RNNTagger
 from groundup.progress import TrainingLog
+from groundup.validation import check_positive
 
 __all__ = ["TaggerEnsemble", "fit_taggers"]
 
@@ -129,8 +130,7 @@ def fit_taggers(tagger: RNNTagger, sentences: Sequence[Sequence[str]], tags: Seq
     seeds = list(seeds)
     if not seeds or len(set(seeds)) != len(seeds) or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
         raise ValueError(f"seeds must be distinct integers, at least one; got {seeds!r}")
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
-        raise ValueError(f"n_jobs must be a positive integer; got {n_jobs!r}")
+    check_positive("n_jobs", n_jobs, integer=True)
     params = tagger.get_params()
     params.pop("random_state")
     RNNTagger(**params)._check_params()  # bad parameters fail here, not in a worker

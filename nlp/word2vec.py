@@ -41,12 +41,13 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from groundup.nlp._keyedvectors import EmbeddingModel, check_float, check_int, keyed_vectors
+from groundup.nlp._keyedvectors import EmbeddingModel, keyed_vectors
 
 from groundup.datasets.vocabulary import EncodedCorpus, Vocabulary
 from groundup.nlp._word2vec_sampling import draw_windows, random_streams, sentence_aligned_chunks, unigram_table
 from groundup.progress import progress_bar
-from groundup.torch_utils import check_seed, resolve_device
+from groundup.torch_utils import resolve_device
+from groundup.validation import check_choice, check_in_interval, check_int, check_number, check_seed
 
 __all__ = ["Word2Vec"]
 
@@ -151,26 +152,24 @@ class Word2Vec(EmbeddingModel):
 
     # -- checks ------------------------------------------------------------------------------
     def _validate(self) -> None:
-        check_int(self.vector_size, "vector_size")
-        check_int(self.window, "window")
-        check_int(self.min_count, "min_count")
+        check_int("vector_size", self.vector_size, minimum=1)
+        check_int("window", self.window, minimum=1)
+        check_int("min_count", self.min_count, minimum=1)
         if self.max_final_vocab is not None:
-            check_int(self.max_final_vocab, "max_final_vocab")
-        if self.sg not in (0, 1) or isinstance(self.sg, float):
-            raise ValueError(f"sg must be 1 (skip-gram) or 0 (CBOW); got {self.sg!r}")
-        if self.cbow_mean not in (0, 1) or isinstance(self.cbow_mean, float):
-            raise ValueError(f"cbow_mean must be 1 (average) or 0 (sum); got {self.cbow_mean!r}")
-        check_int(self.negative, "negative")
-        check_float(self.ns_exponent, "ns_exponent", -math.inf)
-        check_float(self.sample, "sample", 0.0, 1.0, low_open=False)
+            check_int("max_final_vocab", self.max_final_vocab, minimum=1)
+        check_choice("sg", self.sg, {1: "skip-gram", 0: "CBOW"})
+        check_choice("cbow_mean", self.cbow_mean, {1: "average", 0: "sum"})
+        check_int("negative", self.negative, minimum=1)
+        check_number("ns_exponent", self.ns_exponent)
+        check_in_interval("sample", self.sample, 0.0, 1.0)
         if self.alpha is not None:
-            check_float(self.alpha, "alpha", 0.0)
-        check_float(self.min_alpha, "min_alpha", 0.0, self._start_alpha(), low_open=False)
-        check_int(self.epochs, "epochs")
+            check_number("alpha", self.alpha, low=0.0, low_open=True)
+        check_in_interval("min_alpha", self.min_alpha, 0.0, self._start_alpha())
+        check_int("epochs", self.epochs, minimum=1)
         if self.batch_size is not None:
-            check_int(self.batch_size, "batch_size")
+            check_int("batch_size", self.batch_size, minimum=1)
         check_seed(self.seed, "seed")
-        check_int(self.workers, "workers")
+        check_int("workers", self.workers, minimum=1)
 
     # -- training ----------------------------------------------------------------------------
     def fit(

@@ -99,6 +99,11 @@ def test_choices():
         v.check_choice("optimizer", "sgd", ("adagrad", "adam"))
     with pytest.raises(ValueError, match=r"init must be 'pca' or 'random'; got array"):
         v.check_choice("init", np.zeros(2), ("pca", "random"))
+    assert v.check_choice("sg", np.int64(1), {1: "skip-gram", 0: "CBOW"}) == 1
+    with pytest.raises(ValueError, match=r"sg must be 1 \(skip-gram\) or 0 \(CBOW\); got 1.0"):
+        v.check_choice("sg", 1.0, {1: "skip-gram", 0: "CBOW"})
+    with pytest.raises(ValueError, match="got 'gru'"):
+        v.check_choice("n", "gru", (1, 2))
 
 
 def test_check_array():
