@@ -1,10 +1,9 @@
-"""What the tagger and the tree models share as scikit-learn-style estimators:
-``get_params``/``set_params`` and the checks on sentences and tags
-done once at the boundary."""
+"""What the tagger and the tree models share as scikit-learn-style estimators (their
+parameter protocol is scikit-learn's ``BaseEstimator``): the checks on sentences and tags
+done once at the boundary, and the early-stopping report."""
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -15,7 +14,6 @@ __all__ = [
     "MIN_VALIDATION_SIZE",
     "EarlyStoppingWarning",
     "NotFittedError",
-    "ParamsMixin",
     "check_sentences",
     "check_tags",
     "stop_reason",
@@ -31,24 +29,6 @@ MIN_VALIDATION_SIZE = 50
 class EarlyStoppingWarning(UserWarning):
     """Early stopping judged training on a validation set too small to tell a better
     epoch from noise (fewer than ``MIN_VALIDATION_SIZE`` sentences or trees)."""
-
-class ParamsMixin:
-    """scikit-learn's ``get_params``/``set_params`` for a class whose ``__init__`` only
-    stores its keyword arguments under their own names."""
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """The constructor arguments (``deep`` is accepted for scikit-learn's sake)."""
-        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
-        return {name: getattr(self, name) for name in names}
-
-    def set_params(self, **params: Any) -> Any:
-        valid = self.get_params()
-        for name, value in params.items():
-            if name not in valid:
-                raise ValueError(f"{type(self).__name__} has no parameter {name!r}; accepted: {', '.join(sorted(valid))}")
-            setattr(self, name, value)
-        return self
-
 
 def check_sentences(sentences: Any, name: str = "sentences") -> list[list[str]]:
     """A list of non-empty token lists, or a ``TypeError``/``ValueError`` naming the culprit."""

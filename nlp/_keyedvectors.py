@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from groundup import persistence
 from groundup.datasets.vocabulary import Vocabulary
@@ -51,7 +52,7 @@ def keyed_vectors(words: list[str], vectors: np.ndarray, counts: np.ndarray | No
     return kv
 
 
-class EmbeddingModel:
+class EmbeddingModel(BaseEstimator):
     """Base of the word-embedding models: scikit-learn's parameter protocol, ``.wv``,
     ``save``/``load``. Subclasses set ``_class_id`` and fill ``self._wv`` in ``fit``."""
 
@@ -60,16 +61,11 @@ class EmbeddingModel:
     #: Constructor arguments that are training data (gensim's), not hyper-parameters.
     _corpus_args = ("sentences", "corpus_file")
 
-    # -- scikit-learn's parameter protocol --------------------------------------------------
+    # -- scikit-learn's parameter protocol (BaseEstimator's), less the corpus ---------------
     @classmethod
-    def _param_names(cls) -> list[str]:
+    def _get_param_names(cls) -> list[str]:
         """The hyper-parameters: every ``__init__`` argument but the corpus."""
-        sig = inspect.signature(cls.__init__)
-        return [
-            p.name
-            for p in sig.parameters.values()
-            if p.name != "self" and p.kind != p.VAR_KEYWORD and p.name not in cls._corpus_args
-        ]
+        return [name for name in super()._get_param_names() if name not in cls._corpus_args]
 
     # -- the corpus, gensim's way or scikit-learn's -----------------------------------------
     def _fit_if_given(self, sentences: Any, corpus_file: Any) -> None:
@@ -114,20 +110,20 @@ class EmbeddingModel:
             )
         return sentences
 
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self._param_names()}
-
     def set_params(self, **params: Any) -> EmbeddingModel:
-        valid = self._param_names()
-        for name, value in params.items():
-            if name not in valid:
-                raise ValueError(f"{name!r} is not a parameter of {type(self).__name__}; valid ones: {', '.join(valid)}")
-            setattr(self, name, value)
-        return self
+        for name in params:
+            if name in self._corpus_args:
+                raise ValueError(
+                    f"{name!r} is not a parameter of {type(self).__name__}: the corpus is data, not a hyper-parameter; "
+                    f"pass it to fit(). Valid parameters: {', '.join(self._get_param_names())}"
+                )
+        return super().set_params(**params)
 
     def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({params})"
+        """Every hyper-parameter, in the constructor's order (gensim users read them all)."""
+        names = set(self._get_param_names())
+        order = [name for name in inspect.signature(type(self).__init__).parameters if name in names]
+        return f"{type(self).__name__}({', '.join(f'{k}={getattr(self, k)!r}' for k in order)})"
 
     # -- the trained vectors ----------------------------------------------------------------
     @property
@@ -155,7 +151,7 @@ class EmbeddingModel:
         ``.safetensors`` file, atomically. Use ``save_word2vec_format`` on ``.wv`` for the
         text/binary format other tools read."""
         self._check_fitted()
-        params = {k: v for k, v in self.get_params().items() if k != "device"}
+        params = {k: v for k, v in self.get_params(deep=False).items() if k != "device"}
         params["device"] = "auto"  # a file is portable; the loader chooses its own device
         arrays = {"vectors": self.wv.vectors, "counts": self.vocabulary_.counts, **self._state_arrays()}
         metadata = {

@@ -24,11 +24,12 @@ from typing import Any
 
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator
 from torch import nn
 
 from groundup import persistence
 from groundup.datasets.trees import check_sentiment_tree
-from groundup.nlp._estimator import ParamsMixin, stop_reason, warn_if_validation_too_small
+from groundup.nlp._estimator import stop_reason, warn_if_validation_too_small
 from groundup.nlp._tree_batch import TreeBatch, collate, flatten_tree
 from groundup.progress import TrainingLog
 from groundup.torch_utils import resolve_device, set_seed, train_minibatches
@@ -76,7 +77,7 @@ class _TreeNet(nn.Module):
         return self.classifier(self.node_vectors(batch))
 
 
-class RecursiveNN(ParamsMixin):
+class RecursiveNN(BaseEstimator):
     """Recursive neural network sentiment classifier over binarised ``nltk.Tree``\\ s.
 
     ``fit(trees)`` learns from the integer label at every node (SST: 0..4);
@@ -138,7 +139,7 @@ class RecursiveNN(ParamsMixin):
         return Composition(d)
 
     def _check_params(self) -> dict[str, Any]:
-        p = self.get_params()
+        p = self.get_params(deep=False)
         for name in ("vector_size", "min_count", "batch_size", "max_iter", "n_iter_no_change"):
             check_positive(name, p[name], integer=True)
         check_choice("optimizer", p["optimizer"], ("adagrad", "adam"))

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator
 from torch import nn
 
 from groundup import persistence
@@ -41,7 +42,7 @@ from groundup.nlp._char_features import normalize_word
 from groundup.nlp._tagger_net import CELLS, CHAR_SPECIALS, TaggerNet, encode
 from groundup.nlp._tagger_predict import checked_score, metric_of, predict_together
 from groundup.nlp._weight_average import WeightAverage
-from groundup.nlp._estimator import ParamsMixin, check_sentences, check_tags, stop_reason, warn_if_validation_too_small
+from groundup.nlp._estimator import check_sentences, check_tags, stop_reason, warn_if_validation_too_small
 from groundup.progress import TrainingLog
 from groundup.torch_utils import resolve_device, set_seed
 from groundup.validation import (check_choice, check_in_interval, check_is_fitted, check_learning_rate, check_positive,
@@ -78,7 +79,7 @@ class _TrainingRun:
             self.averaged.swap()
 
 
-class RNNTagger(ParamsMixin):
+class RNNTagger(BaseEstimator):
     """Bidirectional RNN/GRU/LSTM tagger: ``fit(sentences, tags)``, ``predict(sentences)``.
 
     ``sentences`` is a sequence of token sequences (``[["EU", "rejects", ...], ...]``) and
@@ -193,7 +194,7 @@ class RNNTagger(ParamsMixin):
 
     # ----------------------------------------------------------------- parameters
     def _check_params(self) -> dict[str, Any]:
-        p = self.get_params()
+        p = self.get_params(deep=False)
         check_choice("cell", p["cell"], tuple(CELLS))
         check_choice("char_encoder", p["char_encoder"], ("cnn", "lstm"))
         check_choice("scoring", p["scoring"], ("auto", "accuracy", "f1"))

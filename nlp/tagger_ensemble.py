@@ -131,7 +131,7 @@ def fit_taggers(tagger: RNNTagger, sentences: Sequence[Sequence[str]], tags: Seq
     if not seeds or len(set(seeds)) != len(seeds) or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
         raise ValueError(f"seeds must be distinct integers, at least one; got {seeds!r}")
     check_positive("n_jobs", n_jobs, integer=True)
-    params = tagger.get_params()
+    params = tagger.get_params(deep=False)
     params.pop("random_state")
     RNNTagger(**params)._check_params()  # bad parameters fail here, not in a worker
     sentences = check_sentences(sentences)
