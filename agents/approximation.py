@@ -5,9 +5,11 @@ Both agents are linear in features x(s) from :mod:`groundup.agents.features` (ti
 Gaussian RBFs, or one-hot for Discrete spaces): v̂(s, w) = wᵀx(s) and q̂(s, a, w) = w_aᵀx(s),
 so ∇q̂(s, a, w) = x(s) in the row of action a and the update is the book's boxed line.
 
-The episode loop below is shared: ``start_episode(S, x) -> A`` and
-``update(x, A, R, S_next, x_next, terminated) -> A_next`` are all an algorithm writes.
-Truncation (a time limit) is not termination: the update still bootstraps from S_next.
+The episode loop is the one every step-by-step learner shares
+(:class:`~groundup.agents.stepwise.StepwiseAgent`); here a state S is the pair
+``(observation, x)``, x the observation's feature vector, and ``start_episode(S) -> A`` and
+``update(S, A, R, S_next, terminated) -> A_next`` are all an algorithm writes. Truncation (a
+time limit) is not termination: the update still bootstraps from S_next.
 """
 
 from __future__ import annotations
@@ -19,20 +21,21 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from groundup.agents.base import Agent, Callback, check_budget, check_learning_rate, check_positive, make_callback
+from groundup.agents.base import check_learning_rate, check_positive
 from groundup.agents.exploration import EpsilonSchedule
 from groundup.agents.features import FEATURES, ObservationScaler, make_featurizer, rollout_observations
 from groundup.agents.policies import PolicyToEvaluate
 from groundup.agents.spaces import TabularIndexer
-from groundup.progress import progress_bar as make_progress_bar
+from groundup.agents.stepwise import StepwiseAgent
 
 __all__ = ["SemiGradientTD0", "SemiGradientSarsa", "TARGETS"]
 
 TARGETS = ("sarsa", "expected-sarsa", "q-learning")
 
 
-class LinearAgent(Agent):
-    """What both linear agents share: features, the weight table, the loop, persistence.
+class LinearAgent(StepwiseAgent):
+    """What both linear agents share: features, the weight table, persistence; the loop is
+    :class:`~groundup.agents.stepwise.StepwiseAgent`'s, with S = ``(observation, x)``.
 
     Args:
         features: ``"tile-coding"`` (default for Box observations), ``"rbf"`` or
@@ -50,6 +53,8 @@ class LinearAgent(Agent):
     family = "approximation"
     observation_spaces = ("Box", "Discrete")
     action_spaces = ("Discrete",)
+    _float_rewards = True
+    _reset_seeds = "generator"  # every episode is seeded from the agent's generator, so runs repeat exactly
 
     def __init__(self, env: Any, *, features: str | None = None, learning_rate: float | None = None, n_tilings: int = 8,
                  tiles_per_dim: int = 8, rbf_per_dim: int = 5, rbf_width: float = 1.0, n_scaling_samples: int = 10_000,
@@ -113,72 +118,13 @@ class LinearAgent(Agent):
     def _init_weights(self) -> None:
         """Starting weights (zero; control agents add optimistic initial values)."""
 
-    # -- the algorithm's part ----------------------------------------------------------------
-    def start_episode(self, S: Any, x: np.ndarray) -> int:
-        raise NotImplementedError
+    # -- the algorithm's part: the hooks of the shared loop, with S = (observation, x(observation))
+    def _on_learn_start(self, total_timesteps: int | None, n_episodes: int | None) -> None:
+        self.featurizer  # fit the features now (scaling may roll the environment out)
 
-    def update(self, x: np.ndarray, A: int, R: float, S_next: Any, x_next: np.ndarray, terminated: bool) -> int:
-        raise NotImplementedError
-
-    def _on_progress(self, progress: float) -> None:
-        """Called as the budget is used (``progress`` in [0, 1])."""
-
-    # -- the loop ------------------------------------------------------------------------------
-    def learn(self, total_timesteps: int | None = None, *, n_episodes: int | None = None, callback: Callback | None = None,
-              progress_bar: bool = False) -> "LinearAgent":
-        """Interact for ``total_timesteps`` steps and/or ``n_episodes`` episodes (whichever
-        ends first), updating w after every step. ``callback(locals_, globals_)`` runs after
-        every step; returning ``False`` stops. Returns the agent."""
-        total_timesteps, n_episodes = check_budget(total_timesteps, n_episodes)
-        env = self._require_env()
-        cb = make_callback(callback)
+    def _observer(self) -> Any:
         featurize = self.featurizer.__call__
-        by_steps = total_timesteps is not None
-        max_steps = total_timesteps if by_steps else math.inf
-        max_episodes = n_episodes if n_episodes is not None else math.inf
-        budget = total_timesteps if by_steps else n_episodes
-        bar = make_progress_bar(budget, enabled=progress_bar, desc=self._name(), unit="step" if by_steps else "episode")
-        step, a0 = env.step, self._action_start
-        S, _ = self._reset_env(env)
-        x = featurize(S)
-        A = self.start_episode(S, x)
-        G, length, t, episodes = 0.0, 0, 0, 0
-        try:
-            while t < max_steps and episodes < max_episodes:
-                S_next, R, terminated, truncated, info = step(A + a0)
-                x_next = featurize(S_next)
-                t += 1
-                self.num_timesteps += 1
-                G += R
-                length += 1
-                A_next = self.update(x, A, float(R), S_next, x_next, terminated)
-                if terminated or truncated:
-                    self._record_episode(G, length)
-                    episodes += 1
-                    if not by_steps:
-                        bar.update(1)
-                        self._on_progress(episodes / budget)
-                    S, _ = self._reset_env(env)
-                    x = featurize(S)
-                    A = self.start_episode(S, x)
-                    G, length = 0.0, 0
-                else:
-                    x, A = x_next, A_next
-                if by_steps:
-                    self._on_progress(t / budget)
-                    if t & 1023 == 0:
-                        bar.update(1024)
-                if cb is not None and not cb(locals()):
-                    break
-        finally:
-            if by_steps:
-                bar.update(t & 1023)
-            bar.close()
-        return self
-
-    def _reset_env(self, env: Any, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
-        """Seed every episode from the agent's generator, so runs repeat exactly."""
-        return env.reset(seed=int(self._np_rng.integers(2**31)), options=options)
+        return lambda observation: (observation, featurize(observation))
 
     # -- queries -------------------------------------------------------------------------------
     def _observations(self, observation: Any) -> tuple[list[Any], bool]:
@@ -270,10 +216,11 @@ class SemiGradientTD0(LinearAgent):
         values = np.array([self.featurizer.value(self.w[0], x) for x in xs])
         return values if batched else float(values[0])
 
-    def start_episode(self, S: Any, x: np.ndarray) -> int:
-        return self._policy_act(S)
+    def start_episode(self, S: tuple[Any, np.ndarray]) -> int:
+        return self._policy_act(S[0])
 
-    def update(self, x: np.ndarray, A: int, R: float, S_next: Any, x_next: np.ndarray, terminated: bool) -> int:
+    def update(self, S: tuple[Any, np.ndarray], A: int, R: float, S_next: tuple[Any, np.ndarray], terminated: bool) -> int:
+        (_, x), (S_next, x_next) = S, S_next
         w, value, alpha, gamma = self.w[0], self.featurizer.value, self.alpha_, self.gamma
         target = R if terminated else R + gamma * value(w, x_next)
         delta = target - value(w, x)
@@ -324,6 +271,7 @@ class SemiGradientSarsa(LinearAgent):
     """
 
     agent_id = "semi-gradient-sarsa"
+    _uses_progress = True  # the epsilon schedule
     search_space = {"learning_rate": ("log_uniform", 0.001, 0.5), "exploration_initial_eps": ("uniform", 0.0, 0.3),
                     "exploration_fraction": ("uniform", 0.1, 1.0), "target": ("categorical", list(TARGETS))}
 
@@ -369,10 +317,11 @@ class SemiGradientSarsa(LinearAgent):
         ties = np.flatnonzero(q == best)
         return int(ties[0]) if len(ties) == 1 else int(ties[self._rng.randrange(len(ties))])
 
-    def start_episode(self, S: Any, x: np.ndarray) -> int:
-        return self.behaviour(self.featurizer.value(self.w, x))
+    def start_episode(self, S: tuple[Any, np.ndarray]) -> int:
+        return self.behaviour(self.featurizer.value(self.w, S[1]))
 
-    def update(self, x: np.ndarray, A: int, R: float, S_next: Any, x_next: np.ndarray, terminated: bool) -> int:
+    def update(self, S: tuple[Any, np.ndarray], A: int, R: float, S_next: tuple[Any, np.ndarray], terminated: bool) -> int:
+        x, x_next = S[1], S_next[1]
         w, value, alpha, gamma = self.w, self.featurizer.value, self.alpha_, self.gamma
         q_next = value(w, x_next)
         A_next = self.behaviour(q_next)

@@ -6,7 +6,9 @@ A bandit has one state, so these agents need ``Discrete(1)`` observations
 (``gym.make_vec("groundup/Bandit-v0", num_envs=2000, vectorization_mode="vector_entry_point")``)
 and then keep one row of estimates per run: every array below is ``(n_runs, k)``, and one
 ``update`` is one NumPy expression for all runs, which is how the book's 2,000-run
-testbed runs in seconds.
+testbed runs in seconds. The loop is the one every step-by-step learner shares
+(:class:`~groundup.agents.stepwise.StepwiseAgent`); a bandit has one state, so it chooses
+each pull afresh in ``act`` (``select``) and ``update`` returns no next action.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from groundup.agents.base import Agent, Callback, check_budget, check_learning_rate, check_positive, check_probability, make_callback
 from groundup.agents import spaces as sp
-from groundup.progress import progress_bar as make_progress_bar
+from groundup.agents.base import Callback, check_learning_rate, check_positive, check_probability, step_envs
+from groundup.agents.stepwise import StepwiseAgent
 
 __all__ = ["EpsilonGreedyBandit", "OptimisticInitialValues", "UCB1", "ThompsonSampling"]
 
@@ -30,8 +32,9 @@ def argmax_random_ties(values: np.ndarray, rng: np.random.Generator) -> np.ndarr
     return (ties * rng.random(values.shape)).argmax(axis=1)
 
 
-class _Bandit(Agent):
-    """The loop, the estimates and persistence shared by the bandit agents.
+class _Bandit(StepwiseAgent):
+    """The estimates and persistence shared by the bandit agents; the loop is
+    :class:`~groundup.agents.stepwise.StepwiseAgent`'s, every hook taking arrays over runs.
 
     Args:
         learning_rate: None (default) for sample averages ``Q += (R - Q) / N``; a number
@@ -43,6 +46,7 @@ class _Bandit(Agent):
     observation_spaces = ("Discrete",)
     action_spaces = ("Discrete",)
     supports_vector_env = True
+    _batched = True
 
     def __init__(self, env: Any, *, learning_rate: float | None = None, initial_value: float = 0.0, gamma: float = 0.99,
                  seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
@@ -67,71 +71,37 @@ class _Bandit(Agent):
                 f"such as groundup/Bandit-v0; got {sp.describe(observation_space)}. Use a tabular agent such as 'q-learning'"
             )
 
-    # -- the algorithm's part -------------------------------------------------------------
+    # -- the algorithm's part: the hooks of the shared loop -----------------------------------
     def select(self) -> np.ndarray:
         """The arm each run pulls now, shape (n_runs,)."""
         raise NotImplementedError
 
-    def update(self, A: np.ndarray, R: np.ndarray) -> None:
+    def start_episode(self, S: Any) -> None:
+        return None  # every pull is chosen afresh, by act()
+
+    def act(self, S: Any) -> np.ndarray:
+        return self.select()
+
+    def update(self, S: Any, A: np.ndarray, R: np.ndarray, S_next: Any, terminated: Any) -> None:
         """``Q(A) += alpha (R - Q(A))`` with alpha = 1/N(A) for sample averages (section 2.4)."""
         runs = self._runs
         self.N[runs, A] += 1
         alpha = 1.0 / self.N[runs, A] if self.learning_rate is None else self.learning_rate
         self.Q[runs, A] += alpha * (R - self.Q[runs, A])
+        self.t += 1
 
-    # -- the loop ----------------------------------------------------------------------------
+    def _stepper(self, env: Any) -> Any:
+        vector, a0 = isinstance(env, gym.vector.VectorEnv), self._action_start
+        return lambda A: step_envs(env, A + a0, vector)
+
     def learn(self, total_timesteps: int | None = None, *, n_episodes: int | None = None, callback: Callback | None = None,
               progress_bar: bool = False) -> "_Bandit":
         """Pull arms for ``total_timesteps`` pulls in all (SB3 counts every run's steps, so
         2,000 runs x 1,000 steps is ``total_timesteps=2_000_000``) or ``n_episodes``
         episodes. ``callback(locals_, globals_)`` runs after every step with ``A``, ``R``
-        and ``info`` (arrays over runs) in ``locals_``; returning False stops."""
-        total_timesteps, n_episodes = check_budget(total_timesteps, n_episodes)
-        env = self._require_env()
-        cb = make_callback(callback)
-        n = self.n_envs
-        vector = isinstance(env, gym.vector.VectorEnv)
-        max_iters = math.ceil(total_timesteps / n) if total_timesteps is not None else math.inf
-        max_episodes = n_episodes if n_episodes is not None else math.inf
-        bar = make_progress_bar(max_iters if total_timesteps else n_episodes, enabled=progress_bar, desc=self._name(),
-                                unit="step" if total_timesteps else "episode")
-        self._reset_env(env)
-        G = np.zeros(n)
-        length, it, episodes = 0, 0, 0
-        try:
-            while it < max_iters and episodes < max_episodes:
-                A = self.select()
-                if vector:
-                    _, R, terminated, truncated, info = env.step(A + self._action_start)
-                    R = np.asarray(R, dtype=np.float64)
-                    done = bool(np.any(terminated | truncated))
-                else:
-                    _, r, terminated, truncated, info = env.step(int(A[0]) + self._action_start)
-                    R = np.array([r], dtype=np.float64)
-                    done = terminated or truncated
-                self.update(A, R)
-                self.t += 1
-                it += 1
-                self.num_timesteps += n
-                G += R
-                length += 1
-                if total_timesteps:
-                    bar.update(1)
-                if done:
-                    for g in G:
-                        self._record_episode(float(g), length)
-                    episodes += 1
-                    if not total_timesteps:
-                        bar.update(1)
-                    G[:] = 0.0
-                    length = 0
-                    if not vector:
-                        env.reset()
-                if cb is not None and not cb(locals()):
-                    break
-        finally:
-            bar.close()
-        return self
+        and ``info`` (arrays over runs) and ``it`` (the pulls of each run) in ``locals_``;
+        returning False stops."""
+        return super().learn(total_timesteps, n_episodes=n_episodes, callback=callback, progress_bar=progress_bar)
 
     def predict(self, observation: Any, state: Any = None, episode_start: Any = None, deterministic: bool = True) -> tuple[Any, None]:
         """The arm with the highest estimate (lowest index on ties), per run when the
@@ -282,12 +252,13 @@ class ThompsonSampling(_Bandit):
             theta = self._np_rng.beta(a, b)
         return argmax_random_ties(theta, self._np_rng)
 
-    def update(self, A: np.ndarray, R: np.ndarray) -> None:
+    def update(self, S: Any, A: np.ndarray, R: np.ndarray, S_next: Any, terminated: Any) -> None:
         runs = self._runs
         self.N[runs, A] += 1
         self.reward_sum[runs, A] += R
         a, b = self._posterior()
         self.Q = a if self.likelihood_ == "gaussian" else a / (a + b)
+        self.t += 1
 
     def _state_tensors(self) -> dict[str, np.ndarray]:
         return {**super()._state_tensors(), "reward_sum": self.reward_sum}

@@ -29,7 +29,7 @@ from groundup.agents import spaces as sp
 from groundup.torch_utils import check_seed
 
 __all__ = ["Agent", "EnvSpaces", "SpaceMismatchError", "check_gamma", "check_positive", "check_probability",
-           "check_learning_rate", "check_budget", "make_callback", "load"]
+           "check_learning_rate", "check_budget", "make_callback", "load", "reset_env", "step_envs"]
 
 Callback = Callable[[dict[str, Any], dict[str, Any]], Any]
 
@@ -120,6 +120,36 @@ def make_callback(callback: Callback | Sequence[Callback] | None) -> Callable[[d
         return keep_going
 
     return call
+
+
+def reset_env(env: Any, *, seed: int | None = None, rng: np.random.Generator | None = None,
+              options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+    """Reset one environment or a vector of them, the one way every agent does.
+
+    ``seed`` seeds this reset and the action space (an agent's first reset); ``rng`` draws
+    a fresh seed for each environment from the agent's generator (every episode repeats
+    exactly); neither: an unseeded reset, which continues the environment's own generator.
+    """
+    if rng is not None:
+        vector = isinstance(env, gym.vector.VectorEnv)
+        seeds = [int(s) for s in rng.integers(2**31, size=env.num_envs if vector else 1)]
+        return env.reset(seed=seeds if vector else seeds[0], options=options)
+    if seed is not None:
+        env.action_space.seed(seed)
+        return env.reset(seed=seed, options=options)
+    return env.reset(options=options)
+
+
+def step_envs(env: Any, actions: np.ndarray, vector: bool, discrete: bool = True) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, Any]:
+    """Step one environment or a vector of them with a batch of ``actions`` (one per
+    environment) and return the same arrays either way: ``(observations, rewards (float64),
+    terminated, truncated, info)``; a single environment's observation comes back in a list."""
+    if vector:
+        raw, rewards, terminated, truncated, info = env.step(actions)
+        return (raw, np.asarray(rewards, dtype=np.float64), np.asarray(terminated, dtype=bool),
+                np.asarray(truncated, dtype=bool), info)
+    raw, reward, term, trunc, info = env.step(int(actions[0]) if discrete else actions[0])
+    return [raw], np.array([reward], dtype=np.float64), np.array([term]), np.array([trunc]), info
 
 
 class Agent:
@@ -217,13 +247,19 @@ class Agent:
     def _name(self) -> str:
         return self.agent_id or type(self).__name__
 
+    #: where the seed of each reset comes from (see :func:`reset_env`): ``"first"``, the agent's
+    #: ``seed`` on its first reset only; ``"generator"``, a fresh draw from ``self._np_rng``
+    #: at every reset, so that every episode repeats exactly
+    _reset_seeds: ClassVar[str] = "first"
+
     def _reset_env(self, env: Any, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
-        """Reset, seeding the environment (and its action space) on the first reset only."""
+        """Reset ``env`` with the seed this agent's policy (``_reset_seeds``) gives."""
+        if self._reset_seeds == "generator":
+            return reset_env(env, rng=self._np_rng, options=options)
         if not self._reset_seed_used and self.seed is not None:
             self._reset_seed_used = True
-            env.action_space.seed(self.seed)
-            return env.reset(seed=self.seed, options=options)
-        return env.reset(options=options)
+            return reset_env(env, seed=self.seed, options=options)
+        return reset_env(env, options=options)
 
     # -- hyper-parameters (scikit-learn style) ------------------------------------------
     @classmethod

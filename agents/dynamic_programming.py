@@ -17,7 +17,7 @@ import numpy as np
 
 from groundup.agents.base import Callback, check_positive, make_callback
 from groundup.agents.policies import PolicyToEvaluate
-from groundup.agents.tabular import TabularAgent
+from groundup.agents.tabular import TabularBase
 from groundup.progress import progress_bar as make_progress_bar
 
 __all__ = ["FiniteModel", "PolicyEvaluation", "PolicyIteration", "ValueIteration", "greedy_policy"]
@@ -73,8 +73,9 @@ def greedy_policy(Q: np.ndarray, tol: float = 1e-9) -> np.ndarray:
     return pi
 
 
-class _DynamicProgramming(TabularAgent):
-    """Shared by the three methods: the model, V, the sweep loop, predict and saving.
+class _DynamicProgramming(TabularBase):
+    """Shared by the three methods: the model, V, the sweep loop, predict and saving. There
+    is no episode loop: dynamic programming sweeps the model and never steps the environment.
 
     Args:
         theta: stop when a sweep changes no value by more than this (default 1e-10).
@@ -95,7 +96,6 @@ class _DynamicProgramming(TabularAgent):
         self.converged_ = False
         self.n_sweeps_ = 0
         self.model_: FiniteModel | None = None
-        del self.Q  # DP keeps arrays; Q is computed from V on demand
         if self.env is not None:
             self.model_ = self._read_model(self.env)
 

@@ -1,11 +1,12 @@
-"""The shared machinery of the tabular agents: state indexing, the Q table, the episode
-loop, ``predict``, and the persistence of tables.
+"""The shared machinery of the tabular agents: state indexing, the Q table, ``predict``,
+the epsilon schedule, and the persistence of tables.
 
 Each algorithm (Monte Carlo, TD) only writes what the book's box says:
 ``start_episode(S) -> A`` (the first action), ``update(S, A, R, S_next, terminated) -> A_next``
 (one step's learning, returning the next action) and, for Monte Carlo, ``end_episode()``.
-The loop below calls them; it also keeps the counters, the epsilon schedule, the progress
-bar and the callback, so that no algorithm repeats them.
+The loop that calls them is :class:`~groundup.agents.stepwise.StepwiseAgent`'s, shared with
+the linear agents and the bandits; it keeps the counters, the progress bar and the callback,
+so that no algorithm repeats them.
 
 Q is kept as a list of rows (``Q[S][A]``) while learning: with a handful of actions,
 Python's ``max`` over a short list is several times faster than a NumPy call, which keeps
@@ -21,18 +22,19 @@ from typing import Any
 
 import numpy as np
 
-from groundup.agents.base import Agent, Callback, check_budget, make_callback
-from groundup.agents.base import check_learning_rate
+from groundup.agents.base import Agent, check_learning_rate
 from groundup.agents.exploration import EpsilonSchedule, argmax_first, epsilon_greedy
 from groundup.agents.policies import PolicyToEvaluate
 from groundup.agents.spaces import TabularIndexer
-from groundup.progress import progress_bar as make_progress_bar
+from groundup.agents.stepwise import StepwiseAgent
 
-__all__ = ["TabularAgent", "TabularControlAgent", "TabularPredictionAgent"]
+__all__ = ["TabularBase", "TabularAgent", "TabularControlAgent", "TabularPredictionAgent"]
 
 
-class TabularAgent(Agent):
-    """Base of agents with a table indexed by state (Discrete or Tuple-of-Discrete spaces)."""
+class TabularBase(Agent):
+    """Base of every agent with tables indexed by state (Discrete or Tuple-of-Discrete
+    spaces): the indexing, ``predict`` and the random generator; no learning loop (dynamic
+    programming sweeps a model instead)."""
 
     observation_spaces = ("Discrete", "Tuple[Discrete]")
     action_spaces = ("Discrete",)
@@ -44,6 +46,33 @@ class TabularAgent(Agent):
         self.n_actions = int(self.action_space.n)
         self._action_start = int(self.action_space.start)
         self._rng = random.Random(self.seed)
+
+    # -- prediction ------------------------------------------------------------------------
+    def _greedy_action(self, S: int) -> int:
+        raise NotImplementedError
+
+    def _sample_action(self, S: int) -> int:
+        """The behaviour policy's choice, for ``predict(..., deterministic=False)``."""
+        return self._greedy_action(S)
+
+    def predict(self, observation: Any, state: Any = None, episode_start: Any = None, deterministic: bool = True) -> tuple[Any, None]:
+        """The greedy action for one observation or a batch (SB3's VecEnv convention).
+
+        ``deterministic=False`` samples from the behaviour policy instead (epsilon-greedy
+        for control agents). Returns ``(action, None)``.
+        """
+        idx, batched = self._indexer.batch(observation)
+        choose = self._greedy_action if deterministic else self._sample_action
+        actions = np.array([choose(int(s)) for s in idx], dtype=np.int64) + self._action_start
+        return (actions if batched else actions[0]), None
+
+
+class TabularAgent(StepwiseAgent, TabularBase):
+    """Base of the tabular agents that learn from experience, step by step, through the
+    loop of :class:`~groundup.agents.stepwise.StepwiseAgent`: S is the state's index."""
+
+    def __init__(self, env: Any, *, gamma: float = 0.99, seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
+        super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device)
         self.Q: list[list[float]] = [[0.0] * self.n_actions for _ in range(self.n_states)]
 
     # -- arrays for users -----------------------------------------------------------------
@@ -72,109 +101,11 @@ class TabularAgent(Agent):
         pi[np.arange(self.n_states), self.q_table.argmax(axis=1)] = 1.0
         return pi
 
-    # -- the algorithm's part (overridden) -------------------------------------------------
-    def start_episode(self, S: int) -> int:
-        """Called with the first state of an episode; returns the first action (an index)."""
-        raise NotImplementedError
+    def _observer(self) -> Any:
+        return self._indexer.index
 
-    def update(self, S: int, A: int, R: float, S_next: int, terminated: bool) -> int:
-        """Learn from one transition; return the next action (an index)."""
-        raise NotImplementedError
-
-    def end_episode(self, truncated: bool) -> None:
-        """Called when an episode ends (Monte Carlo learns here)."""
-
-    def _on_learn_start(self, total_timesteps: int | None, n_episodes: int | None) -> None:
-        """Prepare schedules for this call of ``learn``."""
-
-    def _episode_reset(self, env: Any) -> tuple[Any, dict[str, Any]]:
-        """Start an episode (exploring starts override this to choose the start)."""
-        return self._reset_env(env)
-
-    def _on_progress(self, progress: float) -> None:
-        """Called as the budget is used (``progress`` in [0, 1]) when a schedule needs it."""
-
-    _uses_progress = False
-
-    # -- the loop, shared by every tabular learner -------------------------------------------
-    def learn(self, total_timesteps: int | None = None, *, n_episodes: int | None = None, callback: Callback | None = None,
-              progress_bar: bool = False) -> "TabularAgent":
-        """Interact with the environment for ``total_timesteps`` steps and/or ``n_episodes``
-        episodes (whichever ends first), learning as the algorithm says.
-
-        ``callback(locals_, globals_)`` is called after every step (``locals_["self"]`` is
-        the agent; ``R``, ``info``, ``terminated``, ``truncated``, ``t`` are there too);
-        returning ``False`` stops. Returns the agent.
-        """
-        total_timesteps, n_episodes = check_budget(total_timesteps, n_episodes)
-        env = self._require_env()
-        cb = make_callback(callback)
-        max_steps = total_timesteps if total_timesteps is not None else math.inf
-        max_episodes = n_episodes if n_episodes is not None else math.inf
-        self._on_learn_start(total_timesteps, n_episodes)
-        by_steps = total_timesteps is not None
-        bar = make_progress_bar(total_timesteps if by_steps else n_episodes, enabled=progress_bar, desc=self._name(),
-                                unit="step" if by_steps else "episode")
-        index, step, a0 = self._indexer.index, env.step, self._action_start
-        uses_progress, budget = self._uses_progress, (total_timesteps if by_steps else n_episodes)
-        obs, _ = self._episode_reset(env)
-        S = index(obs)
-        A = self.start_episode(S)
-        G, length, t, episodes = 0.0, 0, 0, 0
-        try:
-            while t < max_steps and episodes < max_episodes:
-                obs, R, terminated, truncated, info = step(A + a0)
-                S_next = index(obs)
-                t += 1
-                self.num_timesteps += 1
-                G += R
-                length += 1
-                A_next = self.update(S, A, R, S_next, terminated)
-                if terminated or truncated:
-                    self.end_episode(truncated)
-                    self._record_episode(G, length)
-                    episodes += 1
-                    if not by_steps:
-                        bar.update(1)
-                        if uses_progress:
-                            self._on_progress(episodes / budget)
-                    obs, _ = self._episode_reset(env)
-                    S = index(obs)
-                    A = self.start_episode(S)
-                    G, length = 0.0, 0
-                else:
-                    S, A = S_next, A_next
-                if by_steps:
-                    if uses_progress:
-                        self._on_progress(t / budget)
-                    if t & 1023 == 0:
-                        bar.update(1024)
-                if cb is not None and not cb(locals()):
-                    break
-        finally:
-            if by_steps:
-                bar.update(t & 1023)
-            bar.close()
-        return self
-
-    # -- prediction ------------------------------------------------------------------------
     def _greedy_action(self, S: int) -> int:
         return argmax_first(self.Q[S])
-
-    def _sample_action(self, S: int) -> int:
-        """The behaviour policy's choice, for ``predict(..., deterministic=False)``."""
-        return self._greedy_action(S)
-
-    def predict(self, observation: Any, state: Any = None, episode_start: Any = None, deterministic: bool = True) -> tuple[Any, None]:
-        """The greedy action for one observation or a batch (SB3's VecEnv convention).
-
-        ``deterministic=False`` samples from the behaviour policy instead (epsilon-greedy
-        for control agents). Returns ``(action, None)``.
-        """
-        idx, batched = self._indexer.batch(observation)
-        choose = self._greedy_action if deterministic else self._sample_action
-        actions = np.array([choose(int(s)) for s in idx], dtype=np.int64) + self._action_start
-        return (actions if batched else actions[0]), None
 
     # -- persistence -----------------------------------------------------------------------
     def _state_tensors(self) -> dict[str, np.ndarray]:

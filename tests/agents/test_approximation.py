@@ -88,10 +88,10 @@ def test_td0_single_update_is_the_books_line():
     agent.featurizer  # fit
     agent.w[0, :] = np.arange(16) / 10
     x, x_next = np.array([3]), np.array([7])
-    agent.update(x, 0, 1.0, 7, x_next, terminated=False)
+    agent.update((3, x), 0, 1.0, (7, x_next), terminated=False)  # S = (observation, x)
     # w += α (R + γ v̂(S') − v̂(S)) ∇v̂(S) = 0.3 + 0.5 (1 + 0.9·0.7 − 0.3)
     assert agent.w[0, 3] == pytest.approx(0.3 + 0.5 * (1 + 0.9 * 0.7 - 0.3))
-    agent.update(np.array([5]), 0, 2.0, 6, np.array([6]), terminated=True)
+    agent.update((5, np.array([5])), 0, 2.0, (6, np.array([6])), terminated=True)
     assert agent.w[0, 5] == pytest.approx(0.5 + 0.5 * (2.0 - 0.5))  # no bootstrap past a terminal state
 
 
@@ -157,7 +157,7 @@ def test_sarsa_targets_follow_their_formulas(target):
     agent.w[:] = np.random.default_rng(0).random((4, 16))  # w[a, s] = q̂(s, a): no ties
     w = agent.w.copy()
     state = agent._rng.getstate()
-    A_next = agent.update(np.array([2]), 1, 0.5, 6, np.array([6]), terminated=False)
+    A_next = agent.update((2, np.array([2])), 1, 0.5, (6, np.array([6])), terminated=False)
     q_next = w[:, 6]
     if target == "sarsa":
         agent._rng.setstate(state)
