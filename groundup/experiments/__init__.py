@@ -1,6 +1,6 @@
 """Many runs at once: seed sweeps, grids of settings and hyper-parameter searches, on Ray.
 
-One call runs a grid as Ray tasks, on this machine or on a cluster, and keeps every
+One call runs a grid as Ray tasks, on the local machine or on a cluster, and keeps every
 finished run as one file in a results store, so a sweep resumes where it stopped::
 
     from groundup import experiments

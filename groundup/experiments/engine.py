@@ -176,7 +176,7 @@ def _probe(address: str, timeout: float = 10.0) -> None:
     except OSError as exc:
         raise ClusterConnectionError(
             f"no Ray cluster at {address!r}: cannot connect to {host}:{port} ({exc}). Start one with "
-            f"`ray start --head --port {port}`, or leave address out to run on this machine"
+            f"`ray start --head --port {port}`, or leave address out to start a local Ray"
         ) from None
 
 
@@ -199,7 +199,7 @@ def connect(address: str | None = None, *, code_paths: Sequence[str] = ()) -> An
     """Start or join Ray and return the module.
 
     ``address=None`` starts a local Ray on all cores unless ``$RAY_ADDRESS`` is set;
-    ``"auto"`` joins the cluster running on this machine; ``"host:port"`` or
+    ``"auto"`` joins the cluster already running on the local machine; ``"host:port"`` or
     ``"ray://host:port"`` joins that cluster. An address where nothing listens raises
     :class:`ClusterConnectionError` within seconds.
     """

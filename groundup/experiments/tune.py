@@ -2,7 +2,7 @@
 
 Optuna's TPE sampler proposes the parameters, a median pruner stops trials whose learning
 curve falls below the median of the finished ones, and every trial runs as a Ray task (on
-this machine or on a cluster: the same ``address`` as :func:`~groundup.experiments.sweep`)::
+the local machine or on a cluster: the same ``address`` as :func:`~groundup.experiments.sweep`)::
 
     from groundup import experiments
 
@@ -70,39 +70,34 @@ starts (``pip install 'groundup[experiments]'``), never by ``import groundup``.
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import math
 import os
 import re
-import socket
-import threading
 import time
-import traceback
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from groundup._version import __version__
+from groundup.experiments.search_space import (
+    SPACE_KINDS,
+    ParamsFileError,
+    SearchSpaceError,
+    _suggest,
+    check_search_space,
+    read_params_file,
+)
+from groundup.experiments.trials import _Mailbox, _ray_trial, run_trial
 
 __all__ = ["tune", "TuneResult", "SearchSpaceError", "ParamsFileError", "TuneFailedError", "TrialFailedWarning",
            "check_search_space", "read_params_file", "SPACE_KINDS"]
 
-SPACE_KINDS = ("uniform", "log_uniform", "int", "log_int", "categorical")
 PARAMS_FILE = "best_params.json"
 STUDY_DB = "study.db"
 _CONFIG_ATTR = "groundup.tune"
-_RESERVED = ("env", "seed", "verbose", "device", "policy")
-
-
-class SearchSpaceError(ValueError):
-    """A search-space declaration (an agent's ``search_space`` or ``tune(search_space=)``) is malformed."""
-
-
-class ParamsFileError(ValueError):
-    """A parameters file for ``groundup train --params-file`` cannot be used."""
 
 
 class TuneFailedError(RuntimeError):
@@ -111,317 +106,6 @@ class TuneFailedError(RuntimeError):
 
 class TrialFailedWarning(UserWarning):
     """A trial raised; its traceback is in the trial's ``error`` user attribute."""
-
-
-# -- search spaces ---------------------------------------------------------------------------------------
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def check_search_space(space: Any, agent: type | None = None, *, where: str | None = None) -> dict[str, tuple]:
-    """Check a search-space declaration and return it normalised (``name -> tuple``).
-
-    Accepted entries, ``name -> spec``:
-
-    - ``("uniform", low, high)`` and ``("log_uniform", low, high)``: a float (``0 < low``
-      for the log scale), ``low < high``;
-    - ``("int", low, high)`` and ``("log_int", low, high)``: an integer in [low, high];
-    - ``("categorical", [choice, ...])``: one of at least two distinct JSON values (lists
-      such as ``net_arch`` choices included).
-
-    With ``agent`` (an agent class) every name must be one of its ``__init__``
-    hyper-parameters. Raises :class:`SearchSpaceError` naming the entry and what is wrong.
-    """
-    owner = where or (f"{getattr(agent, 'agent_id', '') or getattr(agent, '__name__', 'agent')}.search_space"
-                      if agent is not None else "search_space")
-    if not isinstance(space, Mapping):
-        raise SearchSpaceError(f"{owner} must be a dict mapping hyper-parameter names to specs such as "
-                               f"('log_uniform', 1e-3, 1.0); got {type(space).__name__} {space!r}")
-    accepted = None
-    if agent is not None:
-        accepted = [n for n in agent._param_names() if n not in _RESERVED]
-    out: dict[str, tuple] = {}
-    for name, spec in space.items():
-        entry = f"{owner}[{name!r}]"
-        if not isinstance(name, str) or not name.isidentifier():
-            raise SearchSpaceError(f"{owner}: names must be hyper-parameter names (str); got {name!r}")
-        if name in _RESERVED:
-            raise SearchSpaceError(f"{entry}: {name!r} cannot be searched (seeds are the trials' own, the "
-                                   f"environment is the study's)")
-        if accepted is not None and name not in accepted:
-            raise SearchSpaceError(f"{entry}: {name!r} is not a hyper-parameter of {agent.__name__}; "
-                                   f"its hyper-parameters are {', '.join(accepted)}")
-        if not isinstance(spec, (tuple, list)) or not spec or spec[0] not in SPACE_KINDS:
-            raise SearchSpaceError(f"{entry} = {spec!r}: a spec is a tuple whose first item is one of {SPACE_KINDS}, "
-                                   f"e.g. ('uniform', 0.0, 0.3) or ('categorical', [32, 64])")
-        kind = spec[0]
-        if kind == "categorical":
-            if len(spec) != 2 or not isinstance(spec[1], (list, tuple)):
-                raise SearchSpaceError(f"{entry} = {spec!r}: write ('categorical', [choice, ...])")
-            choices = list(spec[1])
-            try:
-                encoded = [json.dumps(c, sort_keys=True, allow_nan=False) for c in choices]
-            except (TypeError, ValueError):
-                raise SearchSpaceError(f"{entry}: categorical choices must be JSON values (numbers, strings, "
-                                       f"booleans, None, lists); got {choices!r}") from None
-            if len(choices) < 2:
-                raise SearchSpaceError(f"{entry}: a categorical spec needs at least two choices; got {choices!r} "
-                                       f"(a single value is a fixed parameter, not a search)")
-            if len(set(encoded)) != len(encoded):
-                raise SearchSpaceError(f"{entry}: categorical choices repeat; got {choices!r}")
-            out[name] = (kind, choices)
-            continue
-        if len(spec) != 3:
-            raise SearchSpaceError(f"{entry} = {spec!r}: write ({kind!r}, low, high)")
-        low, high = spec[1], spec[2]
-        integer = kind in ("int", "log_int")
-        is_ok = (lambda v: isinstance(v, int) and not isinstance(v, bool)) if integer else _is_number
-        if not (is_ok(low) and is_ok(high)):
-            what = "integers" if integer else "finite numbers"
-            raise SearchSpaceError(f"{entry} = {spec!r}: low and high must be {what}")
-        if not low < high:
-            raise SearchSpaceError(f"{entry} = {spec!r}: low must be below high")
-        if kind.startswith("log_") and low <= 0:
-            raise SearchSpaceError(f"{entry} = {spec!r}: a log scale needs 0 < low")
-        out[name] = (kind, low, high)
-    return out
-
-
-def _scalar_choices(choices: Sequence[Any]) -> bool:
-    return all(c is None or isinstance(c, (bool, int, float, str)) for c in choices)
-
-
-def _suggest(trial: Any, space: Mapping[str, tuple]) -> dict[str, Any]:
-    """The agent keyword arguments for ``trial``: ``trial.suggest_*`` per entry. Categorical
-    choices that Optuna cannot store (lists) are suggested as their JSON text and decoded."""
-    params: dict[str, Any] = {}
-    for name, spec in space.items():
-        kind = spec[0]
-        if kind in ("uniform", "log_uniform"):
-            params[name] = trial.suggest_float(name, spec[1], spec[2], log=kind == "log_uniform")
-        elif kind in ("int", "log_int"):
-            params[name] = trial.suggest_int(name, spec[1], spec[2], log=kind == "log_int")
-        elif _scalar_choices(spec[1]):
-            params[name] = trial.suggest_categorical(name, list(spec[1]))
-        else:
-            params[name] = json.loads(trial.suggest_categorical(name, [json.dumps(c, sort_keys=True) for c in spec[1]]))
-    return params
-
-
-# -- the parameters file -------------------------------------------------------------------------------------
-def read_params_file(path: str | os.PathLike, agent: str | None = None) -> dict[str, Any]:
-    """The agent keyword arguments in a parameters file.
-
-    The file is the one :func:`tune` writes (``{"agent": ..., "params": {...}, ...}``) or a
-    plain JSON object of hyper-parameters. With ``agent`` (an id), a file written for
-    another agent, or naming something that is not one of its hyper-parameters, is refused.
-    Raises ``FileNotFoundError`` or :class:`ParamsFileError`, naming the file.
-    """
-    where = f"params file {str(path)!r}"
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{where} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ParamsFileError(f"{where} cannot be read ({exc})") from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ParamsFileError(f"{where} is not valid JSON ({exc})") from None
-    if not isinstance(doc, dict):
-        raise ParamsFileError(f"{where} must hold a JSON object of hyper-parameters (or `groundup tune`'s "
-                              f"{{\"agent\": ..., \"params\": {{...}}}}); it holds a {type(doc).__name__}")
-    params = doc["params"] if "params" in doc else doc
-    if not isinstance(params, dict):
-        raise ParamsFileError(f"{where}: 'params' must be a JSON object of hyper-parameters; got {params!r}")
-    if agent is not None:
-        tuned_for = doc.get("agent") if "params" in doc else None
-        if tuned_for is not None and tuned_for != agent:
-            raise ParamsFileError(f"{where} holds parameters tuned for agent {tuned_for!r}, not {agent!r}")
-        from groundup.agents import spec
-
-        cls = spec(agent).load()
-        accepted = cls._param_names()
-        unknown = [k for k in params if k not in accepted]
-        if unknown:
-            raise ParamsFileError(f"{where}: {', '.join(map(repr, unknown))} "
-                                  f"{'is not a hyper-parameter' if len(unknown) == 1 else 'are not hyper-parameters'} "
-                                  f"of {agent}; its hyper-parameters are {', '.join(accepted)}")
-    return dict(params)
-
-
-# -- one trial, in whichever process runs it ------------------------------------------------------------------
-def evaluation_points(timesteps: int, n_evaluations: int) -> list[int]:
-    """The steps (counted from the start of ``learn``) at which a trial is evaluated."""
-    return [timesteps * (i + 1) // n_evaluations for i in range(n_evaluations)]
-
-
-def run_trial(agent: str, env: str, params: dict[str, Any], seeds: Sequence[int], timesteps: int,
-              n_evaluations: int, eval_episodes: int, env_kwargs: dict[str, Any] | None,
-              report: Callable[[int, float], bool], num_cpus: float = 1) -> dict[str, Any]:
-    """Train one agent per seed in lock-step and evaluate them together (see the module
-    docstring). ``report(step, mean_value)`` is called once per evaluation point, after
-    every seed reached it, and returns True when the trial must stop (pruned).
-
-    Returns ``status`` (``"ok"``, ``"pruned"`` or ``"failed"``), ``value`` (the final mean
-    over seeds), ``curve`` ([step, mean] per point reported), ``seed_values`` (each seed's
-    last evaluation), ``error`` (a traceback), ``seconds``, ``hostname`` and ``pid``.
-    """
-    from groundup.experiments.runs import make_env
-
-    start = time.perf_counter()
-    base = {"hostname": socket.gethostname(), "pid": os.getpid()}
-    try:
-        try:
-            import torch
-
-            torch.set_num_threads(max(1, int(num_cpus)))
-        except ImportError:  # pragma: no cover - torch is a required dependency
-            pass
-        from groundup import agents
-
-        points = evaluation_points(timesteps, n_evaluations)
-        models = [agents.make(agent, make_env(env, env_kwargs), seed=s, **params) for s in seeds]
-        eval_envs = [make_env(env, env_kwargs) for _ in seeds]
-        lockstep = _LockStep(models, eval_envs, list(seeds), points, timesteps, eval_episodes, report)
-        lockstep.run()
-        return {**base, **lockstep.outcome(), "seconds": time.perf_counter() - start}
-    except Exception:
-        return {**base, "status": "failed", "value": None, "curve": [], "seed_values": None,
-                "error": traceback.format_exc(), "seconds": time.perf_counter() - start}
-
-
-class _LockStep:
-    """One trial's K seeds, each training in its own thread and meeting the others at a
-    barrier at every evaluation point (see the module docstring for why)."""
-
-    def __init__(self, models: list[Any], eval_envs: list[Any], seeds: list[int], points: list[int], timesteps: int,
-                 eval_episodes: int, report: Callable[[int, float], bool]) -> None:
-        import numpy as np
-
-        self.models, self.eval_envs, self.seeds, self.points = models, eval_envs, seeds, points
-        self.timesteps, self.eval_episodes, self.report = timesteps, eval_episodes, report
-        K = len(seeds)
-        self.values = np.full((K, len(points)), np.nan)
-        self.pruned = False
-        self.curve: list[list[float]] = []
-        self.errors: list[str | None] = [None] * K
-        self.begin = [0] * K  # each model's num_timesteps when its learn() started
-        self.reached = [0] * K  # each seed's next evaluation point
-        self.barrier = threading.Barrier(K, action=self._at_barrier)
-
-    def run(self) -> None:
-        threads = [threading.Thread(target=self._train, args=(k,), name=f"seed-{self.seeds[k]}", daemon=True)
-                   for k in range(1, len(self.seeds))]
-        for t in threads:
-            t.start()
-        self._train(0)  # seed 0 in this thread: a serial run stays debuggable
-        for t in threads:
-            t.join()
-
-    def _at_barrier(self) -> None:  # runs in one thread once all K seeds reached the next point
-        i = len(self.curve)
-        mean = float(self.values[:, i].mean())
-        self.curve.append([self.points[i], mean])
-        prune = bool(self.report(self.points[i], mean))
-        self.pruned = prune and i < len(self.points) - 1  # at the last point training is over: complete
-
-    def _train(self, k: int) -> None:
-        model = self.models[k]
-        self.begin[k] = model.num_timesteps
-        try:
-            model.learn(self.timesteps, callback=functools.partial(self._callback, k))
-            while self.reached[k] < len(self.points) and not self.pruned:  # learn() ended short of a point
-                self._evaluate_next(k)
-        except threading.BrokenBarrierError:
-            pass  # another seed failed; its error is the trial's
-        except Exception:
-            self.errors[k] = traceback.format_exc()
-            self.barrier.abort()
-        except BaseException:  # Ctrl-C: release the other seeds and stop
-            self.barrier.abort()
-            raise
-
-    def _callback(self, k: int, locals_: dict[str, Any], globals_: dict[str, Any]) -> bool:
-        model, points = self.models[k], self.points
-        while self.reached[k] < len(points) and model.num_timesteps - self.begin[k] >= points[self.reached[k]]:
-            self._evaluate_next(k)
-            if self.pruned:
-                return False
-        return True
-
-    def _evaluate_next(self, k: int) -> None:
-        """Evaluate seed ``k`` at its next point, and wait there for the other seeds."""
-        from groundup.experiments.runs import evaluate_agent
-
-        i = self.reached[k]
-        self.values[k, i] = evaluate_agent(self.models[k], self.eval_envs[k], self.eval_episodes,
-                                           seed=10_000 + self.seeds[k])[0]
-        self.barrier.wait()
-        self.reached[k] += 1
-
-    def outcome(self) -> dict[str, Any]:
-        """``status``, ``value``, ``curve``, ``seed_values`` and ``error`` of the trial."""
-        failed = [e for e in self.errors if e]
-        if failed:
-            return {"status": "failed", "value": None, "curve": self.curve, "seed_values": None, "error": failed[0]}
-        done = len(self.curve)
-        seed_values = [float(v) for v in self.values[:, done - 1]] if done else None
-        status = "pruned" if self.pruned else "ok"
-        value = self.curve[-1][1] if done else None
-        return {"status": status, "value": value, "curve": self.curve, "seed_values": seed_values, "error": None}
-
-
-class _Mailbox:
-    """A Ray actor between running trials and the driver: a trial posts an intermediate value
-    and waits; the driver collects the posts and answers each with prune or continue."""
-
-    def __init__(self) -> None:
-        self._posts: list[tuple[int, int, float]] = []
-        self._answers: dict[tuple[int, int], Any] = {}
-        self._arrived: Any = None
-
-    def _event(self) -> Any:
-        import asyncio
-
-        if self._arrived is None:
-            self._arrived = asyncio.Event()
-        return self._arrived
-
-    async def post(self, number: int, step: int, value: float) -> bool:
-        import asyncio
-
-        answer = asyncio.get_running_loop().create_future()
-        self._answers[(number, step)] = answer
-        self._posts.append((number, step, value))
-        self._event().set()
-        return await answer
-
-    async def collect(self) -> list[tuple[int, int, float]]:
-        """The posts since the last call; waits for at least one."""
-        event = self._event()
-        while not self._posts:
-            event.clear()
-            await event.wait()
-        posts, self._posts = self._posts, []
-        return posts
-
-    async def answer(self, number: int, step: int, prune: bool) -> None:
-        future = self._answers.pop((number, step), None)
-        if future is not None and not future.done():
-            future.set_result(bool(prune))
-
-
-def _ray_trial(agent: str, env: str, params: dict[str, Any], seeds: list[int], timesteps: int, n_evaluations: int,
-               eval_episodes: int, env_kwargs: dict[str, Any] | None, num_cpus: float, number: int,
-               mailbox: Any) -> dict[str, Any]:
-    import ray
-
-    def report(step: int, value: float) -> bool:
-        return ray.get(mailbox.post.remote(number, step, value))
-
-    return run_trial(agent, env, params, seeds, timesteps, n_evaluations, eval_episodes, env_kwargs, report, num_cpus)
-
 
 # -- the result -------------------------------------------------------------------------------------------------
 @dataclass
