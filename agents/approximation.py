@@ -153,14 +153,16 @@ class LinearAgent(StepwiseAgent):
         return [featurize(o) for o in obs], batched
 
     # -- persistence ----------------------------------------------------------------------------
-    def _state_tensors(self) -> dict[str, np.ndarray]:
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        tensors, metadata = super()._get_state()
         f = self.featurizer
-        tensors = {"weights": self.w}
+        tensors["weights"] = self.w
         if self.features != "one-hot":
             tensors["scaler_low"], tensors["scaler_high"] = f.scaler.low, f.scaler.high
-        return tensors
+        return tensors, metadata
 
-    def _set_state_tensors(self, tensors: dict[str, np.ndarray]) -> None:
+    def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
+        super()._set_state(tensors, metadata)
         scaler = None
         if self.features != "one-hot":
             scaler = ObservationScaler(tensors["scaler_low"], tensors["scaler_high"])
@@ -236,11 +238,11 @@ class SemiGradientTD0(LinearAgent):
         actions = np.array([self._policy_act(o) for o in obs], dtype=np.int64) + self._action_start
         return (actions if batched else actions[0]), None
 
-    def _state_tensors(self) -> dict[str, np.ndarray]:
-        tensors = super()._state_tensors()
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        tensors, metadata = super()._get_state()
         if isinstance(self.evaluated_policy, PolicyToEvaluate) and not self.evaluated_policy.is_callable:
             tensors["policy"] = self.evaluated_policy.probabilities()
-        return tensors
+        return tensors, metadata
 
     @classmethod
     def _from_file(cls, path, tensors, meta, env, agent_id, **overrides):  # type: ignore[override]
@@ -356,8 +358,11 @@ class SemiGradientSarsa(LinearAgent):
         actions = np.array(actions, dtype=np.int64) + self._action_start
         return (actions if batched else actions[0]), None
 
-    def _extra_metadata(self) -> dict[str, Any]:
-        return {"epsilon_": self.epsilon_}
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        tensors, metadata = super()._get_state()
+        metadata["epsilon_"] = self.epsilon_
+        return tensors, metadata
 
-    def _set_extra_metadata(self, extra: dict[str, Any]) -> None:
-        self.epsilon_ = float(extra.get("epsilon_", self.epsilon_))
+    def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
+        super()._set_state(tensors, metadata)
+        self.epsilon_ = float(metadata.get("epsilon_", self.epsilon_))

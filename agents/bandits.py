@@ -122,10 +122,13 @@ class _Bandit(StepwiseAgent):
         out = out.astype(np.int64) + self._action_start
         return (out if batched else out[0]), None
 
-    def _state_tensors(self) -> dict[str, np.ndarray]:
-        return {"Q": self.Q, "N": self.N, "t": np.array([self.t], dtype=np.int64)}
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        tensors, metadata = super()._get_state()
+        tensors.update(Q=self.Q, N=self.N, t=np.array([self.t], dtype=np.int64))
+        return tensors, metadata
 
-    def _set_state_tensors(self, tensors: dict[str, np.ndarray]) -> None:
+    def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
+        super()._set_state(tensors, metadata)
         Q, N = tensors["Q"], tensors["N"]
         if Q.shape != (self.n_envs, self.k) or N.shape != Q.shape:
             raise ValueError(f"Q/N shapes {Q.shape}/{N.shape} do not fit {self.n_envs} runs of {self.k} arms")
@@ -260,15 +263,13 @@ class ThompsonSampling(_Bandit):
         self.Q = a if self.likelihood_ == "gaussian" else a / (a + b)
         self.t += 1
 
-    def _state_tensors(self) -> dict[str, np.ndarray]:
-        return {**super()._state_tensors(), "reward_sum": self.reward_sum}
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        tensors, metadata = super()._get_state()
+        tensors["reward_sum"] = self.reward_sum
+        metadata["likelihood_"] = self.likelihood_
+        return tensors, metadata
 
-    def _set_state_tensors(self, tensors: dict[str, np.ndarray]) -> None:
-        super()._set_state_tensors(tensors)
+    def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
+        super()._set_state(tensors, metadata)
         self.reward_sum = tensors["reward_sum"].astype(np.float64)
-
-    def _extra_metadata(self) -> dict[str, Any]:
-        return {"likelihood_": self.likelihood_}
-
-    def _set_extra_metadata(self, extra: dict[str, Any]) -> None:
-        self.likelihood_ = extra.get("likelihood_", self.likelihood_)
+        self.likelihood_ = metadata.get("likelihood_", self.likelihood_)

@@ -9,8 +9,8 @@
 Subclasses declare the spaces they support (:attr:`observation_spaces`,
 :attr:`action_spaces`, as kinds from :func:`groundup.agents.spaces.space_kind`), store
 every ``__init__`` argument under its own name (scikit-learn style, so ``get_params`` and
-saving need no extra code), and provide ``_state_tensors``/``_set_state_tensors`` for what
-they learn.
+saving need no extra code), and provide ``_get_state() -> (tensors, metadata)`` and
+``_set_state(tensors, metadata)`` for what they learn.
 """
 
 from __future__ import annotations
@@ -294,25 +294,23 @@ class Agent:
         if self.verbose and self.num_episodes % max(1, 10 ** (len(str(self.num_episodes)) - 1)) == 0:
             print(f"[{self._name()}] episode {self.num_episodes}: return {G:.3f}, length {length}, steps {self.num_timesteps}")
 
-    # -- persistence --------------------------------------------------------------------
-    def _state_tensors(self) -> dict[str, np.ndarray]:
-        """What the agent has learned, as named arrays."""
-        return {}
+    # -- persistence: one protocol ---------------------------------------------------------
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """What the agent has learned: ``(tensors, metadata)``, named arrays and JSON values.
 
-    def _set_state_tensors(self, tensors: dict[str, np.ndarray]) -> None:
-        pass
+        A subclass extends its parent's state: ``tensors, metadata = super()._get_state()``,
+        then adds its own entries. The metadata is saved as the file's ``"extra"`` entry."""
+        return {}, {}
 
-    def _extra_metadata(self) -> dict[str, Any]:
-        return {}
-
-    def _set_extra_metadata(self, extra: dict[str, Any]) -> None:
-        pass
+    def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
+        """Restore what :meth:`_get_state` gave (a subclass calls ``super()._set_state`` first)."""
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the agent to one ``.safetensors`` file (atomically; no pickle)."""
         params = self.get_params()
         json_params = {k: v for k, v in params.items() if k not in self._non_json_params and k != "device"}
-        tensors = dict(self._state_tensors())
+        state, extra = self._get_state()
+        tensors = dict(state)
         tensors["episode_returns"] = np.asarray(self.episode_returns, dtype=np.float64)
         tensors["episode_lengths"] = np.asarray(self.episode_lengths, dtype=np.int64)
         meta = {
@@ -322,7 +320,7 @@ class Agent:
             "action_space": sp.to_json(self.action_space),
             "n_envs": self.n_envs,
             "counters": {"num_timesteps": self.num_timesteps, "num_episodes": self.num_episodes},
-            "extra": self._extra_metadata(),
+            "extra": extra,
         }
         persistence.save(path, tensors, meta)
 
@@ -360,8 +358,7 @@ class Agent:
         agent.episode_lengths = tensors.pop("episode_lengths", np.zeros(0)).astype(int).tolist()
         agent._reset_seed_used = True
         try:
-            agent._set_state_tensors(tensors)
-            agent._set_extra_metadata(meta.get("extra", {}))
+            agent._set_state(tensors, meta.get("extra", {}))
         except (KeyError, ValueError) as exc:
             raise persistence.ModelFileError(path, f"its arrays do not fit {agent_id} ({exc})") from None
         return agent

@@ -29,11 +29,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from groundup.agents.base import Callback, check_positive, check_probability, make_callback
-from groundup.agents.checkpoint import DeepAgent, EnvRunner
+from groundup.agents.base import check_positive, check_probability
+from groundup.agents.deep import DeepAgent, EnvRunner
 from groundup.agents.exploration import EpsilonSchedule
 from groundup.agents.networks import NumpyMLP, check_activation, check_net_arch, mlp
-from groundup.progress import progress_bar as make_progress_bar
 
 __all__ = ["DQN", "QNetwork", "ReplayBuffer"]
 
@@ -222,48 +221,37 @@ class DQN(DeepAgent):
             q = self.q_net(torch.as_tensor(obs, device=self.device_)).cpu().numpy()
         return q if batched else q[0]
 
-    # -- learning ------------------------------------------------------------------------------------
-    def _learn(self, env: Any, run: dict[str, Any], callback: Callback | None, progress_bar: bool) -> "DQN":
-        self._run = run
-        cb = make_callback(callback)
-        runner = EnvRunner(env, self.encoder, self._rng)
-        runner.reset()
+    # -- learning: the two steps of the shared skeleton (DeepAgent._learn) -------------------------
+    def _begin_run(self, runner: EnvRunner) -> None:
         n_envs = runner.n_envs
-        gradient_steps = self.gradient_steps if self.gradient_steps > 0 else self.train_freq * n_envs
-        target_every = max(self.target_update_interval // n_envs, 1)
-        buffer = self.replay_buffer
-        bar = make_progress_bar(run["end"] - self.num_timesteps, enabled=progress_bar, desc=self._name(), unit="step")
-        try:
-            while self.num_timesteps < run["end"]:
-                self.exploration_rate = self._schedule.value(self._progress())
-                obs = runner.obs
-                if self.num_timesteps < self.learning_starts:
-                    actions = self._rng.integers(self.n_actions, size=n_envs)
-                else:
-                    actions = self._explore(obs, self.exploration_rate)
-                rewards, next_obs, terminated, truncated, valid, done = runner.step(actions + self._action_start)
-                self.num_timesteps += n_envs
-                if valid.all():
-                    buffer.add(obs, actions, rewards, next_obs, terminated)
-                else:
-                    buffer.add(obs[valid], actions[valid], rewards[valid], next_obs[valid], terminated[valid])
-                vector_steps = self.num_timesteps // n_envs
-                if self.num_timesteps > self.learning_starts and vector_steps % self.train_freq == 0 and buffer.size >= self.batch_size:
-                    self._update_learning_rate()
-                    self.train(gradient_steps)
-                if vector_steps % target_every == 0:
-                    self._update_target()
-                self._record_finished(runner)
-                bar.update(n_envs)
-                if cb is not None and not cb(locals()):
-                    break
-                self._maybe_checkpoint(runner, run)
-                runner.advance()
-            self._maybe_checkpoint(runner, run, final=True)
-        finally:
-            bar.close()
-            self._run = None
-        return self
+        self._gradient_steps_per_phase = self.gradient_steps if self.gradient_steps > 0 else self.train_freq * n_envs
+        self._target_every = max(self.target_update_interval // n_envs, 1)
+
+    def _collect_step(self, runner: EnvRunner) -> None:
+        """Act ε-greedily (uniformly before ``learning_starts``), step, store the transitions."""
+        n_envs = runner.n_envs
+        self.exploration_rate = self._schedule.value(self._progress())
+        obs = runner.obs
+        if self.num_timesteps < self.learning_starts:
+            actions = self._rng.integers(self.n_actions, size=n_envs)
+        else:
+            actions = self._explore(obs, self.exploration_rate)
+        rewards, next_obs, terminated, truncated, valid, done = runner.step(actions + self._action_start)
+        self.num_timesteps += n_envs
+        if valid.all():
+            self.replay_buffer.add(obs, actions, rewards, next_obs, terminated)
+        else:
+            self.replay_buffer.add(obs[valid], actions[valid], rewards[valid], next_obs[valid], terminated[valid])
+
+    def _train_step(self, runner: EnvRunner) -> None:
+        """Every ``train_freq`` steps, a training phase; every ``target_update_interval``, θ⁻."""
+        vector_steps = self.num_timesteps // runner.n_envs
+        if (self.num_timesteps > self.learning_starts and vector_steps % self.train_freq == 0
+                and self.replay_buffer.size >= self.batch_size):
+            self._update_learning_rate()
+            self.train(self._gradient_steps_per_phase)
+        if vector_steps % self._target_every == 0:
+            self._update_target()
 
     def train(self, gradient_steps: int) -> None:
         """``gradient_steps`` minibatch updates of Q(·; θ) towards the TD targets."""
@@ -314,17 +302,17 @@ class DQN(DeepAgent):
                     target.mul_(1.0 - self.tau).add_(online, alpha=self.tau)
 
     # -- persistence -----------------------------------------------------------------------------------
-    def _run_arrays(self) -> dict[str, np.ndarray]:
-        return {f"replay.{k}": v for k, v in self.replay_buffer.arrays().items()}
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        tensors, metadata = super()._get_state()
+        metadata["algorithm"].update(exploration_rate=self.exploration_rate, buffer_pos=self.replay_buffer.pos)
+        if self._checkpointing:
+            tensors.update({f"run.replay.{k}": v for k, v in self.replay_buffer.arrays().items()})
+        return tensors, metadata
 
-    def _set_run_arrays(self, arrays: dict[str, np.ndarray]) -> None:
-        replay = {k[len("replay."):]: v for k, v in arrays.items() if k.startswith("replay.")}
-        if replay:
-            self.replay_buffer.set_arrays(replay, self._buffer_pos)
-
-    def _algorithm_counters(self) -> dict[str, Any]:
-        return {"exploration_rate": self.exploration_rate, "buffer_pos": self.replay_buffer.pos}
-
-    def _set_algorithm_counters(self, counters: dict[str, Any]) -> None:
+    def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
+        super()._set_state(tensors, metadata)
+        counters = metadata.get("algorithm", {})
         self.exploration_rate = float(counters.get("exploration_rate", self.exploration_rate))
-        self._buffer_pos = int(counters.get("buffer_pos", 0))
+        replay = {k[len("run.replay."):]: v for k, v in tensors.items() if k.startswith("run.replay.")}
+        if "run" in metadata and replay:
+            self.replay_buffer.set_arrays(replay, int(counters.get("buffer_pos", 0)))

@@ -177,21 +177,20 @@ class _DynamicProgramming(TabularBase):
         row = self.pi[S]
         return min(int(np.searchsorted(np.cumsum(row), self._rng.random(), side="right")), self.n_actions - 1)
 
-    def _state_tensors(self) -> dict[str, np.ndarray]:
-        return {"value_function": self.V, "policy": self.pi}
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        tensors, metadata = super()._get_state()
+        tensors.update(value_function=self.V, policy=self.pi)
+        metadata.update(converged_=self.converged_, n_sweeps_=self.n_sweeps_)
+        return tensors, metadata
 
-    def _set_state_tensors(self, tensors: dict[str, np.ndarray]) -> None:
+    def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
+        super()._set_state(tensors, metadata)
         V, pi = tensors["value_function"], tensors["policy"]
         if V.shape != (self.n_states,) or pi.shape != (self.n_states, self.n_actions):
             raise ValueError(f"value_function/policy shapes {V.shape}/{pi.shape} do not fit {self.n_states} states, {self.n_actions} actions")
         self.V, self.pi = V.astype(np.float64), pi.astype(np.float64)
-
-    def _extra_metadata(self) -> dict[str, Any]:
-        return {"converged_": self.converged_, "n_sweeps_": self.n_sweeps_}
-
-    def _set_extra_metadata(self, extra: dict[str, Any]) -> None:
-        self.converged_ = bool(extra.get("converged_", False))
-        self.n_sweeps_ = int(extra.get("n_sweeps_", 0))
+        self.converged_ = bool(metadata.get("converged_", False))
+        self.n_sweeps_ = int(metadata.get("n_sweeps_", 0))
 
 
 class PolicyEvaluation(_DynamicProgramming):

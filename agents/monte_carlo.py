@@ -105,11 +105,13 @@ class _MonteCarloControl(_EpisodeMemory, TabularControlAgent):
             alpha = self.learning_rate or 1.0 / N[S][A]
             Q[S][A] += alpha * (G - Q[S][A])
 
-    def _state_tensors(self) -> dict[str, np.ndarray]:
-        return {"q_table": self.q_table, "visits": np.array(self.N, dtype=np.int64).reshape(self.n_states, self.n_actions)}
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        tensors, metadata = super()._get_state()
+        tensors["visits"] = np.array(self.N, dtype=np.int64).reshape(self.n_states, self.n_actions)
+        return tensors, metadata
 
-    def _set_state_tensors(self, tensors: dict[str, np.ndarray]) -> None:
-        self.q_table = tensors["q_table"]
+    def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
+        super()._set_state(tensors, metadata)
         self.N = tensors["visits"].astype(np.int64).tolist()
 
 

@@ -35,10 +35,9 @@ import torch.nn.functional as F
 from gymnasium import spaces
 from torch import nn
 
-from groundup.agents.base import Callback, check_positive, check_probability, make_callback
-from groundup.agents.checkpoint import DeepAgent, EnvRunner
+from groundup.agents.base import check_positive, check_probability
+from groundup.agents.deep import DeepAgent, EnvRunner
 from groundup.agents.networks import NumpyMLP, RunningMeanStd, check_activation, check_net_arch, mlp
-from groundup.progress import progress_bar as make_progress_bar
 
 __all__ = ["PolicyGradient", "Actor", "Critic", "MODES", "OPTIMIZERS"]
 
@@ -263,48 +262,36 @@ class PolicyGradient(DeepAgent):
         actions = self._to_env(self._act(self._normalize(obs), deterministic))
         return (actions if batched else actions[0]), None
 
-    # -- learning ----------------------------------------------------------------------------------
-    def _learn(self, env: Any, run: dict[str, Any], callback: Callback | None, progress_bar: bool) -> "PolicyGradient":
-        self._run = run
-        cb = make_callback(callback)
-        runner = EnvRunner(env, self.encoder, self._rng)
-        runner.reset()
+    # -- learning: the two steps of the shared skeleton (DeepAgent._learn) -------------------------
+    def _begin_run(self, runner: EnvRunner) -> None:
+        if self.use_sde and (self._exploration is None or len(self._exploration) != runner.n_envs):
+            self._sample_exploration(runner.n_envs)
+
+    def _collect_step(self, runner: EnvRunner) -> None:
+        """Sample A ~ π(·|S) in every environment, step, add the transitions to the rollout."""
+        rms = self.obs_rms
+        if rms is not None:
+            rms.update(runner.obs[runner.valid] if not runner.valid.all() else runner.obs)
+        obs = self._normalize(runner.obs)
+        actions = self._act(obs, deterministic=False)
+        rewards, next_obs, terminated, truncated, valid, done = runner.step(self._to_env(actions))
+        if self.ret_rms is not None:
+            rewards = self._scale_rewards(rewards, valid, done)
+        self.num_timesteps += runner.n_envs
+        self._rollout.append((obs, actions.astype(np.float32), rewards, self._normalize(next_obs), terminated, done, valid))
+
+    def _train_step(self, runner: EnvRunner) -> None:
+        """A gradient step after each episode (REINFORCE) or every ``n_steps`` (actor-critic);
+        gSDE's noise is resampled after it, or every ``sde_sample_freq`` steps."""
         n_envs = runner.n_envs
         reinforce = self.mode == "reinforce"
-        rms = self.obs_rms
-        if self.use_sde and (self._exploration is None or len(self._exploration) != n_envs):
+        if reinforce and runner.done[0] or not reinforce and len(self._rollout) == self.n_steps:
+            self._update_learning_rate()
+            self.train()
+            if self.use_sde:
+                self._sample_exploration(n_envs)
+        elif self.use_sde and self.sde_sample_freq > 0 and (self.num_timesteps // n_envs) % self.sde_sample_freq == 0:
             self._sample_exploration(n_envs)
-        bar = make_progress_bar(run["end"] - self.num_timesteps, enabled=progress_bar, desc=self._name(), unit="step")
-        try:
-            while self.num_timesteps < run["end"]:
-                if rms is not None:
-                    rms.update(runner.obs[runner.valid] if not runner.valid.all() else runner.obs)
-                obs = self._normalize(runner.obs)
-                actions = self._act(obs, deterministic=False)
-                rewards, next_obs, terminated, truncated, valid, done = runner.step(self._to_env(actions))
-                if self.ret_rms is not None:
-                    rewards = self._scale_rewards(rewards, valid, done)
-                self.num_timesteps += n_envs
-                self._rollout.append((obs, actions.astype(np.float32), rewards, self._normalize(next_obs), terminated,
-                                      done, valid))
-                if reinforce and done[0] or not reinforce and len(self._rollout) == self.n_steps:
-                    self._update_learning_rate()
-                    self.train()
-                    if self.use_sde:
-                        self._sample_exploration(n_envs)
-                elif self.use_sde and self.sde_sample_freq > 0 and (self.num_timesteps // n_envs) % self.sde_sample_freq == 0:
-                    self._sample_exploration(n_envs)
-                self._record_finished(runner)
-                bar.update(n_envs)
-                if cb is not None and not cb(locals()):
-                    break
-                self._maybe_checkpoint(runner, run)
-                runner.advance()
-            self._maybe_checkpoint(runner, run, final=True)
-        finally:
-            bar.close()
-            self._run = None
-        return self
 
     def _scale_rewards(self, rewards: np.ndarray, valid: np.ndarray, done: np.ndarray) -> np.ndarray:
         """R / sqrt(Var[G] + 1e-8), clipped, where G is each environment's running discounted
@@ -371,38 +358,37 @@ class PolicyGradient(DeepAgent):
             self._np_log_std = self.actor.log_std.detach().numpy()
 
     # -- persistence -----------------------------------------------------------------------------------
-    def _learned_arrays(self) -> dict[str, np.ndarray]:
-        arrays = {}
-        for prefix, rms in (("obs", self.obs_rms), ("ret", self.ret_rms)):
-            if rms is not None:
-                arrays.update({f"{prefix}_mean": rms.mean, f"{prefix}_var": rms.var, f"{prefix}_count": np.array([rms.count])})
-        return arrays
-
-    def _set_learned_arrays(self, arrays: dict[str, np.ndarray]) -> None:
-        for prefix, rms in (("obs", self.obs_rms), ("ret", self.ret_rms)):
-            if rms is not None and f"{prefix}_mean" in arrays:
-                rms.mean = np.array(arrays[f"{prefix}_mean"], dtype=np.float64)
-                rms.var = np.array(arrays[f"{prefix}_var"], dtype=np.float64)
-                rms.count = float(arrays[f"{prefix}_count"][0])
-
     _rollout_fields = ("obs", "actions", "rewards", "next_obs", "terminated", "done", "valid")
 
-    def _run_arrays(self) -> dict[str, np.ndarray]:
-        arrays = {}
-        if self._rollout:
-            for name, column in zip(self._rollout_fields, zip(*self._rollout)):
-                arrays[f"rollout.{name}"] = np.stack(column)
-        if self._exploration is not None:
-            arrays["sde_exploration"] = self._exploration
-        if self._returns is not None:
-            arrays["discounted_returns"] = self._returns
-        return arrays
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        tensors, metadata = super()._get_state()
+        for prefix, rms in (("obs", self.obs_rms), ("ret", self.ret_rms)):
+            if rms is not None:
+                tensors.update({f"learned.{prefix}_mean": rms.mean, f"learned.{prefix}_var": rms.var,
+                                f"learned.{prefix}_count": np.array([rms.count])})
+        if self._checkpointing:  # the run in progress: partial rollout, gSDE noise, discounted returns
+            if self._rollout:
+                for name, column in zip(self._rollout_fields, zip(*self._rollout)):
+                    tensors[f"run.rollout.{name}"] = np.stack(column)
+            if self._exploration is not None:
+                tensors["run.sde_exploration"] = self._exploration
+            if self._returns is not None:
+                tensors["run.discounted_returns"] = self._returns
+        return tensors, metadata
 
-    def _set_run_arrays(self, arrays: dict[str, np.ndarray]) -> None:
-        if "rollout.obs" in arrays:
-            columns = [np.array(arrays[f"rollout.{name}"]) for name in self._rollout_fields]
+    def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
+        super()._set_state(tensors, metadata)
+        for prefix, rms in (("obs", self.obs_rms), ("ret", self.ret_rms)):
+            if rms is not None and f"learned.{prefix}_mean" in tensors:
+                rms.mean = np.array(tensors[f"learned.{prefix}_mean"], dtype=np.float64)
+                rms.var = np.array(tensors[f"learned.{prefix}_var"], dtype=np.float64)
+                rms.count = float(tensors[f"learned.{prefix}_count"][0])
+        if "run" not in metadata:
+            return
+        if "run.rollout.obs" in tensors:
+            columns = [np.array(tensors[f"run.rollout.{name}"]) for name in self._rollout_fields]
             self._rollout = [tuple(c[t] for c in columns) for t in range(len(columns[0]))]
-        if "sde_exploration" in arrays:
-            self._exploration = np.array(arrays["sde_exploration"])
-        if "discounted_returns" in arrays:
-            self._returns = np.array(arrays["discounted_returns"], dtype=np.float64)
+        if "run.sde_exploration" in tensors:
+            self._exploration = np.array(tensors["run.sde_exploration"])
+        if "run.discounted_returns" in tensors:
+            self._returns = np.array(tensors["run.discounted_returns"], dtype=np.float64)

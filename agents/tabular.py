@@ -108,10 +108,13 @@ class TabularAgent(StepwiseAgent, TabularBase):
         return argmax_first(self.Q[S])
 
     # -- persistence -----------------------------------------------------------------------
-    def _state_tensors(self) -> dict[str, np.ndarray]:
-        return {"q_table": self.q_table}
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        tensors, metadata = super()._get_state()
+        tensors["q_table"] = self.q_table
+        return tensors, metadata
 
-    def _set_state_tensors(self, tensors: dict[str, np.ndarray]) -> None:
+    def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
+        super()._set_state(tensors, metadata)
         self.q_table = tensors["q_table"]
 
 
@@ -162,11 +165,14 @@ class TabularControlAgent(TabularAgent):
     def _sample_action(self, S: int) -> int:
         return self.behaviour(S)
 
-    def _extra_metadata(self) -> dict[str, Any]:
-        return {"epsilon_": self.epsilon_}
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        tensors, metadata = super()._get_state()
+        metadata["epsilon_"] = self.epsilon_
+        return tensors, metadata
 
-    def _set_extra_metadata(self, extra: dict[str, Any]) -> None:
-        self.epsilon_ = float(extra.get("epsilon_", self.epsilon_))
+    def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
+        super()._set_state(tensors, metadata)
+        self.epsilon_ = float(metadata.get("epsilon_", self.epsilon_))
 
 
 class TabularPredictionAgent(TabularAgent):
@@ -214,10 +220,11 @@ class TabularPredictionAgent(TabularAgent):
     def _sample_action(self, S: int) -> int:
         return self.evaluated_policy.act(S, self._rng)
 
-    def _state_tensors(self) -> dict[str, np.ndarray]:
-        return {"value_function": self.value_function, "visits": np.array(self.N, dtype=np.int64), "policy": self.policy}
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        # the prediction agents learn V, not Q: their state replaces the table's
+        return {"value_function": self.value_function, "visits": np.array(self.N, dtype=np.int64), "policy": self.policy}, {}
 
-    def _set_state_tensors(self, tensors: dict[str, np.ndarray]) -> None:
+    def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
         self.V = tensors["value_function"].astype(np.float64).tolist()
         self.N = tensors["visits"].astype(np.int64).tolist()
 

@@ -44,8 +44,8 @@ def test_learn_returns_self_and_same_seed_same_result(case):
     assert a.learn(**learn_kwargs) is a
     b, _, _ = _build(case)
     b.learn(**learn_kwargs)
-    for name, arr in a._state_tensors().items():
-        np.testing.assert_array_equal(arr, b._state_tensors()[name], err_msg=name)
+    for name, arr in a._get_state()[0].items():
+        np.testing.assert_array_equal(arr, b._get_state()[0][name], err_msg=name)
     assert a.episode_returns == b.episode_returns
     if "total_timesteps" in learn_kwargs:
         assert a.num_timesteps == learn_kwargs["total_timesteps"]
@@ -69,8 +69,8 @@ def test_save_load_round_trip(case, tmp_path):
     loaded = agents.load(path, env=env)
     assert type(loaded) is type(agent) and loaded.agent_id == agent.agent_id
     assert loaded.get_params().keys() == agent.get_params().keys()
-    for name, arr in agent._state_tensors().items():
-        np.testing.assert_array_equal(loaded._state_tensors()[name], arr, err_msg=name)
+    for name, arr in agent._get_state()[0].items():
+        np.testing.assert_array_equal(loaded._get_state()[0][name], arr, err_msg=name)
     assert loaded.num_timesteps == agent.num_timesteps and loaded.episode_returns == agent.episode_returns
     obs = np.zeros(5, dtype=np.int64)
     np.testing.assert_array_equal(loaded.predict(obs)[0], agent.predict(obs)[0])
