@@ -14,19 +14,19 @@ time limit) is not termination: the update still bootstraps from S_next.
 
 from __future__ import annotations
 
-import math
 import random
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 
-from groundup.agents.base import check_learning_rate, check_positive
-from groundup.agents.exploration import EpsilonSchedule
+from groundup.agents.base import check_initial_value, check_learning_rate, check_positive
+from groundup.agents.exploration import EpsilonSchedule, greedy
 from groundup.agents.features import FEATURES, ObservationScaler, make_featurizer, rollout_observations
 from groundup.agents.policies import PolicyToEvaluate
 from groundup.agents.spaces import TabularIndexer
 from groundup.agents.stepwise import StepwiseAgent
+from groundup.validation import check_choice
 
 __all__ = ["SemiGradientTD0", "SemiGradientSarsa", "TARGETS"]
 
@@ -62,8 +62,7 @@ class LinearAgent(StepwiseAgent):
         super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device)
         if features is None:
             features = "one-hot" if isinstance(self.observation_space, spaces.Discrete) else "tile-coding"
-        if features not in FEATURES:
-            raise ValueError(f"features must be one of {FEATURES}; got {features!r}")
+        check_choice("features", features, FEATURES)
         if features == "one-hot" and not isinstance(self.observation_space, spaces.Discrete):
             raise ValueError(f"features='one-hot' needs a Discrete observation space; got {self.observation_space}")
         if features != "one-hot" and not isinstance(self.observation_space, spaces.Box):
@@ -281,17 +280,14 @@ class SemiGradientSarsa(LinearAgent):
                  exploration_final_eps: float = 0.0, exploration_fraction: float = 0.5, initial_value: float = 0.0,
                  **kwargs: Any) -> None:
         super().__init__(env, **kwargs)
-        if target not in TARGETS:
-            raise ValueError(f"target must be one of {TARGETS}; got {target!r}")
+        check_choice("target", target, TARGETS)
         self.target = target
         self.epsilon = epsilon
         self.exploration_initial_eps = exploration_initial_eps
         self.exploration_final_eps = exploration_final_eps
         self.exploration_fraction = exploration_fraction
         self._schedule = EpsilonSchedule(epsilon, exploration_initial_eps, exploration_final_eps, exploration_fraction)
-        if not isinstance(initial_value, (int, float, np.integer, np.floating)) or not math.isfinite(initial_value):
-            raise ValueError(f"initial_value must be a finite number; got {initial_value!r}")
-        self.initial_value = float(initial_value)
+        self.initial_value = check_initial_value(initial_value)
         self.epsilon_ = self._schedule.value(0.0)
 
     def _init_weights(self) -> None:
@@ -315,9 +311,7 @@ class SemiGradientSarsa(LinearAgent):
         """ε-greedy on q̂(S, ·): ties broken at random, as the book does."""
         if self.epsilon_ > 0 and self._rng.random() < self.epsilon_:
             return self._rng.randrange(self.n_actions)
-        best = q.max()
-        ties = np.flatnonzero(q == best)
-        return int(ties[0]) if len(ties) == 1 else int(ties[self._rng.randrange(len(ties))])
+        return greedy(q, self._rng)
 
     def start_episode(self, S: tuple[Any, np.ndarray]) -> int:
         return self.behaviour(self.featurizer.value(self.w, S[1]))

@@ -20,16 +20,12 @@ import gymnasium as gym
 import numpy as np
 
 from groundup.agents import spaces as sp
-from groundup.agents.base import Callback, check_learning_rate, check_positive, check_probability, step_envs
+from groundup.agents.base import Callback, check_initial_value, check_learning_rate, check_positive, check_probability, step_envs
+from groundup.agents.exploration import argmax_random_ties
 from groundup.agents.stepwise import StepwiseAgent
+from groundup.validation import check_choice
 
 __all__ = ["EpsilonGreedyBandit", "OptimisticInitialValues", "UCB1", "ThompsonSampling"]
-
-
-def argmax_random_ties(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Row-wise argmax, ties broken uniformly at random (the book's greedy choice)."""
-    ties = values == values.max(axis=1, keepdims=True)
-    return (ties * rng.random(values.shape)).argmax(axis=1)
 
 
 class _Bandit(StepwiseAgent):
@@ -52,9 +48,7 @@ class _Bandit(StepwiseAgent):
                  seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
         super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device)
         self.learning_rate = check_learning_rate(learning_rate, allow_none=True)
-        if not isinstance(initial_value, (int, float, np.integer, np.floating)) or not math.isfinite(initial_value):
-            raise ValueError(f"initial_value must be a finite number; got {initial_value!r}")
-        self.initial_value = float(initial_value)
+        self.initial_value = check_initial_value(initial_value)
         self.k = int(self.action_space.n)
         self._action_start = int(self.action_space.start)
         self._runs = np.arange(self.n_envs)
@@ -221,8 +215,7 @@ class ThompsonSampling(_Bandit):
     def __init__(self, env: Any, *, likelihood: str = "auto", prior_mean: float = 0.0, prior_std: float = 1.0,
                  reward_std: float = 1.0, prior_alpha: float = 1.0, prior_beta: float = 1.0, **kwargs: Any) -> None:
         super().__init__(env, **kwargs)
-        if likelihood not in ("auto", "gaussian", "bernoulli"):
-            raise ValueError(f"likelihood must be 'auto', 'gaussian' or 'bernoulli'; got {likelihood!r}")
+        check_choice("likelihood", likelihood, ("auto", "gaussian", "bernoulli"))
         self.likelihood = likelihood
         self.prior_mean = float(prior_mean)
         self.prior_std = check_positive("prior_std", prior_std)

@@ -16,7 +16,6 @@ saving need no extra code), and provide ``_get_state() -> (tensors, metadata)`` 
 from __future__ import annotations
 
 import inspect
-import math
 import os
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
@@ -26,10 +25,11 @@ import numpy as np
 
 from groundup import persistence
 from groundup.agents import spaces as sp
-from groundup.torch_utils import check_seed
+from groundup.validation import (check_gamma, check_int, check_learning_rate, check_number, check_positive,
+                                 check_probability, check_seed)
 
 __all__ = ["Agent", "EnvSpaces", "SpaceMismatchError", "check_gamma", "check_positive", "check_probability",
-           "check_learning_rate", "check_budget", "make_callback", "load", "reset_env", "step_envs"]
+           "check_learning_rate", "check_initial_value", "check_budget", "make_callback", "load", "reset_env", "step_envs"]
 
 Callback = Callable[[dict[str, Any], dict[str, Any]], Any]
 
@@ -47,42 +47,10 @@ class EnvSpaces:
         self.num_envs = num_envs
 
 
-# -- argument checks shared by every agent ---------------------------------------------
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
-
-
-def check_gamma(gamma: Any) -> float:
-    if not _is_number(gamma) or not 0.0 <= float(gamma) <= 1.0:
-        raise ValueError(f"gamma (the discount factor) must be a number in [0, 1]; got {gamma!r}")
-    return float(gamma)
-
-
-def check_probability(name: str, value: Any) -> float:
-    if not _is_number(value) or not 0.0 <= float(value) <= 1.0:
-        raise ValueError(f"{name} must be a probability in [0, 1]; got {value!r}")
-    return float(value)
-
-
-def check_positive(name: str, value: Any, *, integer: bool = False, allow_zero: bool = False) -> Any:
-    ok = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) if integer else _is_number(value)
-    if ok:
-        ok = math.isfinite(float(value)) and (value >= 0 if allow_zero else value > 0)
-    if not ok:
-        kind = "integer" if integer else "finite number"
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a {kind} {bound}; got {value!r}")
-    return int(value) if integer else float(value)
-
-
-def check_learning_rate(value: Any, *, allow_none: bool = False) -> float | None:
-    """A step size alpha: a positive finite number (or ``None`` = sample averages, 1/n)."""
-    if value is None and allow_none:
-        return None
-    if not _is_number(value) or not math.isfinite(float(value)) or float(value) <= 0:
-        accepted = "a positive finite number" + (" or None (sample averages, alpha = 1/n)" if allow_none else "")
-        raise ValueError(f"learning_rate must be {accepted}; got {value!r}")
-    return float(value)
+# -- argument checks: groundup.validation's, and the two only agents need ------------------
+def check_initial_value(value: Any, name: str = "initial_value") -> float:
+    """A starting value of the estimates (Q_1, optimistic or not): any finite number."""
+    return check_number(name, value)
 
 
 def check_budget(total_timesteps: Any, n_episodes: Any = None, *, required: bool = True) -> tuple[int | None, int | None]:
@@ -90,13 +58,9 @@ def check_budget(total_timesteps: Any, n_episodes: Any = None, *, required: bool
     if total_timesteps is not None:
         if isinstance(total_timesteps, float) and total_timesteps.is_integer():
             total_timesteps = int(total_timesteps)
-        if isinstance(total_timesteps, (bool, np.bool_)) or not isinstance(total_timesteps, (int, np.integer)) or total_timesteps <= 0:
-            raise ValueError(f"total_timesteps must be a positive integer; got {total_timesteps!r}")
-        total_timesteps = int(total_timesteps)
+        total_timesteps = check_int("total_timesteps", total_timesteps, minimum=1)
     if n_episodes is not None:
-        if isinstance(n_episodes, (bool, np.bool_)) or not isinstance(n_episodes, (int, np.integer)) or n_episodes <= 0:
-            raise ValueError(f"n_episodes must be a positive integer; got {n_episodes!r}")
-        n_episodes = int(n_episodes)
+        n_episodes = check_int("n_episodes", n_episodes, minimum=1)
     if required and total_timesteps is None and n_episodes is None:
         raise ValueError("learn() needs a budget: total_timesteps (environment steps) and/or n_episodes")
     return total_timesteps, n_episodes
@@ -179,13 +143,13 @@ class Agent:
     search_space: ClassVar[dict[str, tuple]] = {}
     #: names of __init__ arguments that are not JSON hyper-parameters (saved otherwise)
     _non_json_params: ClassVar[tuple[str, ...]] = ()
+    #: __init__ arguments stored under another attribute name (argument -> attribute)
+    _param_attributes: ClassVar[dict[str, str]] = {}
 
     def __init__(self, env: Any, *, gamma: float = 0.99, seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
         self.gamma = check_gamma(gamma)
         self.seed = check_seed(seed)
-        if isinstance(verbose, bool) or not isinstance(verbose, (int, np.integer)) or verbose < 0:
-            raise ValueError(f"verbose must be a non-negative integer; got {verbose!r}")
-        self.verbose = int(verbose)
+        self.verbose = check_int("verbose", verbose, minimum=0)
         self.device = device
         self.num_timesteps = 0
         self.num_episodes = 0
@@ -278,7 +242,8 @@ class Agent:
 
     def get_params(self) -> dict[str, Any]:
         """The hyper-parameters this agent was built with (name -> value)."""
-        return {name: getattr(self, name) for name in self._param_names() if hasattr(self, name)}
+        attributes = ((name, self._param_attributes.get(name, name)) for name in self._param_names())
+        return {name: getattr(self, attribute) for name, attribute in attributes if hasattr(self, attribute)}
 
     # -- the API ------------------------------------------------------------------------
     def learn(self, total_timesteps: int | None = None, *, callback: Callback | None = None, progress_bar: bool = False) -> "Agent":

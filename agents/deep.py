@@ -24,6 +24,7 @@ from groundup.agents.checkpoint import Checkpointable
 from groundup.agents.networks import ObservationEncoder, load_optimizer_state, optimizer_state
 from groundup.progress import progress_bar as make_progress_bar
 from groundup.torch_utils import resolve_device
+from groundup.validation import check_choice
 
 __all__ = ["DeepAgent", "EnvRunner", "LR_SCHEDULES"]
 
@@ -116,9 +117,7 @@ class DeepAgent(Checkpointable, Agent):
                  gamma: float, seed: int | None, verbose: int, device: str) -> None:
         super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device)
         self.learning_rate = check_learning_rate(learning_rate)
-        if learning_rate_schedule not in LR_SCHEDULES:
-            raise ValueError(f"learning_rate_schedule must be one of {LR_SCHEDULES}; got {learning_rate_schedule!r}")
-        self.learning_rate_schedule = learning_rate_schedule
+        self.learning_rate_schedule = check_choice("learning_rate_schedule", learning_rate_schedule, LR_SCHEDULES)
         self.device_ = resolve_device(device)
         self.scale_observations = bool(scale_observations)
         self.encoder = ObservationEncoder(self.observation_space, scale=self.scale_observations)

@@ -1,4 +1,5 @@
-"""Exploration, written once: epsilon schedules and epsilon-greedy choice over a Q row.
+"""Exploration, written once: epsilon schedules, greedy choice with random tie-breaking, and
+epsilon-greedy choice over a Q row.
 
 Names follow Stable-Baselines3 (``exploration_initial_eps``, ``exploration_final_eps``,
 ``exploration_fraction``); ``epsilon`` is Sutton & Barto's constant shortcut.
@@ -9,9 +10,11 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
+import numpy as np
+
 from groundup.agents.base import check_probability
 
-__all__ = ["EpsilonSchedule", "greedy", "argmax_first", "epsilon_greedy"]
+__all__ = ["EpsilonSchedule", "greedy", "argmax_random_ties", "argmax_first", "epsilon_greedy"]
 
 
 class EpsilonSchedule:
@@ -34,12 +37,22 @@ class EpsilonSchedule:
         return self.initial + (self.final - self.initial) * progress / self.fraction
 
 
-def greedy(row: Sequence[float], rng: random.Random) -> int:
-    """argmax_a Q(S, a) with ties broken at random, as Sutton & Barto do."""
+def greedy(row: Sequence[float] | np.ndarray, rng: random.Random) -> int:
+    """argmax_a Q(S, a) with ties broken uniformly at random, as Sutton & Barto do (a list,
+    as the tabular agents keep Q, or a NumPy row, as the linear agents compute q̂)."""
+    if isinstance(row, np.ndarray):
+        row = row.tolist()
     best = max(row)
     if row.count(best) == 1:  # type: ignore[attr-defined]
         return row.index(best)  # type: ignore[attr-defined]
     return rng.choice([a for a, q in enumerate(row) if q == best])
+
+
+def argmax_random_ties(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Row-wise argmax of a 2-d array, ties broken uniformly at random: :func:`greedy` for
+    many rows at once (the bandits' runs), drawing one uniform number per entry."""
+    ties = values == values.max(axis=1, keepdims=True)
+    return (ties * rng.random(values.shape)).argmax(axis=1)
 
 
 def argmax_first(row: Sequence[float]) -> int:

@@ -78,6 +78,7 @@ class MCPrediction(_EpisodeMemory, TabularPredictionAgent):
     def end_episode(self, truncated: bool) -> None:
         V = self.V
         for _, S, _, G in self.returns(self.gamma, by_pair=False, first_visit=self.first_visit):
+            self.count_visit(S)
             V[S] += self.step_size(S) * (G - V[S])
 
 

@@ -36,6 +36,7 @@ from gymnasium import spaces
 from torch import nn
 
 from groundup.agents.base import check_positive, check_probability
+from groundup.validation import check_choice, check_number
 from groundup.agents.deep import DeepAgent, EnvRunner
 from groundup.agents.networks import NumpyMLP, RunningMeanStd, check_activation, check_net_arch, mlp
 
@@ -134,6 +135,7 @@ class PolicyGradient(DeepAgent):
 
     agent_id = "policy-gradient"
     action_spaces = ("Discrete", "Box")
+    _param_attributes = {"optimizer": "optimizer_name"}
     # RL Zoo's A2C space (rl_zoo3/hyperparams_opt.py); the mode stays the user's choice
     search_space = {
         "learning_rate": ("log_uniform", 1e-5, 1e-2),
@@ -159,8 +161,7 @@ class PolicyGradient(DeepAgent):
                  seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
         super().__init__(env, learning_rate=learning_rate, learning_rate_schedule=learning_rate_schedule,
                          scale_observations=scale_observations, gamma=gamma, seed=seed, verbose=verbose, device=device)
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}; got {mode!r}")
+        check_choice("mode", mode, MODES)
         if mode == "reinforce" and self.n_envs != 1:
             raise ValueError(f"mode='reinforce' learns from whole episodes of one environment; got a vector environment "
                              f"of {self.n_envs} (use mode='actor-critic' for several environments)")
@@ -174,9 +175,7 @@ class PolicyGradient(DeepAgent):
         self.net_arch = list(check_net_arch(net_arch))
         self.activation = check_activation(activation)
         self.ortho_init = bool(ortho_init)
-        if not isinstance(log_std_init, (int, float)) or not math.isfinite(log_std_init):
-            raise ValueError(f"log_std_init must be a finite number; got {log_std_init!r}")
-        self.log_std_init = float(log_std_init)
+        self.log_std_init = check_number("log_std_init", log_std_init)
         self.discrete = isinstance(self.action_space, spaces.Discrete)
         if use_sde and self.discrete:
             raise ValueError("use_sde=True is for Box (continuous) action spaces; this one is Discrete")
@@ -185,9 +184,8 @@ class PolicyGradient(DeepAgent):
             check_positive("sde_sample_freq", sde_sample_freq, integer=True)
         self.sde_sample_freq = int(sde_sample_freq)
         self.normalize_observations = bool(normalize_observations)
-        if optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {optimizer!r}")
-        self.optimizer = optimizer
+        check_choice("optimizer", optimizer, OPTIMIZERS)
+        self.optimizer_name = optimizer  # the hyper-parameter ``optimizer``; self.optimizer is the torch optimizer
         self.obs_rms = RunningMeanStd(self.encoder.dim) if self.normalize_observations else None
         self.normalize_rewards = bool(normalize_rewards)
         self.ret_rms = RunningMeanStd(1) if self.normalize_rewards else None
@@ -209,13 +207,18 @@ class PolicyGradient(DeepAgent):
         params = list(self.actor.parameters()) + list(self.critic.parameters())
         fused = (self.device_.type in ("cpu", "cuda")) or None
         if optimizer == "adam":
-            self.optimizer_ = torch.optim.Adam(params, lr=self.learning_rate, fused=fused)
+            self.optimizer = torch.optim.Adam(params, lr=self.learning_rate, fused=fused)
         else:
-            self.optimizer_ = torch.optim.RMSprop(params, lr=self.learning_rate, alpha=0.99, eps=1e-5)
-        self._optimizers = {"policy": self.optimizer_}
+            self.optimizer = torch.optim.RMSprop(params, lr=self.learning_rate, alpha=0.99, eps=1e-5)
+        self._optimizers = {"policy": self.optimizer}
         self._rollout: list[tuple[np.ndarray, ...]] = []
         self._exploration: np.ndarray | None = None  # gSDE's ε, one matrix per environment
         self._after_weights_changed()
+
+    @property
+    def optimizer_(self) -> torch.optim.Optimizer:
+        """The torch optimizer (the old name of :attr:`optimizer`)."""
+        return self.optimizer
 
     def _after_weights_changed(self) -> None:
         self._np_trunk, self._np_head = NumpyMLP(self.actor.trunk), NumpyMLP(self.actor.head)
@@ -345,12 +348,12 @@ class PolicyGradient(DeepAgent):
         policy_loss = -(adv_t * log_prob).mean()
         value_loss = F.mse_loss(values[idx], G)
         loss = policy_loss + self.vf_coef * value_loss - self.ent_coef * entropy.mean()
-        self.optimizer_.zero_grad(set_to_none=True)
+        self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(list(self.actor.parameters()), self.max_grad_norm)
         nn.utils.clip_grad_norm_(list(self.critic.parameters()), self.max_grad_norm)
         self._check_loss(torch.stack([policy_loss.detach(), value_loss.detach()]).max().reshape(1), "policy-gradient")
-        self.optimizer_.step()
+        self.optimizer.step()
         self.n_updates += 1
         if device.type != "cpu":
             self._after_weights_changed()

@@ -16,13 +16,12 @@ Python's ``max`` over a short list is several times faster than a NumPy call, wh
 
 from __future__ import annotations
 
-import math
 import random
 from typing import Any
 
 import numpy as np
 
-from groundup.agents.base import Agent, check_learning_rate
+from groundup.agents.base import Agent, check_initial_value, check_learning_rate
 from groundup.agents.exploration import EpsilonSchedule, argmax_first, epsilon_greedy
 from groundup.agents.policies import PolicyToEvaluate
 from groundup.agents.spaces import TabularIndexer
@@ -145,9 +144,7 @@ class TabularControlAgent(TabularAgent):
         self.exploration_final_eps = exploration_final_eps
         self.exploration_fraction = exploration_fraction
         self._schedule = EpsilonSchedule(epsilon, exploration_initial_eps, exploration_final_eps, exploration_fraction)
-        if not isinstance(initial_value, (int, float, np.integer, np.floating)) or not math.isfinite(initial_value):
-            raise ValueError(f"initial_value must be a finite number; got {initial_value!r}")
-        self.initial_value = float(initial_value)
+        self.initial_value = check_initial_value(initial_value)
         self.Q = [[self.initial_value] * self.n_actions for _ in range(self.n_states)]
         self.epsilon_ = self._schedule.value(0.0)
         self._uses_progress = not self._schedule.constant
@@ -209,9 +206,13 @@ class TabularPredictionAgent(TabularAgent):
         """The evaluated policy as ``(n_states, n_actions)`` probabilities."""
         return self.evaluated_policy.probabilities()
 
-    def step_size(self, S: int) -> float:
-        """alpha for this visit of S (counted in N first): constant, or 1/N(S)."""
+    def count_visit(self, S: int) -> None:
+        """N(S) += 1: one more visit of S (sample averages need the count)."""
         self.N[S] += 1
+
+    def step_size(self, S: int) -> float:
+        """alpha for S: the constant ``learning_rate``, or 1/N(S) (sample averages; count the
+        visit first with :meth:`count_visit`). Only a query: it changes nothing."""
         return self.learning_rate or 1.0 / self.N[S]
 
     def _greedy_action(self, S: int) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from groundup.agents.base import check_learning_rate
+from groundup.agents.base import check_initial_value, check_learning_rate
 from groundup.agents.tabular import TabularControlAgent, TabularPredictionAgent
 
 __all__ = ["TD0Prediction", "Sarsa", "QLearning"]
@@ -30,13 +30,14 @@ class TD0Prediction(TabularPredictionAgent):
     def __init__(self, env: Any, policy: Any = None, *, learning_rate: float | None = 0.1, initial_value: float = 0.0,
                  gamma: float = 0.99, seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
         super().__init__(env, policy, learning_rate=learning_rate, gamma=gamma, seed=seed, verbose=verbose, device=device)
-        self.initial_value = float(initial_value)
+        self.initial_value = check_initial_value(initial_value)
         self.V = [self.initial_value] * self.n_states
 
     def start_episode(self, S: int) -> int:
         return self.evaluated_policy.act(S, self._rng)
 
     def update(self, S: int, A: int, R: float, S_next: int, terminated: bool) -> int:
+        self.count_visit(S)
         V, alpha = self.V, self.step_size(S)
         target = R if terminated else R + self.gamma * V[S_next]
         V[S] += alpha * (target - V[S])

@@ -165,7 +165,7 @@ def test_save_load_keeps_optimizer_state_and_counters(tmp_path):
     agent.save(tmp_path / "pg.safetensors")
     loaded = agents.load(tmp_path / "pg.safetensors", env=env)
     assert loaded.n_updates == agent.n_updates == 200 and loaded.num_timesteps == 1000
-    s1, s2 = agent.optimizer_.state_dict()["state"], loaded.optimizer_.state_dict()["state"]
+    s1, s2 = agent.optimizer.state_dict()["state"], loaded.optimizer.state_dict()["state"]
     for i in s1:
         assert torch.equal(s1[i]["square_avg"], s2[i]["square_avg"])
     obs = np.random.default_rng(0).normal(size=(10, 4)).astype(np.float32)
@@ -173,13 +173,13 @@ def test_save_load_keeps_optimizer_state_and_counters(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"mode": "a3c"}, "mode must be one of"),
+    ({"mode": "a3c"}, "mode must be 'actor-critic' or 'reinforce'; got 'a3c'"),
     ({"use_sde": True}, "use_sde=True is for Box"),
     ({"net_arch": []}, "at least one hidden layer"),
     ({"net_arch": [0]}, "positive integers"),
     ({"n_steps": 0}, "n_steps"),
     ({"gae_lambda": 1.5}, "gae_lambda"),
-    ({"optimizer": "sgd"}, "optimizer must be one of"),
+    ({"optimizer": "sgd"}, "optimizer must be 'adam' or 'rmsprop'; got 'sgd'"),
     ({"ent_coef": -0.1}, "ent_coef"),
 ])
 def test_bad_hyperparameters(kwargs, match):
