@@ -20,13 +20,14 @@ import secrets
 import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
 from groundup._version import __version__
 
-__all__ = ["FORMAT_VERSION", "ModelFileError", "save", "load", "read_metadata", "atomic_write_bytes"]
+__all__ = ["FORMAT_VERSION", "ModelFileError", "SaveLoadMixin", "StateError", "save", "load", "read_metadata",
+           "atomic_write_bytes", "load_module_state"]
 
 FORMAT_VERSION = 1
 _META_KEY = "groundup"
@@ -259,3 +260,110 @@ def load(
 def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
     """Only the (verified) metadata of a model file."""
     return _read(path)[1]
+
+
+# -- the protocol every saveable object follows ------------------------------------------
+class StateError(ValueError):
+    """The arrays and metadata of a file do not make a model of the class reading it (a
+    missing entry, weights of the wrong shape, an old layout no longer read). Raised by
+    ``_set_state`` and ``_upgrade_state``; :meth:`SaveLoadMixin.load` turns it into a
+    :class:`ModelFileError` that names the path."""
+
+
+def load_module_state(module: Any, tensors: Mapping[str, np.ndarray]) -> None:
+    """Load ``tensors`` into the torch ``module`` (strictly: same names, same shapes), or
+    raise :class:`StateError` saying what does not fit."""
+    import torch
+
+    try:
+        module.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in tensors.items()})
+    except RuntimeError as exc:
+        raise StateError(f"the weights do not fit the saved hyper-parameters ({exc})") from None
+
+
+M = TypeVar("M", bound="SaveLoadMixin")
+
+
+class SaveLoadMixin:
+    """``save(path)`` and ``load(path)``, written once for every model, on :func:`save`
+    and :func:`load`. A class sets ``_class_id`` (the id its files carry) and writes the
+    one pair of the protocol:
+
+    - ``_get_state() -> (tensors, metadata)``: what it learned: arrays (NumPy or torch)
+      and JSON-ready metadata. Raises ``NotFittedError`` when there is nothing to save.
+    - ``_set_state(tensors, metadata)``: restore that into a model that
+      :meth:`_new_for_state` built from the file's hyper-parameters.
+
+    A file holds ``_header()`` (by default ``{"params": get_params(deep=False)}``), the
+    state's metadata and the class id. Three hooks cover what differs between families:
+    ``_header`` (what rebuilding an unfitted twin needs), ``_new_for_state`` (build that
+    twin; by default ``cls(**params)`` on the requested device) and ``_upgrade_state``
+    (turn an older file's layout into the current one, or refuse it by raising
+    :class:`StateError` naming the version).
+    """
+
+    _class_id: ClassVar[str] = ""
+    #: The device ``load`` uses when none is given: ``None`` keeps the one saved in the
+    #: hyper-parameters; "auto" picks this machine's (for files meant to be portable).
+    _load_device: ClassVar[str | None] = None
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def _header(self) -> dict[str, Any]:
+        """What rebuilding an unfitted twin needs: the hyper-parameters."""
+        return {"params": self.get_params(deep=False)}  # type: ignore[attr-defined]
+
+    @classmethod
+    def _new_for_state(cls: type[M], metadata: dict[str, Any], device: Any) -> M:
+        """An unfitted model with the saved hyper-parameters, on ``device`` (None: the
+        saved one). JSON has no tuples, so lists come back as tuples (layer sizes)."""
+        params = {k: tuple(v) if isinstance(v, list) else v for k, v in metadata["params"].items()}
+        if device is not None:
+            params["device"] = str(device)
+        return cls(**params)
+
+    @classmethod
+    def _upgrade_state(cls, metadata: dict[str, Any]) -> dict[str, Any]:
+        """The metadata of an older file in the current layout (here: unchanged)."""
+        return metadata
+
+    def _file_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Everything :meth:`save` writes but the class id (a container, such as an
+        ensemble, writes its members' with it)."""
+        header = self._header()  # first: a family's header may check that the model is fitted
+        tensors, metadata = self._get_state()
+        return tensors, {**header, **metadata}
+
+    @classmethod
+    def _from_file_state(cls: type[M], tensors: dict[str, np.ndarray], metadata: dict[str, Any], device: Any) -> M:
+        """The model that :meth:`_file_state` described."""
+        metadata = cls._upgrade_state(metadata)
+        model = cls._new_for_state(metadata, device)
+        model._set_state(tensors, metadata)
+        return model
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the fitted model to ``path``: one ``.safetensors`` file, written
+        atomically (see :func:`save`). Returns the path."""
+        tensors, metadata = self._file_state()
+        return save(path, tensors, {**metadata, "class": self._class_id})
+
+    @classmethod
+    def load(cls: type[M], path: str | os.PathLike, *, device: str | None = None) -> M:
+        """Read a model written by :meth:`save`; ``device`` overrides the saved one.
+
+        Raises :class:`ModelFileError` for a file of another class, a truncated or
+        tampered file, one from a newer format, or one whose contents do not make a model
+        of this class. Nothing in the file is ever executed.
+        """
+        tensors, metadata = load(path, expected_class=cls._class_id)
+        try:
+            return cls._from_file_state(tensors, metadata, device if device is not None else cls._load_device)
+        except KeyError as exc:
+            raise ModelFileError(path, f"it lacks the entry {exc}") from None
+        except StateError as exc:
+            raise ModelFileError(path, str(exc)) from None

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from groundup import persistence
+from groundup.persistence import SaveLoadMixin, StateError
 from groundup.datasets.vocabulary import Vocabulary
 from groundup.validation import NotFittedError, check_is_fitted
 
@@ -52,7 +52,7 @@ def keyed_vectors(words: list[str], vectors: np.ndarray, counts: np.ndarray | No
     return kv
 
 
-class EmbeddingModel(BaseEstimator):
+class EmbeddingModel(SaveLoadMixin, BaseEstimator):
     """Base of the word-embedding models: scikit-learn's parameter protocol, ``.wv``,
     ``save``/``load``. Subclasses set ``_class_id`` and fill ``self._wv`` in ``fit``."""
 
@@ -135,54 +135,29 @@ class EmbeddingModel(BaseEstimator):
     def _check_fitted(self) -> None:
         self.wv  # noqa: B018 - raises NotFittedError when not fitted
 
-    # -- persistence -------------------------------------------------------------------------
-    def _state_arrays(self) -> dict[str, np.ndarray]:
-        """Arrays to save besides ``vectors`` and ``counts`` (subclasses add theirs)."""
-        return {}
+    # -- persistence: groundup.persistence.SaveLoadMixin's save/load --------------------------
+    # A file is portable: its params say device="auto", and load picks this machine's
+    # device unless told otherwise. Use ``save_word2vec_format`` on ``.wv`` for the
+    # text/binary format other tools read.
+    _load_device = "auto"
 
-    def _set_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
-        """Restore what :meth:`_state_arrays` saved."""
-
-    def _state_metadata(self) -> dict[str, Any]:
-        return {}
-
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the model (hyper-parameters, vocabulary, vectors, training state) to one
-        ``.safetensors`` file, atomically. Use ``save_word2vec_format`` on ``.wv`` for the
-        text/binary format other tools read."""
+    def _header(self) -> dict[str, Any]:
         self._check_fitted()
-        params = {k: v for k, v in self.get_params(deep=False).items() if k != "device"}
-        params["device"] = "auto"  # a file is portable; the loader chooses its own device
-        arrays = {"vectors": self.wv.vectors, "counts": self.vocabulary_.counts, **self._state_arrays()}
-        metadata = {
-            "class": self._class_id,
-            "params": params,
-            "words": self.vocabulary_.words,
-            **self._state_metadata(),
-        }
-        persistence.save(path, arrays, metadata)
+        return {"params": {**self.get_params(deep=False), "device": "auto"}}
 
-    @classmethod
-    def load(cls, path: str | os.PathLike, *, device: str = "auto") -> EmbeddingModel:
-        """Read a model written by :meth:`save`. Raises ``groundup.persistence.ModelFileError``
-        for a truncated, tampered or foreign file."""
-        arrays, meta = persistence.load(path, expected_class=cls._class_id)
-        try:
-            params = dict(meta["params"])
-            words = list(meta["words"])
-            vectors, counts = arrays["vectors"], arrays["counts"]
-        except KeyError as exc:
-            raise persistence.ModelFileError(path, f"it lacks the entry {exc}") from None
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The vocabulary and vectors; subclasses add their training state (arrays, and
+        attributes ending in ``_`` in the metadata, restored as attributes)."""
+        self._check_fitted()
+        return {"vectors": self.wv.vectors, "counts": self.vocabulary_.counts}, {"words": self.vocabulary_.words}
+
+    def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
+        words = list(metadata["words"])
+        vectors, counts = tensors["vectors"], tensors["counts"]
         if vectors.ndim != 2 or vectors.shape[0] != len(words) or counts.shape != (len(words),):
-            raise persistence.ModelFileError(
-                path, f"{len(words)} words but vectors of shape {vectors.shape} and counts of shape {counts.shape}"
-            )
-        params["device"] = device
-        model = cls(**params)
-        model.vocabulary_ = Vocabulary(words, counts)
-        model._wv = keyed_vectors(words, vectors, counts)
-        model._set_state_arrays(arrays)
-        for key, value in meta.items():
+            raise StateError(f"{len(words)} words but vectors of shape {vectors.shape} and counts of shape {counts.shape}")
+        self.vocabulary_ = Vocabulary(words, counts)
+        self._wv = keyed_vectors(words, vectors, counts)
+        for key, value in metadata.items():
             if key.endswith("_") and not key.startswith("_"):
-                setattr(model, key, value)
-        return model
+                setattr(self, key, value)

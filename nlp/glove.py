@@ -249,12 +249,13 @@ class GloVe(EmbeddingModel):
             )
         return float(loss)
 
-    def _state_arrays(self) -> dict[str, np.ndarray]:
-        return {"bias": self.bias_, "word_vectors": self.word_vectors_, "context_vectors": self.context_vectors_}
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        tensors, metadata = super()._get_state()
+        tensors.update(bias=self.bias_, word_vectors=self.word_vectors_, context_vectors=self.context_vectors_)
+        metadata.update(train_time_=float(self.train_time_), training_loss_=[float(v) for v in self.training_loss_])
+        return tensors, metadata
 
-    def _set_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
-        self.bias_ = arrays.get("bias")
-        self.word_vectors_, self.context_vectors_ = arrays.get("word_vectors"), arrays.get("context_vectors")
-
-    def _state_metadata(self) -> dict[str, Any]:
-        return {"train_time_": float(self.train_time_), "training_loss_": [float(v) for v in self.training_loss_]}
+    def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
+        super()._set_state(tensors, metadata)
+        self.bias_ = tensors.get("bias")
+        self.word_vectors_, self.context_vectors_ = tensors.get("word_vectors"), tensors.get("context_vectors")

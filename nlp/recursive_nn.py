@@ -16,7 +16,6 @@ tree height, not one per node.
 from __future__ import annotations
 
 import copy
-import os
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -27,7 +26,7 @@ import torch
 from sklearn.base import BaseEstimator
 from torch import nn
 
-from groundup import persistence
+from groundup.persistence import SaveLoadMixin, load_module_state
 from groundup.datasets.trees import check_sentiment_tree
 from groundup.nlp._estimator import stop_reason, warn_if_validation_too_small
 from groundup.nlp._tree_batch import TreeBatch, collate, flatten_tree
@@ -77,7 +76,7 @@ class _TreeNet(nn.Module):
         return self.classifier(self.node_vectors(batch))
 
 
-class RecursiveNN(BaseEstimator):
+class RecursiveNN(SaveLoadMixin, BaseEstimator):
     """Recursive neural network sentiment classifier over binarised ``nltk.Tree``\\ s.
 
     ``fit(trees)`` learns from the integer label at every node (SST: 0..4);
@@ -348,33 +347,32 @@ class RecursiveNN(BaseEstimator):
         return float(np.mean(positive[keep] == (gold[keep] > 2))) if keep.any() else float("nan")
 
     # ----------------------------------------------------------------- persistence
-    def save(self, path: str | os.PathLike) -> None:
-        """Write weights, vocabulary, classes and hyper-parameters to one ``.safetensors`` file."""
-        self._check_fitted()
-        persistence.save(path, self.net_.state_dict(), {
-            "class": self._class_id, "params": self._params, "vocabulary": self.vocabulary_,
-            "classes": self.classes_, "n_iter": self.n_iter_, "best_score": float(self.best_score_),
-        })
+    # save/load are groundup.persistence.SaveLoadMixin's: weights, vocabulary, classes and
+    # hyper-parameters in one file, loaded on this machine's device by default.
+    _load_device = "auto"
 
-    @classmethod
-    def load(cls, path: str | os.PathLike, *, device: str = "auto") -> "RecursiveNN":
-        """Read a model written by :meth:`save` (nothing in the file is executed)."""
-        tensors, meta = persistence.load(path, expected_class=cls._class_id)
-        model = cls(**dict(meta["params"], device=device))
-        model._params = model._check_params()
-        model.vocabulary_, model.classes_ = meta["vocabulary"], meta["classes"]
-        model._word_index = {w: i for i, w in enumerate(model.vocabulary_)}
-        model._class_index = {c: i for i, c in enumerate(model.classes_)}
-        model.n_iter_, model.best_score_ = meta["n_iter"], meta["best_score"]
-        model.device_ = resolve_device(device)
-        d = model._params["vector_size"]
-        model.net_ = _TreeNet(len(model.vocabulary_), d, len(model.classes_), model._make_composition(d))
-        try:
-            model.net_.load_state_dict({k: torch.from_numpy(v) for k, v in tensors.items()})
-        except RuntimeError as exc:
-            raise persistence.ModelFileError(path, f"the weights do not fit the saved hyper-parameters ({exc})") from None
-        model.net_.to(model.device_).eval()
-        return model
+    def _header(self) -> dict[str, Any]:
+        self._check_fitted()
+        return {"params": self._params}
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        self._check_fitted()
+        return self.net_.state_dict(), {
+            "vocabulary": self.vocabulary_, "classes": self.classes_, "n_iter": self.n_iter_,
+            "best_score": float(self.best_score_),
+        }
+
+    def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
+        self._params = self._check_params()
+        self.vocabulary_, self.classes_ = metadata["vocabulary"], metadata["classes"]
+        self._word_index = {w: i for i, w in enumerate(self.vocabulary_)}
+        self._class_index = {c: i for i, c in enumerate(self.classes_)}
+        self.n_iter_, self.best_score_ = metadata["n_iter"], metadata["best_score"]
+        self.device_ = resolve_device(self.device)
+        d = self._params["vector_size"]
+        self.net_ = _TreeNet(len(self.vocabulary_), d, len(self.classes_), self._make_composition(d))
+        load_module_state(self.net_, tensors)
+        self.net_.to(self.device_).eval()
 
 
 def _labels(tree: Any) -> list[int]:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -35,7 +34,7 @@ import torch
 from sklearn.base import BaseEstimator
 from torch import nn
 
-from groundup import persistence
+from groundup.persistence import SaveLoadMixin, load_module_state
 from groundup.nlp._bio import is_bio
 from groundup.nlp._birnn import length_buckets
 from groundup.nlp._char_features import normalize_word
@@ -79,7 +78,7 @@ class _TrainingRun:
             self.averaged.swap()
 
 
-class RNNTagger(BaseEstimator):
+class RNNTagger(SaveLoadMixin, BaseEstimator):
     """Bidirectional RNN/GRU/LSTM tagger: ``fit(sentences, tags)``, ``predict(sentences)``.
 
     ``sentences`` is a sequence of token sequences (``[["EU", "rejects", ...], ...]``) and
@@ -463,47 +462,37 @@ class RNNTagger(BaseEstimator):
         return checked_score(self.predict, self, sentences, tags, metric)
 
     # ----------------------------------------------------------------- persistence
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the weights, vocabulary and hyper-parameters to one ``.safetensors`` file."""
-        state, metadata = self._state_and_metadata()
-        persistence.save(path, state, dict(metadata, **{"class": _CLASS_ID}))
+    # save/load are groundup.persistence.SaveLoadMixin's; a file holds the weights, the
+    # vocabulary and the hyper-parameters, and loads on this machine's device by default.
+    _class_id = _CLASS_ID
+    _load_device = "auto"
 
-    @classmethod
-    def load(cls, path: str | os.PathLike, *, device: str = "auto") -> "RNNTagger":
-        """Read a tagger written by :meth:`save` (no code in the file is ever run)."""
-        tensors, meta = persistence.load(path, expected_class=_CLASS_ID)
-        return cls._from_state_and_metadata(tensors, meta, path, device)
-
-    def _state_and_metadata(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-        """The weights and the JSON description of a fitted tagger (what :meth:`save` writes)."""
+    def _header(self) -> dict[str, Any]:
+        """The hyper-parameters as fit resolved them (``vector_size`` from the word vectors,
+        which are not saved: their rows are in the weights)."""
         self._check_fitted()
         params = {k: v for k, v in self._params.items() if k != "word_vectors"}
         params["word_vectors"] = None
+        return {"params": params}
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        self._check_fitted()
         return self.net_.state_dict(), {
-            "params": params, "vocabulary": self.vocabulary_, "characters": self.characters_,
+            "vocabulary": self.vocabulary_, "characters": self.characters_,
             "classes": self.classes_, "scoring": self.scoring_, "decoding": self.decoding_, "best_score": float(self.best_score_),
             "n_iter": self.n_iter_,
         }
 
-    @classmethod
-    def _from_state_and_metadata(cls, tensors: dict[str, np.ndarray], meta: dict[str, Any], path: str | os.PathLike,
-                                 device: str) -> "RNNTagger":
-        params = dict(meta["params"], device=device)
-        tagger = cls(**params)
-        p = tagger._check_params()
-        tagger._params = p
-        tagger.vocabulary_, tagger.characters_, tagger.classes_ = meta["vocabulary"], meta["characters"], meta["classes"]
-        tagger._word_index = {w: i for i, w in enumerate(tagger.vocabulary_)}
-        tagger._char_index = {c: i for i, c in enumerate(tagger.characters_)}
-        tagger._tag_index = {t: i for i, t in enumerate(tagger.classes_)}
-        tagger.scoring_, tagger.decoding_ = meta["scoring"], meta["decoding"]
-        tagger.best_score_, tagger.n_iter_ = meta["best_score"], meta["n_iter"]
-        tagger.device_ = resolve_device(device)
-        tagger.net_ = TaggerNet(len(tagger.vocabulary_), p["vector_size"], len(tagger.characters_), p, tagger.classes_,
-                                tagger.decoding_ == "bio")
-        try:
-            tagger.net_.load_state_dict({k: torch.from_numpy(v) for k, v in tensors.items()})
-        except RuntimeError as exc:
-            raise persistence.ModelFileError(path, f"the weights do not fit the saved hyper-parameters ({exc})") from None
-        tagger.net_.to(tagger.device_).eval()
-        return tagger
+    def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
+        p = self._params = self._check_params()
+        self.vocabulary_, self.characters_, self.classes_ = metadata["vocabulary"], metadata["characters"], metadata["classes"]
+        self._word_index = {w: i for i, w in enumerate(self.vocabulary_)}
+        self._char_index = {c: i for i, c in enumerate(self.characters_)}
+        self._tag_index = {t: i for i, t in enumerate(self.classes_)}
+        self.scoring_, self.decoding_ = metadata["scoring"], metadata["decoding"]
+        self.best_score_, self.n_iter_ = metadata["best_score"], metadata["n_iter"]
+        self.device_ = resolve_device(self.device)
+        self.net_ = TaggerNet(len(self.vocabulary_), p["vector_size"], len(self.characters_), p, self.classes_,
+                              self.decoding_ == "bio")
+        load_module_state(self.net_, tensors)
+        self.net_.to(self.device_).eval()

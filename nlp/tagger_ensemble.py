@@ -27,9 +27,10 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+import numpy as np
 import torch
 
-from groundup import persistence
+from groundup.persistence import SaveLoadMixin, StateError
 from groundup.nlp._estimator import check_sentences, check_tags
 from groundup.nlp._tagger_predict import checked_score, predict_together
 from groundup.nlp.tagger import RNNTagger
@@ -41,7 +42,7 @@ __all__ = ["TaggerEnsemble", "fit_taggers"]
 _CLASS_ID = "groundup.nlp.TaggerEnsemble"
 
 
-class TaggerEnsemble:
+class TaggerEnsemble(SaveLoadMixin):
     """Fitted :class:`RNNTagger` s that tag as one: ``predict(sentences)``, ``score``.
 
     ``taggers`` must share their tags (``classes_``) and either all have a CRF layer or
@@ -79,29 +80,41 @@ class TaggerEnsemble:
         return checked_score(self.predict, self.taggers[0], sentences, tags, metric)
 
     # ----------------------------------------------------------------- persistence
-    def save(self, path: str | os.PathLike) -> None:
-        """Write every member to one ``.safetensors`` file (written atomically)."""
+    # save/load are groundup.persistence.SaveLoadMixin's: every member's file state in one
+    # file, each member's tensors under "member{m}.", its metadata in "members".
+    _class_id = _CLASS_ID
+    _load_device = "auto"
+
+    def _header(self) -> dict[str, Any]:
+        return {}  # no hyper-parameters of its own: the members carry theirs
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         tensors: dict[str, Any] = {}
         members = []
         for m, tagger in enumerate(self.taggers):
-            state, meta = tagger._state_and_metadata()
+            state, meta = tagger._file_state()
             tensors.update({f"member{m}.{k}": v for k, v in state.items()})
             members.append(meta)
-        persistence.save(path, tensors, {"class": _CLASS_ID, "members": members})
+        return tensors, {"members": members}
 
     @classmethod
-    def load(cls, path: str | os.PathLike, *, device: str = "auto") -> TaggerEnsemble:
-        """Read an ensemble written by :meth:`save` (no code in the file is ever run)."""
-        tensors, meta = persistence.load(path, expected_class=_CLASS_ID)
-        members = meta.get("members")
+    def _new_for_state(cls, metadata: dict[str, Any], device: Any) -> TaggerEnsemble:
+        """An ensemble of unfitted members with the saved hyper-parameters, on ``device``;
+        :meth:`_set_state` fits them with the saved weights and checks them as ``__init__``
+        does."""
+        members = metadata.get("members")
         if not isinstance(members, list) or not members:
-            raise persistence.ModelFileError(path, "it names no members")
-        taggers = []
-        for m, member in enumerate(members):
+            raise StateError("it names no members")
+        ensemble = cls.__new__(cls)
+        ensemble.taggers = [RNNTagger._new_for_state(RNNTagger._upgrade_state(member), device) for member in members]
+        return ensemble
+
+    def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
+        for m, (tagger, member) in enumerate(zip(self.taggers, metadata["members"])):
             prefix = f"member{m}."
-            state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-            taggers.append(RNNTagger._from_state_and_metadata(state, member, path, device))
-        return cls(taggers)
+            tagger._set_state({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)},
+                              RNNTagger._upgrade_state(member))
+        self.__init__(self.taggers)  # the members' agreement, as for an ensemble built by hand
 
 
 def _fit_one(params: dict[str, Any], seed: int, threads: int, sentences: list[list[str]], tags: list[list[str]],

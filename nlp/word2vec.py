@@ -30,7 +30,6 @@ noise words are drawn in :mod:`groundup.nlp._word2vec_sampling`.
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 import time
@@ -432,15 +431,16 @@ class Word2Vec(EmbeddingModel):
             self._loss_count += count
 
     # -- persistence -------------------------------------------------------------------------
-    def _state_arrays(self) -> dict[str, np.ndarray]:
-        return {"syn1neg": self.syn1neg_}
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        tensors, metadata = super()._get_state()
+        tensors["syn1neg"] = self.syn1neg_
+        metadata.update(
+            corpus_word_count_=int(self.corpus_word_count_),
+            train_time_=float(self.train_time_),
+            training_loss_=[float(x) for x in self.training_loss_],
+        )
+        return tensors, metadata
 
-    def _set_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
-        self.syn1neg_ = arrays.get("syn1neg")
-
-    def _state_metadata(self) -> dict[str, Any]:
-        return {
-            "corpus_word_count_": int(self.corpus_word_count_),
-            "train_time_": float(self.train_time_),
-            "training_loss_": [float(x) for x in self.training_loss_],
-        }
+    def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
+        super()._set_state(tensors, metadata)
+        self.syn1neg_ = tensors.get("syn1neg")

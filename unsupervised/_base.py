@@ -8,15 +8,12 @@ arithmetic runs in torch on ``device`` ("auto": CUDA, then MPS, then the CPU).
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any, TypeVar
 
-import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 
-from groundup import persistence
+from groundup.persistence import SaveLoadMixin
 from groundup.torch_utils import resolve_device, to_numpy
 from groundup.validation import NotFittedError, check_array, check_is_fitted, check_seed
 
@@ -30,11 +27,12 @@ def as_output(Y: torch.Tensor, like: Any) -> Any:
     return Y if isinstance(like, torch.Tensor) else to_numpy(Y)
 
 
-class TorchEstimator(BaseEstimator):
+class TorchEstimator(SaveLoadMixin, BaseEstimator):
     """Base for groundup's scikit-learn-style torch estimators.
 
-    Subclasses define ``_get_state() -> (tensors, extra)`` and ``_set_state(tensors,
-    extra)`` for persistence; ``save``/``load`` handle the file. ``device`` is a parameter
+    Subclasses define ``_get_state() -> (tensors, metadata)`` and ``_set_state(tensors,
+    metadata)`` for persistence; ``save``/``load`` (groundup.persistence.SaveLoadMixin's)
+    handle the file, which also holds the parameters and ``n_features_in_``. ``device`` is a parameter
     of every subclass; learned tensors are kept as NumPy arrays (scikit-learn's habit) or
     torch modules and moved to the device when used.
     """
@@ -63,40 +61,25 @@ class TorchEstimator(BaseEstimator):
         check_is_fitted(self)
         return check_array(X, device=device, n_features=self.n_features_in_, owner=owner)
 
-    # -- persistence --------------------------------------------------------------------------
-    @classmethod
-    def _class_id(cls) -> str:
-        return f"groundup.unsupervised.{cls.__name__}"
+    # -- persistence: groundup.persistence.SaveLoadMixin's save/load --------------------------
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._class_id = f"groundup.unsupervised.{cls.__name__}"
 
-    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def _set_state(self, tensors: dict[str, np.ndarray], extra: dict[str, Any]) -> None:  # pragma: no cover
-        raise NotImplementedError
-
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write the fitted estimator to ``path`` (one ``.safetensors`` file, atomically)."""
+    def _header(self) -> dict[str, Any]:
         check_is_fitted(self)
-        tensors, extra = self._get_state()
-        params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params(deep=False).items()}
-        meta = {"class": self._class_id(), "params": params, "n_features_in_": self.n_features_in_, "extra": extra}
-        return persistence.save(path, tensors, meta)
+        return {"params": self.get_params(deep=False), "n_features_in_": self.n_features_in_}
 
     @classmethod
-    def load(cls: type[E], path: str | os.PathLike, *, device: str | torch.device | None = None) -> E:
-        """Read an estimator written by :meth:`save`; ``device`` overrides the saved one.
-
-        Raises :class:`groundup.persistence.ModelFileError` for a file of another class,
-        a truncated or tampered file, or one from a newer format.
-        """
-        tensors, meta = persistence.load(path, expected_class=cls._class_id())
-        params = dict(meta["params"])
-        for key, value in params.items():  # JSON has no tuples
-            if isinstance(value, list):
-                params[key] = tuple(value)
-        if device is not None:
-            params["device"] = str(device)
-        est = cls(**params)
-        est.n_features_in_ = int(meta["n_features_in_"])
-        est._set_state(tensors, meta.get("extra", {}))
+    def _new_for_state(cls: type[E], metadata: dict[str, Any], device: Any) -> E:
+        est = super()._new_for_state(metadata, device)
+        est.n_features_in_ = int(metadata["n_features_in_"])
         return est
+
+    @classmethod
+    def _upgrade_state(cls, metadata: dict[str, Any]) -> dict[str, Any]:
+        """Files written before the shared protocol (groundup.persistence.SaveLoadMixin)
+        kept each estimator's own metadata under "extra"; it now sits beside "params"."""
+        if isinstance(metadata.get("extra"), dict):
+            metadata = {**{k: v for k, v in metadata.items() if k != "extra"}, **metadata["extra"]}
+        return metadata

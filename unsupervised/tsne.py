@@ -227,13 +227,12 @@ class TSNE(TransformerMixin, TorchEstimator):
 
     def _set_state(self, tensors: dict[str, np.ndarray], extra: dict[str, Any]) -> None:
         self.embedding_ = tensors["embedding_"]
-        for key, value in extra.items():
-            setattr(self, key, value)
+        for key in ("kl_divergence_", "n_iter_", "learning_rate_", "method_"):
+            setattr(self, key, extra[key])
 
-    def save(self, path: Any) -> Any:
-        """Save ``embedding_`` and the parameters (an array ``init`` is stored as "array")."""
+    def _header(self) -> dict[str, Any]:
+        """The parameters, with an array ``init`` stored as "array" (the embedding is saved)."""
+        header = super()._header()
         if not isinstance(self.init, str):
-            clone = self.__class__(**{**self.get_params(deep=False), "init": "array"})
-            clone.__dict__.update({k: v for k, v in self.__dict__.items() if k.endswith("_")})
-            return TorchEstimator.save(clone, path)
-        return super().save(path)
+            header["params"] = {**header["params"], "init": "array"}
+        return header
