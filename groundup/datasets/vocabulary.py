@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from groundup.validation import check_int
+
 __all__ = ["EncodedCorpus", "Vocabulary"]
 
 
@@ -36,17 +38,6 @@ class EncodedCorpus:
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
-
-
-def _check_positive_int(value: object, name: str, allow_none: bool = False) -> int | None:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        accepted = "a positive integer" + (" or None" if allow_none else "")
-        raise TypeError(f"{name} must be {accepted}; got {value!r} of type {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value}")
-    return int(value)
 
 
 def _read_ids(sentences: Iterable[Sequence[str]]) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
@@ -115,8 +106,8 @@ class Vocabulary:
         frequent (ties keep the order of ``counts``)."""
         words = list(counts)
         values = np.fromiter((counts[w] for w in words), dtype=np.int64, count=len(words))
-        min_count = _check_positive_int(min_count, "min_count")
-        max_vocab = _check_positive_int(max_vocab, "max_vocab", allow_none=True)
+        min_count = check_int("min_count", min_count, minimum=1)
+        max_vocab = check_int("max_vocab", max_vocab, minimum=1, allow_none=True)
         order = cls._prune(values, words, min_count, max_vocab)
         return cls([words[i] for i in order], values[order])
 
@@ -131,8 +122,8 @@ class Vocabulary:
         one where no word reaches ``min_count``, ``TypeError`` for tokens that are not
         strings.
         """
-        min_count = _check_positive_int(min_count, "min_count")
-        max_vocab = _check_positive_int(max_vocab, "max_vocab", allow_none=True)
+        min_count = check_int("min_count", min_count, minimum=1)
+        max_vocab = check_int("max_vocab", max_vocab, minimum=1, allow_none=True)
         index, ids, lengths = _read_ids(sentences)
         if ids.size == 0:
             raise ValueError(
