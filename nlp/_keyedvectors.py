@@ -27,7 +27,7 @@ from sklearn.base import BaseEstimator
 
 from groundup.persistence import SaveLoadMixin, StateError
 from groundup.datasets.vocabulary import Vocabulary
-from groundup.validation import NotFittedError, check_is_fitted
+from groundup.validation import NotFittedError, check_int, check_is_fitted, check_seed
 
 __all__ = ["EmbeddingModel", "NotFittedError", "keyed_vectors"]
 
@@ -66,6 +66,14 @@ class EmbeddingModel(SaveLoadMixin, BaseEstimator):
     def _get_param_names(cls) -> list[str]:
         """The hyper-parameters: every ``__init__`` argument but the corpus."""
         return [name for name in super()._get_param_names() if name not in cls._corpus_args]
+
+    def _validate(self) -> None:
+        """The checks of the hyper-parameters both models have; each adds its own."""
+        check_int("vector_size", self.vector_size, minimum=1)
+        check_int("window", self.window, minimum=1)
+        check_int("min_count", self.min_count, minimum=1)
+        check_int("max_final_vocab", self.max_final_vocab, minimum=1, allow_none=True)
+        check_seed(self.seed, "seed")
 
     # -- the corpus, gensim's way or scikit-learn's -----------------------------------------
     def _fit_if_given(self, sentences: Any, corpus_file: Any) -> None:

@@ -152,11 +152,7 @@ class GloVe(EmbeddingModel):
         self._fit_if_given(sentences, corpus_file)
 
     def _validate(self) -> None:
-        check_int("vector_size", self.vector_size, minimum=1)
-        check_int("window", self.window, minimum=1)
-        check_int("min_count", self.min_count, minimum=1)
-        if self.max_final_vocab is not None:
-            check_int("max_final_vocab", self.max_final_vocab, minimum=1)
+        super()._validate()
         check_number("x_max", self.x_max, low=0.0, low_open=True)
         check_number("alpha", self.alpha, low=0.0, low_open=True)
         check_learning_rate(self.learning_rate)
@@ -165,7 +161,6 @@ class GloVe(EmbeddingModel):
         check_positive("regularization", self.regularization, allow_zero=True)
         check_int("batch_size", self.batch_size, minimum=1)
         check_choice("vectors", self.vectors, {"sum": "w + c", "word": "w alone"})
-        check_seed(self.seed, "seed")
 
     def fit(
         self,

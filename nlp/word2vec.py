@@ -151,11 +151,7 @@ class Word2Vec(EmbeddingModel):
 
     # -- checks ------------------------------------------------------------------------------
     def _validate(self) -> None:
-        check_int("vector_size", self.vector_size, minimum=1)
-        check_int("window", self.window, minimum=1)
-        check_int("min_count", self.min_count, minimum=1)
-        if self.max_final_vocab is not None:
-            check_int("max_final_vocab", self.max_final_vocab, minimum=1)
+        super()._validate()
         check_choice("sg", self.sg, {1: "skip-gram", 0: "CBOW"})
         check_choice("cbow_mean", self.cbow_mean, {1: "average", 0: "sum"})
         check_int("negative", self.negative, minimum=1)
@@ -167,7 +163,6 @@ class Word2Vec(EmbeddingModel):
         check_int("epochs", self.epochs, minimum=1)
         if self.batch_size is not None:
             check_int("batch_size", self.batch_size, minimum=1)
-        check_seed(self.seed, "seed")
         check_int("workers", self.workers, minimum=1)
 
     # -- training ----------------------------------------------------------------------------
