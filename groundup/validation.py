@@ -254,30 +254,46 @@ def check_array(X: Any, *, name: str = "X", device: torch.device | str | None = 
     """Turn ``X`` into a finite 2-D float32 tensor on ``device``, or raise a clear error.
 
     Accepts array-likes and tensors (a tensor stays on its device unless ``device`` is
-    given). Raises ``TypeError`` for non-numeric data and ``ValueError`` for the wrong
+    given). Raises ``TypeError`` (an :class:`InvalidArgumentTypeError`) for non-numeric,
+    complex or sparse data, and ``ValueError`` for the wrong
     number of dimensions, no samples, NaN or infinity, or (when ``n_features`` is given)
     a column count other than the one seen in ``fit``. ``owner`` names the model in
     messages.
     """
     if isinstance(X, torch.Tensor):
         if X.is_complex() or X.dtype == torch.bool:
-            raise TypeError(f"{name} must hold real numbers; got a tensor of dtype {X.dtype}")
+            raise InvalidArgumentTypeError(f"{name} must hold real numbers; got a tensor of dtype {X.dtype}"
+                                           f"{'. Complex data not supported' if X.is_complex() else ''}")
         t = X.to(device=device, dtype=torch.float32)
     else:
+        if hasattr(X, "toarray") and hasattr(X, "nnz"):  # scipy.sparse matrices and arrays
+            raise InvalidArgumentTypeError(
+                f"{name} is a sparse {type(X).__name__}; {owner or 'this estimator'} needs a dense array "
+                f"(sparse input is not supported): pass {name}.toarray()"
+            )
         try:
             arr = np.asarray(X)
         except (ValueError, TypeError) as exc:  # ragged lists and the like
             raise ValueError(f"{name} must be a 2-D array of numbers; could not convert it ({exc})") from exc
+        if arr.dtype == object:  # numbers in an object array are fine; anything else is not
+            try:
+                arr = arr.astype(np.float64)
+            except (ValueError, TypeError) as exc:
+                raise InvalidArgumentTypeError(f"{name} must hold real numbers; got an array of dtype object ({exc})") from None
         if arr.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must hold real numbers; got an array of dtype {arr.dtype}")
+            complex_note = ". Complex data not supported" if arr.dtype.kind == "c" else ""
+            raise InvalidArgumentTypeError(f"{name} must hold real numbers; got an array of dtype {arr.dtype}{complex_note}")
         t = torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32))
         if device is not None:
             t = t.to(device)
     if t.ndim != 2:
-        hint = " (use X.reshape(-1, 1) for one feature or X.reshape(1, -1) for one sample)" if t.ndim == 1 else ""
+        hint = (f". Reshape your data: {name}.reshape(-1, 1) for one feature or {name}.reshape(1, -1) for one sample"
+                if t.ndim == 1 else "")
         raise ValueError(f"{name} must be 2-D (n_samples, n_features); got {t.ndim}-D with shape {tuple(t.shape)}{hint}")
-    if t.shape[0] == 0 or t.shape[1] == 0:
-        raise ValueError(f"{name} must have at least one sample and one feature; got shape {tuple(t.shape)}")
+    for axis, what in ((0, "sample"), (1, "feature")):
+        if t.shape[axis] == 0:
+            raise ValueError(f"{name} must have at least one sample and one feature; got 0 {what}(s) "
+                             f"(shape={tuple(t.shape)}) while a minimum of 1 is required.")
     # One float32 sum is much cheaper than an elementwise isfinite pass (scikit-learn's
     # trick), and NaN or inf anywhere makes it non-finite; only then look closer, since
     # large finite values can also overflow the sum.
@@ -286,7 +302,8 @@ def check_array(X: Any, *, name: str = "X", device: torch.device | str | None = 
         if bad is not None:
             raise ValueError(f"{name} contains {bad}; {owner or 'this estimator'} needs finite values")
     if n_features is not None and t.shape[1] != n_features:
-        raise ValueError(f"{name} has {t.shape[1]} features, but {owner or 'the estimator'} was fitted with {n_features} features")
+        raise ValueError(f"{name} has {t.shape[1]} features, but {owner or 'the estimator'} is expecting {n_features} "
+                         f"features as input (as many as it was fitted with)")
     return t
 
 

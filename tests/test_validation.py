@@ -109,17 +109,28 @@ def test_choices():
 def test_check_array():
     t = v.check_array([[1, 2], [3, 4]])
     assert t.dtype == torch.float32 and t.shape == (2, 2)
-    with pytest.raises(ValueError, match=r"X must be 2-D .* got 1-D .*reshape"):
+    with pytest.raises(ValueError, match=r"X must be 2-D .* got 1-D .*Reshape your data"):
         v.check_array([1.0, 2.0])
-    with pytest.raises(ValueError, match="at least one sample"):
+    with pytest.raises(ValueError, match=r"at least one sample and one feature; got 0 sample\(s\)"):
         v.check_array(np.zeros((0, 3)))
+    with pytest.raises(ValueError, match=r"0 feature\(s\) \(shape=\(3, 0\)\) while a minimum of 1 is required"):
+        v.check_array(np.zeros((3, 0)))
     with pytest.raises(TypeError, match="real numbers"):
         v.check_array([["a", "b"]])
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        v.check_array(np.ones((2, 2), dtype=complex))
+    with pytest.raises(TypeError, match="sparse input is not supported"):
+        v.check_array(__import__("scipy.sparse").sparse.csr_matrix(np.eye(2)))
+    objects = np.array([[1, 2.5], [3, 4]], dtype=object)
+    assert v.check_array(objects).tolist() == [[1.0, 2.5], [3.0, 4.0]]
+    objects[0, 0] = {"a": 1}
+    with pytest.raises(TypeError, match="dtype object .*argument must be"):
+        v.check_array(objects)
     with pytest.raises(ValueError, match="X contains NaN; PCA needs finite values"):
         v.check_array([[1.0, np.nan]], owner="PCA")
     with pytest.raises(ValueError, match="Z contains infinity"):
         v.check_array(torch.tensor([[1.0, np.inf]]), name="Z")
-    with pytest.raises(ValueError, match="X has 2 features, but RBM was fitted with 3 features"):
+    with pytest.raises(ValueError, match="X has 2 features, but RBM is expecting 3 features as input"):
         v.check_array([[1.0, 2.0]], n_features=3, owner="RBM")
     # large finite values whose sum overflows are fine
     assert v.check_array(np.full((2, 2), 3e38)).shape == (2, 2)

@@ -11,13 +11,14 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 import torch
+import sklearn.base
 from sklearn.base import BaseEstimator
 
 from groundup.persistence import SaveLoadMixin
 from groundup.torch_utils import resolve_device, to_numpy
 from groundup.validation import NotFittedError, check_array, check_is_fitted, check_seed
 
-__all__ = ["NotFittedError", "TorchEstimator", "as_output"]
+__all__ = ["NotFittedError", "TorchEstimator", "TransformerMixin", "as_output"]
 
 E = TypeVar("E", bound="TorchEstimator")
 
@@ -25,6 +26,16 @@ E = TypeVar("E", bound="TorchEstimator")
 def as_output(Y: torch.Tensor, like: Any) -> Any:
     """Return ``Y`` as the caller gave ``like``: a tensor for a tensor, else a NumPy array."""
     return Y if isinstance(like, torch.Tensor) else to_numpy(Y)
+
+
+class TransformerMixin(sklearn.base.TransformerMixin):
+    """scikit-learn's ``TransformerMixin``, whose tags say what these transformers return:
+    float32 (the arithmetic is torch's float32), also for float64 input."""
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
 
 
 class TorchEstimator(SaveLoadMixin, BaseEstimator):

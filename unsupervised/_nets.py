@@ -26,13 +26,17 @@ ACTIVATIONS = (
 )
 
 
+def _identity(x: torch.Tensor) -> torch.Tensor:
+    return x  # a named function, not a lambda, so that the networks can be pickled
+
+
 def activation_fn(name: str, *, param: str = "activation") -> Callable[[torch.Tensor], torch.Tensor]:
     """The activation called ``name``, one of :data:`ACTIVATIONS` ("logistic" is "sigmoid",
     "linear" is "identity"); the others are the ``torch.nn.functional`` functions."""
     check_choice(param, name, ACTIVATIONS)
     key = _ALIASES.get(name, name)
     if key is None:
-        return lambda x: x
+        return _identity
     return getattr(torch, key) if key in ("sigmoid", "tanh") else getattr(F, key)
 
 

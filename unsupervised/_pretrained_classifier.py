@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.base import ClassifierMixin, TransformerMixin
+from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 
 from groundup.progress import TrainingLog
 from groundup.torch_utils import train_minibatches
-from groundup.unsupervised._base import TorchEstimator, as_output
+from groundup.unsupervised._base import TorchEstimator, TransformerMixin, as_output
 from groundup.unsupervised._nets import DenseStack, check_layer_sizes, glorot_weight
 from groundup.validation import (NotFittedError, check_array, check_in_interval, check_is_fitted, check_positive,
                                  check_unit_interval)
@@ -118,6 +118,11 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
         self.module_ = DenseStack(weights, biases, ["sigmoid"] * len(sizes) + ["identity"])
         self.loss_curve_ = self._finetune(Xt, yt, gen, log)
         return self
+
+    @property
+    def n_iter_(self) -> int:
+        """Fine-tuning epochs run (one entry of ``loss_curve_`` each; 0 after ``fit(X)``)."""
+        return len(self.loss_curve_)
 
     def _encode_labels(self, y: Any, n: int, device: torch.device) -> torch.Tensor:
         y = np.asarray(y)

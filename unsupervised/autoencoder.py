@@ -19,12 +19,11 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.base import TransformerMixin
 from torch import nn
 
 from groundup.progress import TrainingLog
 from groundup.torch_utils import as_tensor, train_minibatches
-from groundup.unsupervised._base import TorchEstimator, as_output
+from groundup.unsupervised._base import TorchEstimator, TransformerMixin, as_output
 from groundup.unsupervised._nets import activation_fn, check_layer_sizes, glorot_weight
 from groundup.validation import check_array, check_choice, check_is_fitted, check_positive, check_unit_interval
 
@@ -193,6 +192,11 @@ class Autoencoder(TransformerMixin, TorchEstimator):
             on_epoch_end=lambda epoch, loss: log.append(epoch=epoch + 1, loss=loss), name="Autoencoder",
         )
         return self
+
+    @property
+    def n_iter_(self) -> int:
+        """Epochs run (one entry of ``loss_curve_`` each)."""
+        return len(self.loss_curve_)
 
     def _run(self, X: Any, what: str) -> Any:
         """Apply part of the fitted network ("encode", "decode" or "reconstruct") in batches."""

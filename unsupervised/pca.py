@@ -21,10 +21,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.base import TransformerMixin
 
 from groundup.torch_utils import as_tensor
-from groundup.unsupervised._base import TorchEstimator, as_output
+from groundup.unsupervised._base import TorchEstimator, TransformerMixin, as_output
 from groundup.validation import check_array, check_is_fitted
 
 __all__ = ["PCA"]

@@ -23,11 +23,10 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.base import TransformerMixin
 
 from groundup.progress import TrainingLog
 from groundup.torch_utils import as_tensor, train_minibatches
-from groundup.unsupervised._base import TorchEstimator, as_output
+from groundup.unsupervised._base import TorchEstimator, TransformerMixin, as_output
 from groundup.validation import check_in_interval, check_is_fitted, check_positive, check_unit_interval
 
 __all__ = ["RBM"]

@@ -21,10 +21,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.base import TransformerMixin
 
 from groundup.progress import TrainingLog
-from groundup.unsupervised._base import TorchEstimator, as_output
+from groundup.unsupervised._base import TorchEstimator, TransformerMixin, as_output
 from groundup.unsupervised._tsne_affinities import conditional_probabilities, joint_probabilities, nearest_neighbors
 from groundup.unsupervised._tsne_gradients import attraction, exact_repulsion, fft_repulsion, kl_divergence_exact
 from groundup.validation import check_array, check_choice, check_number, check_positive
@@ -182,7 +181,7 @@ class TSNE(TransformerMixin, TorchEstimator):
         Xt = self._check_X(X, reset=True, device=device)
         n = Xt.shape[0]
         if n < 2:
-            raise ValueError(f"t-SNE needs at least 2 samples; got {n}")
+            raise ValueError(f"t-SNE needs at least 2 samples; got n_samples={n}")
         method = self._check_params(n, device)
         gen = self._generator(device)
         log = TrainingLog(self.verbose, name="TSNE")

@@ -83,7 +83,7 @@ def test_bad_input(digits):
     with pytest.raises(NotFittedError):
         PCA(2).transform(digits)
     p = PCA(2).fit(digits)
-    with pytest.raises(ValueError, match="X has 10 features, but PCA was fitted with 64 features"):
+    with pytest.raises(ValueError, match="X has 10 features, but PCA is expecting 64 features as input"):
         p.transform(digits[:, :10])
     bad = digits.copy()
     bad[3, 4] = np.nan

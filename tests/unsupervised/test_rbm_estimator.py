@@ -117,7 +117,7 @@ def test_bad_input(digits):
     rbm = RBM(4, n_iter=1, device="cpu").fit(digits)
     with pytest.raises(ValueError, match=r"values in \[0, 1\]"):
         rbm.transform(digits - 0.5)
-    with pytest.raises(ValueError, match="X has 63 features, but RBM was fitted with 64"):
+    with pytest.raises(ValueError, match="X has 63 features, but RBM is expecting 64 features"):
         rbm.transform(digits[:, 1:])
     bad = digits.copy()
     bad[0, 0] = np.inf
