@@ -222,3 +222,67 @@ def test_bad_predict_input():
         agent.learn(0)
     with pytest.raises(ValueError, match="checkpoint_every and checkpoint_path go together"):
         agent.learn(10, checkpoint_every=5)
+
+
+# -- the learning-rate schedule and soft target updates, checked exactly ---------------------------
+def _filled_agent(**kwargs):
+    """A DQN whose replay buffer holds 100 transitions and which has not trained yet."""
+    agent = agents.make("dqn", gym.make("CartPole-v1"), seed=0, device="cpu", **{**SMALL, "learning_starts": 10_000, **kwargs})
+    agent.learn(100)
+    assert agent.n_updates == 0 and agent.replay_buffer.size == 100
+    return agent
+
+
+def _parameters(module):
+    return [p.detach().clone() for p in module.parameters()]
+
+
+def test_a_linear_learning_rate_schedule_scales_the_adam_step_exactly():
+    import copy
+
+    agent = _filled_agent(learning_rate=1e-3, learning_rate_schedule="linear")
+    reference, constant = copy.deepcopy(agent), copy.deepcopy(agent)
+    agent._run = {"start": 0, "total": 400}  # a quarter of a 400-step learn() call is spent
+    agent._update_learning_rate()
+    assert agent.optimizer.param_groups[0]["lr"] == 1e-3 * (1.0 - 100 / 400)
+    agent.train(1)
+    for group in reference.optimizer.param_groups:  # what the schedule should amount to
+        group["lr"] = 0.75e-3
+    reference.train(1)
+    for p, q in zip(agent.q_net.parameters(), reference.q_net.parameters()):
+        assert torch.equal(p, q)
+    constant.train(1)  # at the full rate the same step lands elsewhere
+    assert not all(torch.equal(p, q) for p, q in zip(agent.q_net.parameters(), constant.q_net.parameters()))
+
+
+def test_the_linear_schedule_decays_to_zero_over_each_learn_call():
+    agent = agents.make("dqn", gym.make("CartPole-v1"), seed=0, learning_rate=1e-3, learning_rate_schedule="linear",
+                        train_freq=5, device="cpu", **{**SMALL, "learning_starts": 20})
+    rates = {}
+
+    def record(locals_, globals_):
+        self = locals_["self"]
+        rates[self.num_timesteps] = self.optimizer.param_groups[0]["lr"]
+
+    agent.learn(200, callback=record)
+    trained = list(range(35, 201, 5))  # past learning_starts, every train_freq, once a batch fits
+    assert rates[30] == 1e-3  # no training yet: the rate is untouched
+    assert [rates[t] for t in trained] == [1e-3 * (1.0 - min(1.0, t / 200)) for t in trained]
+    agent.learn(100, callback=record)  # a second call starts again from the full rate
+    assert rates[205] == 1e-3 * (1.0 - 5 / 100)
+
+
+@pytest.mark.parametrize("tau", [0.3, 1.0])
+def test_the_target_network_update_is_polyak_averaging(tau):
+    agent = _filled_agent(tau=tau, learning_rate=1e-2)
+    agent._run = {"start": 0, "total": 100}
+    agent._update_learning_rate()
+    agent.train(3)  # the online network moves away from the target
+    online, target = _parameters(agent.q_net), _parameters(agent.q_net_target)
+    assert not all(torch.equal(p, q) for p, q in zip(online, target))
+    agent._update_target()
+    for new, old, theta in zip(agent.q_net_target.parameters(), target, online):
+        expected = theta if tau == 1.0 else old.mul(1.0 - tau).add(theta, alpha=tau)  # θ⁻ ← τθ + (1 − τ)θ⁻
+        assert torch.equal(new, expected)
+    for p, theta in zip(agent.q_net.parameters(), online):
+        assert torch.equal(p, theta)  # the online network is untouched
