@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from groundup.agents.base import check_learning_rate
+from groundup.agents.base import check_learning_rate, reset_env
 from groundup.agents.exploration import greedy
 from groundup.agents.tabular import TabularControlAgent, TabularPredictionAgent
 
@@ -174,7 +174,7 @@ class MCExploringStarts(_MonteCarloControl):
         for s in candidates:
             obs_s = self._indexer.observation(s)
             try:
-                obs, _ = env.reset(options={"state": obs_s})
+                obs, _ = reset_env(env, options={"state": obs_s})  # a probe: unseeded
             except (ValueError, TypeError, KeyError):
                 continue
             if self._indexer.index(obs) != s:
