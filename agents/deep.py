@@ -256,7 +256,7 @@ class DeepAgent(Checkpointable, Agent):
         for name, optimizer in self._optimizers.items():
             arrays, optimizers[name] = optimizer_state(optimizer, f"optim.{name}")
             tensors.update(arrays)
-        # "algorithm" holds a subclass's counters (files of groundup <= 0.x keep them there too)
+        # "algorithm" holds a subclass's own counters: the layout files already written have
         metadata.update(optimizers=optimizers, n_updates=self.n_updates, algorithm={})
         return tensors, metadata
 
