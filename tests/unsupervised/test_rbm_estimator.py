@@ -138,3 +138,75 @@ def test_save_load_round_trip(tmp_path, digits):
     assert back.loss_curve_ == pytest.approx(rbm.loss_curve_)
     back.partial_fit(digits[:10])  # training continues from the loaded state
     assert len(back.loss_curve_) == len(rbm.loss_curve_) + 1
+
+
+def _rbm_with(components, hidden, visible):
+    """An RBM holding the given weights (as if fitted)."""
+    rbm = RBM(components.shape[0], device="cpu")
+    rbm.n_features_in_ = components.shape[1]
+    rbm.components_, rbm.intercept_hidden_, rbm.intercept_visible_ = (
+        np.asarray(a, dtype=np.float32) for a in (components, hidden, visible))
+    rbm.h_samples_, rbm.loss_curve_ = np.zeros((1, components.shape[0]), np.float32), []
+    return rbm
+
+
+def test_score_samples_is_sklearns_free_energy_closed_form(digits):
+    sk = BernoulliRBM(n_components=16, n_iter=2, random_state=0).fit(digits)
+    ours = _rbm_with(sk.components_, sk.intercept_hidden_, sk.intercept_visible_)
+    X = (digits[:40] > 0.5).astype(np.float64)
+    # Each score flips one random bit: n_features * log sigmoid(F(v with bit i flipped) - F(v)).
+    # Every candidate i, from scikit-learn's free energy with the same weights:
+    n = X.shape[1]
+    candidates = np.empty((len(X), n))
+    for i in range(n):
+        flipped = X.copy()
+        flipped[:, i] = 1 - flipped[:, i]
+        candidates[:, i] = -n * np.logaddexp(0, -(sk._free_energy(flipped) - sk._free_energy(X)))
+    ours_scores, sk_scores = ours.score_samples(X), sk.score_samples(X)
+    for row in range(len(X)):
+        assert np.isclose(candidates[row], sk_scores[row], rtol=1e-9).any()  # the candidates are scikit-learn's
+        assert np.isclose(candidates[row], ours_scores[row], rtol=1e-4, atol=1e-3).any(), row
+    # With one feature the flipped bit is always that one: both scores are deterministic
+    # and must agree exactly (up to float32).
+    sk1 = BernoulliRBM(n_components=3, random_state=0)
+    sk1.components_ = np.array([[0.5], [-1.0], [2.0]])
+    sk1.intercept_hidden_, sk1.intercept_visible_ = np.array([0.1, -0.2, 0.3]), np.array([-0.4])
+    sk1.n_features_in_ = 1
+    one = _rbm_with(sk1.components_, sk1.intercept_hidden_, sk1.intercept_visible_)
+    V = np.array([[0.0], [1.0], [1.0], [0.0]])
+    np.testing.assert_allclose(one.score_samples(V), sk1.score_samples(V), rtol=1e-5)
+
+
+def test_k_is_the_number_of_gibbs_steps_and_changes_the_update(digits, monkeypatch):
+    batch = (digits[:20] > 0.5).astype(np.float32)
+    steps = []
+    visible_probs = RBM._visible_probs
+
+    def counting(self, h):
+        steps.append(1)
+        return visible_probs(self, h)
+
+    monkeypatch.setattr(RBM, "_visible_probs", counting)
+    for k in (1, 2, 5):
+        for persistent in (False, True):
+            steps.clear()
+            RBM(8, k=k, persistent=persistent, batch_size=20, random_state=0, device="cpu").partial_fit(batch)
+            # k negative-phase steps (PCD also reconstructs the data once, for the reported error)
+            assert len(steps) == k + persistent, (k, persistent)
+    monkeypatch.undo()
+    one = RBM(8, k=1, random_state=0, device="cpu").partial_fit(batch).components_
+    three = RBM(8, k=3, random_state=0, device="cpu").partial_fit(batch).components_
+    three_again = RBM(8, k=3, random_state=0, device="cpu").partial_fit(batch).components_
+    np.testing.assert_array_equal(three, three_again)
+    assert not np.array_equal(one, three)
+
+
+def test_sample_returns_the_visible_probabilities_of_the_last_gibbs_step():
+    rng = np.random.default_rng(0)
+    W = rng.normal(0, 0.01, (3, 4))
+    c = np.array([50.0, -50.0, 50.0])  # whatever v is, h = (1, 0, 1)
+    b = np.array([-1.0, 0.0, 1.0, 2.0])
+    rbm = _rbm_with(W, c, b)
+    expected = 1 / (1 + np.exp(-(b + np.array([1.0, 0.0, 1.0]) @ W)))
+    np.testing.assert_allclose(rbm.sample(5, n_steps=7), np.tile(expected, (5, 1)), rtol=1e-6)
+    np.testing.assert_allclose(rbm.sample(n_steps=1, init=np.zeros((2, 4))), np.tile(expected, (2, 1)), rtol=1e-6)
