@@ -45,10 +45,42 @@ def test_tied_weights_halve_the_parameters_and_denoising_trains(data):
         assert ae.loss_curve_[-1] < ae.loss_curve_[0]
 
 
+def test_noise_corrupts_the_inputs_as_specified_and_changes_what_is_learned(data):
+    ones = torch.ones(400, 500)
+    gen = torch.Generator().manual_seed(0)
+    masked = Autoencoder(noise=0.3, noise_type="mask")._corrupt(ones, gen)
+    assert set(masked.unique().tolist()) == {0.0, 1.0} and abs(float((masked == 0).float().mean()) - 0.3) < 0.005
+    shift = Autoencoder(noise=0.1, noise_type="gaussian")._corrupt(ones, gen) - ones
+    assert abs(float(shift.std()) - 0.1) < 0.002 and abs(float(shift.mean())) < 0.002
+    assert Autoencoder(noise=0.0)._corrupt(ones, gen) is ones
+    # One fixed-seed epoch: the noise level changes the weights (and the same level does not).
+    X = data.X_train[:256]
+
+    def weights(noise, noise_type="mask"):
+        ae = Autoencoder(8, hidden_layer_sizes=(), noise=noise, noise_type=noise_type, max_iter=1, random_state=0, device="cpu")
+        return ae.fit(X).module_.enc_w[0].detach().numpy()
+
+    w = {noise: weights(noise) for noise in (0.0, 0.3, 0.6)}
+    np.testing.assert_array_equal(w[0.3], weights(0.3))
+    assert not np.array_equal(w[0.0], w[0.3]) and not np.array_equal(w[0.3], w[0.6])
+    assert not np.array_equal(weights(0.3, "gaussian"), w[0.3])
+    # The stacked autoencoder passes its noise to every layer's pretraining.
+    sae = lambda noise: StackedAutoencoder((8,), noise=noise, pretrain_n_iter=1, random_state=0, device="cpu").fit(X)  # noqa: E731
+    assert not np.array_equal(sae(0.0).module_.weights[0].detach().numpy(), sae(0.3).module_.weights[0].detach().numpy())
+
+
 def test_any_activation_and_errors(data):
     X = data.X_train[:200]
+    Xt = torch.as_tensor(X, dtype=torch.float32)
+    codes = {}
     for act in ("tanh", "elu", "gelu", "sigmoid", "softplus"):
-        Autoencoder(4, hidden_layer_sizes=(8,), activation=act, max_iter=1, device="cpu").fit(X)
+        ae = Autoencoder(4, hidden_layer_sizes=(8,), activation=act, max_iter=1, random_state=0, device="cpu").fit(X)
+        (W0, W1), (b0, b1) = ae.module_.enc_w, ae.module_.enc_b
+        with torch.no_grad():  # the hidden layer uses the named activation, the code layer none
+            expected = getattr(torch.nn.functional, act)(Xt @ W0.T + b0) @ W1.T + b1
+        np.testing.assert_allclose(ae.transform(X), expected.numpy(), rtol=1e-5, atol=1e-5)
+        codes[act] = ae.transform(X)
+    assert not np.allclose(codes["tanh"], codes["softplus"])
     with pytest.raises(ValueError, match="activation must be one of"):
         Autoencoder(4, activation="linearish").fit(X)
     with pytest.raises(ValueError, match="loss='bce' needs output_activation='sigmoid'"):
@@ -91,8 +123,21 @@ def test_pretrained_classifiers_learn_digits(data, cls):
 def test_pretraining_only_then_features(data):
     dbn = DBN((32, 16), pretrain_n_iter=2, random_state=0, device="cpu").fit(data.X_train)
     F = dbn.transform(data.X_test)
-    assert F.shape == (len(data.X_test), 16) and (F >= 0).all() and (F <= 1).all()
+    assert F.shape == (len(data.X_test), 16)
+    # The features are the sigmoid layers of the pretrained RBMs, exactly: each layer's
+    # weights are its RBM's learned components_ and hidden biases.
     assert len(dbn.rbms_) == 2
+    H = torch.as_tensor(data.X_test, dtype=torch.float32)
+    for rbm, W, b in zip(dbn.rbms_, dbn.module_.weights, dbn.module_.biases):
+        np.testing.assert_array_equal(W.detach().numpy(), rbm.components_)
+        np.testing.assert_array_equal(b.detach().numpy(), rbm.intercept_hidden_)
+        H = torch.sigmoid(H @ W.detach().T + b.detach())
+    np.testing.assert_allclose(F, H.numpy(), rtol=1e-5, atol=1e-6)
+    # Checking bad data does not touch what fit learned
+    rbms = list(dbn.rbms_)
+    with pytest.raises(ValueError, match=r"values in \[0, 1\]"):
+        dbn.fit(data.X_test * 16)
+    assert dbn.rbms_ == rbms
     with pytest.raises(NotFittedError, match="without labels"):
         dbn.predict(data.X_test)
     with pytest.raises(ValueError, match="needs labels"):
