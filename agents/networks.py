@@ -18,6 +18,8 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
+from groundup.validation import check_choice
+
 __all__ = ["ACTIVATIONS", "check_net_arch", "check_activation", "mlp", "ObservationEncoder", "NumpyMLP",
            "RunningMeanStd", "optimizer_state", "load_optimizer_state"]
 
@@ -37,9 +39,8 @@ def check_net_arch(net_arch: Any, name: str = "net_arch") -> tuple[int, ...]:
 
 
 def check_activation(activation: Any) -> str:
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}; got {activation!r}")
-    return activation
+    """The name of a hidden layer's activation: one of :data:`ACTIVATIONS`."""
+    return check_choice("activation", activation, tuple(ACTIVATIONS))
 
 
 def mlp(in_dim: int, hidden: Sequence[int], activation: str) -> nn.Sequential:
