@@ -253,3 +253,21 @@ def test_gensim_form_errors(tmp_path):
         GloVe(corpus, 50)
     with pytest.raises(TypeError, match=r"GloVe\(vector_size=50\)"):
         GloVe(50)
+
+
+def test_regularization_is_alss_ridge_penalty(monkeypatch):
+    corpus = topic_corpus(300)
+    kw = dict(vector_size=6, window=3, min_count=1, epochs=2, seed=1, batch_size=256, device="cpu")
+    # The model hands its regularization to every ALS sweep...
+    seen = []
+    sweep = solvers.als_sweep  # glove.py imports it when an ALS fit starts
+    monkeypatch.setattr(solvers, "als_sweep", lambda *args: (seen.append(args[-1]), sweep(*args))[1])
+    GloVe(solver="als", regularization=0.37, **kw).fit(corpus)
+    assert seen == [0.37, 0.37]
+    monkeypatch.undo()
+    # ...where a larger penalty gives shorter vectors,
+    norms = [np.linalg.norm(GloVe(solver="als", regularization=r, **kw).fit(corpus).word_vectors_) for r in (0.01, 1.0, 100.0)]
+    assert norms[0] > norms[1] > norms[2]
+    # and AdaGrad, which has no penalty, ignores it.
+    plain = GloVe(solver="adagrad", regularization=0.0, **kw).fit(corpus).word_vectors_
+    np.testing.assert_array_equal(plain, GloVe(solver="adagrad", regularization=10.0, **kw).fit(corpus).word_vectors_)
