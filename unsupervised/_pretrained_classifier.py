@@ -199,11 +199,11 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
         }
         return tensors, extra
 
-    def _set_state(self, tensors: dict[str, np.ndarray], extra: dict[str, Any]) -> None:
-        n_layers = len(extra["activations"])
+    def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
+        n_layers = len(metadata["activations"])
         weights = [torch.from_numpy(tensors[f"weights.{l}"]) for l in range(n_layers)]
         biases = [torch.from_numpy(tensors[f"biases.{l}"]) for l in range(n_layers)]
-        self.module_ = DenseStack(weights, biases, extra["activations"])
-        self.classes_ = None if extra["classes_"] is None else np.asarray(extra["classes_"])
-        self.loss_curve_ = list(extra["loss_curve_"])
-        self.pretrained_ = bool(extra["pretrained_"])
+        self.module_ = DenseStack(weights, biases, metadata["activations"])
+        self.classes_ = None if metadata["classes_"] is None else np.asarray(metadata["classes_"])
+        self.loss_curve_ = list(metadata["loss_curve_"])
+        self.pretrained_ = bool(metadata["pretrained_"])

@@ -234,11 +234,11 @@ class Autoencoder(TransformerMixin, TorchEstimator):
     def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         return dict(self.module_.state_dict()), {"loss_curve_": list(self.loss_curve_)}
 
-    def _set_state(self, tensors: dict[str, np.ndarray], extra: dict[str, Any]) -> None:
+    def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
         hidden = self._check_params()
         device = self._device()
         sizes = [self.n_features_in_, *hidden, self.n_components]
         gen = torch.Generator(device=device)
         self.module_ = _AutoencoderNet(sizes, bool(self.tied_weights), (self.activation, self.code_activation, self.output_activation), gen, device)
         self.module_.load_state_dict({k: torch.from_numpy(v) for k, v in tensors.items()})
-        self.loss_curve_ = list(extra.get("loss_curve_", []))
+        self.loss_curve_ = list(metadata.get("loss_curve_", []))

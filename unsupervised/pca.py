@@ -145,12 +145,12 @@ class PCA(TransformerMixin, TorchEstimator):
         tensors = {name: getattr(self, name) for name in ("components_", "explained_variance_", "explained_variance_ratio_", "singular_values_", "mean_")}
         return tensors, {"n_components_": self.n_components_, "n_samples_": self.n_samples_, "noise_variance_": self.noise_variance_}
 
-    def _set_state(self, tensors: dict[str, np.ndarray], extra: dict[str, Any]) -> None:
+    def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
         for name, value in tensors.items():
             setattr(self, name, value)
-        self.n_components_ = int(extra["n_components_"])
-        self.n_samples_ = int(extra["n_samples_"])
-        self.noise_variance_ = float(extra["noise_variance_"])
+        self.n_components_ = int(metadata["n_components_"])
+        self.n_samples_ = int(metadata["n_samples_"])
+        self.noise_variance_ = float(metadata["noise_variance_"])
 
 
 def _gram(X: torch.Tensor, panels: int = 4) -> torch.Tensor:

@@ -299,10 +299,10 @@ class RBM(TransformerMixin, TorchEstimator):
         tensors = {"components_": self.components_, "intercept_hidden_": self.intercept_hidden_, "intercept_visible_": self.intercept_visible_, "h_samples_": self.h_samples_}
         return tensors, {"loss_curve_": list(self.loss_curve_)}
 
-    def _set_state(self, tensors: dict[str, np.ndarray], extra: dict[str, Any]) -> None:
+    def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
         for name, value in tensors.items():
             setattr(self, name, value)
-        self.loss_curve_ = list(extra.get("loss_curve_", []))
+        self.loss_curve_ = list(metadata.get("loss_curve_", []))
         self._W = None
 
     def __getstate__(self) -> dict[str, Any]:

@@ -224,10 +224,10 @@ class TSNE(TransformerMixin, TorchEstimator):
         extra = {"kl_divergence_": self.kl_divergence_, "n_iter_": self.n_iter_, "learning_rate_": self.learning_rate_, "method_": self.method_}
         return {"embedding_": self.embedding_}, extra
 
-    def _set_state(self, tensors: dict[str, np.ndarray], extra: dict[str, Any]) -> None:
+    def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
         self.embedding_ = tensors["embedding_"]
         for key in ("kl_divergence_", "n_iter_", "learning_rate_", "method_"):
-            setattr(self, key, extra[key])
+            setattr(self, key, metadata[key])
 
     def _header(self) -> dict[str, Any]:
         """The parameters, with an array ``init`` stored as "array" (the embedding is saved)."""
