@@ -20,8 +20,9 @@ reaches it (median over the seeds that got there).
 Each (task, agent, seed) is one engine run (:func:`run`, :func:`sarsa`), kept in the
 results store as soon as it finishes: the full grid takes hours on two cores, so run it in
 chunks (``--only dqn/Acrobot``; an interrupted run resumes where it stopped) and the table
-is drawn from the store each time. The runs whose training times are compared as a ratio
-ask for every core, so no other run shares the machine with them.
+is drawn from the store each time. Every run is single-threaded and asks for one CPU, so
+the engine runs as many side by side as there are cores and no run's threads compete
+with another's; groundup and SB3 are timed under the same conditions.
 
 Modes: ``--full`` is every task on seeds 0-4 (the first three on the slow tasks);
 ``--quick`` (about 5 minutes on two cores) is the CartPole rows, DQN (50k) and actor-critic
@@ -285,14 +286,12 @@ def main(argv: list[str] | None = None) -> int:
     for task in cfg["tasks"]:
         algos = [a for a in TASKS[task]["algos"] if common.selected(args, f"{task}/{a}")]
         if algos:
-            # the training times are compared as a ratio: every run has the machine to itself
             result = common.sweep(args, "benchmarks.rl_deep:run",
                                   {"task": [task], "algo": algos, "budget": [budget_of(task, cfg["scale"])]},
-                                  task_seeds(task, seeds), num_cpus=common.all_cores(), desc=task)
+                                  task_seeds(task, seeds), num_cpus=1, desc=task)
             records += result.records
     for task in SARSA_TASKS:
         if common.selected(args, f"{task}/groundup-sarsa"):
-            # no ratio here: single-threaded runs side by side, one a core
             result = common.sweep(args, "benchmarks.rl_deep:sarsa",
                                   {"task": [task], "episodes": [episodes_of(task, cfg["sarsa_scale"])]}, sarsa_seeds,
                                   num_cpus=1, desc=task)
@@ -348,8 +347,9 @@ def report(records: list[dict[str, Any]], args: Any, seeds: list[int], sarsa_see
           f"Mode {args.mode}; seeds {', '.join(map(str, seeds))} (the first three on Acrobot, MountainCar and "
           "MountainCarContinuous); threshold: CartPole 475, Acrobot -100, MountainCar -120, MountainCarContinuous 90; "
           "*solved* = the final deterministic policy's mean over 20 episodes reaches it. Final return: mean ± std over "
-          "the seeds, a 95% bootstrap interval of the mean, and the interquartile mean. Each run of this table had the "
-          "machine to itself; the time ratio is groundup's median training seconds over the baseline's.", "",
+          "the seeds, a 95% bootstrap interval of the mean, and the interquartile mean. Every run is single-threaded "
+          "on one CPU, as many side by side as there are cores, groundup and SB3 alike; the time ratio is groundup's "
+          "median training seconds over the baseline's.", "",
           common.markdown_table(["task (budget)", "agent", "seeds solved", "steps to threshold (median)", "final return",
                                  "95% CI", "IQM", "train s (median)", "time ratio"], rows) if rows else "(no run selected)"]
     sarsa_rows, lengths = [], {}
