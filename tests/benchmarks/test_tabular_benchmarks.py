@@ -6,6 +6,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+# runs a benchmark script end to end: make test runs it, make test-fast skips it
+pytestmark = pytest.mark.slow
+
 
 def rows(table: str, first: str) -> list[list[str]]:
     """The cells of the markdown rows whose first cell is ``first``."""

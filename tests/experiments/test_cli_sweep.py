@@ -43,6 +43,7 @@ def test_sweep_bad_input(tmp_path, capsys, argv, message):
     assert message in captured.err or message in captured.out
 
 
+@pytest.mark.slow
 def test_bench_runs_the_same_command_on_a_multi_node_cluster(tmp_path):
     from ray.cluster_utils import Cluster
 

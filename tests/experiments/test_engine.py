@@ -133,6 +133,7 @@ DRIVER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_a_driver_killed_mid_sweep_resumes_with_only_the_missing_runs(tmp_path):
     experiments.shutdown()  # the drivers below start their own local Ray
     log, store = tmp_path / "log.txt", tmp_path / "store"
@@ -157,6 +158,7 @@ def test_a_driver_killed_mid_sweep_resumes_with_only_the_missing_runs(tmp_path):
     assert not keys_after & done_before  # nothing that had finished ran again
 
 
+@pytest.mark.slow
 def test_a_two_node_cluster_runs_the_sweep_on_both_nodes(tmp_path):
     from ray.cluster_utils import Cluster
 

@@ -107,6 +107,7 @@ def test_length_buckets_cover_every_sentence_once_with_similar_lengths():
     assert all(np.array_equal(a, b) for a, b in zip(batches, again))
 
 
+@pytest.mark.filterwarnings("ignore::groundup.nlp.EarlyStoppingWarning")  # tiny data on purpose
 def test_tagger_uses_left_and_right_context(context_tagger):
     X, y = context_corpus(200, seed=1)
     # Left context decides run/walk/book/fish; right context decides "x".
@@ -139,6 +140,7 @@ def spelling_corpus(n: int, seed: int):
     return sentences, tags
 
 
+@pytest.mark.filterwarnings("ignore::groundup.nlp.EarlyStoppingWarning")  # tiny data on purpose
 @pytest.mark.parametrize("encoder", ["cnn", "lstm"])
 def test_character_features_tag_unknown_words(encoder, tmp_path):
     X, y = spelling_corpus(150, seed=0)
@@ -310,6 +312,7 @@ def test_use_ema_keeps_the_moving_average_of_every_step():
         RNNTagger(use_ema=True, ema_momentum=1.0).fit(X, y)
 
 
+@pytest.mark.filterwarnings("ignore::groundup.nlp.EarlyStoppingWarning")  # tiny data on purpose
 def test_scoring_auto_uses_entity_f1_for_bio_tags():
     X = [["Peter", "Smith", "runs"], ["in", "Paris"], ["Paris", "is", "big"]] * 20
     y = [["B-PER", "I-PER", "O"], ["O", "B-LOC"], ["B-LOC", "O", "O"]] * 20
@@ -437,6 +440,7 @@ def test_crf_likelihood_and_decoding_match_brute_force():
     torch.testing.assert_close(crf.neg_log_likelihood(emissions, tags, lengths), torch.stack(expected).mean())
 
 
+@pytest.mark.filterwarnings("ignore::groundup.nlp.EarlyStoppingWarning")  # tiny data on purpose
 def test_crf_tagger_trains_and_round_trips(tmp_path):
     X = [["Peter", "Smith", "runs"], ["in", "Paris"], ["Paris", "is", "big"]] * 20
     y = [["B-PER", "I-PER", "O"], ["O", "B-LOC"], ["B-LOC", "O", "O"]] * 20

@@ -6,7 +6,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from groundup.experiments import ResultStore
+
+# runs a benchmark script end to end: make test runs it, make test-fast skips it
+pytestmark = pytest.mark.slow
 
 
 def test_taggers_benchmark_smoke(tmp_path, run_benchmark):

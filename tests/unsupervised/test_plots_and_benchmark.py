@@ -40,6 +40,7 @@ def test_plot_functions_return_figures(tmp_path):
         plots.plot_embedding(rng.normal(size=(5, 3)))
 
 
+@pytest.mark.slow
 def test_benchmark_smoke_run(tmp_path, run_benchmark):
     from groundup.experiments import ResultStore
 
