@@ -1,5 +1,6 @@
 import subprocess
 import sys
+import warnings
 from collections import Counter
 
 import gymnasium as gym
@@ -16,7 +17,9 @@ from groundup.envs.tic_tac_toe import decode, encode, minimax
 @pytest.mark.parametrize("render_mode", [None, "ansi", "rgb_array"])
 def test_every_environment_passes_gymnasiums_checker(env_id, render_mode):
     env = gym.make(env_id, render_mode=render_mode)
-    check_env(env.unwrapped)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a checker warning is a failure, not noise
+        check_env(env.unwrapped)
     env.reset(seed=0)
     frame = env.render()
     if render_mode == "ansi":
