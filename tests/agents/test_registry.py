@@ -97,3 +97,30 @@ def test_entry_points_add_agents(tmp_path, monkeypatch):
     finally:
         for key in ("plugin-class", "plugin-by-function"):
             dict.pop(agents.registry, key, None)
+
+
+def test_an_installed_distribution_adds_its_agents_through_its_entry_points(tmp_path):
+    """No monkeypatching: a real ``.dist-info`` with ``entry_points.txt`` on the path of a
+    fresh interpreter, found by importlib.metadata the way pip-installed plugins are."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "groundup_plugin_real.py").write_text(textwrap.dedent('''
+        from groundup.agents.temporal_difference import QLearning
+
+        class RealPluginAgent(QLearning):
+            """An agent shipped by another distribution."""
+            family = "temporal difference"
+    '''))
+    dist = tmp_path / "groundup_plugin_real-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: groundup-plugin-real\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[groundup.agents]\nreal-plugin = groundup_plugin_real:RealPluginAgent\n")
+    code = ("import gymnasium as gym; from groundup import agents; "
+            "a = agents.make('real-plugin', gym.make('FrozenLake-v1'), seed=0); "
+            "print(type(a).__name__, agents.registry['real-plugin'].family)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "RealPluginAgent temporal difference"
