@@ -304,7 +304,7 @@ class SaveLoadMixin:
 
     _class_id: ClassVar[str] = ""
     #: The device ``load`` uses when none is given: ``None`` keeps the one saved in the
-    #: hyper-parameters; "auto" picks this machine's (for files meant to be portable).
+    #: hyper-parameters; "auto" picks the loading machine's (for files meant to be portable).
     _load_device: ClassVar[str | None] = None
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:  # pragma: no cover - abstract

@@ -144,7 +144,7 @@ class EmbeddingModel(SaveLoadMixin, BaseEstimator):
         self.wv  # noqa: B018 - raises NotFittedError when not fitted
 
     # -- persistence: groundup.persistence.SaveLoadMixin's save/load --------------------------
-    # A file is portable: its params say device="auto", and load picks this machine's
+    # A file is portable: its params say device="auto", and load picks the loading machine's
     # device unless told otherwise. Use ``save_word2vec_format`` on ``.wv`` for the
     # text/binary format other tools read.
     _load_device = "auto"

@@ -348,7 +348,7 @@ class RecursiveNN(SaveLoadMixin, BaseEstimator):
 
     # ----------------------------------------------------------------- persistence
     # save/load are groundup.persistence.SaveLoadMixin's: weights, vocabulary, classes and
-    # hyper-parameters in one file, loaded on this machine's device by default.
+    # hyper-parameters in one file, loaded on the loading machine's device by default.
     _load_device = "auto"
 
     def _header(self) -> dict[str, Any]:

@@ -463,7 +463,7 @@ class RNNTagger(SaveLoadMixin, BaseEstimator):
 
     # ----------------------------------------------------------------- persistence
     # save/load are groundup.persistence.SaveLoadMixin's; a file holds the weights, the
-    # vocabulary and the hyper-parameters, and loads on this machine's device by default.
+    # vocabulary and the hyper-parameters, and loads on the loading machine's device by default.
     _class_id = _CLASS_ID
     _load_device = "auto"
 
