@@ -20,13 +20,13 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from groundup.agents.base import check_initial_value, check_learning_rate, check_positive
-from groundup.agents.exploration import EpsilonSchedule, greedy
+from groundup.agents.base import check_initial_value
+from groundup.agents.exploration import EpsilonGreedyExploration, greedy
 from groundup.agents.features import FEATURES, ObservationScaler, make_featurizer, rollout_observations
 from groundup.agents.policies import PolicyToEvaluate
 from groundup.agents.spaces import TabularIndexer
 from groundup.agents.stepwise import StepwiseAgent
-from groundup.validation import check_choice
+from groundup.validation import check_choice, check_learning_rate, check_positive
 
 __all__ = ["SemiGradientTD0", "SemiGradientSarsa", "TARGETS"]
 
@@ -255,7 +255,7 @@ class SemiGradientTD0(LinearAgent):
         return super()._from_file(path, tensors, meta, env, agent_id, **overrides)
 
 
-class SemiGradientSarsa(LinearAgent):
+class SemiGradientSarsa(EpsilonGreedyExploration, LinearAgent):
     """Episodic semi-gradient SARSA (Sutton & Barto, section 10.1), with expected-SARSA and
     Q-learning targets as options.
 
@@ -272,7 +272,6 @@ class SemiGradientSarsa(LinearAgent):
     """
 
     agent_id = "semi-gradient-sarsa"
-    _uses_progress = True  # the epsilon schedule
     search_space = {"learning_rate": ("log_uniform", 0.001, 0.5), "exploration_initial_eps": ("uniform", 0.0, 0.3),
                     "exploration_fraction": ("uniform", 0.1, 1.0), "target": ("categorical", list(TARGETS))}
 
@@ -282,13 +281,8 @@ class SemiGradientSarsa(LinearAgent):
         super().__init__(env, **kwargs)
         check_choice("target", target, TARGETS)
         self.target = target
-        self.epsilon = epsilon
-        self.exploration_initial_eps = exploration_initial_eps
-        self.exploration_final_eps = exploration_final_eps
-        self.exploration_fraction = exploration_fraction
-        self._schedule = EpsilonSchedule(epsilon, exploration_initial_eps, exploration_final_eps, exploration_fraction)
+        self._init_exploration(epsilon, exploration_initial_eps, exploration_final_eps, exploration_fraction)
         self.initial_value = check_initial_value(initial_value)
-        self.epsilon_ = self._schedule.value(0.0)
 
     def _init_weights(self) -> None:
         if self.features == "tile-coding":
@@ -303,9 +297,6 @@ class SemiGradientSarsa(LinearAgent):
         xs, batched = self._features_batch(observation)
         q = np.array([self.featurizer.value(self.w, x) for x in xs])
         return q if batched else q[0]
-
-    def _on_progress(self, progress: float) -> None:
-        self.epsilon_ = self._schedule.value(progress)
 
     def behaviour(self, q: np.ndarray) -> int:
         """ε-greedy on q̂(S, ·): ties broken at random, as the book does."""
@@ -351,12 +342,3 @@ class SemiGradientSarsa(LinearAgent):
             actions = [self.behaviour(value(self.w, x)) for x in xs]
         actions = np.array(actions, dtype=np.int64) + self._action_start
         return (actions if batched else actions[0]), None
-
-    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        tensors, metadata = super()._get_state()
-        metadata["epsilon_"] = self.epsilon_
-        return tensors, metadata
-
-    def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
-        super()._set_state(tensors, metadata)
-        self.epsilon_ = float(metadata.get("epsilon_", self.epsilon_))

@@ -20,10 +20,10 @@ import gymnasium as gym
 import numpy as np
 
 from groundup.agents import spaces as sp
-from groundup.agents.base import Callback, check_initial_value, check_learning_rate, check_positive, check_probability, step_envs
+from groundup.agents.base import Callback, check_initial_value, step_envs
 from groundup.agents.exploration import argmax_random_ties
 from groundup.agents.stepwise import StepwiseAgent
-from groundup.validation import check_choice
+from groundup.validation import check_choice, check_learning_rate, check_positive, check_probability
 
 __all__ = ["EpsilonGreedyBandit", "OptimisticInitialValues", "UCB1", "ThompsonSampling"]
 

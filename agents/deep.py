@@ -18,13 +18,12 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
-from groundup.agents.base import (Agent, Callback, check_budget, check_learning_rate, check_positive, make_callback,
-                                  reset_env, step_envs)
+from groundup.agents.base import Agent, Callback, check_budget, make_callback, reset_env, step_envs
 from groundup.agents.checkpoint import Checkpointable
 from groundup.agents.networks import ObservationEncoder, load_optimizer_state, optimizer_state
 from groundup.progress import progress_bar as make_progress_bar
 from groundup.torch_utils import resolve_device
-from groundup.validation import check_choice
+from groundup.validation import check_choice, check_learning_rate, check_positive
 
 __all__ = ["DeepAgent", "EnvRunner", "LR_SCHEDULES"]
 

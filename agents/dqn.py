@@ -29,10 +29,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from groundup.agents.base import check_positive, check_probability
 from groundup.agents.deep import DeepAgent, EnvRunner
 from groundup.agents.exploration import EpsilonSchedule
-from groundup.agents.networks import NumpyMLP, check_activation, check_net_arch, mlp
+from groundup.agents.networks import NumpyMLP, check_activation, mlp
+from groundup.validation import check_layer_sizes, check_positive, check_probability
 
 __all__ = ["DQN", "QNetwork", "ReplayBuffer"]
 
@@ -165,7 +165,7 @@ class DQN(DeepAgent):
         self._schedule = EpsilonSchedule(None, exploration_initial_eps, exploration_final_eps, exploration_fraction)
         self.exploration_rate = self._schedule.initial
         self.max_grad_norm = check_positive("max_grad_norm", max_grad_norm)
-        self.net_arch = list(check_net_arch(net_arch))
+        self.net_arch = list(check_layer_sizes("net_arch", net_arch))
         self.activation = check_activation(activation)
         self.double_q = bool(double_q)
         self.dueling = bool(dueling)

@@ -15,10 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from groundup.agents.base import Callback, check_positive, make_callback
+from groundup.agents.base import Callback, make_callback
 from groundup.agents.policies import PolicyToEvaluate
 from groundup.agents.tabular import TabularBase
 from groundup.progress import progress_bar as make_progress_bar
+from groundup.validation import check_positive
 
 __all__ = ["FiniteModel", "PolicyEvaluation", "PolicyIteration", "ValueIteration", "greedy_policy"]
 

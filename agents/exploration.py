@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from groundup.agents.base import check_probability
+from groundup.validation import check_probability
 
-__all__ = ["EpsilonSchedule", "greedy", "argmax_random_ties", "argmax_first", "epsilon_greedy"]
+__all__ = ["EpsilonSchedule", "EpsilonGreedyExploration", "greedy", "argmax_random_ties", "argmax_first", "epsilon_greedy"]
 
 
 class EpsilonSchedule:
@@ -35,6 +36,44 @@ class EpsilonSchedule:
         if self.constant or progress >= self.fraction:
             return self.final
         return self.initial + (self.final - self.initial) * progress / self.fraction
+
+
+class EpsilonGreedyExploration:
+    """The epsilon schedule of an agent that behaves epsilon-greedily (the tabular and linear
+    control agents), written once: its arguments, ``epsilon_`` (the current rate, reset at
+    the start of each ``learn`` and moved as the budget is used), and its place in saved files.
+
+    Mixed in before the agent's base class, so that the hooks below run around the base's.
+    """
+
+    epsilon_: float
+
+    def _init_exploration(self, epsilon: float | None, exploration_initial_eps: float,
+                          exploration_final_eps: float, exploration_fraction: float) -> None:
+        self.epsilon = epsilon
+        self.exploration_initial_eps = exploration_initial_eps
+        self.exploration_final_eps = exploration_final_eps
+        self.exploration_fraction = exploration_fraction
+        self._schedule = EpsilonSchedule(epsilon, exploration_initial_eps, exploration_final_eps, exploration_fraction)
+        self.epsilon_ = self._schedule.value(0.0)
+        # a constant rate needs no progress reports from the episode loop
+        self._uses_progress = not self._schedule.constant
+
+    def _on_learn_start(self, total_timesteps: int | None, n_episodes: int | None) -> None:
+        super()._on_learn_start(total_timesteps, n_episodes)  # type: ignore[misc]
+        self.epsilon_ = self._schedule.value(0.0)
+
+    def _on_progress(self, progress: float) -> None:
+        self.epsilon_ = self._schedule.value(progress)
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        tensors, metadata = super()._get_state()  # type: ignore[misc]
+        metadata["epsilon_"] = self.epsilon_
+        return tensors, metadata
+
+    def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
+        super()._set_state(tensors, metadata)  # type: ignore[misc]
+        self.epsilon_ = float(metadata.get("epsilon_", self.epsilon_))
 
 
 def greedy(row: Sequence[float] | np.ndarray, rng: random.Random) -> int:

@@ -22,11 +22,12 @@ episodes where they are not (CartPole's velocities are unbounded).
 from __future__ import annotations
 
 import itertools
-import math
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
+
+from groundup.validation import check_choice, check_positive
 
 __all__ = ["ObservationScaler", "TileCoder", "RBFFeatures", "OneHotFeatures", "make_featurizer", "FEATURES"]
 
@@ -179,8 +180,7 @@ def rollout_observations(env: Any, n_samples: int, rng: np.random.Generator) -> 
 def make_featurizer(kind: str, observation_space: spaces.Space, *, scaler: ObservationScaler | None = None,
                     n_tilings: int = 8, tiles_per_dim: int = 8, rbf_per_dim: int = 5, rbf_width: float = 1.0) -> Any:
     """Build the featurizer ``kind`` (one of :data:`FEATURES`) for ``observation_space``."""
-    if kind not in FEATURES:
-        raise ValueError(f"features must be one of {FEATURES}; got {kind!r}")
+    check_choice("features", kind, FEATURES)
     if kind == "one-hot":
         if not isinstance(observation_space, spaces.Discrete):
             raise ValueError(f"features='one-hot' needs a Discrete observation space; got {observation_space}")
@@ -191,6 +191,4 @@ def make_featurizer(kind: str, observation_space: spaces.Space, *, scaler: Obser
         raise ValueError(f"features={kind!r} needs an ObservationScaler")
     if kind == "tile-coding":
         return TileCoder(scaler, n_tilings, tiles_per_dim)
-    if not (isinstance(rbf_width, (int, float)) and math.isfinite(rbf_width) and rbf_width > 0):
-        raise ValueError(f"rbf_width must be a positive number; got {rbf_width!r}")
-    return RBFFeatures(scaler, rbf_per_dim, rbf_width)
+    return RBFFeatures(scaler, rbf_per_dim, check_positive("rbf_width", rbf_width))

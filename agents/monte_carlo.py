@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from groundup.agents.base import check_learning_rate, reset_env
+from groundup.agents.base import reset_env
 from groundup.agents.exploration import greedy
 from groundup.agents.tabular import TabularControlAgent, TabularPredictionAgent
+from groundup.validation import check_learning_rate
 
 __all__ = ["MCPrediction", "MCExploringStarts", "MCControl"]
 

@@ -20,22 +20,10 @@ from torch import nn
 
 from groundup.validation import check_choice
 
-__all__ = ["ACTIVATIONS", "check_net_arch", "check_activation", "mlp", "ObservationEncoder", "NumpyMLP",
+__all__ = ["ACTIVATIONS", "check_activation", "mlp", "ObservationEncoder", "NumpyMLP",
            "RunningMeanStd", "optimizer_state", "load_optimizer_state"]
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh}
-
-
-def check_net_arch(net_arch: Any, name: str = "net_arch") -> tuple[int, ...]:
-    """Hidden layer sizes: a non-empty sequence of positive integers."""
-    if isinstance(net_arch, (str, bytes)) or not isinstance(net_arch, Sequence):
-        raise TypeError(f"{name} must be a list of hidden layer sizes such as [64, 64]; got {net_arch!r}")
-    if len(net_arch) == 0:
-        raise ValueError(f"{name} must list at least one hidden layer size (such as [64, 64]); got an empty {type(net_arch).__name__}")
-    for size in net_arch:
-        if isinstance(size, (bool, np.bool_)) or not isinstance(size, (int, np.integer)) or size <= 0:
-            raise ValueError(f"{name} must hold positive integers (hidden layer sizes); got {list(net_arch)!r}")
-    return tuple(int(s) for s in net_arch)
 
 
 def check_activation(activation: Any) -> str:

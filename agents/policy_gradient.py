@@ -35,10 +35,9 @@ import torch.nn.functional as F
 from gymnasium import spaces
 from torch import nn
 
-from groundup.agents.base import check_positive, check_probability
-from groundup.validation import check_choice, check_number
 from groundup.agents.deep import DeepAgent, EnvRunner
-from groundup.agents.networks import NumpyMLP, RunningMeanStd, check_activation, check_net_arch, mlp
+from groundup.agents.networks import NumpyMLP, RunningMeanStd, check_activation, mlp
+from groundup.validation import check_choice, check_layer_sizes, check_number, check_positive, check_probability
 
 __all__ = ["PolicyGradient", "Actor", "Critic", "MODES", "OPTIMIZERS"]
 
@@ -172,7 +171,7 @@ class PolicyGradient(DeepAgent):
         self.vf_coef = check_positive("vf_coef", vf_coef)
         self.max_grad_norm = check_positive("max_grad_norm", max_grad_norm)
         self.normalize_advantage = bool(normalize_advantage)
-        self.net_arch = list(check_net_arch(net_arch))
+        self.net_arch = list(check_layer_sizes("net_arch", net_arch))
         self.activation = check_activation(activation)
         self.ortho_init = bool(ortho_init)
         self.log_std_init = check_number("log_std_init", log_std_init)

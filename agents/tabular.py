@@ -21,11 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from groundup.agents.base import Agent, check_initial_value, check_learning_rate
-from groundup.agents.exploration import EpsilonSchedule, argmax_first, epsilon_greedy
+from groundup.agents.base import Agent, check_initial_value
+from groundup.agents.exploration import EpsilonGreedyExploration, argmax_first, epsilon_greedy
 from groundup.agents.policies import PolicyToEvaluate
 from groundup.agents.spaces import TabularIndexer
 from groundup.agents.stepwise import StepwiseAgent
+from groundup.validation import check_learning_rate
 
 __all__ = ["TabularBase", "TabularAgent", "TabularControlAgent", "TabularPredictionAgent"]
 
@@ -117,7 +118,7 @@ class TabularAgent(StepwiseAgent, TabularBase):
         self.q_table = tensors["q_table"]
 
 
-class TabularControlAgent(TabularAgent):
+class TabularControlAgent(EpsilonGreedyExploration, TabularAgent):
     """A tabular control agent that behaves epsilon-greedily with respect to Q.
 
     Args (besides :class:`~groundup.agents.base.Agent`'s):
@@ -132,28 +133,15 @@ class TabularControlAgent(TabularAgent):
         initial_value: Q's starting value for every pair (optimism encourages exploration).
     """
 
-    _uses_progress = True
     search_space = {"epsilon": ("uniform", 0.01, 0.3)}
 
     def __init__(self, env: Any, *, epsilon: float | None = 0.1, exploration_initial_eps: float = 1.0,
                  exploration_final_eps: float = 0.05, exploration_fraction: float = 0.5, initial_value: float = 0.0,
                  gamma: float = 0.99, seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
         super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device)
-        self.epsilon = epsilon
-        self.exploration_initial_eps = exploration_initial_eps
-        self.exploration_final_eps = exploration_final_eps
-        self.exploration_fraction = exploration_fraction
-        self._schedule = EpsilonSchedule(epsilon, exploration_initial_eps, exploration_final_eps, exploration_fraction)
+        self._init_exploration(epsilon, exploration_initial_eps, exploration_final_eps, exploration_fraction)
         self.initial_value = check_initial_value(initial_value)
         self.Q = [[self.initial_value] * self.n_actions for _ in range(self.n_states)]
-        self.epsilon_ = self._schedule.value(0.0)
-        self._uses_progress = not self._schedule.constant
-
-    def _on_learn_start(self, total_timesteps: int | None, n_episodes: int | None) -> None:
-        self.epsilon_ = self._schedule.value(0.0)
-
-    def _on_progress(self, progress: float) -> None:
-        self.epsilon_ = self._schedule.value(progress)
 
     def behaviour(self, S: int) -> int:
         """The epsilon-greedy behaviour policy b(S)."""
@@ -161,16 +149,6 @@ class TabularControlAgent(TabularAgent):
 
     def _sample_action(self, S: int) -> int:
         return self.behaviour(S)
-
-    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        tensors, metadata = super()._get_state()
-        metadata["epsilon_"] = self.epsilon_
-        return tensors, metadata
-
-    def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
-        super()._set_state(tensors, metadata)
-        self.epsilon_ = float(metadata.get("epsilon_", self.epsilon_))
-
 
 class TabularPredictionAgent(TabularAgent):
     """A tabular agent that estimates V of a given policy (Monte Carlo or TD prediction).

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from groundup.agents.base import check_initial_value, check_learning_rate
+from groundup.agents.base import check_initial_value
 from groundup.agents.tabular import TabularControlAgent, TabularPredictionAgent
+from groundup.validation import check_learning_rate
 
 __all__ = ["TD0Prediction", "Sarsa", "QLearning"]
 

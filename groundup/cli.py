@@ -25,15 +25,24 @@ from groundup.experiments.engine import parse_seeds
 __all__ = ["main"]
 
 
-def _kv(text: str) -> tuple[str, Any]:
-    if "=" not in text:
-        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
-    key, raw = text.split("=", 1)
+def _json_or_text(raw: str) -> Any:
+    """A command-line value: JSON where it parses (numbers, lists, true/null), else the text."""
     try:
-        value = json.loads(raw)
+        return json.loads(raw)
     except json.JSONDecodeError:
-        value = raw
-    return key, value
+        return raw
+
+
+def _split_kv(text: str, expected: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+    key, raw = text.split("=", 1)
+    return key, raw
+
+
+def _kv(text: str) -> tuple[str, Any]:
+    key, raw = _split_kv(text, "key=value")
+    return key, _json_or_text(raw)
 
 
 def _table(headers: list[str], rows: list[list[Any]]) -> str:
@@ -160,16 +169,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def _grid_param(text: str) -> tuple[str, list[Any]]:
     """``k=v1,v2`` -> (k, [v1, v2]); each value is JSON where it parses. A value that is a
     JSON list is the list of values itself (``net_arch=[[64,64],[128,128]]``)."""
-    if "=" not in text:
-        raise argparse.ArgumentTypeError(f"expected key=value[,value...], got {text!r}")
-    key, raw = text.split("=", 1)
-    try:
-        whole = json.loads(raw)
-    except json.JSONDecodeError:
-        whole = None
+    key, raw = _split_kv(text, "key=value[,value...]")
+    whole = _json_or_text(raw)
     if isinstance(whole, list):
         return key, whole
-    return key, [_kv(f"{key}={part}")[1] for part in raw.split(",")]
+    return key, [_json_or_text(part) for part in raw.split(",")]
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:

@@ -39,6 +39,7 @@ __all__ = [
     "check_in_interval",
     "check_int",
     "check_is_fitted",
+    "check_layer_sizes",
     "check_learning_rate",
     "check_number",
     "check_positive",
@@ -214,6 +215,27 @@ def check_seed(seed: Any, name: str = "seed") -> int | None:
 
 
 # -- choices -----------------------------------------------------------------------------
+def check_layer_sizes(name: str, value: Any, *, example: str = "[64, 64]") -> tuple[int, ...]:
+    """Hidden layer widths: a non-empty sequence of positive integers (a bare integer is one
+    layer, as in scikit-learn's ``hidden_layer_sizes``). Returns them as a tuple of ``int``.
+
+    A string or another non-sequence raises :class:`InvalidArgumentTypeError`; an empty
+    sequence or a width that is not a positive integer raises ``ValueError``. ``example``
+    shows an accepted value in the message, in the caller's own spelling.
+    """
+    if _is_integer(value):
+        value = (value,)
+    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
+        raise InvalidArgumentTypeError(
+            f"{name} must be a list of hidden layer sizes such as {example}; got {value!r} of type {type(value).__name__}")
+    sizes = list(value)
+    if not sizes:
+        raise ValueError(f"{name} must list at least one hidden layer size (such as {example}); got an empty {type(value).__name__}")
+    if not all(_is_integer(size) and size > 0 for size in sizes):
+        raise ValueError(f"{name} must hold positive integers (hidden layer sizes, such as {example}); got {sizes!r}")
+    return tuple(int(size) for size in sizes)
+
+
 def format_choices(choices: Iterable[Any] | Mapping[Any, str]) -> str:
     """``'a' or 'b'`` for two choices, ``one of 'a', 'b', 'c'`` for more; a mapping from
     each choice to what it means reads ``1 (skip-gram) or 0 (CBOW)``."""

@@ -168,3 +168,16 @@ def test_the_module_loads_no_optional_library_or_family():
             "if m in sys.modules]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_layer_sizes_one_check_for_agents_and_estimators():
+    assert v.check_layer_sizes("net_arch", [64, np.int64(32)]) == (64, 32)
+    assert v.check_layer_sizes("hidden_layer_sizes", 100) == (100,)  # one layer, as scikit-learn's MLP
+    assert v.check_layer_sizes("hidden_layer_sizes", np.array([5, 3])) == (5, 3)
+    with pytest.raises(InvalidArgumentTypeError, match=r"net_arch must be a list of hidden layer sizes such as \[64, 64\]; got '64'"):
+        v.check_layer_sizes("net_arch", "64")
+    with pytest.raises(ValueError, match="at least one hidden layer size"):
+        v.check_layer_sizes("net_arch", [])
+    for bad in ([64, 0], [-8], [32.5], [True]):
+        with pytest.raises(ValueError, match=r"must hold positive integers \(hidden layer sizes, such as \(500, 500\)\); got"):
+            v.check_layer_sizes("hidden_layer_sizes", bad, example="(500, 500)")

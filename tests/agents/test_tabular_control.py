@@ -77,3 +77,16 @@ def test_epsilon_schedule_decays_linearly():
     assert seen[1] == pytest.approx(1.0 - 0.9 * 1 / 500)
     assert seen[250] == pytest.approx(0.55)
     assert seen[600] == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("agent_id, env_id", [("q-learning", "FrozenLake-v1"), ("semi-gradient-sarsa", "MountainCar-v0")])
+def test_every_epsilon_greedy_agent_restarts_its_schedule_each_learn_and_saves_it(agent_id, env_id, tmp_path):
+    agent = agents.make(agent_id, gym.make(env_id), epsilon=None, exploration_initial_eps=0.3,
+                        exploration_final_eps=0.05, exploration_fraction=0.5, seed=0)
+    agent.learn(200)
+    assert agent.epsilon_ == pytest.approx(0.05)
+    seen = []
+    agent.learn(100, callback=lambda l, g: seen.append(l["self"].epsilon_))
+    assert seen[0] == pytest.approx(0.3 - 0.25 * 1 / 50)  # a new budget starts the schedule again
+    agent.save(tmp_path / "agent.safetensors")
+    assert agents.load(tmp_path / "agent.safetensors").epsilon_ == pytest.approx(agent.epsilon_)
