@@ -20,7 +20,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 
 from groundup.progress import TrainingLog
-from groundup.torch_utils import train_minibatches
+from groundup.torch_utils import check_optimizer, make_optimizer, train_minibatches
 from groundup.unsupervised._base import TorchEstimator, TransformerMixin, as_output
 from groundup.unsupervised._nets import DenseStack, check_layer_sizes, glorot_weight
 from groundup.validation import (NotFittedError, check_array, check_in_interval, check_is_fitted, check_positive,
@@ -33,14 +33,23 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
     """Base class: greedy layer-wise pretraining + fine-tuning with a softmax head.
 
     ``fit(X)`` without labels only pretrains (then ``transform`` gives the top features);
-    ``fit(X, y)`` pretrains (unless ``pretrain=False``) and fine-tunes. Fine-tuning is
-    minibatch SGD with momentum on the cross-entropy, with the step size decayed
-    linearly towards ``learning_rate * final_lr_fraction`` over ``max_iter`` epochs, and
+    ``fit(X, y)`` pretrains (unless ``pretrain=False``) and fine-tunes. Fine-tuning
+    minimises the cross-entropy over minibatches with the optimiser named by
+    ``optimizer`` (by default SGD with momentum), with the step size decayed linearly
+    towards ``learning_rate * final_lr_fraction`` over ``max_iter`` epochs, and
     optionally dropout of the hidden units (``dropout``; never of the pixels).
+
+    ``optimizer`` and its settings (``momentum``, ``nesterov``, ``optimizer_kwargs``)
+    apply to fine-tuning only. Pretraining keeps each layer model's own update: an RBM's
+    contrastive-divergence step is not the gradient of a loss that torch.optim could
+    follow, and has its own momentum (``pretrain_momentum``); so that the two stacks
+    answer to the same parameters, the stacked autoencoder's layers keep theirs (Adam
+    at ``pretrain_learning_rate``) too.
     """
 
-    # Set by subclasses' __init__: hidden_layer_sizes, pretrain, learning_rate, momentum,
-    # max_iter, batch_size, weight_decay, final_lr_fraction, dropout, verbose, random_state, device.
+    # Set by subclasses' __init__: hidden_layer_sizes, pretrain, optimizer, learning_rate,
+    # momentum, nesterov, optimizer_kwargs, max_iter, batch_size, weight_decay,
+    # final_lr_fraction, dropout, verbose, random_state, device.
 
     def _pretrain_layer(self, H: torch.Tensor, n_hidden: int, gen: torch.Generator, layer: int) -> tuple[Any, torch.Tensor, torch.Tensor]:  # pragma: no cover
         """Train layer ``layer`` on ``H``; return the trained model and its encoder (W, b)."""
@@ -49,8 +58,8 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
     def _check_common(self) -> tuple[int, ...]:
         """The checks every stack shares (fine-tuning and the pretraining schedule)."""
         sizes = check_layer_sizes(self.hidden_layer_sizes)
+        check_optimizer(self.optimizer, momentum=self.momentum, nesterov=self.nesterov, optimizer_kwargs=self.optimizer_kwargs)
         check_positive("learning_rate", self.learning_rate)
-        check_in_interval("momentum", self.momentum, 0.0, 1.0, high_open=True, what="a number")
         check_positive("max_iter", self.max_iter, integer=True)
         check_positive("batch_size", self.batch_size, integer=True)
         check_positive("weight_decay", self.weight_decay, allow_zero=True)
@@ -135,9 +144,10 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
         return torch.from_numpy(encoded.astype(np.int64)).to(device)
 
     def _finetune(self, X: torch.Tensor, y: torch.Tensor, gen: torch.Generator, log: TrainingLog) -> list[float]:
-        """Backpropagation through the whole stack: SGD with momentum on the cross-entropy."""
+        """Backpropagation through the whole stack: ``optimizer``'s steps on the cross-entropy."""
         net = self.module_
-        optimizer = torch.optim.SGD(net.parameters(), lr=self.learning_rate, momentum=self.momentum, weight_decay=self.weight_decay)
+        optimizer = make_optimizer(net.parameters(), self.optimizer, learning_rate=self.learning_rate, momentum=self.momentum,
+                                   nesterov=self.nesterov, weight_decay=self.weight_decay, optimizer_kwargs=self.optimizer_kwargs)
         epochs = self.max_iter
         # Linear decay of the step size, per epoch: large steps early, fine ones at the end
         # (epoch e of E runs at 1 - (1 - final_lr_fraction) * e / E of learning_rate).
