@@ -15,14 +15,13 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 
 from groundup.progress import TrainingLog
-from groundup.torch_utils import check_optimizer, make_optimizer, train_minibatches
+from groundup.torch_utils import check_optimizer, make_optimizer
 from groundup.unsupervised._base import TorchEstimator, TransformerMixin, as_output
-from groundup.unsupervised._nets import DenseStack, check_layer_sizes, glorot_weight
+from groundup.unsupervised._nets import DenseStack, check_layer_sizes, glorot_weight, train_classifier
 from groundup.validation import (NotFittedError, check_array, check_in_interval, check_is_fitted, check_positive,
                                  check_unit_interval)
 
@@ -145,30 +144,20 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
 
     def _finetune(self, X: torch.Tensor, y: torch.Tensor, gen: torch.Generator, log: TrainingLog) -> list[float]:
         """Backpropagation through the whole stack: ``optimizer``'s steps on the cross-entropy."""
-        net = self.module_
-        optimizer = make_optimizer(net.parameters(), self.optimizer, learning_rate=self.learning_rate, momentum=self.momentum,
-                                   nesterov=self.nesterov, weight_decay=self.weight_decay, optimizer_kwargs=self.optimizer_kwargs)
+        optimizer = make_optimizer(self.module_.parameters(), self.optimizer, learning_rate=self.learning_rate,
+                                   momentum=self.momentum, nesterov=self.nesterov, weight_decay=self.weight_decay,
+                                   optimizer_kwargs=self.optimizer_kwargs)
         epochs = self.max_iter
         # Linear decay of the step size, per epoch: large steps early, fine ones at the end
         # (epoch e of E runs at 1 - (1 - final_lr_fraction) * e / E of learning_rate).
         schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: 1.0 - (1.0 - self.final_lr_fraction) * e / epochs)
 
-        # Dropout (Srivastava et al., 2014) hides each hidden unit from the layer above with
-        # probability ``dropout`` at every step, so no unit can rely on particular others.
-        drop = [0.0] + [float(self.dropout)] * (len(net.weights) - 1)
-
-        def step(xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
-            optimizer.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(net(xb, drop=drop, generator=gen), yb)
-            loss.backward()
-            optimizer.step()
-            return loss.detach()
-
         def end_of_epoch(epoch: int, loss: float) -> None:
             schedule.step()
             log.append(phase="finetune", epoch=epoch + 1, loss=loss)
 
-        return train_minibatches(step, [X, y], epochs=epochs, batch_size=self.batch_size, generator=gen, on_epoch_end=end_of_epoch, name=type(self).__name__)
+        return train_classifier(self.module_, optimizer, X, y, epochs=epochs, batch_size=self.batch_size, generator=gen,
+                                dropout=self.dropout, on_epoch_end=end_of_epoch, name=type(self).__name__)
 
     # -- queries --------------------------------------------------------------------------------
     def _forward(self, X: Any, upto: int | None) -> torch.Tensor:
