@@ -9,7 +9,7 @@ Sections; each run is named ``optimizers:NETWORK:METHOD``, ``gradients:INIT`` or
   784-500-500-10 and 784-500-500-2000-10, trained from the same initial weights by eight
   methods on the same epoch budget, each at a constant step size: full-batch gradient
   descent (one step an epoch), SGD with batch 1 (on a subset of the training images,
-  because 20,000 one-image steps a epoch take too long on a CPU), mini-batch SGD, momentum
+  because 20,000 one-image steps an epoch take too long on a CPU), mini-batch SGD, momentum
   0.9, Nesterov momentum 0.9, AdaGrad, RMSprop and Adam (batch 100). Each method's step
   size is picked from a grid of three (the same size for every method, checked by
   ``check_learning_rate_grid``) by the lowest final validation error, averaged over the
@@ -437,6 +437,8 @@ def optimizers_report(runs: list[dict[str, Any]], args: Any) -> list[str]:
         batch = (f"{n_train:,} (all)" if s0["batch_size"] is None
                  else f"1 (first {n_train:,} images)" if s0["batch_size"] == 1 else str(s0["batch_size"]))
         test, ci = pct([m["test_error"] for m in done]) if done else ("diverged", "—")
+        if done and len(done) < len(ms):
+            test += f" ({len(ms) - len(done)} of {len(ms)} seeds diverged)"
         valid = pct([m["valid_error"] for m in done])[0] if done else "—"
         secs = [m["seconds_per_epoch"] for m in ms if m["seconds_per_epoch"] is not None]
         curves = [m["valid_curve"] for m in ms]
@@ -450,14 +452,17 @@ def optimizers_report(runs: list[dict[str, Any]], args: Any) -> list[str]:
         mean_s = np.mean([m["seconds"][:n] for m in ms], axis=0)  # the runs of one line share their x
         time_curves.setdefault(net, {})[label] = [list(zip(mean_s, m["valid_curve"][:n])) for m in ms]
     seeds = sorted({r["seed"] for r in runs})
+    budgets = {network_name(r["params"]["setting"]["hidden"]): r["params"]["setting"] for r in runs}
+    budget_text = "; ".join(f"{net}: the first {s['n_train']:,} training images, {s['epochs']} epoch(s)"
+                            for net, s in budgets.items())
     n_test = args.cfg["n_test"]
     test_images = "all 10,000" if n_test is None else f"the first {n_test:,}"
     lines = ["### Training: eight optimisers on the DBN's network (sigmoid, random initialisation)", "",
              common.markdown_table(["network", "method", "batch", "step size", "test error", "95% CI", "validation error",
                                     "s/epoch", *[f"epochs to {100 * t:g}%" for t in TARGETS]], rows), "",
-             f"Seeds {', '.join(map(str, seeds))} (initial weights and shuffling; mean ± sd over seeds, 95% bootstrap "
-             "interval of the mean). The same epochs for every method of a network; SGD with batch 1 runs them on the "
-             "subset named in its row. Step size: the grid value with the lowest mean final validation error "
+             f"Budgets: {budget_text}, the same for every method of a network, except that SGD with batch 1 runs its "
+             f"epochs on the subset named in its row. Seeds {', '.join(map(str, seeds))} (initial weights and "
+             "shuffling; mean ± sd over seeds, 95% bootstrap interval of the mean). Constant step sizes. Step size: the grid value with the lowest mean final validation error "
              f"(the first {args.cfg['n_valid']:,} validation images; a diverged run counts as 100%); '(grid edge)' marks "
              "a choice at the end of its grid. Test error on "
              f"{test_images} test images. "
