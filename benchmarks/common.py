@@ -88,14 +88,15 @@ def selected(args: argparse.Namespace, name: str) -> bool:
 
 
 def sweep(args: argparse.Namespace, function: Callable[..., Any] | str, params: Mapping[str, Sequence[Any]],
-          seeds: Sequence[int], *, num_cpus: float = 1, desc: str = "") -> Any:
+          seeds: Sequence[int], *, num_cpus: float = 1, num_gpus: float = 0, desc: str = "") -> Any:
     """:func:`groundup.experiments.sweep` with the command line's store, address, backend
     and ``--fresh``. Runs that time each other (a speed ratio) ask for every core
-    (``num_cpus=os.cpu_count()``), so that nothing runs beside them."""
+    (``num_cpus=os.cpu_count()``), so that nothing runs beside them. A run that uses a
+    GPU asks for one (``num_gpus=1``): Ray hides the GPUs from a task that asked for none."""
     from groundup.experiments import sweep as engine_sweep
 
     return engine_sweep(function, params, seeds, store=args.store, address=args.address, num_cpus=num_cpus,
-                        fresh=args.fresh, backend=args.backend, desc=desc or args.name)
+                        num_gpus=num_gpus, fresh=args.fresh, backend=args.backend, desc=desc or args.name)
 
 
 def all_cores() -> int:

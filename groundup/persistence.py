@@ -320,8 +320,14 @@ class SaveLoadMixin:
     @classmethod
     def _new_for_state(cls: type[M], metadata: dict[str, Any], device: Any) -> M:
         """An unfitted model with the saved hyper-parameters, on ``device`` (None: the
-        saved one). JSON has no tuples, so lists come back as tuples (layer sizes)."""
-        params = {k: tuple(v) if isinstance(v, list) else v for k, v in metadata["params"].items()}
+        saved one). JSON has no tuples, so lists come back as tuples (layer sizes, and
+        the values of a dict such as optimizer_kwargs: Adam's betas)."""
+
+        def untuple(value: Any) -> Any:
+            return tuple(value) if isinstance(value, list) else value
+
+        params = {k: {kk: untuple(vv) for kk, vv in v.items()} if isinstance(v, dict) else untuple(v)
+                  for k, v in metadata["params"].items()}
         if device is not None:
             params["device"] = str(device)
         return cls(**params)

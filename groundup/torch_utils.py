@@ -1,10 +1,12 @@
-"""Torch machinery shared by every family: devices, seeding, batching, the minibatch loop.
+"""Torch machinery shared by every family: devices, seeding, batching, the minibatch loop,
+and the optimisers that ``optimizer=`` arguments name.
 
 Nothing here imports a family (agents, nlp, unsupervised); they all stand on it.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import random
@@ -14,7 +16,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from groundup.validation import check_seed  # re-exported: torch_utils.check_seed is validation.check_seed
+from groundup.validation import (  # check_seed re-exported: torch_utils.check_seed is validation.check_seed
+    InvalidArgumentTypeError,
+    check_bool,
+    check_choice,
+    check_learning_rate,
+    check_momentum,
+    check_positive,
+    check_seed,
+)
 
 __all__ = [
     "resolve_device",
@@ -26,6 +36,9 @@ __all__ = [
     "train_minibatches",
     "rng_state",
     "set_rng_state",
+    "OPTIMIZERS",
+    "check_optimizer",
+    "make_optimizer",
 ]
 
 _DEVICE_ENV = "GROUNDUP_DEVICE"
@@ -221,3 +234,121 @@ def set_rng_state(state: dict[str, Any]) -> None:
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+# -- optimisers ----------------------------------------------------------------------------
+#: The optimisers an ``optimizer=`` argument may name: torch.optim's classes under the
+#: lower-case names PyTorch users write them with.
+OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
+    "sgd": torch.optim.SGD,
+    "adagrad": torch.optim.Adagrad,
+    "rmsprop": torch.optim.RMSprop,
+    "adam": torch.optim.Adam,
+}
+
+# Settings with a parameter of their own, so that each has one name: never in
+# optimizer_kwargs. Momentum and Nesterov are SGD's own here; RMSprop's momentum, a
+# different quantity with another default (0), goes through optimizer_kwargs.
+_OWN_SETTINGS = {"params": "the parameters", "lr": "learning_rate", "weight_decay": "weight_decay"}
+_SGD_OWN_SETTINGS = {"momentum": "momentum", "nesterov": "nesterov"}
+
+
+def _passable_settings(optimizer: str) -> tuple[str, ...]:
+    """The keyword arguments of ``OPTIMIZERS[optimizer]`` that optimizer_kwargs may hold."""
+    own = {**_OWN_SETTINGS, **(_SGD_OWN_SETTINGS if optimizer == "sgd" else {})}
+    signature = inspect.signature(OPTIMIZERS[optimizer].__init__)
+    return tuple(k for k in signature.parameters if k != "self" and k not in own)
+
+
+def check_optimizer(
+    optimizer: Any,
+    *,
+    momentum: Any = 0.0,
+    nesterov: Any = False,
+    optimizer_kwargs: Any = None,
+) -> dict[str, Any]:
+    """Check an optimiser choice; return the keyword arguments, besides the parameters,
+    ``lr`` and ``weight_decay``, that ``OPTIMIZERS[optimizer]`` is built with.
+
+    ``optimizer`` is one of :data:`OPTIMIZERS`. ``momentum`` (in [0, 1)) and ``nesterov``
+    are SGD's and are checked whatever the choice, but used only by "sgd" (as
+    scikit-learn's MLP ignores ``momentum`` unless ``solver="sgd"``, so a grid over
+    optimisers and momenta runs); ``nesterov=True`` with ``momentum=0`` is refused for
+    "sgd", where Nesterov's look-ahead has no velocity to look along.
+    ``optimizer_kwargs`` (a dict, or None for none) holds the class's other settings
+    under torch's names, each left out taking torch's default. Each value is checked
+    here, by building the optimiser over one dummy tensor, so a bad setting fails before
+    any training starts, with a message naming ``optimizer_kwargs``.
+    """
+    check_choice("optimizer", optimizer, tuple(OPTIMIZERS))
+    momentum = check_momentum(momentum)
+    nesterov = check_bool("nesterov", nesterov)
+    cls = OPTIMIZERS[optimizer]
+    if optimizer_kwargs is None:
+        extra: dict[str, Any] = {}
+    elif not isinstance(optimizer_kwargs, dict) or not all(isinstance(k, str) for k in optimizer_kwargs):
+        raise InvalidArgumentTypeError(
+            f"optimizer_kwargs must be None or a dict from torch.optim.{cls.__name__}'s keyword names to values; "
+            f"got {optimizer_kwargs!r:.80} of type {type(optimizer_kwargs).__name__}"
+        )
+    else:
+        extra = dict(optimizer_kwargs)
+    own = {**_OWN_SETTINGS, **(_SGD_OWN_SETTINGS if optimizer == "sgd" else {})}
+    passable = _passable_settings(optimizer)
+    for key in extra:
+        if key in own:
+            raise ValueError(f"optimizer_kwargs must not hold {key!r}: it is set by {own[key]}; "
+                             f"got optimizer_kwargs={optimizer_kwargs!r:.120}")
+        if key not in passable:
+            raise ValueError(f"optimizer_kwargs holds {key!r}, which torch.optim.{cls.__name__} (optimizer={optimizer!r}) "
+                             f"does not take; it takes {', '.join(map(repr, passable))}")
+    if "momentum" in extra:  # RMSprop's; torch only checks that it is >= 0
+        extra["momentum"] = check_momentum(extra["momentum"], name="optimizer_kwargs['momentum']")
+    kwargs = extra
+    if optimizer == "sgd":
+        if nesterov and momentum == 0.0:
+            raise ValueError("nesterov=True needs a momentum in (0, 1) for optimizer='sgd' (Nesterov's method "
+                             "looks ahead along the momentum); got momentum=0.0. Set momentum (e.g. 0.9) or nesterov=False")
+        kwargs = {"momentum": momentum, "nesterov": nesterov, **extra}
+    try:
+        cls([torch.zeros(1, requires_grad=True)], lr=1.0, **kwargs)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        error = InvalidArgumentTypeError if isinstance(exc, TypeError) else ValueError
+        raise error(f"optimizer_kwargs={optimizer_kwargs!r:.120} is refused by torch.optim.{cls.__name__}: {exc}") from exc
+    return kwargs
+
+
+def make_optimizer(
+    parameters: Any,
+    optimizer: str = "sgd",
+    *,
+    learning_rate: float,
+    momentum: float = 0.0,
+    nesterov: bool = False,
+    weight_decay: float = 0.0,
+    optimizer_kwargs: dict[str, Any] | None = None,
+) -> torch.optim.Optimizer:
+    """The torch.optim optimiser named ``optimizer`` over ``parameters`` (an iterable of
+    tensors or of parameter groups, as torch.optim takes).
+
+    - ``optimizer``: "sgd" (``torch.optim.SGD``), "adagrad", "rmsprop" or "adam".
+    - ``learning_rate``: the step size (torch's ``lr``), a positive number.
+    - ``momentum`` (default 0.0, torch's) and ``nesterov`` (default False): SGD's momentum
+      and Nesterov's variant of it; checked for every optimiser, used by "sgd" only.
+    - ``weight_decay`` (default 0.0): the L2 penalty's coefficient, added to the gradient
+      (every one of the four takes it).
+    - ``optimizer_kwargs`` (default None): the class's other settings by torch's names,
+      each defaulting as in torch: "adam": ``betas=(0.9, 0.999)``, ``eps=1e-8``,
+      ``amsgrad=False``; "rmsprop": ``alpha=0.99``, ``eps=1e-8``, ``momentum=0``,
+      ``centered=False``; "adagrad": ``lr_decay=0``, ``initial_accumulator_value=0``,
+      ``eps=1e-10``; "sgd": ``dampening=0``; and for each, torch's implementation
+      switches (``foreach``, ``fused``, ``maximize``, ...).
+
+    Every argument is checked first (:func:`check_optimizer`), with a message naming it.
+    This is the one place where a name becomes an optimiser: the estimators'
+    ``optimizer=`` parameters and the training benchmarks build theirs here.
+    """
+    kwargs = check_optimizer(optimizer, momentum=momentum, nesterov=nesterov, optimizer_kwargs=optimizer_kwargs)
+    lr = check_learning_rate(learning_rate)
+    weight_decay = check_positive("weight_decay", weight_decay, allow_zero=True)
+    return OPTIMIZERS[optimizer](parameters, lr=lr, weight_decay=weight_decay, **kwargs)

@@ -12,10 +12,13 @@ message names the argument, what was given and what is accepted:
 
 The checks: numbers (:func:`check_number`, :func:`check_int`, :func:`check_positive`,
 :func:`check_in_interval`), probabilities (:func:`check_probability`,
-:func:`check_gamma`), step sizes (:func:`check_learning_rate`), seeds
-(:func:`check_seed`), choices among strings (:func:`check_choice`), arrays
-(:func:`check_array`, :func:`check_unit_interval`) and fitted state
-(:func:`check_is_fitted`).
+:func:`check_gamma`), step sizes and momenta (:func:`check_learning_rate`,
+:func:`check_learning_rate_grid`, :func:`check_momentum`), switches
+(:func:`check_bool`), seeds (:func:`check_seed`), choices among strings
+(:func:`check_choice`), arrays (:func:`check_array`, :func:`check_unit_interval`) and
+fitted state (:func:`check_is_fitted`). The optimiser choice (a name, momentum, Nesterov,
+torch's other settings) is checked by ``groundup.torch_utils.check_optimizer``, next to
+the table of optimisers it names, with these checks.
 
 This module is part of the core: it imports no family, and no optional library at import
 time (scikit-learn is looked up only when :class:`NotFittedError` is first asked for).
@@ -34,6 +37,7 @@ __all__ = [
     "InvalidArgumentTypeError",
     "NotFittedError",
     "check_array",
+    "check_bool",
     "check_choice",
     "check_gamma",
     "check_in_interval",
@@ -41,6 +45,8 @@ __all__ = [
     "check_is_fitted",
     "check_layer_sizes",
     "check_learning_rate",
+    "check_learning_rate_grid",
+    "check_momentum",
     "check_number",
     "check_positive",
     "check_probability",
@@ -205,6 +211,37 @@ def check_learning_rate(value: Any, *, name: str = "learning_rate", allow_none: 
         return None
     accepted = "a positive finite number" + (f" or None ({none_means})" if allow_none else "")
     return check_number(name, value, low=0.0, low_open=True, accepted=accepted)
+
+
+def check_learning_rate_grid(grid: Any, *, name: str = "learning_rates") -> tuple[float, ...]:
+    """A grid of step sizes to try: a non-empty sequence of positive finite numbers,
+    returned as a tuple of floats in the order given.
+
+    A single number, a string or a mapping raises :class:`InvalidArgumentTypeError` (wrap
+    one rate in a list); an empty grid raises ``ValueError``, and so does a zero, negative,
+    NaN or infinite entry, named by its index (``learning_rates[2]``).
+    """
+    accepted = "a non-empty sequence of positive finite numbers, e.g. [0.01, 0.1]"
+    if isinstance(grid, (str, bytes, Mapping)) or is_number(grid) or not isinstance(grid, Iterable):
+        raise InvalidArgumentTypeError(f"{name} must be {accepted}; got {grid!r:.80} of type {type(grid).__name__}")
+    values = list(np.asarray(grid).ravel()) if isinstance(grid, np.ndarray) else list(grid)
+    if not values:
+        raise ValueError(f"{name} must be {accepted}; got an empty {type(grid).__name__}")
+    return tuple(check_learning_rate(v, name=f"{name}[{i}]") for i, v in enumerate(values))
+
+
+def check_momentum(value: Any, name: str = "momentum") -> float:
+    """A momentum coefficient: a number in [0, 1). At 1 no past gradient would ever fade,
+    so the steps would grow without bound; 0 is plain gradient descent."""
+    return check_in_interval(name, value, 0.0, 1.0, high_open=True, what="a number")
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """A switch: ``True`` or ``False`` (a NumPy bool too). Anything else, ``1`` or ``"yes"``
+    included, raises :class:`InvalidArgumentTypeError`: a typo should not pass as true."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise InvalidArgumentTypeError(f"{name} must be True or False; got {value!r:.80} of type {type(value).__name__}")
+    return bool(value)
 
 
 def check_seed(seed: Any, name: str = "seed") -> int | None:

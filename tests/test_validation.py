@@ -181,3 +181,29 @@ def test_layer_sizes_one_check_for_agents_and_estimators():
     for bad in ([64, 0], [-8], [32.5], [True]):
         with pytest.raises(ValueError, match=r"must hold positive integers \(hidden layer sizes, such as \(500, 500\)\); got"):
             v.check_layer_sizes("hidden_layer_sizes", bad, example="(500, 500)")
+
+
+def test_momentum_bool_and_learning_rate_grid():
+    assert v.check_momentum(0) == 0.0 and v.check_momentum(np.float32(0.5)) == 0.5
+    for bad in (1.0, -0.1, math.nan):
+        with pytest.raises(ValueError, match=r"momentum must be a number in \[0, 1\); got"):
+            v.check_momentum(bad)
+    with pytest.raises(ValueError, match=r"pretrain_momentum must be a number in \[0, 1\); got 1"):
+        v.check_momentum(1, "pretrain_momentum")
+    assert v.check_bool("nesterov", np.bool_(True)) is True
+    for bad in (1, "yes", None):
+        with pytest.raises(InvalidArgumentTypeError, match=r"nesterov must be True or False; got"):
+            v.check_bool("nesterov", bad)
+    assert v.check_learning_rate_grid([0.1, 1]) == (0.1, 1.0)
+    assert v.check_learning_rate_grid(np.array([1e-3, 1e-2])) == (1e-3, 1e-2)
+    with pytest.raises(ValueError, match=r"learning_rates must be a non-empty sequence of positive finite numbers.*got an empty list"):
+        v.check_learning_rate_grid([])
+    with pytest.raises(ValueError, match=r"learning_rates\[1\] must be a positive finite number; got 0"):
+        v.check_learning_rate_grid([0.1, 0, 1.0])
+    with pytest.raises(ValueError, match=r"lrs\[0\] must be a positive finite number; got -0.01"):
+        v.check_learning_rate_grid((-0.01,), name="lrs")
+    with pytest.raises(InvalidArgumentTypeError, match=r"learning_rates\[0\] must be a positive finite number; got '0.1'"):
+        v.check_learning_rate_grid(["0.1"])
+    for bad in (0.1, "0.1", {"sgd": 0.1}, None):  # one rate is not a grid: wrap it in a list
+        with pytest.raises(InvalidArgumentTypeError, match="learning_rates must be a non-empty sequence"):
+            v.check_learning_rate_grid(bad)

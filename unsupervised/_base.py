@@ -90,7 +90,16 @@ class TorchEstimator(SaveLoadMixin, BaseEstimator):
     @classmethod
     def _upgrade_state(cls, metadata: dict[str, Any]) -> dict[str, Any]:
         """Files written before the shared protocol (groundup.persistence.SaveLoadMixin)
-        kept each estimator's own metadata under "extra"; it now sits beside "params"."""
+        kept each estimator's own metadata under "extra"; it now sits beside "params".
+
+        A file written before a parameter existed (``optimizer`` and its settings, say)
+        lacks it; it gets its default, since a parameter added later defaults to what the
+        estimator did before it existed, so the file's model was trained that way."""
         if isinstance(metadata.get("extra"), dict):
             metadata = {**{k: v for k, v in metadata.items() if k != "extra"}, **metadata["extra"]}
+        params = metadata.get("params")
+        if isinstance(params, dict):
+            missing = {k: v for k, v in cls().get_params(deep=False).items() if k not in params}
+            if missing:
+                metadata = {**metadata, "params": {**params, **missing}}
         return metadata

@@ -15,14 +15,13 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 
 from groundup.progress import TrainingLog
-from groundup.torch_utils import train_minibatches
+from groundup.torch_utils import check_optimizer, make_optimizer
 from groundup.unsupervised._base import TorchEstimator, TransformerMixin, as_output
-from groundup.unsupervised._nets import DenseStack, check_layer_sizes, glorot_weight
+from groundup.unsupervised._nets import DenseStack, check_layer_sizes, glorot_weight, train_classifier
 from groundup.validation import (NotFittedError, check_array, check_in_interval, check_is_fitted, check_positive,
                                  check_unit_interval)
 
@@ -33,14 +32,23 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
     """Base class: greedy layer-wise pretraining + fine-tuning with a softmax head.
 
     ``fit(X)`` without labels only pretrains (then ``transform`` gives the top features);
-    ``fit(X, y)`` pretrains (unless ``pretrain=False``) and fine-tunes. Fine-tuning is
-    minibatch SGD with momentum on the cross-entropy, with the step size decayed
-    linearly towards ``learning_rate * final_lr_fraction`` over ``max_iter`` epochs, and
+    ``fit(X, y)`` pretrains (unless ``pretrain=False``) and fine-tunes. Fine-tuning
+    minimises the cross-entropy over minibatches with the optimiser named by
+    ``optimizer`` (by default SGD with momentum), with the step size decayed linearly
+    towards ``learning_rate * final_lr_fraction`` over ``max_iter`` epochs, and
     optionally dropout of the hidden units (``dropout``; never of the pixels).
+
+    ``optimizer`` and its settings (``momentum``, ``nesterov``, ``optimizer_kwargs``)
+    apply to fine-tuning only. Pretraining keeps each layer model's own update: an RBM's
+    contrastive-divergence step is not the gradient of a loss that torch.optim could
+    follow, and has its own momentum (``pretrain_momentum``); so that the two stacks
+    answer to the same parameters, the stacked autoencoder's layers keep theirs (Adam
+    at ``pretrain_learning_rate``) too.
     """
 
-    # Set by subclasses' __init__: hidden_layer_sizes, pretrain, learning_rate, momentum,
-    # max_iter, batch_size, weight_decay, final_lr_fraction, dropout, verbose, random_state, device.
+    # Set by subclasses' __init__: hidden_layer_sizes, pretrain, optimizer, learning_rate,
+    # momentum, nesterov, optimizer_kwargs, max_iter, batch_size, weight_decay,
+    # final_lr_fraction, dropout, verbose, random_state, device.
 
     def _pretrain_layer(self, H: torch.Tensor, n_hidden: int, gen: torch.Generator, layer: int) -> tuple[Any, torch.Tensor, torch.Tensor]:  # pragma: no cover
         """Train layer ``layer`` on ``H``; return the trained model and its encoder (W, b)."""
@@ -49,8 +57,8 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
     def _check_common(self) -> tuple[int, ...]:
         """The checks every stack shares (fine-tuning and the pretraining schedule)."""
         sizes = check_layer_sizes(self.hidden_layer_sizes)
+        check_optimizer(self.optimizer, momentum=self.momentum, nesterov=self.nesterov, optimizer_kwargs=self.optimizer_kwargs)
         check_positive("learning_rate", self.learning_rate)
-        check_in_interval("momentum", self.momentum, 0.0, 1.0, high_open=True, what="a number")
         check_positive("max_iter", self.max_iter, integer=True)
         check_positive("batch_size", self.batch_size, integer=True)
         check_positive("weight_decay", self.weight_decay, allow_zero=True)
@@ -135,30 +143,21 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
         return torch.from_numpy(encoded.astype(np.int64)).to(device)
 
     def _finetune(self, X: torch.Tensor, y: torch.Tensor, gen: torch.Generator, log: TrainingLog) -> list[float]:
-        """Backpropagation through the whole stack: SGD with momentum on the cross-entropy."""
-        net = self.module_
-        optimizer = torch.optim.SGD(net.parameters(), lr=self.learning_rate, momentum=self.momentum, weight_decay=self.weight_decay)
+        """Backpropagation through the whole stack: ``optimizer``'s steps on the cross-entropy."""
+        optimizer = make_optimizer(self.module_.parameters(), self.optimizer, learning_rate=self.learning_rate,
+                                   momentum=self.momentum, nesterov=self.nesterov, weight_decay=self.weight_decay,
+                                   optimizer_kwargs=self.optimizer_kwargs)
         epochs = self.max_iter
         # Linear decay of the step size, per epoch: large steps early, fine ones at the end
         # (epoch e of E runs at 1 - (1 - final_lr_fraction) * e / E of learning_rate).
         schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: 1.0 - (1.0 - self.final_lr_fraction) * e / epochs)
 
-        # Dropout (Srivastava et al., 2014) hides each hidden unit from the layer above with
-        # probability ``dropout`` at every step, so no unit can rely on particular others.
-        drop = [0.0] + [float(self.dropout)] * (len(net.weights) - 1)
-
-        def step(xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
-            optimizer.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(net(xb, drop=drop, generator=gen), yb)
-            loss.backward()
-            optimizer.step()
-            return loss.detach()
-
         def end_of_epoch(epoch: int, loss: float) -> None:
             schedule.step()
             log.append(phase="finetune", epoch=epoch + 1, loss=loss)
 
-        return train_minibatches(step, [X, y], epochs=epochs, batch_size=self.batch_size, generator=gen, on_epoch_end=end_of_epoch, name=type(self).__name__)
+        return train_classifier(self.module_, optimizer, X, y, epochs=epochs, batch_size=self.batch_size, generator=gen,
+                                dropout=self.dropout, on_epoch_end=end_of_epoch, name=type(self).__name__)
 
     # -- queries --------------------------------------------------------------------------------
     def _forward(self, X: Any, upto: int | None) -> torch.Tensor:

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from groundup.progress import TrainingLog
-from groundup.torch_utils import as_tensor, train_minibatches
+from groundup.torch_utils import as_tensor, check_optimizer, make_optimizer, train_minibatches
 from groundup.unsupervised._base import TorchEstimator, TransformerMixin, as_output
 from groundup.unsupervised._nets import activation_fn, check_layer_sizes, glorot_weight
 from groundup.validation import check_array, check_choice, check_is_fitted, check_positive, check_unit_interval
@@ -83,13 +83,26 @@ class Autoencoder(TransformerMixin, TorchEstimator):
     noise : float, default 0.0
         Corruption during training: the masking probability ("mask") or the std ("gaussian").
     noise_type : "mask" or "gaussian", default "mask"
+    optimizer : {"sgd", "adagrad", "rmsprop", "adam"}, default "adam"
+        ``torch.optim``'s SGD, Adagrad, RMSprop or Adam (built by
+        :func:`groundup.torch_utils.make_optimizer`).
     learning_rate : float, default 1e-3
-        Adam's step size.
+        The optimiser's step size (torch's ``lr``). 1e-3 suits "adam"; "sgd" usually
+        wants a larger one.
+    momentum : float in [0, 1), default 0.9
+        SGD's momentum, used when ``optimizer="sgd"`` (as scikit-learn's MLP).
+    nesterov : bool, default False
+        Nesterov's momentum, when ``optimizer="sgd"``; needs ``momentum > 0``.
+    optimizer_kwargs : dict or None, default None
+        The optimiser's other settings, by torch's names, each defaulting as in torch
+        (Adam's ``betas=(0.9, 0.999)`` and ``eps=1e-8``, RMSprop's ``alpha=0.99``, ...:
+        listed in :class:`DBN`). ``learning_rate``, ``weight_decay`` and SGD's
+        ``momentum`` and ``nesterov`` have parameters of their own and may not appear here.
     batch_size : int, default 128
     max_iter : int, default 20
         Epochs (passes over the data).
     weight_decay : float, default 0.0
-        L2 penalty on the parameters (Adam's ``weight_decay``).
+        L2 penalty on the parameters (torch.optim's ``weight_decay``).
     verbose, random_state, device : as elsewhere.
 
     Attributes
@@ -110,7 +123,11 @@ class Autoencoder(TransformerMixin, TorchEstimator):
         tied_weights: bool = False,
         noise: float = 0.0,
         noise_type: str = "mask",
+        optimizer: str = "adam",
         learning_rate: float = 1e-3,
+        momentum: float = 0.9,
+        nesterov: bool = False,
+        optimizer_kwargs: dict[str, Any] | None = None,
         batch_size: int = 128,
         max_iter: int = 20,
         weight_decay: float = 0.0,
@@ -127,7 +144,11 @@ class Autoencoder(TransformerMixin, TorchEstimator):
         self.tied_weights = tied_weights
         self.noise = noise
         self.noise_type = noise_type
+        self.optimizer = optimizer
         self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.optimizer_kwargs = optimizer_kwargs
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.weight_decay = weight_decay
@@ -147,6 +168,7 @@ class Autoencoder(TransformerMixin, TorchEstimator):
         check_positive("noise", self.noise, allow_zero=True)
         if self.noise_type == "mask" and self.noise >= 1.0:
             raise ValueError(f"noise is a masking probability for noise_type='mask' and must be in [0, 1); got {self.noise!r}")
+        check_optimizer(self.optimizer, momentum=self.momentum, nesterov=self.nesterov, optimizer_kwargs=self.optimizer_kwargs)
         check_positive("learning_rate", self.learning_rate)
         check_positive("batch_size", self.batch_size, integer=True)
         check_positive("max_iter", self.max_iter, integer=True)
@@ -177,7 +199,8 @@ class Autoencoder(TransformerMixin, TorchEstimator):
         gen = self._generator(device)
         sizes = [Xt.shape[1], *hidden, self.n_components]
         self.module_ = _AutoencoderNet(sizes, bool(self.tied_weights), (self.activation, self.code_activation, self.output_activation), gen, device)
-        optimizer = torch.optim.Adam(self.module_.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
+        optimizer = make_optimizer(self.module_.parameters(), self.optimizer, learning_rate=self.learning_rate, momentum=self.momentum,
+                                   nesterov=self.nesterov, weight_decay=self.weight_decay, optimizer_kwargs=self.optimizer_kwargs)
 
         def step(x: torch.Tensor) -> torch.Tensor:
             optimizer.zero_grad(set_to_none=True)

@@ -9,11 +9,13 @@ sigmoid network that backpropagation fine-tunes on the labels (Hinton & Salakhut
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from groundup.unsupervised._pretrained_classifier import PretrainedClassifier
 from groundup.unsupervised.rbm import RBM
-from groundup.validation import check_in_interval, check_positive
+from groundup.validation import check_momentum, check_positive
 
 __all__ = ["DBN"]
 
@@ -34,10 +36,24 @@ class DBN(PretrainedClassifier):
     k : int, default 1
         Gibbs steps per CD update.
     pretrain_momentum : float, default 0.5
+    optimizer : {"sgd", "adagrad", "rmsprop", "adam"}, default "sgd"
+        The fine-tuning optimiser: ``torch.optim``'s SGD, Adagrad, RMSprop or Adam
+        (built by :func:`groundup.torch_utils.make_optimizer`). Pretraining keeps
+        contrastive divergence, whatever this is.
     learning_rate : float, default 0.1
-        Fine-tuning SGD step size at the first epoch.
-    momentum : float, default 0.9
-        Fine-tuning momentum.
+        Fine-tuning step size at the first epoch (torch's ``lr``). 0.1 suits "sgd";
+        "adam" and "rmsprop" usually want about 1e-3.
+    momentum : float in [0, 1), default 0.9
+        Fine-tuning momentum, used when ``optimizer="sgd"`` (as scikit-learn's MLP).
+    nesterov : bool, default False
+        Nesterov's momentum, when ``optimizer="sgd"``; needs ``momentum > 0``.
+    optimizer_kwargs : dict or None, default None
+        The optimiser's other settings, by torch's names, each defaulting as in torch:
+        ``betas=(0.9, 0.999)``, ``eps=1e-8``, ``amsgrad=False`` ("adam"); ``alpha=0.99``,
+        ``eps=1e-8``, ``momentum=0``, ``centered=False`` ("rmsprop"); ``lr_decay=0``,
+        ``initial_accumulator_value=0``, ``eps=1e-10`` ("adagrad"); ``dampening=0``
+        ("sgd"). ``learning_rate``, ``weight_decay`` and SGD's ``momentum`` and
+        ``nesterov`` have parameters of their own and may not appear here.
     max_iter : int, default 20
         Fine-tuning epochs.
     batch_size : int, default 100
@@ -68,8 +84,11 @@ class DBN(PretrainedClassifier):
         pretrain_n_iter: int = 10,
         k: int = 1,
         pretrain_momentum: float = 0.5,
+        optimizer: str = "sgd",
         learning_rate: float = 0.1,
         momentum: float = 0.9,
+        nesterov: bool = False,
+        optimizer_kwargs: dict[str, Any] | None = None,
         max_iter: int = 20,
         batch_size: int = 100,
         weight_decay: float = 0.0,
@@ -85,8 +104,11 @@ class DBN(PretrainedClassifier):
         self.pretrain_n_iter = pretrain_n_iter
         self.k = k
         self.pretrain_momentum = pretrain_momentum
+        self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.momentum = momentum
+        self.nesterov = nesterov
+        self.optimizer_kwargs = optimizer_kwargs
         self.max_iter = max_iter
         self.batch_size = batch_size
         self.weight_decay = weight_decay
@@ -99,7 +121,7 @@ class DBN(PretrainedClassifier):
     def _check_params(self) -> tuple[int, ...]:
         sizes = self._check_common()
         check_positive("k", self.k, integer=True)
-        check_in_interval("pretrain_momentum", self.pretrain_momentum, 0.0, 1.0, high_open=True, what="a number")
+        check_momentum(self.pretrain_momentum, "pretrain_momentum")
         return sizes
 
     def _keep_pretrained(self, layers: list[RBM]) -> None:

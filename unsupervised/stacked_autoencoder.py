@@ -9,6 +9,8 @@ fine-tuned with a softmax layer on the labels.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from groundup.unsupervised._pretrained_classifier import PretrainedClassifier
@@ -35,8 +37,10 @@ class StackedAutoencoder(PretrainedClassifier):
         Masking noise of each layer's input during pretraining (0 for plain autoencoders).
     tied_weights : bool, default True
         Each layer's decoder uses its encoder's transposed weights.
-    learning_rate, momentum, max_iter, batch_size, weight_decay, final_lr_fraction, dropout,
-    verbose, random_state, device : as in :class:`DBN` (fine-tuning).
+    optimizer, learning_rate, momentum, nesterov, optimizer_kwargs, max_iter, batch_size,
+    weight_decay, final_lr_fraction, dropout, verbose, random_state, device : as in
+    :class:`DBN` (fine-tuning; ``optimizer`` and its settings do not change the layers'
+    pretraining, which stays Adam at ``pretrain_learning_rate``).
 
     Each layer's autoencoder has sigmoid code units and a sigmoid output trained with
     cross-entropy (inputs and codes are in [0, 1]), so inputs must lie in [0, 1].
@@ -51,8 +55,11 @@ class StackedAutoencoder(PretrainedClassifier):
         pretrain_n_iter: int = 5,
         noise: float = 0.2,
         tied_weights: bool = True,
+        optimizer: str = "sgd",
         learning_rate: float = 0.1,
         momentum: float = 0.9,
+        nesterov: bool = False,
+        optimizer_kwargs: dict[str, Any] | None = None,
         max_iter: int = 20,
         batch_size: int = 100,
         weight_decay: float = 0.0,
@@ -68,8 +75,11 @@ class StackedAutoencoder(PretrainedClassifier):
         self.pretrain_n_iter = pretrain_n_iter
         self.noise = noise
         self.tied_weights = tied_weights
+        self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.momentum = momentum
+        self.nesterov = nesterov
+        self.optimizer_kwargs = optimizer_kwargs
         self.max_iter = max_iter
         self.batch_size = batch_size
         self.weight_decay = weight_decay

@@ -74,3 +74,14 @@ def test_plot_curves_draws_a_grid_of_panels(tmp_path):
     assert 800 <= width <= 1100 and height < width  # 3 columns, 2 rows: readable at README width
     with pytest.raises(ValueError, match="no curves"):
         plot_curves({}, tmp_path / "empty.png")
+
+
+def test_plot_curves_can_keep_the_x_ticks_on_whole_numbers(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    figures = []
+    monkeypatch.setattr(plt, "close", figures.append)  # keep the figure to read its ticks
+    runs = [[(layer, 10.0 ** (layer - s)) for layer in range(1, 6)] for s in range(3)]
+    plot_curves({"norms": {"net": runs}}, tmp_path / "layers.png", integer_x=True, log_y=True)
+    ticks = [t for t in figures[0].axes[0].get_xticks() if 1 <= t <= 5]
+    assert ticks == [1, 2, 3, 4, 5]
