@@ -26,6 +26,7 @@ __all__ = [
     "check_tags",
     "check_training_classes",
     "split_size",
+    "upgrade_params",
     "warn_if_validation_too_small",
 ]
 
@@ -233,6 +234,15 @@ class ValidationMonitor:
             NoLearningWarning,
             stacklevel=stacklevel,
         )
+
+
+def upgrade_params(metadata: dict[str, Any]) -> dict[str, Any]:
+    """The metadata of a tagger or tree-model file in the current layout: files written
+    before ``min_epochs`` existed were trained with no minimum, which is ``min_epochs=1``."""
+    params = metadata.get("params")
+    if isinstance(params, dict) and "min_epochs" not in params:
+        metadata = {**metadata, "params": {**params, "min_epochs": 1}}
+    return metadata
 
 
 def warn_if_validation_too_small(estimator: str, n_validation: int, unit: str, *, stopped_early: bool,

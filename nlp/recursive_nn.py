@@ -29,7 +29,7 @@ from torch import nn
 from groundup.persistence import SaveLoadMixin, load_module_state
 from groundup.datasets.trees import check_sentiment_tree
 from groundup.nlp._estimator import (ValidationMonitor, check_at_least_two, check_training_classes, split_size,
-                                     warn_if_validation_too_small)
+                                     upgrade_params, warn_if_validation_too_small)
 from groundup.nlp._tree_batch import TreeBatch, collate, flatten_tree
 from groundup.progress import TrainingLog
 from groundup.torch_utils import resolve_device, set_seed, train_minibatches
@@ -383,6 +383,10 @@ class RecursiveNN(SaveLoadMixin, BaseEstimator):
     def _header(self) -> dict[str, Any]:
         self._check_fitted()
         return {"params": self._params}
+
+    @classmethod
+    def _upgrade_state(cls, metadata: dict[str, Any]) -> dict[str, Any]:
+        return upgrade_params(metadata)
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         self._check_fitted()

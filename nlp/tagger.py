@@ -43,7 +43,8 @@ from groundup.nlp._tagger_net import CELLS, CHAR_SPECIALS, TaggerNet, encode
 from groundup.nlp._tagger_predict import checked_score, metric_of, predict_together
 from groundup.nlp._weight_average import WeightAverage
 from groundup.nlp._estimator import (ValidationMonitor, check_at_least_two, check_sentences, check_tags,
-                                     check_training_classes, split_size, warn_if_validation_too_small)
+                                     check_training_classes, split_size, upgrade_params,
+                                     warn_if_validation_too_small)
 from groundup.progress import TrainingLog
 from groundup.torch_utils import resolve_device, set_seed
 from groundup.validation import (check_choice, check_in_interval, check_is_fitted, check_learning_rate, check_positive,
@@ -512,6 +513,10 @@ class RNNTagger(SaveLoadMixin, BaseEstimator):
         params = {k: v for k, v in self._params.items() if k != "word_vectors"}
         params["word_vectors"] = None
         return {"params": params}
+
+    @classmethod
+    def _upgrade_state(cls, metadata: dict[str, Any]) -> dict[str, Any]:
+        return upgrade_params(metadata)
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         self._check_fitted()
