@@ -92,8 +92,9 @@ class RecursiveNN(SaveLoadMixin, BaseEstimator):
     of the training trees; setting aside fewer than 10 draws an ``EarlyStoppingWarning``),
     ``n_iter_no_change`` (5; when the validation set has fewer than 50 trees, too few to
     judge, and early stopping ended training early or kept an earlier epoch, ``fit`` warns
-    with an ``EarlyStoppingWarning``: pass ``early_stopping=False`` or more data); ``min_epochs`` (5: early stopping never ends
-    training sooner); ``random_state`` (None); ``device`` ("auto"); ``verbose`` (0).
+    with an ``EarlyStoppingWarning``: pass ``early_stopping=False`` or more data);
+    ``min_epochs`` (5: early stopping never ends training sooner); ``random_state`` (None);
+    ``device`` ("auto"); ``verbose`` (0).
 
     Early stopping waits for learning to start, by the tagger's rules
     (:class:`groundup.nlp._estimator.ValidationMonitor`): ``n_iter_no_change`` counts from
