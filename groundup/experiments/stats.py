@@ -162,12 +162,13 @@ def _show(value: Any) -> str:
 def plot_curves(curves: Mapping[str, Mapping[str, Sequence[tuple[float, Sequence[float]]]]] | Mapping[str, Any],
                 path: str | Path, *, xlabel: str = "environment steps", ylabel: str = "return",
                 thresholds: Mapping[str, float] | None = None, ncols: int = 4, panel_size: tuple[float, float] = (3.2, 2.6),
-                confidence: float = 0.95, log_y: bool = False) -> Path:
+                confidence: float = 0.95, log_x: bool = False, log_y: bool = False) -> Path:
     """Learning curves with bootstrap confidence bands, one panel per task in a grid.
 
     ``curves[panel][label]`` is a list of runs, each a list of ``(x, y)`` points (the runs
     of one label share their x). The line is the mean over runs; the band is a
-    ``confidence`` percentile-bootstrap interval of that mean at each x.
+    ``confidence`` percentile-bootstrap interval of that mean at each x. ``log_x`` and
+    ``log_y`` draw that axis on a log scale (learning curves over data sizes, timings).
     """
     import matplotlib
 
@@ -198,7 +199,10 @@ def plot_curves(curves: Mapping[str, Mapping[str, Sequence[tuple[float, Sequence
         if thresholds and panel in thresholds:
             ax.axhline(thresholds[panel], color="grey", ls="--", lw=0.8)
         ax.set_title(panel, fontsize=9)
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+        if log_x:
+            ax.set_xscale("log")
+        else:
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
         ax.xaxis.set_major_formatter(EngFormatter(sep=""))
         ax.tick_params(labelsize=7)
         if log_y:

@@ -74,3 +74,16 @@ def test_plot_curves_draws_a_grid_of_panels(tmp_path):
     assert 800 <= width <= 1100 and height < width  # 3 columns, 2 rows: readable at README width
     with pytest.raises(ValueError, match="no curves"):
         plot_curves({}, tmp_path / "empty.png")
+
+
+def test_plot_curves_on_log_axes(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    figures = []
+    subplots = plt.subplots
+    monkeypatch.setattr(plt, "subplots", lambda *a, **k: figures.append(subplots(*a, **k)) or figures[-1])
+    runs = [[(n, 10 + s + n / 100) for n in (100, 300, 1000, 3000)] for s in range(3)]
+    plot_curves({"task": {"model": runs}}, tmp_path / "log.png", log_x=True, log_y=True)
+    ax = figures[0][1][0, 0]
+    assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
+    assert (tmp_path / "log.png").stat().st_size > 5_000
