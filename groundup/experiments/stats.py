@@ -174,7 +174,7 @@ def plot_curves(curves: Mapping[str, Mapping[str, Sequence[tuple[float, Sequence
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import EngFormatter, MaxNLocator
+    from matplotlib.ticker import EngFormatter, MaxNLocator, NullFormatter
 
     panels = list(curves)
     if not panels:
@@ -184,12 +184,14 @@ def plot_curves(curves: Mapping[str, Mapping[str, Sequence[tuple[float, Sequence
     fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows), squeeze=False,
                              layout="constrained")
     for ax, panel in zip(axes.ravel(), panels):
+        xs: set[float] = set()
         for label, runs in curves[panel].items():
             runs = [r for r in runs if r]
             if not runs:
                 continue
             n = min(len(r) for r in runs)
             x = np.asarray([p[0] for p in runs[0][:n]], dtype=float)
+            xs.update(x.tolist())
             y = np.asarray([[p[1] for p in r[:n]] for r in runs], dtype=float)
             mean = y.mean(axis=0)
             if len(runs) > 1:
@@ -199,8 +201,10 @@ def plot_curves(curves: Mapping[str, Mapping[str, Sequence[tuple[float, Sequence
         if thresholds and panel in thresholds:
             ax.axhline(thresholds[panel], color="grey", ls="--", lw=0.8)
         ax.set_title(panel, fontsize=9)
-        if log_x:
+        if log_x:  # ticks at the measured sizes: a log axis over one or two decades has few of its own
             ax.set_xscale("log")
+            ax.set_xticks(sorted(xs))
+            ax.xaxis.set_minor_formatter(NullFormatter())
         else:
             ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
         ax.xaxis.set_major_formatter(EngFormatter(sep=""))

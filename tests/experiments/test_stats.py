@@ -86,4 +86,5 @@ def test_plot_curves_on_log_axes(tmp_path, monkeypatch):
     plot_curves({"task": {"model": runs}}, tmp_path / "log.png", log_x=True, log_y=True)
     ax = figures[0][1][0, 0]
     assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
+    assert list(ax.get_xticks()) == [100, 300, 1000, 3000]  # ticks at the measured sizes
     assert (tmp_path / "log.png").stat().st_size > 5_000
