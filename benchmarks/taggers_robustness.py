@@ -46,16 +46,20 @@ so a later run without ``--only`` writes the whole report without training again
 
 Cores. Every tagging run asks for all of them, so that its training time is that of a
 tagger running alone (two targets are times); the tree runs time nothing and run side by
-side, one core each.
+side, one core each. Run the benchmark on an otherwise idle machine: a tagger's two torch
+threads slow down many times over when other work shares the cores, and the time targets
+would report that.
 
-    python -m benchmarks.taggers_robustness           # everything, 3 seeds (estimated 1.5 to 2 hours on 2 cores)
+    python -m benchmarks.taggers_robustness           # everything, 3 seeds (estimated 1 1/4 to 2 hours on 2 cores)
     python -m benchmarks.taggers_robustness --only trees
     python -m benchmarks.taggers_robustness --quick   # NER at 1%, 3% and 10%; trees at 100 and 250; 1 seed (minutes)
     python -m benchmarks.taggers_robustness --smoke   # a 300-sentence slice, 2 epochs (seconds; the tests)
 
-The full mode's estimate comes from single default RNNTagger runs on 1%, 3% and 10% of the
-NER sentences and from the whole-split training times in benchmarks/results/taggers.md;
-the full run's own times are in benchmarks/results/taggers_robustness.md once it has run.
+The full mode's estimate is extrapolated, linearly in the sentences and epochs, from one
+default RNNTagger run each on 1%, 3% and 10% of the NER sentences (one thread) and from
+the whole-split training times in benchmarks/results/taggers.md; it is longer if many runs
+train for all 30 epochs. The full run's own times are in
+benchmarks/results/taggers_robustness.md once it has run.
 """
 
 from __future__ import annotations
@@ -90,9 +94,10 @@ TAGGING: dict[str, dict[str, Any]] = {
     "quick": {"tasks": ("ner",), "fractions": (0.01, 0.03, 0.1), "data": {"train": None, "test": None, "max_iter": None}},
     "smoke": {"tasks": tuple(TASKS), "fractions": (0.1, 0.3), "data": {"train": 300, "test": 50, "max_iter": 2}},
 }
-# Per mode: the training-set sizes of the trees, and the generated treebank (its training
-# split is "all"; the negated held-out split is scored; dev and test are generated, as in
-# benchmarks/taggers.py, so that the sentences are the same, but not used).
+# Per mode: the training-set sizes of the trees, and the generated treebank: its training
+# split is "all", its negated held-out split is scored. Dev and test are not used; they are
+# generated only so that the training and negated sentences are those of
+# benchmarks/taggers.py (the generator draws the splits one after another).
 TREES: dict[str, dict[str, Any]] = {
     "full": {"sizes": (100, 250, 1000, 6000), "data": {"train": 6000, "dev": 500, "test": 1000, "negated": 1000, "max_iter": None}},
     "quick": {"sizes": (100, 250), "data": {"train": 6000, "dev": 500, "test": 1000, "negated": 1000, "max_iter": None}},
@@ -340,10 +345,11 @@ def trees_report(records: list[dict[str, Any]]) -> list[str]:
         if m not in models:
             continue
         done = [(s, r) for s in sizes for r in runs.get((m, s), [])]
-        collapsed = [f"{s:,} trees (seed {r['seed']})" for s, r in done if r["score"] <= r["floor"]]
+        collapsed = [f"{s:,} trees (seed {r['seed']}; labels predicted: {r['labels_predicted']})"
+                     for s, r in done if r["score"] <= r["floor"]]
         epochs = "; ".join(f"{s:,}: " + " / ".join(str(r["epochs"]) for r in runs[m, s]) for s in sizes if (m, s) in runs)
         warned = sorted({w for _, r in done for w in r["warnings"]})
-        targets.append([f"{NAMES[m]} never collapses", "collapsed at " + ", ".join(collapsed) if collapsed else
+        targets.append([f"{NAMES[m]} never collapses", "at or below the floor at " + ", ".join(collapsed) if collapsed else
                         f"above the floor in {len(done)} of {len(done)} runs", met(not collapsed),
                         epochs, ", ".join(warned) or "—"])
     seeds = sorted({r["seed"] for r in records if r["params"].get("size")})
@@ -381,15 +387,17 @@ def plot(tagging_records: list[dict[str, Any]], tree_records: list[dict[str, Any
             links.append(f"![{name[:-4]}]({name})")
     trees = grouped(tree_records, "model", "size")
     if trees:
-        curves = {"negated held-out sentences": {}}
+        panel = "negated held-out sentences (dashed: one label everywhere)"
+        curves = {panel: {}}
         for (model, _), ms in sorted(trees.items(), key=lambda kv: kv[0][1]):
-            seeds = curves["negated held-out sentences"].setdefault(NAMES[model], [])
+            seeds = curves[panel].setdefault(NAMES[model], [])
             for i, m in enumerate(ms):
                 if len(seeds) <= i:
                     seeds.append([])
                 seeds[i].append((m["n_trees"], m["score"]))
+        floor = next(iter(trees.values()))[0]["floor"]
         plot_curves(curves, args.out / "taggers_robustness_trees.png", xlabel="training trees",
-                    ylabel="root accuracy (%)", log_x=True, panel_size=(5.0, 3.2))
+                    ylabel="root accuracy (%)", thresholds={panel: floor}, log_x=True, panel_size=(5.0, 3.2))
         links.append("![taggers_robustness_trees](taggers_robustness_trees.png)")
     return links
 
