@@ -98,13 +98,16 @@ TAGGING: dict[str, dict[str, Any]] = {
 # split is "all", its negated held-out split is scored. Dev and test are not used; they are
 # generated only so that the training and negated sentences are those of
 # benchmarks/taggers.py (the generator draws the splits one after another).
+TREEBANK = {"train": 6000, "dev": 500, "test": 1000, "negated": 1000, "max_iter": None}
 TREES: dict[str, dict[str, Any]] = {
-    "full": {"sizes": (100, 250, 1000, 6000), "data": {"train": 6000, "dev": 500, "test": 1000, "negated": 1000, "max_iter": None}},
-    "quick": {"sizes": (100, 250), "data": {"train": 6000, "dev": 500, "test": 1000, "negated": 1000, "max_iter": None}},
+    "full": {"sizes": (100, 250, 1000, 6000), "data": TREEBANK},
+    "quick": {"sizes": (100, 250), "data": TREEBANK},
     "smoke": {"sizes": (30, 150), "data": {"train": 150, "dev": 0, "test": 0, "negated": 40, "max_iter": 2}},
 }
 SEEDS = {"full": (0, 1, 2), "quick": (0,), "smoke": (0,)}
-TARGETS = {"from_fraction": 0.03, "time_slope": 1.2, "ner_3pct_s": 60.0}
+# the targets: at least the perceptron from 3% of the data up; training time about
+# linear in the data; the NER model on 3% of the sentences trains in under a minute
+TARGETS = {"from_fraction": 0.03, "time_slope": 1.2, "fast_ner_fraction": 0.03, "fast_ner_s": 60.0}
 METRICS = {"ner": "entity F1", "pos": "accuracy (%)", "chunk": "chunk F1", "ner-lower": "entity F1"}
 NAMES = {"rnn": "RNNTagger()", "perceptron": "NLTK perceptron", "recursive_nn": "RecursiveNN()", "rntn": "RNTN()",
          "bow": "bag of words (unigrams)", "bow_bigrams": "bag of words (+ bigrams)"}
@@ -225,8 +228,8 @@ def run_trees(model: str, size: int, data: dict[str, Any], seed: int) -> dict[st
     # the best that any one label predicted everywhere scores: a model at or below it has collapsed
     floor = max(Counter(gold.tolist()).values()) / len(gold)
     return {"score": 100.0 * float(np.mean(predicted == gold)), "floor": 100.0 * floor, "fit_s": fit_s,
-            "n_trees": len(train), "n_available": len(bank.train), "n_negated": len(gold), "labels_predicted": len(set(predicted.tolist())),
-            "epochs": epochs, "stop_reason": stop, "warnings": names}
+            "n_trees": len(train), "n_available": len(bank.train), "n_negated": len(gold),
+            "labels_predicted": len(set(predicted.tolist())), "epochs": epochs, "stop_reason": stop, "warnings": names}
 
 
 # ------------------------------------------------------------------------------ the report
@@ -258,7 +261,7 @@ def grouped(records: list[dict[str, Any]], *keys: str) -> dict[tuple, list[dict[
     return out
 
 
-def tagging_report(records: list[dict[str, Any]], args: Any) -> list[str]:
+def tagging_report(records: list[dict[str, Any]]) -> list[str]:
     runs = grouped(records, "task", "model", "fraction")
     tasks = [t for t in TASKS if any(k[0] == t for k in runs)]
     rows = []
@@ -276,15 +279,18 @@ def tagging_report(records: list[dict[str, Any]], args: Any) -> list[str]:
                                    "RNNTagger training (s)", "perceptron training (s)", "RNNTagger's warnings"], rows)
     seeds = sorted({r["seed"] for r in records if r["params"].get("task")})
     first = next(iter(runs.values()))[0]
-    md = ["### Tagging: RNNTagger() against NLTK's perceptron on CoNLL-2003", "",
-          "Scores on the test split (" + f"{first['n_test_sentences']:,} sentences): " +
-          "; ".join(f"{t}: {METRICS[t]}" for t in tasks) + ". `ner-lower` is the NER task with every word lower-cased "
-          "in training and test. Mean ± sd over seeds; times are medians over seeds.", "", table, "",
-          "Targets, computed from these runs:", "", common.markdown_table(["target", "task", "measured", "met?"], tagging_targets(runs, tasks)), "",
-          f"Seeds {', '.join(map(str, seeds))}; each seed draws its own random subset of the training sentences, the same "
-          "for both models. RNNTagger sets aside 10% of its training sentences for early stopping (its default "
-          "`validation_fraction`); the perceptron trains on all of them. A stop reason per run is in the results store."]
-    return md
+    targets = common.markdown_table(["target", "task", "measured", "met?"], tagging_targets(runs, tasks))
+    return ["### Tagging: RNNTagger() against NLTK's perceptron on CoNLL-2003", "",
+            f"Scores on the test split ({first['n_test_sentences']:,} sentences): "
+            + "; ".join(f"{t}: {METRICS[t]}" for t in tasks) + "."
+            + (" `ner-lower` is the NER task with every word lower-cased in training and test." if "ner-lower" in tasks else "")
+            + " Mean ± sd over seeds; times are medians over seeds.", "", table, "",
+            "Targets, computed from these runs:", "", targets, "",
+            f"Seeds {', '.join(map(str, seeds))}; each seed draws its own random subset of the training sentences, the "
+            "same for both models. RNNTagger sets aside 10% of its training sentences for early stopping (its default "
+            "`validation_fraction`); the perceptron trains on all of them. A tagger collapses when it scores no better "
+            "than its floor, tagging every token with the most common training tag: F1 0 for entities and chunks, that "
+            "tag's share of the tokens for POS. Each run's stop reason is in the results store."]
 
 
 def time_slope(runs: dict[tuple, list[dict[str, Any]]], task: str, model: str, fractions: Sequence[float],
@@ -322,13 +328,14 @@ def tagging_targets(runs: dict[tuple, list[dict[str, Any]]], tasks: list[str]) -
         if slope is not None:
             per_epoch = time_slope(runs, task, "rnn", fractions, per_epoch=True)
             base = time_slope(runs, task, "perceptron", fractions)
-            measured = f"slope {slope:.2f} (per epoch {per_epoch:.2f}" + (f"; perceptron {base:.2f})" if base is not None else ")")
+            measured = f"slope {slope:.2f} (per epoch {per_epoch:.2f}"
+            measured += f"; perceptron {base:.2f})" if base is not None else ")"
         rows.append([f"training time ~ linear (log-log slope <= {TARGETS['time_slope']})", task, measured,
                      met(None if slope is None else slope <= TARGETS["time_slope"])])
-    ner3 = runs.get(("ner", "rnn", TARGETS["from_fraction"]), [])
-    rows.append([f"3% NER model trains in under {TARGETS['ner_3pct_s']:.0f} s", "ner",
-                 f"{max(m['fit_s'] for m in ner3):.1f} s at most over {len(ner3)} seed(s)" if ner3 else "not run",
-                 met(max(m["fit_s"] for m in ner3) < TARGETS["ner_3pct_s"] if ner3 else None)])
+    fast = runs.get(("ner", "rnn", TARGETS["fast_ner_fraction"]), [])
+    rows.append([f"{TARGETS['fast_ner_fraction']:.0%} NER model trains in under {TARGETS['fast_ner_s']:.0f} s", "ner",
+                 f"{max(m['fit_s'] for m in fast):.1f} s at most over {len(fast)} seed(s)" if fast else "not run",
+                 met(max(m["fit_s"] for m in fast) < TARGETS["fast_ner_s"] if fast else None)])
     return rows
 
 
@@ -405,7 +412,7 @@ def plot(tagging_records: list[dict[str, Any]], tree_records: list[dict[str, Any
 def render(tagging: list[dict[str, Any]], trees: list[dict[str, Any]], args: Any) -> str:
     md = ["## Default taggers and tree models under less data, other columns and lower case"]
     if any(r["status"] == "ok" for r in tagging):
-        md += ["", *tagging_report(tagging, args)]
+        md += ["", *tagging_report(tagging)]
     if any(r["status"] == "ok" for r in trees):
         md += ["", *trees_report(trees)]
     md += ["", *plot(tagging, trees, args)]
