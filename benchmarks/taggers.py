@@ -127,6 +127,24 @@ def entity_f1(predicted: list[list[str]], gold: list[list[str]]) -> float:
 
 
 # ------------------------------------------------------------------------------ sequence tagging
+def fit_perceptron(X: Sequence[Sequence[str]], y: Sequence[Sequence[str]], seed: int) -> tuple[Any, float]:
+    """NLTK's averaged perceptron as a user trains it, ``PerceptronTagger(load=False).train``
+    with its own 5 iterations; (the tagger, training seconds). Also used by
+    benchmarks/taggers_robustness.py, so that both benchmarks compare against the same baseline."""
+    from nltk.tag.perceptron import PerceptronTagger
+
+    random.seed(seed)  # the perceptron shuffles the training data with Python's random
+    start = time.perf_counter()
+    perceptron = PerceptronTagger(load=False)
+    perceptron.train([list(zip(w, t)) for w, t in zip(X, y)], nr_iter=5)
+    return perceptron, time.perf_counter() - start
+
+
+def tag_with_perceptron(perceptron: Any, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
+    """The perceptron's tags for each sentence (NLTK's ``tag`` returns (word, tag) pairs)."""
+    return [[t for _, t in perceptron.tag(list(s))] for s in sentences]
+
+
 def ensemble_members(seed: int) -> list[int]:
     return [ENSEMBLE_SIZE * seed + i for i in range(ENSEMBLE_SIZE)]
 
@@ -135,14 +153,8 @@ def fit_tagging_model(part: str, model: str, X: list, y: list, Xv: list, yv: lis
                       epochs: int) -> dict[str, dict[str, Any]]:
     """Train ``model`` and tag the test sentences; {row name: fit_s, predict_s, predicted, ...}."""
     if model == "perceptron":
-        from nltk.tag.perceptron import PerceptronTagger
-
-        random.seed(seed)  # the perceptron shuffles the training data with Python's random
-        start = time.perf_counter()
-        perceptron = PerceptronTagger(load=False)
-        perceptron.train([list(zip(w, t)) for w, t in zip(X, y)], nr_iter=5)
-        fit_s = time.perf_counter() - start
-        tag_s, tagged = common.median_time(lambda: [[t for _, t in perceptron.tag(s)] for s in Xt])
+        perceptron, fit_s = fit_perceptron(X, y, seed)
+        tag_s, tagged = common.median_time(lambda: tag_with_perceptron(perceptron, Xt))
         return {"perceptron": {"fit_s": fit_s, "predict_s": tag_s, "predicted": tagged}}
     if model == "hmm":
         from nltk.probability import LidstoneProbDist

@@ -28,7 +28,8 @@ from torch import nn
 
 from groundup.persistence import SaveLoadMixin, load_module_state
 from groundup.datasets.trees import check_sentiment_tree
-from groundup.nlp._estimator import stop_reason, warn_if_validation_too_small
+from groundup.nlp._estimator import (ValidationMonitor, check_at_least_two, check_training_classes, split_size,
+                                     upgrade_params, warn_if_validation_too_small)
 from groundup.nlp._tree_batch import TreeBatch, collate, flatten_tree
 from groundup.progress import TrainingLog
 from groundup.torch_utils import resolve_device, set_seed, train_minibatches
@@ -88,15 +89,25 @@ class RecursiveNN(SaveLoadMixin, BaseEstimator):
     ``alpha`` (1e-4, the L2 penalty, scikit-learn's name);
     ``batch_size`` (32 trees); ``max_iter`` (50 epochs at most); ``early_stopping``
     (True, on the root accuracy of ``validation_data`` or of ``validation_fraction`` (0.1)
-    of the training trees), ``n_iter_no_change`` (5; when the validation set has fewer than
-    50 trees, too few to judge, and early stopping ended training early or kept an earlier
-    epoch, ``fit`` warns with an ``EarlyStoppingWarning``: pass ``early_stopping=False`` or
-    more data); ``random_state`` (None);
+    of the training trees; setting aside fewer than 10 draws an ``EarlyStoppingWarning``),
+    ``n_iter_no_change`` (5; when the validation set has fewer than 50 trees, too few to
+    judge, and early stopping ended training early or kept an earlier epoch, ``fit`` warns
+    with an ``EarlyStoppingWarning``: pass ``early_stopping=False`` or more data);
+    ``min_epochs`` (5: early stopping never ends training sooner); ``random_state`` (None);
     ``device`` ("auto"); ``verbose`` (0).
+
+    Early stopping waits for learning to start, by the tagger's rules
+    (:class:`groundup.nlp._estimator.ValidationMonitor`): ``n_iter_no_change`` counts from
+    the first epoch whose root accuracy rises above its floor, the share of validation
+    roots that carry the most common training root label (what predicting that label
+    everywhere scores). A model that never leaves the floor trains for all ``max_iter``
+    epochs, and ``fit`` warns with a ``NoLearningWarning``. A label seen only in the
+    validation trees draws a ``UserWarning``; training trees that hold one label are an error.
 
     Learned attributes: ``vocabulary_``, ``classes_``, ``n_iter_``, ``best_score_``,
     ``training_log_`` (one row per epoch; its ``stop_reason`` says why training ended:
-    ``"max_iter: ..."`` or ``"early_stopping: no improvement in N epochs; ..."``).
+    ``"max_iter: ..."``, and whether the score ever left its floor, or
+    ``"early_stopping: no improvement in N epochs; ..."``).
     """
 
     _class_id = "groundup.nlp.RecursiveNN"
@@ -115,6 +126,7 @@ class RecursiveNN(SaveLoadMixin, BaseEstimator):
         early_stopping: bool = True,
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 5,
+        min_epochs: int = 5,
         random_state: int | None = None,
         device: str = "auto",
         verbose: int = 0,
@@ -130,6 +142,7 @@ class RecursiveNN(SaveLoadMixin, BaseEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.min_epochs = min_epochs
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
@@ -139,7 +152,7 @@ class RecursiveNN(SaveLoadMixin, BaseEstimator):
 
     def _check_params(self) -> dict[str, Any]:
         p = self.get_params(deep=False)
-        for name in ("vector_size", "min_count", "batch_size", "max_iter", "n_iter_no_change"):
+        for name in ("vector_size", "min_count", "batch_size", "max_iter", "n_iter_no_change", "min_epochs"):
             check_positive(name, p[name], integer=True)
         check_choice("optimizer", p["optimizer"], ("adagrad", "adam"))
         check_learning_rate(p["learning_rate"])
@@ -185,13 +198,15 @@ class RecursiveNN(SaveLoadMixin, BaseEstimator):
         """
         p = self._check_params()
         trees = self._check_trees(trees, "trees", labels=True)
+        check_at_least_two("trees", Counter(lab for t in trees for lab in _labels(t)), "label", "node")
+        split = validation_data is None and p["early_stopping"]
         if validation_data is not None:
             validation_data = self._check_trees(validation_data, "validation_data", labels=True)
-        elif p["early_stopping"]:
+        elif split:
             trees, validation_data = self._split_validation(trees, p)
         set_seed(p["random_state"])
         self.device_ = resolve_device(p["device"])
-        self._learn_vocabulary_and_classes(trees, validation_data, p)
+        self._learn_vocabulary_and_classes(trees, validation_data, p, split)
         self._params = p
         self.net_ = _TreeNet(len(self.vocabulary_), p["vector_size"], len(self.classes_),
                              self._make_composition(p["vector_size"])).to(self.device_)
@@ -212,71 +227,86 @@ class RecursiveNN(SaveLoadMixin, BaseEstimator):
             return loss
 
         self.training_log_ = TrainingLog(p["verbose"], name=type(self).__name__)
-        self.best_score_, best_state, stale = -np.inf, None, 0
-        best_epoch, stopped_early = None, False
+        self.best_score_, best_state = -np.inf, None
+        monitor = self._monitor(trees, val_flat, p)
         start = time.perf_counter()
 
         def on_epoch_end(epoch: int, mean_loss: float) -> bool:
-            nonlocal best_state, stale, best_epoch, stopped_early
+            nonlocal best_state
             self.n_iter_ = epoch + 1
             row: dict[str, Any] = {"epoch": epoch + 1, "loss": mean_loss}
             if val_flat is not None:
                 score = self._root_accuracy(val_flat)
                 row["val_root_accuracy"] = score
-                if score > self.best_score_:
-                    self.best_score_, stale, best_epoch = score, 0, epoch + 1
+                if monitor.update(score):
+                    self.best_score_ = score
                     best_state = copy.deepcopy(self.net_.state_dict())
-                else:
-                    stale += 1
             row["time_s"] = round(time.perf_counter() - start, 2)
             self.training_log_.append(**row)
-            stopped_early = p["early_stopping"] and stale >= p["n_iter_no_change"]
-            return not stopped_early
+            return not monitor.stopped_early
 
         generator = torch.Generator()
         if p["random_state"] is not None:
             generator.manual_seed(p["random_state"])
         train_minibatches(step, [torch.arange(len(flat))], epochs=p["max_iter"], batch_size=p["batch_size"],
                           generator=generator, on_epoch_end=on_epoch_end, name=f"{type(self).__name__}.fit")
-        self._finish_training(best_state, best_epoch, stopped_early, val_flat)
+        self._finish_training(best_state, monitor, val_flat)
         return self
+
+    def _monitor(self, trees: list[Any], val_flat: list[Any] | None, p: dict[str, Any]) -> ValidationMonitor:
+        """The early-stopping rules, with the floor of this validation set: the root
+        accuracy of predicting the most common training root label everywhere."""
+        majority = Counter(t.label() for t in trees).most_common(1)[0][0]
+        floor = 0.0
+        if val_flat is not None:
+            floor = float(np.mean([f.label[-1] == self._class_index[majority] for f in val_flat]))
+        return ValidationMonitor("val_root_accuracy", floor, f"predicting the label {majority!r} at every root",
+                                 p["n_iter_no_change"], p["min_epochs"], p["early_stopping"])
 
     @staticmethod
     def _split_validation(trees: list[Any], p: dict[str, Any]) -> tuple[list[Any], list[Any]]:
         """Set a random ``validation_fraction`` of the trees aside: (training trees, validation trees)."""
-        if len(trees) < 2:
-            raise ValueError(f"early stopping needs at least 2 training trees; got {len(trees)}")
+        n_val = split_size(p["validation_fraction"], len(trees), "tree", "validation_data=trees")
         order = np.random.default_rng(p["random_state"]).permutation(len(trees))
-        n_val = max(1, int(round(p["validation_fraction"] * len(trees))))
         return [trees[i] for i in order[n_val:]], [trees[i] for i in order[:n_val]]
 
     def _learn_vocabulary_and_classes(self, trees: list[Any], validation_data: list[Any] | None,
-                                      p: dict[str, Any]) -> None:
+                                      p: dict[str, Any], split: bool) -> None:
         counts = Counter(self._key(w) for t in trees for w in t.leaves())
         self.vocabulary_ = [_UNK] + sorted(w for w, c in counts.items() if c >= p["min_count"])
         self._word_index = {w: i for i, w in enumerate(self.vocabulary_)}
-        labels = {lab for t in trees for lab in _labels(t)}
+        counts = Counter(lab for t in trees for lab in _labels(t))
+        labels = set(counts)
         if validation_data is not None:
             # A label seen only in the validation set still gets an output, so that the
             # validation trees can be encoded and scored.
-            labels |= {lab for t in validation_data for lab in _labels(t)}
+            val_counts = Counter(lab for t in validation_data for lab in _labels(t))
+            labels |= set(val_counts)
+            fix = ("They are in the trees validation_fraction set aside: pass validation_data=trees, or give more "
+                   "trees with these labels." if split else
+                   "Give training trees with these labels, or leave them out of validation_data.")
+            check_training_classes(type(self).__name__, counts, val_counts, kind="label",
+                                   validation_name="the validation set" if split else "validation_data",
+                                   fix=fix, stacklevel=4)  # the caller of fit
         self.classes_ = sorted(labels)
         self._class_index = {c: i for i, c in enumerate(self.classes_)}
 
-    def _finish_training(self, best_state: dict[str, torch.Tensor] | None, best_epoch: int | None,
-                         stopped_early: bool, val_flat: list[Any] | None) -> None:
-        """Keep the best epoch's weights, record why training stopped, and warn if the validation set was small."""
+    def _finish_training(self, best_state: dict[str, torch.Tensor] | None, monitor: ValidationMonitor,
+                         val_flat: list[Any] | None) -> None:
+        """Keep the best epoch's weights, record why training stopped, and warn if the
+        validation set was small or the score never left its floor."""
         p = self._params
         if best_state is not None:
             self.net_.load_state_dict(best_state)
         self.net_.eval()
-        self.training_log_.stop(stop_reason(stopped_early, self.n_iter_, p["max_iter"], p["n_iter_no_change"],
-                                            best_epoch, "val_root_accuracy", self.best_score_))
+        self.training_log_.stop(monitor.stop_reason(p["max_iter"]))
         if p["early_stopping"]:
-            warn_if_validation_too_small(type(self).__name__, len(val_flat), "tree", stopped_early=stopped_early,
-                                         n_epochs=self.n_iter_, kept_epoch=best_epoch, max_iter=p["max_iter"],
+            warn_if_validation_too_small(type(self).__name__, len(val_flat), "tree",
+                                         stopped_early=monitor.stopped_early, n_epochs=self.n_iter_,
+                                         kept_epoch=monitor.best_epoch, max_iter=p["max_iter"],
                                          how_to_add="fit(..., validation_data=trees)",
                                          stacklevel=4)  # the caller of fit, one frame above this method
+        monitor.warn_if_at_floor(type(self).__name__, stacklevel=4)
 
     # ----------------------------------------------------------------- inference
     def _check_fitted(self) -> None:
@@ -354,6 +384,10 @@ class RecursiveNN(SaveLoadMixin, BaseEstimator):
     def _header(self) -> dict[str, Any]:
         self._check_fitted()
         return {"params": self._params}
+
+    @classmethod
+    def _upgrade_state(cls, metadata: dict[str, Any]) -> dict[str, Any]:
+        return upgrade_params(metadata)
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         self._check_fitted()

@@ -16,7 +16,8 @@ Batches hold sentences of similar length, padded to the longest one; the RNN's b
 direction reads each sentence from its own last token (:mod:`groundup.nlp._birnn`), so
 padding never reaches a real position, and the loss ignores padding positions. Training
 stops early when the score on a validation set has not improved for ``n_iter_no_change``
-epochs, and the best epoch's weights are kept.
+epochs, and the best epoch's weights are kept; that patience, and the learning-rate decay,
+wait for learning to start (:class:`groundup.nlp._estimator.ValidationMonitor`).
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ from groundup.nlp._char_features import normalize_word
 from groundup.nlp._tagger_net import CELLS, CHAR_SPECIALS, TaggerNet, encode
 from groundup.nlp._tagger_predict import checked_score, metric_of, predict_together
 from groundup.nlp._weight_average import WeightAverage
-from groundup.nlp._estimator import check_sentences, check_tags, stop_reason, warn_if_validation_too_small
+from groundup.nlp._estimator import (ValidationMonitor, check_at_least_two, check_sentences, check_tags,
+                                     check_training_classes, split_size, upgrade_params,
+                                     warn_if_validation_too_small)
 from groundup.progress import TrainingLog
 from groundup.torch_utils import resolve_device, set_seed
 from groundup.validation import (check_choice, check_in_interval, check_is_fitted, check_learning_rate, check_positive,
@@ -65,12 +68,10 @@ class _TrainingRun:
     averaged: WeightAverage | None
     validation: tuple[list[list[str]], list[list[str]]] | None
     val_data: dict[str, torch.Tensor] | None
+    monitor: ValidationMonitor  # early stopping and learning-rate decay
     start: float
     loss_fn: nn.Module = field(default_factory=lambda: nn.CrossEntropyLoss(ignore_index=-100))
     best_state: dict[str, torch.Tensor] | None = None
-    best_epoch: int | None = None
-    stale: int = 0  # epochs since the validation score last improved
-    stopped_early: bool = False
 
     def swap_averaged(self) -> None:
         """Exchange the live weights and their running average (a no-op without EMA)."""
@@ -99,13 +100,27 @@ class RNNTagger(SaveLoadMixin, BaseEstimator):
     once is replaced by the unknown word with this probability, so the unknown-word vector
     is trained); ``learning_rate`` (2e-3, Adam); ``learning_rate_decay`` (0.5: the
     learning rate is multiplied by this after every epoch whose validation score did not
-    improve; 1 keeps it constant); ``batch_size`` (32 sentences);
+    improve, once the warm-up is over; 1 keeps it constant); ``batch_size`` (32 sentences);
     ``max_iter`` (30 epochs at most); ``early_stopping`` (True), ``validation_fraction``
-    (0.1 of the training sentences, when ``fit`` gets no ``validation_data``),
-    ``n_iter_no_change`` (3 epochs; when the validation set has fewer than 50 sentences,
-    too few to judge, and early stopping ended training early or kept an earlier epoch,
-    ``fit`` warns with an ``EarlyStoppingWarning``: pass ``early_stopping=False`` or more
-    data); ``scoring`` ("auto": entity F1 when every tag is
+    (0.1 of the training sentences, when ``fit`` gets no ``validation_data``; setting
+    aside fewer than 10 draws an ``EarlyStoppingWarning``), ``n_iter_no_change`` (3 epochs;
+    when the validation set has fewer than 50 sentences, too few to judge, and early
+    stopping ended training early or kept an earlier epoch, ``fit`` warns with an
+    ``EarlyStoppingWarning``: pass ``early_stopping=False`` or more data); ``min_epochs`` (5: the warm-up, as PyTorch
+    Lightning's ``Trainer(min_epochs=...)``; early stopping never ends training sooner).
+
+    Early stopping and the learning-rate decay wait for learning to start. Until the
+    validation score first rises above its floor (what tagging every token with the most
+    common training tag scores: entity F1 0 for all-``O``, the majority tag's share of the
+    tokens for accuracy), and during the first ``min_epochs`` epochs, the rate does not decay
+    and early stopping does not stop; ``n_iter_no_change`` counts from the first epoch above
+    the floor. The score, not the validation loss, is followed because it is what picks the
+    kept epoch, and a loss can rise while the score still climbs. A tagger whose score never
+    leaves the floor trains for all ``max_iter`` epochs, and ``fit`` warns with a
+    ``NoLearningWarning``. A tag seen only in the validation set draws a ``UserWarning``
+    (the tagger cannot learn it); training tags that are all one tag are an error.
+
+    More parameters: ``scoring`` ("auto": entity F1 when every tag is
     ``O``/``B-X``/``I-X``, else token accuracy); ``decoding`` ("auto": for BIO tags the
     best sequence in which every entity starts with ``B-`` (Viterbi), else each token's most
     likely tag; or "bio", "argmax"; only used when ``crf=False``); ``crf`` (True: a
@@ -118,8 +133,9 @@ class RNNTagger(SaveLoadMixin, BaseEstimator):
 
     Learned attributes: ``vocabulary_`` (words), ``classes_`` (tags), ``scoring_``,
     ``decoding_``, ``best_score_`` (validation score of the kept epoch), ``n_iter_`` (epochs run),
-    ``training_log_`` (one row per epoch; its ``stop_reason`` says why training ended:
-    ``"max_iter: ..."`` or ``"early_stopping: no improvement in N epochs; ..."``).
+    ``training_log_`` (one row per epoch, with the epoch's ``learning_rate``; its
+    ``stop_reason`` says why training ended: ``"max_iter: ..."``, and whether the score ever
+    left its floor, or ``"early_stopping: no improvement in N epochs; ..."``).
     """
 
     def __init__(
@@ -148,6 +164,7 @@ class RNNTagger(SaveLoadMixin, BaseEstimator):
         early_stopping: bool = True,
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 3,
+        min_epochs: int = 5,
         scoring: str = "auto",
         decoding: str = "auto",
         crf: bool = True,
@@ -181,6 +198,7 @@ class RNNTagger(SaveLoadMixin, BaseEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.min_epochs = min_epochs
         self.scoring = scoring
         self.decoding = decoding
         self.crf = crf
@@ -209,7 +227,7 @@ class RNNTagger(SaveLoadMixin, BaseEstimator):
         elif p["vector_size"] is None:
             p["vector_size"] = 100
         for name in ("vector_size", "hidden_size", "num_layers", "batch_size", "max_iter", "n_iter_no_change",
-                     "min_count", "char_vector_size", "char_filters", "char_hidden_size", "case_vector_size"):
+                     "min_epochs", "min_count", "char_vector_size", "char_filters", "char_hidden_size", "case_vector_size"):
             check_positive(name, p[name], integer=True)
         for name in ("dropout", "singleton_unk_prob", "ema_momentum"):
             check_in_interval(name, p[name], 0.0, 1.0, high_open=True)
@@ -256,14 +274,16 @@ class RNNTagger(SaveLoadMixin, BaseEstimator):
         p = self._check_params()
         sentences = check_sentences(sentences)
         tags = check_tags(sentences, tags)
+        check_at_least_two("tags", Counter(t for ts in tags for t in ts), "tag", "token")
         rng = np.random.default_rng(p["random_state"])  # validation split and batch order
-        if p["early_stopping"] and validation_data is None:
+        split = p["early_stopping"] and validation_data is None
+        if split:
             sentences, tags, validation_data = self._split_validation(sentences, tags, p, rng)
         set_seed(p["random_state"])
         self.device_ = resolve_device(p["device"])
         self._build_vocabulary(sentences, p)
         validation = self._check_validation_data(validation_data)
-        self._choose_classes(tags, validation, p)
+        self._choose_classes(tags, validation, p, split)
         self._params = p
         self._build_net(p)
         run = self._start_training(sentences, tags, validation, p)
@@ -282,9 +302,8 @@ class RNNTagger(SaveLoadMixin, BaseEstimator):
                           rng: np.random.Generator) -> tuple[list[list[str]], list[list[str]], tuple[list, list]]:
         """Set a random ``validation_fraction`` of the sentences aside: (sentences, tags, validation_data)."""
         order = rng.permutation(len(sentences))
-        n_val = max(1, int(round(p["validation_fraction"] * len(sentences))))
-        if n_val >= len(sentences):
-            raise ValueError(f"early stopping needs at least 2 training sentences; got {len(sentences)}")
+        n_val = split_size(p["validation_fraction"], len(sentences), "sentence",
+                           "validation_data=(sentences, tags)")
         val_idx, train_idx = order[:n_val], order[n_val:]
         validation_data = ([sentences[i] for i in val_idx], [tags[i] for i in val_idx])
         return [sentences[i] for i in train_idx], [tags[i] for i in train_idx], validation_data
@@ -300,13 +319,25 @@ class RNNTagger(SaveLoadMixin, BaseEstimator):
         val_sentences = check_sentences(validation_data[0], "validation_data[0]")
         return val_sentences, check_tags(val_sentences, validation_data[1], "validation_data[1]")
 
-    def _choose_classes(self, tags: list[list[str]], validation: tuple[list, list] | None, p: dict[str, Any]) -> None:
-        """``classes_``, and the scoring and decoding that suit them (BIO tags or not)."""
-        tag_set = {t for ts in tags for t in ts}
+    def _choose_classes(self, tags: list[list[str]], validation: tuple[list, list] | None, p: dict[str, Any],
+                        split: bool) -> None:
+        """``classes_``, and the scoring and decoding that suit them (BIO tags or not);
+        warns of tags that only the validation set (``split``: set aside by
+        ``validation_fraction``) holds."""
+        counts = Counter(t for ts in tags for t in ts)
+        self._majority_tag = counts.most_common(1)[0][0]
+        tag_set = set(counts)
         if validation is not None:
             # A rare tag seen only in the validation set still gets an output, so that the
             # validation score is defined (that output is never trained up, only down).
-            tag_set |= {t for ts in validation[1] for t in ts}
+            val_counts = Counter(t for ts in validation[1] for t in ts)
+            tag_set |= set(val_counts)
+            fix = ("They are in the sentences validation_fraction set aside: pass validation_data=(sentences, tags), "
+                   "or give more sentences with these tags." if split else
+                   "Give training sentences with these tags, or leave them out of the validation data.")
+            check_training_classes("RNNTagger", counts, val_counts, kind="tag",
+                                   validation_name="the validation set" if split else "validation_data[1]",
+                                   fix=fix, stacklevel=4)  # the caller of fit
         self.classes_ = sorted(tag_set)
         self._tag_index = {t: i for i, t in enumerate(self.classes_)}
         bio = is_bio(self.classes_)
@@ -338,7 +369,16 @@ class RNNTagger(SaveLoadMixin, BaseEstimator):
         self.training_log_ = TrainingLog(p["verbose"], name="RNNTagger")
         self.best_score_ = -np.inf
         return _TrainingRun(columns, form_chars, singletons, data["lengths"].numpy(), optimizer, averaged,
-                            validation, val_data, start=time.perf_counter())
+                            validation, val_data, self._monitor(validation, p), start=time.perf_counter())
+
+    def _monitor(self, validation: tuple[list, list] | None, p: dict[str, Any]) -> ValidationMonitor:
+        """The early-stopping rules, with the floor of this validation set: the score of
+        tagging every token with the most common training tag."""
+        floor = 0.0
+        if validation is not None:
+            floor = metric_of([[self._majority_tag] * len(s) for s in validation[0]], validation[1], self.scoring_)
+        return ValidationMonitor("val_" + self.scoring_, floor, f"tagging every token {self._majority_tag!r}",
+                                 p["n_iter_no_change"], p["min_epochs"], p["early_stopping"])
 
     def _train_epoch(self, run: _TrainingRun, epoch: int, rng: np.random.Generator) -> float:
         """One pass over the training sentences in batches of similar length; the mean loss per sentence."""
@@ -375,17 +415,16 @@ class RNNTagger(SaveLoadMixin, BaseEstimator):
         return loss
 
     def _evaluate(self, run: _TrainingRun, epoch: int) -> float:
-        """The validation score; keeps the best epoch's weights, or lowers the learning rate if no better."""
+        """The validation score; keeps the best epoch's weights, or lowers the learning
+        rate if no better and the warm-up is over (``run.monitor``'s rules)."""
         val_sentences, val_tags = run.validation
         run.swap_averaged()  # validate (and keep) the averaged weights
         score = metric_of(self._predict_encoded(run.val_data, val_sentences), val_tags, self.scoring_)
-        improved = score > self.best_score_
-        if improved:
-            self.best_score_, run.stale, run.best_epoch = score, 0, epoch + 1
+        if run.monitor.update(score):
+            self.best_score_ = score
             run.best_state = copy.deepcopy(self.net_.state_dict())
         run.swap_averaged()  # training goes on from the live weights
-        if not improved:
-            run.stale += 1
+        if run.monitor.decay:
             # Smaller steps once progress stalls: Adam at a fixed rate keeps
             # bouncing around the optimum it has found.
             for group in run.optimizer.param_groups:
@@ -400,10 +439,9 @@ class RNNTagger(SaveLoadMixin, BaseEstimator):
         row["learning_rate"] = run.optimizer.param_groups[0]["lr"]
         self.training_log_.append(**row)
 
-    def _stop_early(self, run: _TrainingRun) -> bool:
-        p = self._params
-        run.stopped_early = p["early_stopping"] and run.stale >= p["n_iter_no_change"]
-        return run.stopped_early
+    @staticmethod
+    def _stop_early(run: _TrainingRun) -> bool:
+        return run.monitor.stopped_early
 
     def _finish_training(self, run: _TrainingRun) -> None:
         """Keep the best epoch's weights, record why training stopped, and warn if the validation set was small."""
@@ -413,14 +451,15 @@ class RNNTagger(SaveLoadMixin, BaseEstimator):
         else:
             run.swap_averaged()  # no validation: the averaged weights are the model
         self.net_.eval()
-        self.training_log_.stop(stop_reason(run.stopped_early, self.n_iter_, p["max_iter"], p["n_iter_no_change"],
-                                            run.best_epoch, "val_" + self.scoring_, self.best_score_))
+        monitor = run.monitor
+        self.training_log_.stop(monitor.stop_reason(p["max_iter"]))
         if p["early_stopping"]:
             warn_if_validation_too_small("RNNTagger", len(run.validation[0]), "sentence",
-                                         stopped_early=run.stopped_early, n_epochs=self.n_iter_,
-                                         kept_epoch=run.best_epoch, max_iter=p["max_iter"],
+                                         stopped_early=monitor.stopped_early, n_epochs=self.n_iter_,
+                                         kept_epoch=monitor.best_epoch, max_iter=p["max_iter"],
                                          how_to_add="fit(..., validation_data=(sentences, tags))",
                                          stacklevel=4)  # the caller of fit, one frame above this method
+        monitor.warn_if_at_floor("RNNTagger", stacklevel=4)
 
     def _copy_word_vectors(self, p: dict[str, Any]) -> None:
         kv = p["word_vectors"]
@@ -474,6 +513,10 @@ class RNNTagger(SaveLoadMixin, BaseEstimator):
         params = {k: v for k, v in self._params.items() if k != "word_vectors"}
         params["word_vectors"] = None
         return {"params": params}
+
+    @classmethod
+    def _upgrade_state(cls, metadata: dict[str, Any]) -> dict[str, Any]:
+        return upgrade_params(metadata)
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         self._check_fitted()

@@ -98,6 +98,14 @@ class TaggerEnsemble(SaveLoadMixin):
         return tensors, {"members": members}
 
     @classmethod
+    def _upgrade_state(cls, metadata: dict[str, Any]) -> dict[str, Any]:
+        """Each member's metadata in the current layout (:meth:`RNNTagger._upgrade_state`)."""
+        members = metadata.get("members")
+        if not isinstance(members, list):
+            return metadata  # _new_for_state refuses it, naming what is wrong
+        return {**metadata, "members": [RNNTagger._upgrade_state(m) if isinstance(m, dict) else m for m in members]}
+
+    @classmethod
     def _new_for_state(cls, metadata: dict[str, Any], device: Any) -> TaggerEnsemble:
         """An ensemble of unfitted members with the saved hyper-parameters, on ``device``;
         :meth:`_set_state` fits them with the saved weights and checks them as ``__init__``

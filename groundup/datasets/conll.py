@@ -2,9 +2,11 @@
 
 The file format is one token per line, whitespace-separated columns ``word POS chunk NER``,
 a blank line between sentences, and ``-DOCSTART- -X- -X- O`` lines between documents
-(dropped here: they are markers, not sentences). The NER column is returned in the IOB2
-scheme (every entity starts with ``B-``); files in the original IOB1 scheme, where ``B-``
-only separates two adjacent entities of the same type, are converted on reading.
+(dropped here: they are markers, not sentences). The NER and chunk columns are returned
+in the IOB2 scheme (every entity or chunk starts with ``B-``); files in the original IOB1
+scheme, where ``B-`` only separates two adjacent spans of the same type, are converted on
+reading, so that a BIO tagger (whose decoding starts every span with ``B-``) and seqeval's
+span F1 see one scheme whatever the source.
 
 Where the data comes from (see :mod:`groundup.datasets._sources`): a folder you pass or
 ``$GROUNDUP_DATA/conll2003/`` holding ``train.txt``, ``valid.txt`` and ``test.txt``; the
@@ -72,7 +74,7 @@ def read_conll(source: str | os.PathLike | io.TextIOBase, *, name: str | None = 
 
     ``source`` is a path or an open text file. Lines with fewer or more than four columns
     raise a ``ValueError`` naming the file and line number; ``-DOCSTART-`` lines are
-    dropped; the NER column is converted to IOB2.
+    dropped; the NER and chunk columns are converted to IOB2.
     """
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
@@ -87,7 +89,7 @@ def read_conll(source: str | os.PathLike | io.TextIOBase, *, name: str | None = 
     def flush() -> None:
         if rows:
             words, pos, chunk, ner = (tuple(col) for col in zip(*rows))
-            sentences.append(ConllSentence(words, pos, chunk, tuple(iob1_to_iob2(ner))))
+            sentences.append(ConllSentence(words, pos, tuple(iob1_to_iob2(chunk)), tuple(iob1_to_iob2(ner))))
             rows.clear()
 
     for lineno, line in enumerate(source, start=1):

@@ -162,19 +162,20 @@ def _show(value: Any) -> str:
 def plot_curves(curves: Mapping[str, Mapping[str, Sequence[tuple[float, Sequence[float]]]]] | Mapping[str, Any],
                 path: str | Path, *, xlabel: str = "environment steps", ylabel: str = "return",
                 thresholds: Mapping[str, float] | None = None, ncols: int = 4, panel_size: tuple[float, float] = (3.2, 2.6),
-                confidence: float = 0.95, log_y: bool = False, integer_x: bool = False) -> Path:
+                confidence: float = 0.95, log_x: bool = False, log_y: bool = False, integer_x: bool = False) -> Path:
     """Learning curves with bootstrap confidence bands, one panel per task in a grid.
 
     ``curves[panel][label]`` is a list of runs, each a list of ``(x, y)`` points (the runs
     of one label share their x). The line is the mean over runs; the band is a
-    ``confidence`` percentile-bootstrap interval of that mean at each x. ``integer_x``
-    puts ticks on whole numbers only (epochs, layers).
+    ``confidence`` percentile-bootstrap interval of that mean at each x. ``log_x`` and
+    ``log_y`` draw that axis on a log scale (learning curves over data sizes, timings);
+    ``integer_x`` puts ticks on whole numbers only (epochs, layers).
     """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import EngFormatter, MaxNLocator
+    from matplotlib.ticker import EngFormatter, MaxNLocator, NullFormatter
 
     panels = list(curves)
     if not panels:
@@ -184,12 +185,14 @@ def plot_curves(curves: Mapping[str, Mapping[str, Sequence[tuple[float, Sequence
     fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows), squeeze=False,
                              layout="constrained")
     for ax, panel in zip(axes.ravel(), panels):
+        xs: set[float] = set()
         for label, runs in curves[panel].items():
             runs = [r for r in runs if r]
             if not runs:
                 continue
             n = min(len(r) for r in runs)
             x = np.asarray([p[0] for p in runs[0][:n]], dtype=float)
+            xs.update(x.tolist())
             y = np.asarray([[p[1] for p in r[:n]] for r in runs], dtype=float)
             mean = y.mean(axis=0)
             if len(runs) > 1:
@@ -199,7 +202,12 @@ def plot_curves(curves: Mapping[str, Mapping[str, Sequence[tuple[float, Sequence
         if thresholds and panel in thresholds:
             ax.axhline(thresholds[panel], color="grey", ls="--", lw=0.8)
         ax.set_title(panel, fontsize=9)
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=10, integer=True) if integer_x else MaxNLocator(nbins=4))
+        if log_x:  # ticks at the measured sizes: a log axis over one or two decades has few of its own
+            ax.set_xscale("log")
+            ax.set_xticks(sorted(xs))
+            ax.xaxis.set_minor_formatter(NullFormatter())
+        else:
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=10, integer=True) if integer_x else MaxNLocator(nbins=4))
         ax.xaxis.set_major_formatter(EngFormatter(sep=""))
         ax.tick_params(labelsize=7)
         if log_y:

@@ -37,6 +37,14 @@ def test_read_conll_drops_docstart_and_converts_iob1_to_iob2():
     assert second.ner == ("B-PER", "I-PER", "B-PER")
 
 
+def test_read_conll_converts_iob1_chunks_to_iob2():
+    # the original CoNLL-2003 files tag chunks in IOB1 too: "I-NP" opens a chunk after "O"
+    original = "EU NNP I-NP I-ORG\nrejects VBZ I-VP O\nthe DT I-NP O\nEU NNP B-NP I-ORG\ncall NN I-NP O\n. . O O\n"
+    (sentence,) = read_conll(io.StringIO(original))
+    assert sentence.chunk == ("B-NP", "B-VP", "B-NP", "B-NP", "I-NP", "O")
+    assert sentence.ner == ("B-ORG", "O", "O", "B-ORG", "O", "O")
+
+
 def test_iob1_to_iob2_leaves_iob2_unchanged_and_fixes_type_changes():
     assert iob1_to_iob2(["B-LOC", "I-LOC", "O", "B-PER"]) == ["B-LOC", "I-LOC", "O", "B-PER"]
     assert iob1_to_iob2(["I-LOC", "I-PER", "I-PER", "O", "I-ORG"]) == ["B-LOC", "B-PER", "I-PER", "O", "B-ORG"]
@@ -63,6 +71,11 @@ def test_load_conll2003_from_the_data_package():
     assert train[0].words[:3] == ("EU", "rejects", "German") and train[0].ner[:3] == ("B-ORG", "O", "B-MISC")
     assert not any("-DOCSTART-" in s.words for s in train)
     assert {t for s in train for t in s.ner} == {"O"} | {f"{p}-{x}" for p in "BI" for x in ("PER", "LOC", "ORG", "MISC")}
+    # the chunk column (benchmarks/taggers_robustness.py scores chunk F1 on it): IOB2 spans
+    assert train[0].chunk[:4] == ("B-NP", "B-VP", "B-NP", "I-NP")
+    chunks = {t for s in train for t in s.chunk}
+    assert {"O", "B-NP", "I-NP", "B-VP", "I-VP", "B-PP"} <= chunks and all(t == "O" or t[:2] in ("B-", "I-") for t in chunks)
+    assert all(iob1_to_iob2(s.chunk) == list(s.chunk) for s in train)
 
 
 def test_load_conll2003_from_a_path_and_bad_split(tmp_path, monkeypatch):

@@ -85,3 +85,17 @@ def test_plot_curves_can_keep_the_x_ticks_on_whole_numbers(tmp_path, monkeypatch
     plot_curves({"norms": {"net": runs}}, tmp_path / "layers.png", integer_x=True, log_y=True)
     ticks = [t for t in figures[0].axes[0].get_xticks() if 1 <= t <= 5]
     assert ticks == [1, 2, 3, 4, 5]
+
+
+def test_plot_curves_on_log_axes(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    figures = []
+    subplots = plt.subplots
+    monkeypatch.setattr(plt, "subplots", lambda *a, **k: figures.append(subplots(*a, **k)) or figures[-1])
+    runs = [[(n, 10 + s + n / 100) for n in (100, 300, 1000, 3000)] for s in range(3)]
+    plot_curves({"task": {"model": runs}}, tmp_path / "log.png", log_x=True, log_y=True)
+    ax = figures[0][1][0, 0]
+    assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
+    assert list(ax.get_xticks()) == [100, 300, 1000, 3000]  # ticks at the measured sizes
+    assert (tmp_path / "log.png").stat().st_size > 5_000

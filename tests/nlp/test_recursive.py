@@ -11,7 +11,7 @@ import torch
 from nltk import Tree
 
 from groundup.datasets.trees import make_sentiment_treebank, parse_sst_tree
-from groundup.nlp import EarlyStoppingWarning
+from groundup.nlp import EarlyStoppingWarning, NoLearningWarning
 from groundup.nlp._estimator import NotFittedError
 from groundup.nlp._tree_batch import collate, flatten_tree
 from groundup.nlp.recursive_nn import Composition, RecursiveNN
@@ -123,6 +123,7 @@ def test_predictions_shapes_and_predict_nodes(bank, rntn):
     assert rntn.predict([bare]).tolist() == [0]
 
 
+@pytest.mark.filterwarnings("ignore::groundup.nlp.NoLearningWarning")  # two epochs on purpose
 def test_same_random_state_same_model_and_save_load(tmp_path, bank, rntn):
     a = RNTN(vector_size=8, max_iter=2, random_state=3).fit(bank.train[:200])
     b = RNTN(vector_size=8, max_iter=2, random_state=3).fit(bank.train[:200])
@@ -160,13 +161,16 @@ def test_bad_input_errors(bank, rntn):
 def test_early_stopping_on_a_handful_of_trees_warns_and_says_why_it_stopped(cls):
     trees = make_sentiment_treebank(n_train=6, n_dev=0, n_test=0, n_negated=0, random_state=0).train
     with pytest.warns(EarlyStoppingWarning) as record:
-        model = cls(vector_size=8, random_state=0).fit(trees)
-    message = str(record[0].message)
-    assert message.startswith(f"{cls.__name__}: ") and "only 1 tree" in message and "early_stopping=False" in message
+        model = cls(vector_size=8, max_iter=12, random_state=0).fit(trees)
+    message = str(record[0].message)  # before training: validation_fraction sets aside fewer than 10 trees
+    assert message.startswith("validation_fraction=0.1 sets aside only 1 of the 6 training trees"), message
+    assert "early_stopping=False" in message and "validation_data=trees" in message
     assert record[0].filename == __file__
     reason = model.training_log_.stop_reason
-    assert reason.startswith("early_stopping: no improvement in 5 epochs; stopped after epoch"), reason
-    assert model.n_iter_ < 50
+    if model.n_iter_ < 12:
+        assert reason.startswith("early_stopping: no improvement in 5 epochs; stopped after epoch"), reason
+    else:
+        assert reason.startswith("max_iter: all 12 epochs ran"), reason
     with warnings.catch_warnings():
         warnings.simplefilter("error", EarlyStoppingWarning)
         full = cls(vector_size=8, max_iter=20, early_stopping=False, random_state=0).fit(trees)
@@ -190,3 +194,61 @@ def test_the_stop_reason_when_every_epoch_runs(bank):
     model = RecursiveNN(vector_size=8, max_iter=3, n_iter_no_change=3, random_state=0).fit(bank.train[:200], validation_data=bank.dev[:60])
     best = int(np.argmax(model.training_log_.column("val_root_accuracy"))) + 1
     assert model.training_log_.stop_reason.startswith(f"max_iter: all 3 epochs ran, kept epoch {best} (val_root_accuracy ")
+
+
+# ---------------------------------------------------------------- issue 21: learning that starts late, bad input
+def _trees(*brackets: str) -> list:
+    return [parse_sst_tree(b) for b in brackets]
+
+
+@pytest.mark.parametrize("cls", [RecursiveNN, RNTN])
+def test_a_tree_model_that_never_leaves_its_floor_trains_on_and_warns(cls):
+    train = _trees("(3 (2 a) (3 good))", "(1 (2 a) (1 bad))", "(3 (2 the) (3 fine))") * 4
+    # Every validation root is 3, the commonest training root: predicting 3 everywhere
+    # scores 1, a floor no model can rise above.
+    validation = _trees("(3 (2 the) (3 good))", "(3 (2 a) (3 fine))")
+    model = cls(vector_size=4, max_iter=4, n_iter_no_change=1, min_epochs=1, random_state=0)
+    with pytest.warns(NoLearningWarning) as record:
+        model.fit(train, validation_data=validation)
+    assert model.n_iter_ == 4  # patience 1 did not stop it
+    assert model.training_log_.stop_reason.endswith("; val_root_accuracy never rose above its floor 1 (predicting "
+                                                    "the label 3 at every root), so early stopping never began")
+    (warning,) = [w for w in record if w.category is NoLearningWarning]  # beside the small-validation warning
+    message = str(warning.message)
+    assert message.startswith(f"{cls.__name__}: after 4 epochs the best val_root_accuracy is ")
+    assert "no better than predicting the label 3 at every root (1)" in message and warning.filename == __file__
+
+
+@pytest.mark.parametrize("cls", [RecursiveNN, RNTN])
+def test_min_epochs_holds_off_stopping_for_tree_models(bank, cls):
+    model = cls(vector_size=8, learning_rate=0.05, optimizer="adam", max_iter=10, n_iter_no_change=1, min_epochs=7,
+                random_state=0).fit(bank.train[:100], validation_data=bank.dev[:50])
+    scores = model.training_log_.column("val_root_accuracy")
+    # The old rules (patience 1 from epoch 1) stopped at the first epoch without improvement.
+    first_stale = next(i + 1 for i in range(1, len(scores)) if scores[i] <= max(scores[:i]))
+    assert first_stale < 7 and model.n_iter_ >= 7
+    if model.n_iter_ < 10:
+        assert model.training_log_.stop_reason.startswith(f"early_stopping: no improvement in 1 epoch; stopped after "
+                                                          f"epoch {model.n_iter_} of max_iter=10")
+
+
+def test_tree_models_bad_input():
+    one_label = _trees("(2 (2 a) (2 film))", "(2 (2 the) (2 plot))") * 6
+    with pytest.raises(ValueError, match=r"^trees holds a single label, 2, on all 36 nodes; training needs at least "
+                                         r"2 distinct labels"):
+        RecursiveNN(early_stopping=False).fit(one_label)
+    train = _trees("(3 (2 a) (3 good))", "(1 (2 a) (1 bad))") * 6
+    with pytest.warns(UserWarning, match=r"^RNTN: validation_data has the label 4 \(1 in all\) that the training "
+                                         r"labels never show"):
+        model = RNTN(vector_size=4, max_iter=2, random_state=0).fit(train, validation_data=_trees("(4 (2 a) (3 good))"))
+    assert model.classes_ == [1, 2, 3, 4]
+    with pytest.raises(ValueError, match=r"trees\[0\] has the label\(s\) \[0\], which the model never saw"):
+        model.score(_trees("(0 (2 a) (1 bad))"))
+    # trees of one word: a leaf is the root
+    words = _trees("(3 good)", "(1 bad)", "(3 fine)", "(1 awful)") * 5
+    model = RecursiveNN(vector_size=4, learning_rate=0.1, optimizer="adam", max_iter=20, early_stopping=False,
+                        random_state=0).fit(words)
+    assert model.predict(_trees("(2 good)", "(2 awful)")).tolist() == [3, 1] and model.score(words) == 1.0
+    with pytest.warns(EarlyStoppingWarning, match=r"^validation_fraction=0.1 sets aside only 2 of the 20 training "
+                                                  r"trees .* or validation_fraction=0.5 or more, or validation_data=trees"):
+        RecursiveNN(vector_size=4, max_iter=1, random_state=0).fit(words)

@@ -14,8 +14,9 @@ from gensim.models import KeyedVectors
 from torch.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
 
 from groundup.nlp._birnn import BiRNN, length_buckets, reverse_padded
-from groundup.nlp import EarlyStoppingWarning
-from groundup.nlp._estimator import MIN_VALIDATION_SIZE, NotFittedError, warn_if_validation_too_small
+from groundup.nlp import EarlyStoppingWarning, NoLearningWarning
+from groundup.nlp._estimator import (MIN_VALIDATION_SIZE, NotFittedError, ValidationMonitor,
+                                     warn_if_validation_too_small)
 from groundup.nlp.tagger import RNNTagger
 from groundup.nlp.tagger_ensemble import TaggerEnsemble, fit_taggers
 from groundup.persistence import ModelFileError
@@ -141,6 +142,7 @@ def spelling_corpus(n: int, seed: int):
 
 
 @pytest.mark.filterwarnings("ignore::groundup.nlp.EarlyStoppingWarning")  # tiny data on purpose
+@pytest.mark.filterwarnings("ignore::groundup.nlp.NoLearningWarning")  # without characters: nothing to learn
 @pytest.mark.parametrize("encoder", ["cnn", "lstm"])
 def test_character_features_tag_unknown_words(encoder, tmp_path):
     X, y = spelling_corpus(150, seed=0)
@@ -210,7 +212,8 @@ def test_early_stopping_keeps_the_best_epoch():
     scores = tagger.training_log_.column("val_accuracy")
     best = int(np.argmax(scores))
     assert tagger.best_score_ == max(scores)
-    assert tagger.n_iter_ == len(scores) and (tagger.n_iter_ == 30 or tagger.n_iter_ == best + 1 + 2)
+    # patience (2) runs from the best epoch, but never ends training before min_epochs (5)
+    assert tagger.n_iter_ == len(scores) and (tagger.n_iter_ == 30 or tagger.n_iter_ == max(best + 1 + 2, 5))
     assert tagger.score(Xv, yv) == pytest.approx(tagger.best_score_)
 
 
@@ -222,12 +225,16 @@ def test_early_stopping_on_six_sentences_warns_and_says_why_it_stopped():
     X, y = SIX
     with pytest.warns(EarlyStoppingWarning) as record:
         stopped = RNNTagger(**FAST).fit(X, y)
-    message = str(record[0].message)
-    assert "early_stopping=False" in message and "only 1 sentence" in message and "fewer than 50" in message
-    assert record[0].filename == __file__  # points at the caller's fit
+    # Before training: validation_fraction sets aside fewer than 10 sentences; after: early
+    # stopping ended training, judging by fewer than 50.
+    split, small = (str(w.message) for w in record)
+    assert split.startswith("validation_fraction=0.1 sets aside only 1 of the 6 training sentences")
+    assert "early_stopping=False" in split and "validation_data=(sentences, tags)" in split
+    assert "early_stopping=False" in small and "only 1 sentence" in small and "fewer than 50" in small
+    assert [w.filename for w in record] == [__file__] * 2  # both point at the caller's fit
     reason = stopped.training_log_.stop_reason
     assert reason.startswith("early_stopping: no improvement in 3 epochs")
-    assert f"after epoch {stopped.n_iter_} of max_iter=30" in reason and stopped.n_iter_ < 30
+    assert f"after epoch {stopped.n_iter_} of max_iter=30" in reason and 5 <= stopped.n_iter_ < 30
     with warnings.catch_warnings():
         warnings.simplefilter("error", EarlyStoppingWarning)  # what the warning advises: no warning
         full = RNNTagger(early_stopping=False, **FAST).fit(X, y)
@@ -275,6 +282,172 @@ def test_the_small_validation_rule():
         if warns:
             assert issubclass(record[0].category, UserWarning) and "early_stopping=False" in str(record[0].message)
             assert MIN_VALIDATION_SIZE == 50 and f"{n} sentence" in str(record[0].message)
+
+
+
+# ---------------------------------------------------------------- learning that starts late (issue 21)
+def rare_entity_corpus(n: int, seed: int) -> tuple[list[list[str]], list[list[str]]]:
+    """Sentences of 8-13 filler words, 60% of them with one city (``B-LOC``): 95% of the
+    tokens are ``O``, so a tagger first learns to tag everything ``O`` (entity F1 0)."""
+    rng = np.random.default_rng(seed)
+    fillers = [f"w{i}" for i in range(40)]
+    cities = ["paris", "rome", "oslo", "lima", "kyiv", "bern"]
+    sentences, tags = [], []
+    for _ in range(n):
+        words = [str(w) for w in rng.choice(fillers, size=rng.integers(8, 14))]
+        labels = ["O"] * len(words)
+        if rng.random() < 0.6:
+            i = rng.integers(len(words))
+            words[i], labels[i] = cities[rng.integers(len(cities))], "B-LOC"
+        sentences.append(words)
+        tags.append(labels)
+    return sentences, tags
+
+
+SLOW_START = dict(FAST, char_features=False)  # without characters the cities take several epochs to stand out
+
+
+def test_monitor_waits_for_the_score_to_leave_its_floor():
+    def run(scores, **kw):
+        kw = dict(dict(floor=0.0, n_iter_no_change=3, min_epochs=1, early_stopping=True), **kw)
+        monitor = ValidationMonitor("val_f1", floor_what="tagging every token 'O'", **kw)
+        decays = []
+        for score in scores:
+            monitor.update(score)
+            decays.append(monitor.decay)
+            if monitor.stopped_early:
+                break
+        return monitor, decays
+
+    late = [0.0] * 6 + [0.3, 0.8, 0.8, 0.8, 0.8]
+    old, decays = run(late, floor=-np.inf)  # no floor: the rules before issue 21
+    assert old.stopped_early and old.epochs == 4 and old.best_score == 0.0 and decays == [False, True, True, True]
+    new, decays = run(late)
+    assert new.stopped_early and new.epochs == 11 and new.best_epoch == 8 and new.best_score == 0.8
+    assert decays == [False] * 8 + [True] * 3  # no decay at the floor, nor on improvement
+    assert new.stop_reason(30).startswith("early_stopping: no improvement in 3 epochs; stopped after epoch 11 of "
+                                          "max_iter=30, kept epoch 8 (val_f1 0.8)")
+    warm, decays = run([0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6], min_epochs=6)
+    assert warm.epochs == 6 and warm.stopped_early  # patience ran out at epoch 5; min_epochs holds it to 6
+    assert decays == [False] * 6  # the warm-up: no decay in the first min_epochs epochs
+    flat, decays = run([0.0] * 20)
+    assert not flat.stopped_early and flat.at_floor and not any(decays)
+    assert flat.stop_reason(20) == ("max_iter: all 20 epochs ran, kept epoch 1 (val_f1 0); val_f1 never rose above its "
+                                    "floor 0 (tagging every token 'O'), so early stopping never began")
+    with pytest.warns(NoLearningWarning, match=r"^M: after 20 epochs the best val_f1 is 0, no better than tagging "
+                                               r"every token 'O' \(0\): the model has learned nothing useful"):
+        flat.warn_if_at_floor("M")
+
+
+def test_early_stopping_waits_while_every_token_is_tagged_o():
+    X, y = rare_entity_corpus(200, seed=0)
+    Xv, yv = rare_entity_corpus(60, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NoLearningWarning)
+        tagger = RNNTagger(max_iter=15, **SLOW_START).fit(X, y, validation_data=(Xv, yv))
+    f1 = tagger.training_log_.column("val_f1")
+    rates = tagger.training_log_.column("learning_rate")
+    at_floor = next(i for i, score in enumerate(f1) if score > 0)
+    # The old rules (patience from epoch 1, the rate halved after every epoch without
+    # improvement) stopped at epoch 4 here, with F1 0.
+    assert at_floor >= 4 and f1[:at_floor] == [0.0] * at_floor
+    assert rates[:at_floor + 1] == [2e-3] * (at_floor + 1)  # no decay while the score sits on its floor
+    assert tagger.best_score_ >= 0.8 and tagger.score(Xv, yv, metric="f1") == pytest.approx(tagger.best_score_)
+    assert tagger.training_log_.stop_reason.startswith(("early_stopping: no improvement in 3 epochs", "max_iter"))
+
+
+def test_a_tagger_that_never_leaves_its_floor_trains_on_and_warns():
+    X, y = rare_entity_corpus(200, seed=0)
+    Xv, yv = rare_entity_corpus(60, seed=1)
+    tagger = RNNTagger(max_iter=4, n_iter_no_change=1, min_epochs=1, **SLOW_START)
+    with pytest.warns(NoLearningWarning) as record:
+        tagger.fit(X, y, validation_data=(Xv, yv))
+    assert tagger.training_log_.column("val_f1") == [0.0] * 4 and tagger.n_iter_ == 4  # patience 1 did not stop it
+    assert tagger.training_log_.column("learning_rate") == [2e-3] * 4
+    assert tagger.training_log_.stop_reason == ("max_iter: all 4 epochs ran, kept epoch 1 (val_f1 0); val_f1 never rose "
+                                                "above its floor 0 (tagging every token 'O'), so early stopping never began")
+    message = str(record[0].message)
+    assert message.startswith("RNNTagger: after 4 epochs the best val_f1 is 0, no better than tagging every token 'O'")
+    assert "max_iter" in message and "learning_rate" in message and record[0].filename == __file__
+
+
+def test_the_accuracy_floor_is_the_majority_tags_share():
+    X, y = rare_entity_corpus(120, seed=0)
+    y = [["N" if t == "O" else "CITY" for t in ts] for ts in y]  # not BIO: scored by token accuracy
+    Xv, yv = rare_entity_corpus(40, seed=1)
+    yv = [["N" if t == "O" else "CITY" for t in ts] for ts in yv]
+    share = sum(t == "N" for ts in yv for t in ts) / sum(map(len, yv))
+    with pytest.warns(NoLearningWarning, match=rf"no better than tagging every token 'N' \({share:.4g}\)"):
+        # a rate too small to move the starting weights, which tag nearly everything 'CITY'
+        tagger = RNNTagger(max_iter=1, learning_rate=1e-5, **SLOW_START).fit(X, y, validation_data=(Xv, yv))
+    assert tagger.scoring_ == "accuracy" and tagger.best_score_ <= share
+    assert f"val_accuracy never rose above its floor {share:.4g}" in tagger.training_log_.stop_reason
+
+
+def test_min_epochs_holds_off_stopping_and_decay():
+    X, y = context_corpus(200, seed=0)
+    Xv, yv = context_corpus(60, seed=2)
+    tagger = RNNTagger(max_iter=12, n_iter_no_change=1, min_epochs=8, learning_rate=3e-2, **FAST)
+    tagger.fit(X, y, validation_data=(Xv, yv))
+    scores, rates = tagger.training_log_.column("val_accuracy"), tagger.training_log_.column("learning_rate")
+    best = int(np.argmax(scores)) + 1
+    # Learning starts at once here (the floor, tagging every token 'F', scores ~0.3), and
+    # with patience 1 the old rules stopped at epoch best + 1, before 8.
+    assert scores[0] > 0.5 and best < 7
+    assert tagger.n_iter_ >= 8 and rates[:8] == [3e-2] * 8  # no decay in the warm-up
+    assert tagger.training_log_.stop_reason.startswith(f"early_stopping: no improvement in 1 epoch; stopped after "
+                                                       f"epoch {tagger.n_iter_} of max_iter=12")
+    with pytest.raises(ValueError, match=r"min_epochs must be a positive integer; got 0"):
+        RNNTagger(min_epochs=0).fit(X, y)
+
+
+# ---------------------------------------------------------------- bad input (issue 21)
+def test_a_single_training_tag_is_an_error():
+    X, _ = context_corpus(30, seed=0)
+    n_tokens = sum(map(len, X))
+    with pytest.raises(ValueError, match=rf"^tags holds a single tag, 'O', on all {n_tokens} tokens; training needs "
+                                         r"at least 2 distinct tags"):
+        RNNTagger(**FAST).fit(X, [["O"] * len(s) for s in X])
+
+
+def test_a_tag_seen_only_in_validation_or_test_data():
+    X, y = rare_entity_corpus(100, seed=0)
+    Xv, yv = rare_entity_corpus(20, seed=1)
+    yv[0] = ["B-MISC"] + yv[0][1:]
+    yv[1] = ["B-MISC", "I-MISC"] + yv[1][2:]
+    with pytest.warns(UserWarning, match=r"^RNNTagger: validation_data\[1\] has the tags 'B-MISC', 'I-MISC' \(3 in "
+                                         r"all\) that the training tags never show; .* Give training sentences"):
+        tagger = RNNTagger(max_iter=2, **SLOW_START).fit(X, y, validation_data=(Xv, yv))
+    assert "B-MISC" in tagger.classes_  # an output exists, so that the validation score is defined
+    with pytest.raises(ValueError, match=r"tags\[1\] has the tag 'B-PER', which the tagger never saw in training"):
+        tagger.score(Xv[:2], [yv[0], ["B-PER"] + yv[1][1:]])
+
+
+def test_sentences_of_one_token():
+    cities = {"paris", "rome", "oslo", "lima"}
+    X = [[w] for w in ["paris", "runs", "the", "rome", "eats", "oslo", "a", "lima", "sits", "of"]] * 12
+    y = [["B-LOC" if s[0] in cities else "O"] for s in X]
+    for crf in (True, False):
+        tagger = RNNTagger(max_iter=10, learning_rate=2e-2, crf=crf, **FAST).fit(X, y)
+        assert tagger.predict([["paris"], ["runs"], ["zurich"]])[:2] == [["B-LOC"], ["O"]]
+        assert tagger.score(X, y, metric="f1") == 1.0
+        assert tagger.predict([["paris", "runs"]]) == [["B-LOC", "O"]]  # longer sentences still work
+
+
+def test_validation_fraction_leaving_fewer_than_ten_sentences():
+    X, y = context_corpus(60, seed=0)
+    with pytest.warns(EarlyStoppingWarning, match=r"^validation_fraction=0.1 sets aside only 6 of the 60 training "
+                                                  r"sentences for early stopping; fewer than 10 .* Pass "
+                                                  r"early_stopping=False \(train for all max_iter epochs\), or "
+                                                  r"validation_fraction=0.17 or more, or validation_data"):
+        RNNTagger(max_iter=1, **FAST).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", EarlyStoppingWarning)  # what the warning advises: no warning
+        RNNTagger(max_iter=1, validation_fraction=0.17, **FAST).fit(X, y)
+        RNNTagger(max_iter=1, early_stopping=False, **FAST).fit(X, y)
+    with pytest.raises(ValueError, match=r"^validation_fraction=0.5 sets aside 1 of the 1 training sentence for early "
+                                         r"stopping, which leaves none to train on; pass early_stopping=False"):
+        RNNTagger(validation_fraction=0.5, **FAST).fit(X[:1], y[:1])
 
 
 def test_use_ema_keeps_the_moving_average_of_every_step():
@@ -538,8 +711,8 @@ def test_ensemble_bad_input_errors(members):
         TaggerEnsemble([])
     with pytest.raises(TypeError, match=r"taggers\[1\] must be a fitted RNNTagger; got str"):
         TaggerEnsemble([members[0], "tagger.safetensors"])
-    other = RNNTagger(max_iter=1, **FAST).fit(X, [["X"] * len(s) for s in X])
-    with pytest.raises(ValueError, match=r"taggers\[1\] has the tags \['X'\]"):
+    other = RNNTagger(max_iter=1, early_stopping=False, **FAST).fit(X, [(["X", "Y"] * len(s))[: len(s)] for s in X])
+    with pytest.raises(ValueError, match=r"taggers\[1\] has the tags \['X', 'Y'\]"):
         TaggerEnsemble([members[0], other])
     no_crf = RNNTagger(max_iter=1, crf=False, **FAST).fit(X, y)
     with pytest.raises(ValueError, match=r"taggers\[1\] has no CRF layer"):
