@@ -20,14 +20,8 @@ Ray is imported when a sweep starts (``pip install 'groundup[experiments]'``), n
 ``groundup sweep`` and ``groundup tune`` are the command-line faces of this module.
 """
 
-from groundup.experiments.engine import (
-    ClusterConnectionError,
-    RunFailedWarning,
-    SweepResult,
-    connect,
-    shutdown,
-    sweep,
-)
+from groundup.experiments.cluster import ClusterConnectionError, connect, shutdown
+from groundup.experiments.engine import RunFailedWarning, SweepResult, sweep
 from groundup.experiments.runs import evaluate_agent, make_env, train_and_evaluate
 from groundup.experiments.stats import bootstrap_ci, iqm, markdown_table, plot_curves, summarize, summary_table
 from groundup.experiments.store import ResultStore, run_key

@@ -214,7 +214,7 @@ def test_builtin_search_spaces_are_valid_and_sit_with_their_agents():
         assert bool(space) != empty, agent_id
     # lists are searched as JSON text and come back as lists
     trial = optuna.create_study().ask()
-    from groundup.experiments.tune import _suggest
+    from groundup.experiments.search_space import _suggest
 
     params = _suggest(trial, check_search_space(agents.registry["dqn"].search_space, agents.registry["dqn"].load()))
     assert isinstance(params["net_arch"], list) and params["batch_size"] in (32, 64, 128, 256)
