@@ -162,6 +162,20 @@ def write_result(args: argparse.Namespace, markdown: str, name: str | None = Non
     return path
 
 
+def finish(args: argparse.Namespace, records: Sequence[dict[str, Any]], render: Callable[[], str],
+           run_name: Callable[[dict[str, Any]], str]) -> None:
+    """The end of every benchmark's ``main``: write the result when any run succeeded (a
+    failed run never overwrites earlier tables with nothing), log each failed run's
+    traceback under ``run_name(record)``, and exit non-zero when any failed."""
+    failed = [r for r in records if r["status"] != "ok"]
+    if len(failed) < len(records):
+        write_result(args, render())
+    for r in failed:
+        log(f"run {run_name(r)} seed {r['seed']} failed:\n{r.get('error')}")
+    if failed:
+        raise SystemExit(f"{len(failed)} of {len(records)} runs failed (tracebacks above and in {args.store})")
+
+
 def sync_readme(name: str, body: str, readme: Path = README) -> bool:
     """Replace the README block for ``name``; returns whether a block was found."""
     if not readme.is_file():

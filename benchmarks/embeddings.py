@@ -273,13 +273,7 @@ def main(argv: list[str] | None = None) -> None:
         result = common.sweep(args, RUN, {"corpus": ["ptb"], "model": models, "size": [size]}, [seed],
                               num_cpus=common.all_cores())
         records += result.records
-    failed = [r for r in records if r["status"] != "ok"]
-    if len(failed) < len(records):
-        common.write_result(args, report(records, size, args))
-    for r in failed:
-        common.log(f"run {r['params']['model']} seed {r['seed']} failed:\n{r.get('error')}")
-    if failed:
-        raise SystemExit(f"{len(failed)} of {len(records)} runs failed (tracebacks above and in {args.store})")
+    common.finish(args, records, lambda: report(records, size, args), lambda r: r["params"]["model"])
 
 
 if __name__ == "__main__":

@@ -488,13 +488,8 @@ def main(argv: list[str] | None = None) -> None:
     if not records:
         names = [f"{p}:{m}" for p, *_ in plan for m in MODELS[p]]
         raise SystemExit(f"--only {','.join(args.only)} matches no run; the runs are {', '.join(names)}")
-    failed = [r for r in records if r["status"] != "ok"]
-    if len(failed) < len(records):
-        common.write_result(args, render(by_part(records), args))
-    for r in failed:
-        common.log(f"run {r['params']['part']}:{r['params']['model']} seed {r['seed']} failed:\n{r.get('error')}")
-    if failed:
-        raise SystemExit(f"{len(failed)} of {len(records)} runs failed (tracebacks above and in {args.store})")
+    common.finish(args, records, lambda: render(by_part(records), args),
+                  lambda r: f'{r["params"]["part"]}:{r["params"]["model"]}')
 
 
 if __name__ == "__main__":

@@ -448,13 +448,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"--only {','.join(args.only)} matches no run; the runs are named TASK:MODEL:FRACTION "
                          f"(tasks {', '.join(TASKS)}; models {', '.join(TAGGERS)}) and trees:MODEL:SIZE "
                          f"(models {', '.join(TREE_MODELS)})")
-    failed = [r for r in records if r["status"] != "ok"]
-    if len(failed) < len(records):
-        common.write_result(args, render(tagging, trees, args))
-    for r in failed:
-        common.log(f"run {r['params']} seed {r['seed']} failed:\n{r.get('error')}")
-    if failed:
-        raise SystemExit(f"{len(failed)} of {len(records)} runs failed (tracebacks above and in {args.store})")
+    common.finish(args, records, lambda: render(tagging, trees, args), lambda r: str(r["params"]))
 
 
 if __name__ == "__main__":

@@ -586,13 +586,7 @@ def main(argv: list[str] | None = None) -> None:
     if rest:
         common.log(f"training ({args.mode}): {len(rest)} settings x {len(seeds)} seeds, one core a run")
         records += common.sweep(args, RUN, {"setting": rest}, seeds, num_cpus=1).records
-    failed = [r for r in records if r["status"] != "ok"]
-    if len(failed) < len(records):
-        common.write_result(args, report(records, args))
-    for r in failed:
-        common.log(f"run {r['params']['setting']['name']} seed {r['seed']} failed:\n{r.get('error')}")
-    if failed:
-        raise SystemExit(f"{len(failed)} of {len(records)} runs failed (tracebacks above and in {args.store})")
+    common.finish(args, records, lambda: report(records, args), lambda r: r["params"]["setting"]["name"])
 
 
 if __name__ == "__main__":

@@ -474,13 +474,7 @@ def main(argv: list[str] | None = None) -> None:
         if group:
             common.log(f"unsupervised ({args.mode}): {', '.join(group)}; seeds {seeds}; {cpus} core(s) a run")
             records += common.sweep(args, RUN, {"section": group, "size": [args.cfg]}, seeds, num_cpus=cpus).records
-    failed = [r for r in records if r["status"] != "ok"]
-    if len(failed) < len(records):
-        common.write_result(args, report(records, args))
-    for r in failed:
-        common.log(f"run {r['params']['section']} seed {r['seed']} failed:\n{r.get('error')}")
-    if failed:
-        raise SystemExit(f"{len(failed)} of {len(records)} runs failed (tracebacks above and in {args.store})")
+    common.finish(args, records, lambda: report(records, args), lambda r: r["params"]["section"])
 
 
 if __name__ == "__main__":
