@@ -32,6 +32,7 @@ from torch import nn
 from groundup.agents.deep import DeepAgent, EnvRunner
 from groundup.agents.exploration import EpsilonSchedule
 from groundup.agents.networks import NumpyMLP, check_activation, mlp
+from groundup.torch_utils import make_optimizer
 from groundup.validation import check_layer_sizes, check_positive, check_probability
 
 __all__ = ["DQN", "QNetwork", "ReplayBuffer"]
@@ -184,7 +185,8 @@ class DQN(DeepAgent):
         # the fused implementation updates in place, with no temporaries: on small nets, where
         # the cost of each small op dominates, it is much faster than the default
         fused = self.device_.type in ("cpu", "cuda")
-        self.optimizer = torch.optim.Adam(self.q_net.parameters(), lr=self.learning_rate, fused=fused or None)
+        self.optimizer = make_optimizer(self.q_net.parameters(), "adam", learning_rate=self.learning_rate,
+                                        optimizer_kwargs={"fused": fused or None})
         self._optimizers = {"q_net": self.optimizer}
         self._after_weights_changed()
 

@@ -37,6 +37,7 @@ from torch import nn
 
 from groundup.agents.deep import DeepAgent, EnvRunner
 from groundup.agents.networks import NumpyMLP, RunningMeanStd, check_activation, mlp
+from groundup.torch_utils import make_optimizer
 from groundup.validation import check_choice, check_layer_sizes, check_number, check_positive, check_probability
 
 __all__ = ["PolicyGradient", "Actor", "Critic", "MODES", "OPTIMIZERS"]
@@ -205,10 +206,8 @@ class PolicyGradient(DeepAgent):
         self._modules = {"actor": self.actor, "critic": self.critic}
         params = list(self.actor.parameters()) + list(self.critic.parameters())
         fused = (self.device_.type in ("cpu", "cuda")) or None
-        if optimizer == "adam":
-            self.optimizer = torch.optim.Adam(params, lr=self.learning_rate, fused=fused)
-        else:
-            self.optimizer = torch.optim.RMSprop(params, lr=self.learning_rate, alpha=0.99, eps=1e-5)
+        settings = {"fused": fused} if optimizer == "adam" else {"alpha": 0.99, "eps": 1e-5}  # RMSprop as SB3's A2C
+        self.optimizer = make_optimizer(params, optimizer, learning_rate=self.learning_rate, optimizer_kwargs=settings)
         self._optimizers = {"policy": self.optimizer}
         self._rollout: list[tuple[np.ndarray, ...]] = []
         self._exploration: np.ndarray | None = None  # gSDE's ε, one matrix per environment

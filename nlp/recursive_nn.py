@@ -32,7 +32,7 @@ from groundup.nlp._estimator import (ValidationMonitor, check_at_least_two, chec
                                      upgrade_params, warn_if_validation_too_small)
 from groundup.nlp._tree_batch import TreeBatch, collate, flatten_tree
 from groundup.progress import TrainingLog
-from groundup.torch_utils import resolve_device, set_seed, train_minibatches
+from groundup.torch_utils import make_optimizer, resolve_device, set_seed, train_minibatches
 from groundup.validation import (check_choice, check_in_interval, check_is_fitted, check_learning_rate, check_number,
                                  check_positive, check_seed)
 
@@ -212,8 +212,8 @@ class RecursiveNN(SaveLoadMixin, BaseEstimator):
                              self._make_composition(p["vector_size"])).to(self.device_)
         flat = self._flatten(trees, labels=True)
         val_flat = self._flatten(validation_data, labels=True) if validation_data is not None else None
-        opt_class = torch.optim.Adagrad if p["optimizer"] == "adagrad" else torch.optim.Adam
-        optimizer = opt_class(self.net_.parameters(), lr=p["learning_rate"], weight_decay=p["alpha"])
+        optimizer = make_optimizer(self.net_.parameters(), p["optimizer"], learning_rate=p["learning_rate"],
+                                   weight_decay=p["alpha"])
         loss_fn = nn.CrossEntropyLoss()
 
         def step(indices: torch.Tensor) -> torch.Tensor:

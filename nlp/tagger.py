@@ -46,7 +46,7 @@ from groundup.nlp._estimator import (ValidationMonitor, check_at_least_two, chec
                                      check_training_classes, split_size, upgrade_params,
                                      warn_if_validation_too_small)
 from groundup.progress import TrainingLog
-from groundup.torch_utils import resolve_device, set_seed
+from groundup.torch_utils import make_optimizer, resolve_device, set_seed
 from groundup.validation import (check_choice, check_in_interval, check_is_fitted, check_learning_rate, check_positive,
                                  check_seed)
 
@@ -361,8 +361,9 @@ class RNNTagger(SaveLoadMixin, BaseEstimator):
         singletons = self._singletons.to(self.device_)
         # fused: one kernel for every tensor's update instead of a loop of small ops per
         # tensor (Adam was 13% of an epoch on a CPU, mostly the embedding table's update).
-        optimizer = torch.optim.Adam([q for q in self.net_.parameters() if q.requires_grad], lr=p["learning_rate"],
-                                     fused=self.device_.type in ("cpu", "cuda"))
+        optimizer = make_optimizer([q for q in self.net_.parameters() if q.requires_grad], "adam",
+                                   learning_rate=p["learning_rate"],
+                                   optimizer_kwargs={"fused": self.device_.type in ("cpu", "cuda")})
         averaged = WeightAverage(self.net_.parameters(), p["ema_momentum"]) if p["use_ema"] else None
         columns = {k: data[k].to(self.device_) for k in ("words", "cases", "forms", "lengths", "tags")}
         val_data = self._encode(validation[0]) if validation is not None else None

@@ -23,7 +23,7 @@ from torch import nn
 from groundup.torch_utils import train_minibatches
 from groundup.validation import check_choice
 
-__all__ = ["ACTIVATIONS", "activation_fn", "check_layer_sizes", "DenseStack", "glorot_weight", "he_weight",
+__all__ = ["ACTIVATIONS", "activation_fn", "DenseStack", "glorot_weight", "he_weight",
            "train_classifier", "weight_gradient_norms"]
 
 _ALIASES = {"identity": None, "linear": None, "logistic": "sigmoid"}
@@ -47,19 +47,6 @@ def activation_fn(name: str, *, param: str = "activation") -> Callable[[torch.Te
     if key is None:
         return _identity
     return getattr(torch, key) if key in ("sigmoid", "tanh") else getattr(F, key)
-
-
-def check_layer_sizes(sizes: Sequence[int], *, param: str = "hidden_layer_sizes") -> tuple[int, ...]:
-    """Validate a sequence of positive layer widths; returns it as a tuple."""
-    if isinstance(sizes, (int,)) and not isinstance(sizes, bool):
-        sizes = (sizes,)
-    try:
-        out = tuple(sizes)
-    except TypeError:
-        raise TypeError(f"{param} must be a sequence of positive integers; got {sizes!r}") from None
-    if not out or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in out):
-        raise ValueError(f"{param} must be a non-empty sequence of positive integers; got {sizes!r}")
-    return out
 
 
 def glorot_weight(fan_out: int, fan_in: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:

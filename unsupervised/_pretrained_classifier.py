@@ -21,9 +21,9 @@ from sklearn.utils.multiclass import check_classification_targets
 from groundup.progress import TrainingLog
 from groundup.torch_utils import check_optimizer, make_optimizer
 from groundup.unsupervised._base import TorchEstimator, TransformerMixin, as_output
-from groundup.unsupervised._nets import DenseStack, check_layer_sizes, glorot_weight, train_classifier
-from groundup.validation import (NotFittedError, check_array, check_in_interval, check_is_fitted, check_positive,
-                                 check_unit_interval)
+from groundup.unsupervised._nets import DenseStack, glorot_weight, train_classifier
+from groundup.validation import (NotFittedError, check_array, check_in_interval, check_is_fitted, check_layer_sizes,
+                                 check_positive, check_unit_interval)
 
 __all__ = ["PretrainedClassifier"]
 
@@ -56,7 +56,7 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
 
     def _check_common(self) -> tuple[int, ...]:
         """The checks every stack shares (fine-tuning and the pretraining schedule)."""
-        sizes = check_layer_sizes(self.hidden_layer_sizes)
+        sizes = check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes, example="(500, 500)")
         check_optimizer(self.optimizer, momentum=self.momentum, nesterov=self.nesterov, optimizer_kwargs=self.optimizer_kwargs)
         check_positive("learning_rate", self.learning_rate)
         check_positive("max_iter", self.max_iter, integer=True)
@@ -170,7 +170,7 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
 
     def transform(self, X: Any) -> Any:
         """Activations of the top hidden layer (the learned features)."""
-        return as_output(self._forward(X, upto=len(check_layer_sizes(self.hidden_layer_sizes))), X)
+        return as_output(self._forward(X, upto=len(check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes, example="(500, 500)"))), X)
 
     def _require_labels(self) -> None:
         check_is_fitted(self)

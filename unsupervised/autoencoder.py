@@ -24,8 +24,8 @@ from torch import nn
 from groundup.progress import TrainingLog
 from groundup.torch_utils import as_tensor, check_optimizer, make_optimizer, train_minibatches
 from groundup.unsupervised._base import TorchEstimator, TransformerMixin, as_output
-from groundup.unsupervised._nets import activation_fn, check_layer_sizes, glorot_weight
-from groundup.validation import check_array, check_choice, check_is_fitted, check_positive, check_unit_interval
+from groundup.unsupervised._nets import activation_fn, glorot_weight
+from groundup.validation import check_array, check_choice, check_is_fitted, check_layer_sizes, check_positive, check_unit_interval
 
 __all__ = ["Autoencoder"]
 
@@ -158,7 +158,7 @@ class Autoencoder(TransformerMixin, TorchEstimator):
 
     def _check_params(self) -> list[int]:
         check_positive("n_components", self.n_components, integer=True)
-        hidden = list(check_layer_sizes(self.hidden_layer_sizes)) if self.hidden_layer_sizes else []
+        hidden = list(check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes, example="(500, 500)")) if self.hidden_layer_sizes else []
         for name in ("activation", "code_activation", "output_activation"):
             activation_fn(getattr(self, name), param=name)
         check_choice("loss", self.loss, ("mse", "bce"))

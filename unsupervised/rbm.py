@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from groundup.progress import TrainingLog
 from groundup.torch_utils import as_tensor, train_minibatches
 from groundup.unsupervised._base import TorchEstimator, TransformerMixin, as_output
-from groundup.validation import check_in_interval, check_is_fitted, check_positive, check_unit_interval
+from groundup.validation import check_is_fitted, check_momentum, check_positive, check_unit_interval
 
 __all__ = ["RBM"]
 
@@ -147,7 +147,7 @@ class RBM(TransformerMixin, TorchEstimator):
             check_positive(name, getattr(self, name), integer=True)
         check_positive("learning_rate", self.learning_rate)
         check_positive("weight_decay", self.weight_decay, allow_zero=True)
-        check_in_interval("momentum", self.momentum, 0.0, 1.0, high_open=True, what="a number")
+        check_momentum(self.momentum)
 
     def _init_params(self, n_features: int, device: torch.device) -> None:
         self._gen = self._generator(device)
