@@ -97,7 +97,11 @@ def reset_env(env: Any, *, seed: int | None = None, rng: np.random.Generator | N
     if rng is not None:
         vector = isinstance(env, gym.vector.VectorEnv)
         seeds = [int(s) for s in rng.integers(2**31, size=env.num_envs if vector else 1)]
-        return env.reset(seed=seeds if vector else seeds[0], options=options)
+        # Sync and Async vectors take a seed per environment; other vector environments
+        # (Gymnasium's own vectorised CartPole, ``gym.make_vec``'s default) take one integer
+        # and derive the rest, the one form every VectorEnv accepts.
+        per_env = isinstance(env, (gym.vector.SyncVectorEnv, gym.vector.AsyncVectorEnv))
+        return env.reset(seed=seeds if per_env else seeds[0], options=options)
     if seed is not None:
         env.action_space.seed(seed)
         return env.reset(seed=seed, options=options)

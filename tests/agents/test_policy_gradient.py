@@ -193,3 +193,19 @@ def test_bad_spaces_and_modes():
     vec = gym.make_vec("CartPole-v1", num_envs=2, vectorization_mode="sync")
     with pytest.raises(ValueError, match="mode='reinforce' learns from whole episodes of one environment"):
         agents.make("policy-gradient", vec, mode="reinforce")
+
+
+@pytest.mark.parametrize("agent_id", ["dqn", "policy-gradient"])
+def test_gymnasiums_default_vectorisation_works_and_repeats(agent_id):
+    # gym.make_vec's default for CartPole is its own vectorised class (vector_entry_point),
+    # whose reset takes one integer seed, not one per environment
+    def run():
+        env = gym.make_vec("CartPole-v1", num_envs=4)
+        assert not isinstance(env, (gym.vector.SyncVectorEnv, gym.vector.AsyncVectorEnv))
+        agent = agents.make(agent_id, env, seed=3, **({"learning_starts": 64} if agent_id == "dqn" else {}))
+        agent.learn(400)
+        return agent, np.concatenate([p.detach().cpu().numpy().ravel() for m in agent._modules.values() for p in m.parameters()])
+
+    agent, weights = run()
+    assert agent.num_timesteps == 400 and len(agent.episode_returns) > 0
+    np.testing.assert_array_equal(weights, run()[1])  # the agent's generator seeds every reset
