@@ -195,17 +195,21 @@ def test_bad_spaces_and_modes():
         agents.make("policy-gradient", vec, mode="reinforce")
 
 
+@pytest.mark.parametrize("mode", ["vector_entry_point", "sync", "async"])
 @pytest.mark.parametrize("agent_id", ["dqn", "policy-gradient"])
-def test_gymnasiums_default_vectorisation_works_and_repeats(agent_id):
+def test_every_kind_of_gymnasium_vector_environment_trains_predicts_and_repeats(agent_id, mode):
     # gym.make_vec's default for CartPole is its own vectorised class (vector_entry_point),
-    # whose reset takes one integer seed, not one per environment
+    # whose reset takes one integer seed, where sync and async take one per environment
     def run():
-        env = gym.make_vec("CartPole-v1", num_envs=4)
-        assert not isinstance(env, (gym.vector.SyncVectorEnv, gym.vector.AsyncVectorEnv))
+        env = gym.make_vec("CartPole-v1", num_envs=2, vectorization_mode=mode)
         agent = agents.make(agent_id, env, seed=3, **({"learning_starts": 64} if agent_id == "dqn" else {}))
-        agent.learn(400)
-        return agent, np.concatenate([p.detach().cpu().numpy().ravel() for m in agent._modules.values() for p in m.parameters()])
+        agent.learn(300)
+        actions, _ = agent.predict(env.reset(seed=1)[0], deterministic=True)
+        env.close()
+        weights = np.concatenate([p.detach().cpu().numpy().ravel() for m in agent._modules.values() for p in m.parameters()])
+        return agent, actions, weights
 
-    agent, weights = run()
-    assert agent.num_timesteps == 400 and len(agent.episode_returns) > 0
-    np.testing.assert_array_equal(weights, run()[1])  # the agent's generator seeds every reset
+    agent, actions, weights = run()
+    assert agent.num_timesteps == 300 and len(agent.episode_returns) > 0
+    assert actions.shape == (2,) and set(actions.tolist()) <= {0, 1}
+    np.testing.assert_array_equal(weights, run()[2])  # the agent's generator seeds every reset
