@@ -413,7 +413,7 @@ def report(records: list[dict[str, Any]], args: Any) -> str:
                      f"{agg(col('rbm', lambda m: m['sl_sklearn']), '.1f')}", "", cmd("rbm")])
     net = "-".join(str(s) for s in (784, *cfg["hidden"], 10))
     if "random" in runs:
-        same, best = runs["random"][0]["same"], runs["random"][0]["best"]
+        same = runs["random"][0]["same"]
         base_text = (f"random init, same fine-tuning (lr {same['learning_rate']}): "
                      f"{agg(col('random', lambda m: m['same']['test_error']), **pct)}; random init, best lr by validation "
                      f"({', '.join(sorted({str(m['best']['learning_rate']) for m in runs['random']}))}): "
