@@ -17,7 +17,8 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["CARD_PROBS", "dealer_final", "policy_values", "optimal_values", "optimal_policy", "expected_return", "stick_at"]
+__all__ = ["CARD_PROBS", "dealer_final", "policy_values", "expected_visits", "optimal_values", "optimal_policy", "expected_return",
+           "stick_at"]
 
 STICK, HIT = 0, 1
 # cards 1 (ace) to 10; ten, jack, queen and king all count 10
@@ -140,6 +141,14 @@ def policy_values(policy: Callable[[tuple[int, int, int]], int], sab: bool = Tru
                 n, o = natural[21, d, 1], other[21, d, 1]
                 V[21, d, 1] = (n * v_nat + o * V[21, d, 1]) / (n + o)
     return V
+
+
+def expected_visits(policy: Callable[[tuple[int, int, int]], int]) -> np.ndarray:
+    """Expected visits of each observation per episode under ``policy``, shape (32, 11, 2):
+    the on-policy distribution, once normalised, that weights the error of a prediction
+    (Sutton & Barto, section 9.2). A dealt natural counts as a visit of (21, d, 1)."""
+    natural, other = _visits(policy)
+    return natural + other
 
 
 def optimal_values() -> np.ndarray:

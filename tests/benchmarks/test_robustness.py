@@ -1,0 +1,123 @@
+"""``python -m benchmarks.robustness``: the exact references and errors it scores against,
+the targets computed from the runs, and (slow) the smoke mode end to end on the engine."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import groundup  # noqa: F401  (registers groundup/ environments)
+from benchmarks import robustness as bench
+from groundup import agents
+from groundup.experiments import ResultStore
+
+
+def test_reference_is_value_iteration_scored_exactly_within_the_time_limit():
+    taxi = bench.reference("taxi")
+    assert taxi["exact"] == pytest.approx(7.93, abs=0.005) and taxi["horizon"] == 200
+    cliff = bench.reference("cliffwalking")
+    assert cliff["exact"] == cliff["optimum_within_limit"] == -13.0 and cliff["horizon"] == bench.EVAL_LIMIT
+    assert bench.reference("windygridworld")["exact"] == -15.0  # Example 6.5's 15-step path
+    lake = bench.reference("frozenlake-4x4")
+    assert 0.70 < lake["exact"] <= lake["optimum_within_limit"] < 0.75
+    # the exact return is what simulated episodes average to
+    env = bench.make_task("frozenlake-4x4")
+    simulated = bench.simulate(lake["agent"], env, 4000, seed=0)
+    assert simulated == pytest.approx(lake["exact"], abs=0.03)
+
+
+def test_random_maps_are_fixed_and_slippery_with_the_8x8_time_limit():
+    a, b = bench.make_task("frozenlake-random-1"), bench.make_task("frozenlake-random-1")
+    assert (a.unwrapped.desc == b.unwrapped.desc).all() and a.unwrapped.desc.shape == (8, 8)
+    assert (a.unwrapped.desc != bench.make_task("frozenlake-random-2").unwrapped.desc).any()
+    assert a.spec.max_episode_steps == 200 and len(a.unwrapped.P[0][0]) == 3  # slippery: three outcomes
+
+
+def test_relative_score():
+    assert bench.relative_score(0.5, 0.8) == pytest.approx(0.625)
+    assert bench.relative_score(-17.0, -13.0) == pytest.approx(13 / 17)  # a cost: the longer path scores lower
+    assert bench.relative_score(-13.0, -13.0) == 1.0
+    with pytest.raises(ValueError):
+        bench.relative_score(1.0, -13.0)
+    with pytest.raises(ValueError):
+        bench.relative_score(1.0, 0.0)
+
+
+def test_exact_values_are_the_linear_solve_and_match_policy_evaluation():
+    env = gym.make("FrozenLake-v1")
+    pi = bench.prediction_policy("frozenlake-4x4", env)
+    v, mu = bench.exact_values("frozenlake-4x4", env, pi, 0.99)
+    dp = agents.make("policy-evaluation", env, policy=pi, gamma=0.99).learn()
+    assert np.allclose(v, dp.value_function, atol=1e-8)
+    assert mu.sum() == pytest.approx(1.0) and mu[0] > 0 and mu[5] == mu[15] == 0.0  # a hole and the goal: never left from
+    # Blackjack: the exact values of the stick-on-20 policy and how often each hand is seen
+    bj = gym.make("Blackjack-v1")
+    pi = bench.prediction_policy("blackjack", bj)
+    v, mu = bench.exact_values("blackjack", bj, pi, 1.0)
+    assert v.shape == mu.shape == (32 * 11 * 2,) and mu.sum() == pytest.approx(1.0)
+    assert v[(13 * 11 + 2) * 2 + 1] == pytest.approx(-0.2772, abs=1e-4)  # V(13, 2, usable ace), as benchmarks/rl_tabular
+    with pytest.raises(ValueError, match="undiscounted"):
+        bench.exact_values("blackjack", bj, pi, 0.99)
+
+
+def test_exploring_starts_only_where_the_environment_starts_anywhere():
+    for task in ("frozenlake-4x4", "taxi", "cliffwalking"):
+        assert "reset(options" in bench.unsupported("tabular", task, "mc-exploring-starts")
+    for task in ("gridworld", "windygridworld", "tictactoe"):
+        assert bench.unsupported("tabular", task, "mc-exploring-starts") is None
+    assert bench.unsupported("prediction", "blackjack", "semi-gradient-td0") is not None
+
+
+def control_record(task: str, agent: str, seed: int, scores: dict[int, float], returns: dict[int, float] | None = None) -> dict:
+    returns = returns or {}
+    return {"status": "ok", "seed": seed, "params": {"case": {"task": task, "agent": agent, "steps": sorted(scores)}},
+            "metrics": {"results": [{"steps": s, "score": sc, "return": returns.get(s, sc), "simulated": sc,
+                                     "learn_seconds": 1.0} for s, sc in scores.items()]}}
+
+
+def test_targets_are_computed_from_the_runs():
+    budgets = bench.BUDGETS["full"]
+    M1, M5 = 1_000_000, 5_000_000
+    records = [control_record("frozenlake-8x8", "q-learning", s, {M1: 0.95 if s else 0.5}) for s in range(5)]  # 4/5
+    records += [control_record("frozenlake-8x8", "sarsa", s, {M1: 0.95 if s > 1 else 0.5}) for s in range(5)]  # 3/5
+    records += [control_record("taxi", "mc-control", s, {M1: 0.1, M5: 0.8}, {M1: -50.0, M5: 6.3}) for s in range(5)]
+    records += [control_record("cliffwalking", "sarsa", s, {M1: 13 / 14}) for s in range(5)]  # within 10%
+    records += [control_record("cliffwalking", "q-learning", s, {M1: 13 / 14}) for s in range(5)]  # not optimal
+    records += [control_record("tictactoe", "q-learning", s, {M1: 0.9}) for s in range(5)]
+    verdicts = bench.control_verdicts(bench.control_rows(records), budgets)
+    assert verdicts["frozenlake-8x8", "q-learning"] == (4, 5, True)
+    assert verdicts["frozenlake-8x8", "sarsa"] == (3, 5, False)
+    assert verdicts["taxi", "mc-control"] == (5, 5, True)  # judged at 5M, by the return
+    assert verdicts["cliffwalking", "sarsa"][2] and not verdicts["cliffwalking", "q-learning"][2]
+    assert verdicts["tictactoe", "q-learning"] is None  # no target: reported only
+    assert bench.control_target("mc-exploring-starts", "gridworld") is None
+
+
+@pytest.mark.slow
+def test_robustness_smoke(tmp_path, run_benchmark):
+    run_benchmark("robustness", "--smoke", "--backend", "serial", timeout=600)
+    report = (tmp_path / "robustness.md").read_text()
+    for heading in ("### Tabular control with the defaults", "### Prediction with the defaults", "Sections to come",
+                    "command: `python -m benchmarks.robustness --smoke`", "](robustness_tabular.png)"):
+        assert heading in report
+    assert (tmp_path / "robustness_tabular.png").stat().st_size > 10_000
+    for task in bench.CONTROL_TASKS:
+        assert f"| {task} | q-learning | 2,000 |" in report
+    assert "| taxi | mc-exploring-starts |  | n/a: the environment cannot start in a chosen state |" in report
+    assert "| gridworld | mc-exploring-starts | 4,000 |" in report
+    assert "| blackjack | td0-prediction | 1 |" in report and "| frozenlake-8x8 | policy-evaluation | 0.99 | 0.0000 |" in report
+    records = list(ResultStore(tmp_path / "store"))
+    n_control = 3 * len(bench.CONTROL_TASKS) + 3  # mc-exploring-starts on the three groundup environments
+    assert len(records) == n_control + 4 * 4 - 2 and all(r["status"] == "ok" for r in records)
+    for r in records:
+        if "results" in r["metrics"]:
+            assert all(np.isfinite(x["score"]) for x in r["metrics"]["results"])
+        else:
+            assert r["metrics"]["relative"] >= 0
+
+    # one task, written from the store without running again
+    run_benchmark("robustness", "--smoke", "--backend", "serial", "--only", "taxi", "--out", str(tmp_path / "taxi"))
+    report = (tmp_path / "taxi" / "robustness.md").read_text()
+    assert "| taxi | sarsa |" in report and "frozenlake-4x4" not in report and "### Prediction" not in report
+    assert len(list(ResultStore(tmp_path / "store"))) == len(records)
