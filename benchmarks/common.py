@@ -132,6 +132,16 @@ def mean_std(values: Sequence[float], digits: int = 3) -> str:
     return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}"
 
 
+def mean_ci(values: Sequence[float], digits: int = 3) -> str:
+    """``mean [95% bootstrap interval]`` of ``values`` (just the mean for one value)."""
+    from groundup.experiments.stats import summarize
+
+    s = summarize(list(values))
+    if s["n"] == 1:
+        return f"{s['mean']:.{digits}f}"
+    return f"{s['mean']:.{digits}f} [{s['ci_low']:.{digits}f}, {s['ci_high']:.{digits}f}]"
+
+
 def machine_line(threads: int | None = None) -> str:
     try:
         import torch

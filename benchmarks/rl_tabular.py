@@ -62,11 +62,17 @@ def finite_horizon_value(env: Any, horizon: int, actions: np.ndarray | None = No
     from groundup.agents.dynamic_programming import FiniteModel
 
     u = env.unwrapped
-    model = FiniteModel(u.P, u.observation_space.n, u.action_space.n)
-    V = np.zeros(u.observation_space.n)
+    return horizon_values(FiniteModel(u.P, u.observation_space.n, u.action_space.n), horizon, actions)
+
+
+def horizon_values(model: Any, horizon: int, actions: np.ndarray | None = None) -> np.ndarray:
+    """``horizon`` backward steps of undiscounted dynamic programming over a finite model:
+    the value of the state -> action table ``actions``, or the optimal one (``None``)."""
+    V = np.zeros(model.n_states)
+    rows = np.arange(model.n_states)
     for _ in range(horizon):
         Q = model.q_values(V, 1.0)
-        V = Q.max(axis=1) if actions is None else Q[np.arange(len(V)), actions]
+        V = Q.max(axis=1) if actions is None else Q[rows, actions]
     return V
 
 
@@ -214,13 +220,6 @@ def speed(env: str, steps: int, repeats: int, seed: int) -> dict[str, Any]:
 
 
 # -- the report -----------------------------------------------------------------------------------------------
-def _ci(values: list[float], digits: int = 3) -> str:
-    s = summarize(values)
-    if s["n"] == 1:
-        return f"{s['mean']:.{digits}f}"
-    return f"{s['mean']:.{digits}f} [{s['ci_low']:.{digits}f}, {s['ci_high']:.{digits}f}]"
-
-
 def dp_section(records: list[dict]) -> str:
     rows = []
     for r in records:
@@ -249,7 +248,7 @@ def control_section(control: list[dict], more: list[dict], steps: int) -> tuple[
         optimum = runs[0]["metrics"]["optimum"]
         curves[agent] = [r["metrics"]["curve"] for r in runs]
         rows.append([agent, f"{steps:,}", ", ".join(f"{x:.3f}" for x in rates), f"{sum(x >= 0.70 for x in rates)}/{len(rates)}",
-                     _ci(exact), f"{optimum:.3f}", f"{statistics.median(r['metrics']['learn_seconds'] for r in runs):.1f} s"])
+                     common.mean_ci(exact), f"{optimum:.3f}", f"{statistics.median(r['metrics']['learn_seconds'] for r in runs):.1f} s"])
     parts = []
     if rows:
         parts.append("FrozenLake-v1 4x4 (slippery), gamma 0.99, epsilon 0.1, alpha 0.1 (the defaults); the exact success "

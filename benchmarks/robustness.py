@@ -77,13 +77,14 @@ from __future__ import annotations
 import functools
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from benchmarks import common
+from benchmarks.rl_tabular import horizon_values
 from groundup.experiments.stats import bootstrap_ci, iqm, summarize
 
 # -- the grid ---------------------------------------------------------------------------------------------
@@ -214,12 +215,7 @@ def exact_return(model: Any, start: np.ndarray, actions: np.ndarray | None, step
     """The expected undiscounted return within ``steps`` steps of the deterministic policy
     ``actions`` (a state -> action table), or of an optimal one (``None``), from ``start``:
     ``steps`` backward steps of dynamic programming over the model."""
-    V = np.zeros(model.n_states)
-    rows = np.arange(model.n_states)
-    for _ in range(steps):
-        Q = model.q_values(V, 1.0)
-        V = Q.max(axis=1) if actions is None else Q[rows, actions]
-    return float(start @ V)
+    return float(start @ horizon_values(model, steps, actions))
 
 
 @functools.lru_cache(maxsize=None)
@@ -389,13 +385,6 @@ def short_reason(reason: str) -> str:
 
 
 # -- the report ------------------------------------------------------------------------------------------------
-def _ci(values: Sequence[float], digits: int = 3) -> str:
-    s = summarize(list(values))
-    if s["n"] == 1:
-        return f"{s['mean']:.{digits}f}"
-    return f"{s['mean']:.{digits}f} [{s['ci_low']:.{digits}f}, {s['ci_high']:.{digits}f}]"
-
-
 def _met(passed: int, n: int) -> bool:
     return n > 0 and passed >= math.ceil(SEED_SHARE * n - 1e-9)
 
@@ -499,8 +488,8 @@ def render_tabular(records: list[dict[str, Any]], args: Any, budgets: dict[str, 
                 if steps == target_steps(agent, budgets) and target is not None:
                     passed, n, met = verdicts[(task, agent)]
                     verdict = f"{target[2]}: {passed}/{n} {'met' if met else '**not met**'}"
-                per_task.append([task, agent, _steps(steps), _ci([r["score"] for r in runs]),
-                                 _ci([r["return"] for r in runs], 3), _ci([r["simulated"] for r in runs], 3),
+                per_task.append([task, agent, _steps(steps), common.mean_ci([r["score"] for r in runs]),
+                                 common.mean_ci([r["return"] for r in runs], 3), common.mean_ci([r["simulated"] for r in runs], 3),
                                  verdict, f"{np.median([r['learn_seconds'] for r in runs]):.1f}"])
     parts.append(f"Per task (simulated: the mean over {n_eval:,} evaluation episodes, one on the deterministic "
                  "tasks, with the references' seeds):\n\n" + common.markdown_table(
@@ -572,8 +561,8 @@ def render_prediction(records: list[dict[str, Any]], args: Any, budgets: dict[st
             passed = sum(m["relative"] <= PREDICTION_TARGET for m in group)
             met = _met(passed, len(group))
             met_by.setdefault(agent, []).append(met)
-            rows.append([task, agent, f"{group[0]['gamma']:g}", _ci([m["rms"] for m in group], 4),
-                         f"{group[0]['range']:.4f}", _ci([100 * m["relative"] for m in group], 2),
+            rows.append([task, agent, f"{group[0]['gamma']:g}", common.mean_ci([m["rms"] for m in group], 4),
+                         f"{group[0]['range']:.4f}", common.mean_ci([100 * m["relative"] for m in group], 2),
                          f"{passed}/{len(group)} {'met' if met else '**not met**'}",
                          f"{np.median([m['learn_seconds'] for m in group]):.1f}"])
     summary = [[agent, len(met_by.get(agent, [])), f"{sum(met_by.get(agent, []))}/{len(met_by.get(agent, []))}",
