@@ -32,6 +32,7 @@ __all__ = [
     "set_num_threads",
     "as_tensor",
     "to_numpy",
+    "resolve_batch_size",
     "iterate_minibatches",
     "train_minibatches",
     "rng_state",
@@ -130,6 +131,23 @@ def to_numpy(x: Any) -> np.ndarray:
     if isinstance(x, torch.Tensor):
         return x.detach().cpu().numpy()
     return np.asarray(x)
+
+
+#: ``batch_size="auto"``: scikit-learn's rule for its networks, ``min(200, n_samples)``.
+AUTO_BATCH_SIZE = 200
+
+
+def resolve_batch_size(batch_size: int | str, n_samples: int, *, name: str = "batch_size") -> int:
+    """The minibatch size to train ``n_samples`` with: ``"auto"`` is scikit-learn's
+    ``min(200, n_samples)``; a number is checked, and one larger than ``n_samples`` gives a
+    single batch of them all (as scikit-learn clips it)."""
+    if isinstance(batch_size, str):
+        if batch_size != "auto":
+            raise ValueError(f"{name} must be 'auto' or a positive integer; got {batch_size!r}")
+        return max(1, min(AUTO_BATCH_SIZE, n_samples))
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"{name} must be 'auto' or a positive integer; got {batch_size!r}")
+    return max(1, min(int(batch_size), n_samples))
 
 
 def iterate_minibatches(

@@ -15,16 +15,19 @@ into a feed-forward layer.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from groundup.early_stopping import ValidationMonitor, split_size
+from groundup.progress import TrainingLog
 from groundup.torch_utils import train_minibatches
 from groundup.validation import check_choice
 
-__all__ = ["ACTIVATIONS", "activation_fn", "DenseStack", "glorot_weight", "he_weight",
-           "train_classifier", "weight_gradient_norms"]
+__all__ = ["ACTIVATIONS", "activation_fn", "DenseStack", "glorot_weight", "he_weight", "classifier_step",
+           "train_classifier", "validation_split", "train_until_stopped", "weight_gradient_norms"]
 
 _ALIASES = {"identity": None, "linear": None, "logistic": "sigmoid"}
 # Elementwise activations of torch.nn.functional (by name, so a model's file can say which).
@@ -116,6 +119,14 @@ def train_classifier(
     ``False`` to stop. A non-finite loss raises ``FloatingPointError``. Returns the mean
     loss of each epoch.
     """
+    return train_minibatches(classifier_step(net, optimizer, dropout, generator), [X, y], epochs=epochs,
+                             batch_size=batch_size, generator=generator, on_epoch_end=on_epoch_end, name=name)
+
+
+def classifier_step(net: DenseStack, optimizer: torch.optim.Optimizer, dropout: float,
+                    generator: torch.Generator | None) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """One optimiser step on a minibatch's cross-entropy (logits against integer labels),
+    with dropout of the hidden units (never of the inputs); returns the batch's loss."""
     drop = [0.0] + [float(dropout)] * (len(net.weights) - 1)
 
     def step(xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
@@ -125,8 +136,7 @@ def train_classifier(
         optimizer.step()
         return loss.detach()
 
-    return train_minibatches(step, [X, y], epochs=epochs, batch_size=batch_size, generator=generator,
-                             on_epoch_end=on_epoch_end, name=name)
+    return step
 
 
 def weight_gradient_norms(net: DenseStack, X: torch.Tensor, y: torch.Tensor) -> list[float]:
@@ -140,3 +150,84 @@ def weight_gradient_norms(net: DenseStack, X: torch.Tensor, y: torch.Tensor) -> 
     loss = F.cross_entropy(net(X), y)
     grads = torch.autograd.grad(loss, list(net.weights))
     return [float(g.norm()) for g in grads]
+
+
+def validation_split(n: int, fraction: float, generator: torch.Generator, *,
+                     y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Indices ``(train, validation)`` of ``n`` samples, ``fraction`` of them (at least one,
+    :func:`groundup.early_stopping.split_size`) set aside for early stopping, drawn with
+    ``generator``. With labels ``y`` the split is stratified, as scikit-learn's
+    ``MLPClassifier`` does: every class keeps its share in both parts, so a rare class is
+    not left out of the validation score by chance."""
+    n_val = split_size(fraction, n, "sample", "a larger validation_fraction", stacklevel=5)
+    order = torch.randperm(n, generator=generator, device=generator.device).cpu()
+    if y is None:
+        return order[n_val:], order[:n_val]
+    labels = y.cpu()[order]
+    # Take each class's first ceil(share) rows of the shuffled order, largest remainders
+    # first, so the validation part holds exactly n_val rows in the training proportions.
+    classes, counts = torch.unique(labels, return_counts=True)
+    quota = counts.double() * n_val / n
+    take = quota.floor().long()
+    short = n_val - int(take.sum())
+    if short > 0:
+        take[torch.argsort(quota - take.double(), descending=True, stable=True)[:short]] += 1
+    is_val = torch.zeros(n, dtype=torch.bool)
+    for c, k in zip(classes.tolist(), take.tolist()):
+        is_val[(labels == c).nonzero().flatten()[:k]] = True
+    return order[~is_val], order[is_val]
+
+
+def train_until_stopped(
+    module: nn.Module,
+    step: Callable[..., torch.Tensor],
+    tensors: Sequence[torch.Tensor],
+    *,
+    monitor: ValidationMonitor,
+    score: Callable[[float], float],
+    keep_best: bool,
+    max_iter: int,
+    batch_size: int,
+    generator: torch.Generator,
+    log: TrainingLog,
+    on_epoch_end: Callable[[int, float], Any] | None = None,
+    initial_score: float | None = None,
+    name: str = "training",
+) -> list[float]:
+    """The minibatch loop (:func:`groundup.torch_utils.train_minibatches`) under
+    :class:`~groundup.early_stopping.ValidationMonitor`'s rules, for every estimator here
+    that stops early.
+
+    After each epoch, ``on_epoch_end(epoch, mean_loss)`` runs (a schedule), then
+    ``score(mean_loss)`` (a validation score, or the negated training loss) goes to the
+    monitor, which says when to stop. With ``keep_best`` the module ends with the weights of
+    its best-scoring epoch; ``initial_score``, the score before any training, lets the
+    starting weights win too (an autoencoder that starts at PCA's solution). The log gets
+    one row per epoch and the stop reason. Returns the mean training loss of each epoch.
+    """
+    best: dict[str, torch.Tensor] | None = None
+
+    def snapshot() -> dict[str, torch.Tensor]:
+        return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+    if initial_score is not None:
+        monitor.best_score, monitor.best_epoch = initial_score, 0
+        monitor.started = initial_score > monitor.floor
+        best = snapshot() if keep_best else None
+
+    def end_of_epoch(epoch: int, loss: float) -> bool:
+        nonlocal best
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, loss)
+        value = score(loss)
+        if monitor.update(value) and keep_best:
+            best = snapshot()
+        log.append(epoch=epoch + 1, loss=loss, **{monitor.metric: value})
+        return not monitor.stopped_early
+
+    history = train_minibatches(step, tensors, epochs=max_iter, batch_size=batch_size, generator=generator,
+                                on_epoch_end=end_of_epoch, name=name)
+    if best is not None:
+        module.load_state_dict(best)
+    log.stop(monitor.stop_reason(max_iter))
+    return history

@@ -18,14 +18,22 @@ import torch
 from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 
+from groundup.early_stopping import ValidationMonitor
 from groundup.progress import TrainingLog
-from groundup.torch_utils import check_optimizer, make_optimizer
+from groundup.torch_utils import check_optimizer, make_optimizer, resolve_batch_size
 from groundup.unsupervised._base import TorchEstimator, TransformerMixin, as_output
-from groundup.unsupervised._nets import DenseStack, glorot_weight, train_classifier
-from groundup.validation import (NotFittedError, check_array, check_in_interval, check_is_fitted, check_layer_sizes,
-                                 check_positive, check_unit_interval)
+from groundup.unsupervised._nets import DenseStack, classifier_step, glorot_weight, train_until_stopped, validation_split
+from groundup.validation import (NotFittedError, check_array, check_bool, check_in_interval, check_is_fitted,
+                                 check_layer_sizes, check_positive, check_unit_interval)
 
 __all__ = ["PretrainedClassifier"]
+
+#: ``pretrain_n_iter="auto"``: each layer is pretrained for this many minibatch updates (at
+#: least ``PRETRAIN_MIN_EPOCHS`` epochs), so that a small data set gets as much pretraining
+#: as a large one rather than a handful of steps; on MNIST's 20,000 images or more, with batches of
+#: 200, the minimum of 10 epochs is the larger.
+PRETRAIN_UPDATES = 1000
+PRETRAIN_MIN_EPOCHS = 10
 
 
 class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
@@ -46,9 +54,10 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
     at ``pretrain_learning_rate``) too.
     """
 
-    # Set by subclasses' __init__: hidden_layer_sizes, pretrain, optimizer, learning_rate,
-    # momentum, nesterov, optimizer_kwargs, max_iter, batch_size, weight_decay,
-    # final_lr_fraction, dropout, verbose, random_state, device.
+    # Set by subclasses' __init__: hidden_layer_sizes, pretrain, pretrain_learning_rate,
+    # pretrain_n_iter, optimizer, learning_rate, momentum, nesterov, optimizer_kwargs,
+    # max_iter, batch_size, early_stopping, validation_fraction, n_iter_no_change, tol,
+    # min_epochs, weight_decay, final_lr_fraction, dropout, verbose, random_state, device.
 
     def _pretrain_layer(self, H: torch.Tensor, n_hidden: int, gen: torch.Generator, layer: int) -> tuple[Any, torch.Tensor, torch.Tensor]:  # pragma: no cover
         """Train layer ``layer`` on ``H``; return the trained model and its encoder (W, b)."""
@@ -60,13 +69,27 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
         check_optimizer(self.optimizer, momentum=self.momentum, nesterov=self.nesterov, optimizer_kwargs=self.optimizer_kwargs)
         check_positive("learning_rate", self.learning_rate)
         check_positive("max_iter", self.max_iter, integer=True)
-        check_positive("batch_size", self.batch_size, integer=True)
+        resolve_batch_size(self.batch_size, 1)
+        check_bool("early_stopping", self.early_stopping)
+        check_in_interval("validation_fraction", self.validation_fraction, 0.0, 1.0, low_open=True, high_open=True, what="a fraction")
+        check_positive("n_iter_no_change", self.n_iter_no_change, integer=True)
+        check_positive("tol", self.tol, allow_zero=True)
+        check_positive("min_epochs", self.min_epochs, integer=True)
         check_positive("weight_decay", self.weight_decay, allow_zero=True)
         check_in_interval("final_lr_fraction", self.final_lr_fraction, 0.0, 1.0, what="a number")
         check_in_interval("dropout", self.dropout, 0.0, 1.0, high_open=True, what="a fraction")
         check_positive("pretrain_learning_rate", self.pretrain_learning_rate)
-        check_positive("pretrain_n_iter", self.pretrain_n_iter, integer=True)
+        if self.pretrain_n_iter != "auto":
+            check_positive("pretrain_n_iter", self.pretrain_n_iter, integer=True)
         return sizes
+
+    def _pretrain_epochs(self, n_samples: int) -> int:
+        """``pretrain_n_iter``, or for "auto" enough epochs for ``PRETRAIN_UPDATES`` updates
+        of each layer, and at least ``PRETRAIN_MIN_EPOCHS``."""
+        if self.pretrain_n_iter != "auto":
+            return int(self.pretrain_n_iter)
+        batches = -(-n_samples // resolve_batch_size(self.batch_size, n_samples))
+        return max(PRETRAIN_MIN_EPOCHS, -(-PRETRAIN_UPDATES // batches))
 
     def _check_params(self) -> tuple[int, ...]:  # subclasses add their own checks
         return self._check_common()
@@ -143,21 +166,52 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
         return torch.from_numpy(encoded.astype(np.int64)).to(device)
 
     def _finetune(self, X: torch.Tensor, y: torch.Tensor, gen: torch.Generator, log: TrainingLog) -> list[float]:
-        """Backpropagation through the whole stack: ``optimizer``'s steps on the cross-entropy."""
+        """Backpropagation through the whole stack: ``optimizer``'s steps on the cross-entropy,
+        until :class:`~groundup.early_stopping.ValidationMonitor`'s rules stop it.
+
+        ``early_stopping=True`` sets a stratified ``validation_fraction`` aside, judges each
+        epoch by its accuracy there and keeps the best epoch's weights; otherwise the score
+        is the negated training loss and the last weights are kept (scikit-learn's
+        ``MLPClassifier`` rules, both)."""
         optimizer = make_optimizer(self.module_.parameters(), self.optimizer, learning_rate=self.learning_rate,
                                    momentum=self.momentum, nesterov=self.nesterov, weight_decay=self.weight_decay,
                                    optimizer_kwargs=self.optimizer_kwargs)
         epochs = self.max_iter
-        # Linear decay of the step size, per epoch: large steps early, fine ones at the end
-        # (epoch e of E runs at 1 - (1 - final_lr_fraction) * e / E of learning_rate).
+        # Linear decay of the step size, per epoch (epoch e of E runs at
+        # 1 - (1 - final_lr_fraction) * e / E of learning_rate); constant by default.
         schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: 1.0 - (1.0 - self.final_lr_fraction) * e / epochs)
+        counts = torch.bincount(y, minlength=len(self.classes_)).double()
+        if self.early_stopping:
+            train, valid = validation_split(X.shape[0], self.validation_fraction, gen, y=y)
+            X, Xv, y, yv = X[train], X[valid], y[train], y[valid]
+            counts = torch.bincount(y, minlength=len(self.classes_)).double()
+            floor = float((yv == counts.argmax()).double().mean())
+            monitor = ValidationMonitor("val_accuracy", floor, "predicting the most common training class everywhere",
+                                        self.n_iter_no_change, self.min_epochs, True, tol=self.tol)
 
-        def end_of_epoch(epoch: int, loss: float) -> None:
-            schedule.step()
-            log.append(phase="finetune", epoch=epoch + 1, loss=loss)
+            def score(loss: float) -> float:
+                with torch.no_grad():
+                    self.module_.eval()
+                    return float((self.module_(Xv).argmax(1) == yv).double().mean())
+        else:
+            prior = counts / counts.sum()
+            floor = float((prior[prior > 0] * prior[prior > 0].log()).sum())  # minus the loss of predicting the prior
+            monitor = ValidationMonitor("neg_train_loss", floor, "predicting the class frequencies everywhere",
+                                        self.n_iter_no_change, self.min_epochs, True, tol=self.tol)
 
-        return train_classifier(self.module_, optimizer, X, y, epochs=epochs, batch_size=self.batch_size, generator=gen,
-                                dropout=self.dropout, on_epoch_end=end_of_epoch, name=type(self).__name__)
+            def score(loss: float) -> float:
+                return -loss
+
+        step = classifier_step(self.module_, optimizer, self.dropout, gen)
+
+        history = train_until_stopped(self.module_, step, [X, y], monitor=monitor, score=score,
+                                      keep_best=bool(self.early_stopping), max_iter=epochs,
+                                      batch_size=resolve_batch_size(self.batch_size, X.shape[0]), generator=gen, log=log,
+                                      on_epoch_end=lambda epoch, loss: schedule.step(), name=type(self).__name__)
+        self.best_validation_score_ = monitor.best_score if self.early_stopping else None
+        self.training_log_ = log
+        monitor.warn_if_at_floor(type(self).__name__, stacklevel=4)
+        return history
 
     # -- queries --------------------------------------------------------------------------------
     def _forward(self, X: Any, upto: int | None) -> torch.Tensor:
@@ -188,6 +242,21 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
         return self.classes_[self._forward(X, upto=None).argmax(1).cpu().numpy()]
 
     # -- persistence ----------------------------------------------------------------------------
+    @classmethod
+    def _upgrade_state(cls, metadata: dict[str, Any]) -> dict[str, Any]:
+        """Files written before ``optimizer`` existed were fine-tuned by SGD with momentum;
+        before early stopping existed, for every one of ``max_iter`` epochs. Their
+        parameters say so, rather than today's defaults."""
+        params = metadata.get("params")
+        if isinstance(params, dict):
+            before: dict[str, Any] = {}
+            if "optimizer" not in params:
+                before["optimizer"] = "sgd"
+            if "early_stopping" not in params:
+                before.update(early_stopping=False, n_iter_no_change=params.get("max_iter", 20), tol=0.0, min_epochs=1)
+            metadata = {**metadata, "params": {**before, **params}}
+        return super()._upgrade_state(metadata)
+
     def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         tensors = dict(self.module_.state_dict())
         extra = {

@@ -6,6 +6,10 @@ error, a linear autoencoder with squared error finds the PCA subspace (Baldi & H
 1989); non-linear layers let it bend that subspace, which is why a deep autoencoder
 beats PCA at the same code size (Hinton & Salakhutdinov, 2006).
 
+By default (``init="pca"``) the network starts *as* PCA: a linear path beside the
+non-linear layers holds PCA's projection, and the layers learn only what PCA misses, so
+the autoencoder is never worse than PCA on new data, whatever the data set's size.
+
 Options: tied weights (the decoder uses the encoder's transposed weights, halving the
 parameters), and denoising (Vincent et al., 2008): the input is corrupted, by zeroing a
 fraction ``noise`` of its entries ("mask") or by adding Gaussian noise of std ``noise``
@@ -22,43 +26,76 @@ import torch.nn.functional as F
 from torch import nn
 
 from groundup.progress import TrainingLog
-from groundup.torch_utils import as_tensor, check_optimizer, make_optimizer, train_minibatches
+from groundup.early_stopping import ValidationMonitor
+from groundup.torch_utils import as_tensor, check_optimizer, make_optimizer, resolve_batch_size
 from groundup.unsupervised._base import TorchEstimator, TransformerMixin, as_output
-from groundup.unsupervised._nets import activation_fn, glorot_weight
-from groundup.validation import check_array, check_choice, check_is_fitted, check_layer_sizes, check_positive, check_unit_interval
+from groundup.unsupervised._nets import activation_fn, glorot_weight, train_until_stopped, validation_split
+from groundup.validation import (check_array, check_bool, check_choice, check_in_interval, check_is_fitted, check_layer_sizes,
+                                 check_positive, check_unit_interval)
 
 __all__ = ["Autoencoder"]
 
 
-class _AutoencoderNet(nn.Module):
-    """Encoder weights ``W_l`` (out, in) and biases; decoder biases; decoder weights unless tied."""
+def activation_name(value: Any) -> Any:
+    """An activation's canonical name ("linear" is "identity", "logistic" is "sigmoid")."""
+    return {"linear": "identity", "logistic": "sigmoid"}.get(value, value) if isinstance(value, str) else value
 
-    def __init__(self, sizes: list[int], tied: bool, acts: tuple[str, str, str], gen: torch.Generator, device: torch.device) -> None:
+
+class _AutoencoderNet(nn.Module):
+    """Encoder weights ``W_l`` (out, in) and biases; decoder biases; decoder weights unless tied.
+
+    With ``linear=True`` a linear path runs beside the non-linear one, ``code = (x - mean)
+    E^T + encoder(x)`` and ``reconstruction = c + code D + decoder_logits(code)``, and the
+    last layer of each non-linear path starts at zero: :meth:`start_at_pca` then makes the
+    untrained network exactly PCA's projection and reconstruction.
+    """
+
+    def __init__(self, sizes: list[int], tied: bool, acts: tuple[str, str, str], gen: torch.Generator,
+                 device: torch.device, linear: bool = False) -> None:
         super().__init__()
         self.tied = tied
+        self.linear = linear
         self.enc_w = nn.ParameterList([nn.Parameter(glorot_weight(o, i, gen, device)) for i, o in zip(sizes[:-1], sizes[1:])])
         self.enc_b = nn.ParameterList([nn.Parameter(torch.zeros(o, device=device)) for o in sizes[1:]])
         rev = sizes[::-1]
         self.dec_w = nn.ParameterList([] if tied else [nn.Parameter(glorot_weight(o, i, gen, device)) for i, o in zip(rev[:-1], rev[1:])])
         self.dec_b = nn.ParameterList([nn.Parameter(torch.zeros(o, device=device)) for o in rev[1:]])
         self.hidden_act, self.code_act, self.output_act = (activation_fn(a) for a in acts)
+        if linear:
+            d, k = sizes[0], sizes[-1]
+            self.register_buffer("mean", torch.zeros(d, device=device))
+            self.lin_enc = nn.Parameter(torch.zeros(k, d, device=device))
+            self.lin_dec = nn.Parameter(torch.zeros(k, d, device=device))
+            with torch.no_grad():  # the non-linear paths add nothing until training moves them
+                self.enc_w[-1].zero_()
+                self.dec_w[-1].zero_()
+
+    def start_at_pca(self, mean: torch.Tensor, components: torch.Tensor) -> None:
+        """Set the linear path to PCA's (``components``: (k, d), orthonormal rows)."""
+        with torch.no_grad():
+            self.mean.copy_(mean)
+            self.lin_enc.copy_(components)
+            self.lin_dec.copy_(components)
+            self.dec_b[-1].copy_(mean)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
+        h = x
         last = len(self.enc_w) - 1
         for l, (W, b) in enumerate(zip(self.enc_w, self.enc_b)):
-            x = torch.addmm(b, x, W.T)
-            x = self.code_act(x) if l == last else self.hidden_act(x)
-        return x
+            h = torch.addmm(b, h, W.T)
+            h = self.code_act(h) if l == last else self.hidden_act(h)
+        return h + (x - self.mean) @ self.lin_enc.T if self.linear else h
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         """The decoder up to (not including) the output activation."""
         weights = [W.T for W in reversed(self.enc_w)] if self.tied else list(self.dec_w)
+        h = z
         last = len(weights) - 1
         for l, (W, b) in enumerate(zip(weights, self.dec_b)):
-            z = torch.addmm(b, z, W.T)
+            h = torch.addmm(b, h, W.T)
             if l < last:
-                z = self.hidden_act(z)
-        return z
+                h = self.hidden_act(h)
+        return h + z @ self.lin_dec if self.linear else h
 
 
 class Autoencoder(TransformerMixin, TorchEstimator):
@@ -74,13 +111,26 @@ class Autoencoder(TransformerMixin, TorchEstimator):
         Activation of the hidden layers (any name in ``_nets.ACTIVATIONS``).
     code_activation : str, default "identity"
         Activation of the code layer (linear codes, as Hinton & Salakhutdinov's).
-    output_activation : str, default "sigmoid"
-        Activation of the reconstruction; "sigmoid" suits data in [0, 1].
+    output_activation : str, default "identity"
+        Activation of the reconstruction. "sigmoid" suits data in [0, 1] with
+        ``loss="bce"`` (and needs ``init="random"``); the identity suits any real data.
     loss : "mse" or "bce", default "mse"
         Squared error, or binary cross-entropy (needs targets in [0, 1] and a sigmoid output).
     tied_weights : bool, default False
         Decoder weights are the transposed encoder weights.
-    noise : float, default 0.0
+    init : "pca" or "random", default "pca"
+        "pca": a linear path runs beside the non-linear layers, from the input to the code
+        and from the code to the output, set to PCA's projection and reconstruction, with
+        the last layer of each non-linear path starting at zero. Training starts from
+        PCA's reconstruction and the layers learn what PCA misses, so with early stopping
+        (which can keep the starting point) the autoencoder reconstructs new data no worse
+        than PCA with as many components, on a thousand samples or on sixty thousand. A
+        randomly initialised autoencoder only reaches PCA after long training, and on
+        small data not at all. Needs the identity code and output, squared error, untied
+        weights and ``n_components <= min(n_samples, n_features)``.
+        "random": Glorot-uniform weights and no linear path, the classic autoencoder of
+        Hinton & Salakhutdinov (2006); an over-complete code (``n_components`` above
+        ``n_features``) is allowed here, with ``noise`` to keep it from copying its input.    noise : float, default 0.0
         Corruption during training: the masking probability ("mask") or the std ("gaussian").
     noise_type : "mask" or "gaussian", default "mask"
     optimizer : {"sgd", "adagrad", "rmsprop", "adam"}, default "adam"
@@ -98,9 +148,24 @@ class Autoencoder(TransformerMixin, TorchEstimator):
         (Adam's ``betas=(0.9, 0.999)`` and ``eps=1e-8``, RMSprop's ``alpha=0.99``, ...:
         listed in :class:`DBN`). ``learning_rate``, ``weight_decay`` and SGD's
         ``momentum`` and ``nesterov`` have parameters of their own and may not appear here.
-    batch_size : int, default 128
-    max_iter : int, default 20
-        Epochs (passes over the data).
+    batch_size : int or "auto", default "auto"
+        "auto" is scikit-learn's ``min(200, n_samples)``.
+    max_iter : int, default 200
+        The most epochs (passes over the data).
+    early_stopping : bool, default True
+        Set ``validation_fraction`` of the rows aside, score each epoch by the
+        reconstruction error there (as a fraction of its variance), stop after
+        ``n_iter_no_change`` epochs without an improvement of more than ``tol``, and keep
+        the best epoch's weights (the starting point's too, with ``init="pca"``). On by
+        default, unlike scikit-learn's classifiers, because an autoencoder's training
+        error always falls while its error on new data, on small data sets, soon rises.
+        False: train on every row until the training loss stops falling by ``tol``.
+    validation_fraction : float in (0, 1), default 0.1
+    n_iter_no_change : int, default 10
+    tol : float, default 1e-4
+        In units of the data's variance.
+    min_epochs : int, default 5
+        Training never stops before this many epochs.
     weight_decay : float, default 0.0
         L2 penalty on the parameters (torch.optim's ``weight_decay``).
     verbose, random_state, device : as elsewhere.
@@ -109,6 +174,9 @@ class Autoencoder(TransformerMixin, TorchEstimator):
     ----------
     module_ : the trained torch module.
     loss_curve_ : list of float, the mean training loss of each epoch.
+    training_log_ : one row per epoch; its ``stop_reason`` says why training ended.
+    best_validation_score_ : minus the kept epoch's validation error as a fraction of the
+        validation data's variance (with ``early_stopping``; else None).
     """
 
     def __init__(
@@ -118,9 +186,10 @@ class Autoencoder(TransformerMixin, TorchEstimator):
         hidden_layer_sizes: tuple[int, ...] = (256,),
         activation: str = "relu",
         code_activation: str = "identity",
-        output_activation: str = "sigmoid",
+        output_activation: str = "identity",
         loss: str = "mse",
         tied_weights: bool = False,
+        init: str = "pca",
         noise: float = 0.0,
         noise_type: str = "mask",
         optimizer: str = "adam",
@@ -128,8 +197,13 @@ class Autoencoder(TransformerMixin, TorchEstimator):
         momentum: float = 0.9,
         nesterov: bool = False,
         optimizer_kwargs: dict[str, Any] | None = None,
-        batch_size: int = 128,
-        max_iter: int = 20,
+        batch_size: int | str = "auto",
+        max_iter: int = 200,
+        early_stopping: bool = True,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        tol: float = 1e-4,
+        min_epochs: int = 5,
         weight_decay: float = 0.0,
         verbose: int = 0,
         random_state: int | None = None,
@@ -142,6 +216,7 @@ class Autoencoder(TransformerMixin, TorchEstimator):
         self.output_activation = output_activation
         self.loss = loss
         self.tied_weights = tied_weights
+        self.init = init
         self.noise = noise
         self.noise_type = noise_type
         self.optimizer = optimizer
@@ -151,6 +226,11 @@ class Autoencoder(TransformerMixin, TorchEstimator):
         self.optimizer_kwargs = optimizer_kwargs
         self.batch_size = batch_size
         self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.min_epochs = min_epochs
         self.weight_decay = weight_decay
         self.verbose = verbose
         self.random_state = random_state
@@ -170,9 +250,23 @@ class Autoencoder(TransformerMixin, TorchEstimator):
             raise ValueError(f"noise is a masking probability for noise_type='mask' and must be in [0, 1); got {self.noise!r}")
         check_optimizer(self.optimizer, momentum=self.momentum, nesterov=self.nesterov, optimizer_kwargs=self.optimizer_kwargs)
         check_positive("learning_rate", self.learning_rate)
-        check_positive("batch_size", self.batch_size, integer=True)
+        resolve_batch_size(self.batch_size, 1)
         check_positive("max_iter", self.max_iter, integer=True)
+        check_bool("early_stopping", self.early_stopping)
+        check_in_interval("validation_fraction", self.validation_fraction, 0.0, 1.0, low_open=True, high_open=True, what="a fraction")
+        check_positive("n_iter_no_change", self.n_iter_no_change, integer=True)
+        check_positive("tol", self.tol, allow_zero=True)
+        check_positive("min_epochs", self.min_epochs, integer=True)
         check_positive("weight_decay", self.weight_decay, allow_zero=True)
+        check_choice("init", self.init, ("pca", "random"))
+        if self.init == "pca":
+            needs = {"code_activation": "identity", "output_activation": "identity", "loss": "mse", "tied_weights": False}
+            wrong = {k: v for k, v in needs.items() if activation_name(getattr(self, k)) != v}
+            if wrong:
+                got = ", ".join(f"{k}={getattr(self, k)!r}" for k in wrong)
+                want = ", ".join(f"{k}={v!r}" for k, v in needs.items())
+                raise ValueError(f"init='pca' starts from PCA's linear reconstruction, so it needs {want}; got {got}. "
+                                 f"Pass init='random' for the classic autoencoder with these settings")
         return hidden
 
     def _corrupt(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -194,11 +288,29 @@ class Autoencoder(TransformerMixin, TorchEstimator):
         hidden = self._check_params()
         device = self._device()
         Xt = self._check_X(X, reset=True, device=device)
+        n, d = Xt.shape
+        if n < 2:
+            raise ValueError(f"Autoencoder needs at least 2 samples to learn a code; got n_samples={n}")
         if self.loss == "bce":
             check_unit_interval(Xt, owner="Autoencoder(loss='bce')")
+        if self.init == "pca" and self.n_components > min(n, d):
+            raise ValueError(f"n_components={self.n_components} is more than min(n_samples, n_features) = {min(n, d)}: "
+                             f"init='pca' starts from PCA's {self.n_components} components, which do not exist. "
+                             f"Lower n_components, or pass init='random' with noise > 0 for an over-complete code "
+                             f"(without corruption it can learn to copy its input)")
         gen = self._generator(device)
-        sizes = [Xt.shape[1], *hidden, self.n_components]
-        self.module_ = _AutoencoderNet(sizes, bool(self.tied_weights), (self.activation, self.code_activation, self.output_activation), gen, device)
+        Xv = None
+        if self.early_stopping:
+            train, valid = validation_split(n, self.validation_fraction, gen)
+            Xt, Xv = Xt[train], Xt[valid]
+        sizes = [d, *hidden, self.n_components]
+        self.module_ = _AutoencoderNet(sizes, bool(self.tied_weights), (self.activation, self.code_activation, self.output_activation),
+                                       gen, device, linear=self.init == "pca")
+        if self.init == "pca":
+            mean = Xt.mean(0)
+            # The top right-singular vectors of the centred training part: PCA's components.
+            _, _, Vt = torch.linalg.svd(Xt - mean, full_matrices=False)
+            self.module_.start_at_pca(mean, Vt[: self.n_components])
         optimizer = make_optimizer(self.module_.parameters(), self.optimizer, learning_rate=self.learning_rate, momentum=self.momentum,
                                    nesterov=self.nesterov, weight_decay=self.weight_decay, optimizer_kwargs=self.optimizer_kwargs)
 
@@ -209,11 +321,32 @@ class Autoencoder(TransformerMixin, TorchEstimator):
             optimizer.step()
             return loss.detach()
 
+        # Scores are errors as a fraction of the data's total variance, negated so that
+        # higher is better: -1 is the floor, reconstructing every row as the mean.
+        if Xv is not None:
+            variance = float(((Xv - Xt.mean(0)) ** 2).sum(1).mean())
+            monitor = ValidationMonitor("val_relative_error", -1.0, "reconstructing every row as the training mean",
+                                        self.n_iter_no_change, self.min_epochs, True, tol=self.tol)
+
+            def score(loss: float) -> float:
+                with torch.no_grad():
+                    return -self._loss(self.module_.decode_logits(self.module_.encode(Xv)), Xv).item() / variance
+        else:
+            variance = float(((Xt - Xt.mean(0)) ** 2).sum(1).mean())
+            monitor = ValidationMonitor("neg_relative_train_loss", -1.0, "reconstructing every row as the mean",
+                                        self.n_iter_no_change, self.min_epochs, True, tol=self.tol)
+
+            def score(loss: float) -> float:
+                return -loss / variance
+
         log = TrainingLog(self.verbose, name="Autoencoder")
-        self.loss_curve_ = train_minibatches(
-            step, [Xt], epochs=self.max_iter, batch_size=self.batch_size, generator=gen,
-            on_epoch_end=lambda epoch, loss: log.append(epoch=epoch + 1, loss=loss), name="Autoencoder",
+        self.loss_curve_ = train_until_stopped(
+            self.module_, step, [Xt], monitor=monitor, score=score, keep_best=Xv is not None, max_iter=self.max_iter,
+            batch_size=resolve_batch_size(self.batch_size, Xt.shape[0]), generator=gen, log=log,
+            initial_score=score(float("nan")) if (self.init == "pca" and Xv is not None) else None, name="Autoencoder",
         )
+        self.training_log_ = log
+        self.best_validation_score_ = monitor.best_score if Xv is not None else None
         return self
 
     @property
@@ -257,11 +390,22 @@ class Autoencoder(TransformerMixin, TorchEstimator):
     def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         return dict(self.module_.state_dict()), {"loss_curve_": list(self.loss_curve_)}
 
+    @classmethod
+    def _upgrade_state(cls, metadata: dict[str, Any]) -> dict[str, Any]:
+        """Files written before ``init`` and early stopping existed hold a classic
+        autoencoder (no linear path) trained for every epoch on all the data."""
+        params = metadata.get("params")
+        if isinstance(params, dict) and "init" not in params:
+            before = dict(init="random", early_stopping=False, n_iter_no_change=params.get("max_iter", 20), tol=0.0, min_epochs=1)
+            metadata = {**metadata, "params": {**before, **params}}
+        return super()._upgrade_state(metadata)
+
     def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
         hidden = self._check_params()
         device = self._device()
         sizes = [self.n_features_in_, *hidden, self.n_components]
         gen = torch.Generator(device=device)
-        self.module_ = _AutoencoderNet(sizes, bool(self.tied_weights), (self.activation, self.code_activation, self.output_activation), gen, device)
+        self.module_ = _AutoencoderNet(sizes, bool(self.tied_weights), (self.activation, self.code_activation, self.output_activation),
+                                       gen, device, linear=self.init == "pca")
         self.module_.load_state_dict({k: torch.from_numpy(v) for k, v in tensors.items()})
         self.loss_curve_ = list(metadata.get("loss_curve_", []))

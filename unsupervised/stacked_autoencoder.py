@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from groundup.torch_utils import resolve_batch_size
 from groundup.unsupervised._pretrained_classifier import PretrainedClassifier
 from groundup.unsupervised.autoencoder import Autoencoder
 from groundup.validation import check_in_interval
@@ -25,21 +26,23 @@ class StackedAutoencoder(PretrainedClassifier):
 
     Parameters
     ----------
-    hidden_layer_sizes : tuple of int, default (500, 500, 2000)
+    hidden_layer_sizes : tuple of int, default (500, 500)
+        As in :class:`DBN`.
     pretrain : bool, default True
         Greedy autoencoder pretraining; ``False`` trains the same network from
         Glorot-uniform initial weights.
     pretrain_learning_rate : float, default 1e-3
         Adam's step size for each layer's autoencoder.
-    pretrain_n_iter : int, default 5
-        Epochs per layer.
+    pretrain_n_iter : int or "auto", default "auto"
+        Epochs per layer; "auto" as in :class:`DBN` (enough epochs for 1,000 updates, and
+        at least 10).
     noise : float, default 0.2
         Masking noise of each layer's input during pretraining (0 for plain autoencoders).
     tied_weights : bool, default True
         Each layer's decoder uses its encoder's transposed weights.
     optimizer, learning_rate, momentum, nesterov, optimizer_kwargs, max_iter, batch_size,
-    weight_decay, final_lr_fraction, dropout, verbose, random_state, device : as in
-    :class:`DBN` (fine-tuning; ``optimizer`` and its settings do not change the layers'
+    early_stopping, validation_fraction, n_iter_no_change, tol, min_epochs, weight_decay,
+    final_lr_fraction, dropout, verbose, random_state, device : as in :class:`DBN` (fine-tuning; ``optimizer`` and its settings do not change the layers'
     pretraining, which stays Adam at ``pretrain_learning_rate``).
 
     Each layer's autoencoder has sigmoid code units and a sigmoid output trained with
@@ -48,22 +51,27 @@ class StackedAutoencoder(PretrainedClassifier):
 
     def __init__(
         self,
-        hidden_layer_sizes: tuple[int, ...] = (500, 500, 2000),
+        hidden_layer_sizes: tuple[int, ...] = (500, 500),
         *,
         pretrain: bool = True,
         pretrain_learning_rate: float = 1e-3,
-        pretrain_n_iter: int = 5,
+        pretrain_n_iter: int | str = "auto",
         noise: float = 0.2,
         tied_weights: bool = True,
-        optimizer: str = "sgd",
-        learning_rate: float = 0.1,
+        optimizer: str = "adam",
+        learning_rate: float = 3e-3,
         momentum: float = 0.9,
         nesterov: bool = False,
         optimizer_kwargs: dict[str, Any] | None = None,
-        max_iter: int = 20,
-        batch_size: int = 100,
+        max_iter: int = 200,
+        batch_size: int | str = "auto",
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        tol: float = 1e-4,
+        min_epochs: int = 5,
         weight_decay: float = 0.0,
-        final_lr_fraction: float = 0.0,
+        final_lr_fraction: float = 1.0,
         dropout: float = 0.0,
         verbose: int = 0,
         random_state: int | None = None,
@@ -82,6 +90,11 @@ class StackedAutoencoder(PretrainedClassifier):
         self.optimizer_kwargs = optimizer_kwargs
         self.max_iter = max_iter
         self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.min_epochs = min_epochs
         self.weight_decay = weight_decay
         self.final_lr_fraction = final_lr_fraction
         self.dropout = dropout
@@ -97,6 +110,7 @@ class StackedAutoencoder(PretrainedClassifier):
     def _pretrain_layer(self, H: torch.Tensor, n_hidden: int, gen: torch.Generator, layer: int) -> tuple[Autoencoder, torch.Tensor, torch.Tensor]:
         """Train a one-hidden-layer denoising autoencoder on ``H``; return it and its encoder (W, b)."""
         seed = int(torch.randint(0, 2**31 - 1, (1,), generator=gen, device=gen.device))
+        epochs = self._pretrain_epochs(H.shape[0])
         ae = Autoencoder(
             n_hidden,
             hidden_layer_sizes=(),
@@ -104,11 +118,15 @@ class StackedAutoencoder(PretrainedClassifier):
             output_activation="sigmoid",
             loss="bce",
             tied_weights=self.tied_weights,
+            init="random",
             noise=self.noise,
             noise_type="mask",
+            optimizer="adam",
             learning_rate=self.pretrain_learning_rate,
-            batch_size=self.batch_size,
-            max_iter=self.pretrain_n_iter,
+            batch_size=resolve_batch_size(self.batch_size, H.shape[0]),
+            max_iter=epochs,
+            early_stopping=False,
+            n_iter_no_change=epochs,  # every epoch runs
             weight_decay=self.weight_decay,
             verbose=self.verbose,
             random_state=seed,

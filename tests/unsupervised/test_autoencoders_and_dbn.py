@@ -19,14 +19,16 @@ def data():
 def test_linear_autoencoder_finds_the_pca_subspace(data):
     """Baldi & Hornik: a linear autoencoder with squared error reaches PCA's error (no better)."""
     X = data.X_train
-    ae = Autoencoder(5, hidden_layer_sizes=(), activation="identity", output_activation="identity", learning_rate=0.02, max_iter=60, batch_size=128, random_state=0, device="cpu").fit(X)
+    ae = Autoencoder(5, hidden_layer_sizes=(), activation="identity", output_activation="identity", init="random", early_stopping=False,
+                     n_iter_no_change=60, learning_rate=0.02, max_iter=60, batch_size=128, random_state=0, device="cpu").fit(X)
     pca = PCA(5).fit(X)
     err_ae, err_pca = ae.reconstruction_error(X), pca.reconstruction_error(X)
     assert err_pca * 0.999 <= err_ae < err_pca * 1.05
 
 
 def test_nonlinear_autoencoder_beats_pca_at_the_same_code_size(data):
-    ae = Autoencoder(6, hidden_layer_sizes=(128,), loss="bce", max_iter=60, batch_size=64, random_state=0, device="cpu").fit(data.X_train)
+    ae = Autoencoder(6, hidden_layer_sizes=(128,), loss="bce", output_activation="sigmoid", init="random", early_stopping=False,
+                     n_iter_no_change=60, max_iter=60, batch_size=64, random_state=0, device="cpu").fit(data.X_train)
     pca = PCA(6).fit(data.X_train)
     assert ae.reconstruction_error(data.X_test) < pca.reconstruction_error(data.X_test)
     assert ae.loss_curve_[-1] < ae.loss_curve_[0]
@@ -36,12 +38,13 @@ def test_nonlinear_autoencoder_beats_pca_at_the_same_code_size(data):
 
 
 def test_tied_weights_halve_the_parameters_and_denoising_trains(data):
-    untied = Autoencoder(8, hidden_layer_sizes=(32,), max_iter=1, device="cpu", random_state=0).fit(data.X_train)
-    tied = Autoencoder(8, hidden_layer_sizes=(32,), tied_weights=True, max_iter=1, device="cpu", random_state=0).fit(data.X_train)
+    untied = Autoencoder(8, hidden_layer_sizes=(32,), init="random", max_iter=1, device="cpu", random_state=0).fit(data.X_train)
+    tied = Autoencoder(8, hidden_layer_sizes=(32,), init="random", tied_weights=True, max_iter=1, device="cpu", random_state=0).fit(data.X_train)
     n_w = lambda m: sum(p.numel() for n, p in m.module_.named_parameters() if "_w" in n)  # noqa: E731
     assert n_w(tied) * 2 == n_w(untied)
     for noise_type, noise in (("mask", 0.3), ("gaussian", 0.1)):
-        ae = Autoencoder(8, hidden_layer_sizes=(32,), noise=noise, noise_type=noise_type, max_iter=20, random_state=0, device="cpu").fit(data.X_train)
+        ae = Autoencoder(8, hidden_layer_sizes=(32,), init="random", early_stopping=False, noise=noise, noise_type=noise_type, max_iter=20,
+                         random_state=0, device="cpu").fit(data.X_train)
         assert ae.loss_curve_[-1] < ae.loss_curve_[0]
 
 
@@ -57,7 +60,8 @@ def test_noise_corrupts_the_inputs_as_specified_and_changes_what_is_learned(data
     X = data.X_train[:256]
 
     def weights(noise, noise_type="mask"):
-        ae = Autoencoder(8, hidden_layer_sizes=(), noise=noise, noise_type=noise_type, max_iter=1, random_state=0, device="cpu")
+        ae = Autoencoder(8, hidden_layer_sizes=(), init="random", early_stopping=False, noise=noise, noise_type=noise_type, max_iter=1,
+                         random_state=0, device="cpu")
         return ae.fit(X).module_.enc_w[0].detach().numpy()
 
     w = {noise: weights(noise) for noise in (0.0, 0.3, 0.6)}
@@ -74,7 +78,7 @@ def test_any_activation_and_errors(data):
     Xt = torch.as_tensor(X, dtype=torch.float32)
     codes = {}
     for act in ("tanh", "elu", "gelu", "sigmoid", "softplus"):
-        ae = Autoencoder(4, hidden_layer_sizes=(8,), activation=act, max_iter=1, random_state=0, device="cpu").fit(X)
+        ae = Autoencoder(4, hidden_layer_sizes=(8,), activation=act, init="random", max_iter=1, random_state=0, device="cpu").fit(X)
         (W0, W1), (b0, b1) = ae.module_.enc_w, ae.module_.enc_b
         with torch.no_grad():  # the hidden layer uses the named activation, the code layer none
             expected = getattr(torch.nn.functional, act)(Xt @ W0.T + b0) @ W1.T + b1
@@ -101,16 +105,19 @@ def test_any_activation_and_errors(data):
 
 
 def test_autoencoder_save_load(tmp_path, data):
-    ae = Autoencoder(4, hidden_layer_sizes=(16, 8), tied_weights=True, max_iter=2, random_state=0, device="cpu").fit(data.X_train)
-    ae.save(tmp_path / "ae.safetensors")
-    back = Autoencoder.load(tmp_path / "ae.safetensors")
-    assert back.hidden_layer_sizes == (16, 8)
-    np.testing.assert_array_equal(back.transform(data.X_test), ae.transform(data.X_test))
+    for settings in (dict(tied_weights=True, init="random"), dict()):  # the classic network, and the default with PCA's path
+        ae = Autoencoder(4, hidden_layer_sizes=(16, 8), max_iter=2, random_state=0, device="cpu", **settings).fit(data.X_train)
+        ae.save(tmp_path / "ae.safetensors")
+        back = Autoencoder.load(tmp_path / "ae.safetensors")
+        assert back.hidden_layer_sizes == (16, 8) and back.get_params() == ae.get_params()
+        np.testing.assert_array_equal(back.transform(data.X_test), ae.transform(data.X_test))
+        np.testing.assert_array_equal(back.reconstruct(data.X_test), ae.reconstruct(data.X_test))
 
 
 @pytest.mark.parametrize("cls", [DBN, StackedAutoencoder])
 def test_pretrained_classifiers_learn_digits(data, cls):
-    kw = dict(hidden_layer_sizes=(64, 64), max_iter=25, batch_size=32, learning_rate=0.1, random_state=0, device="cpu")
+    kw = dict(hidden_layer_sizes=(64, 64), max_iter=25, n_iter_no_change=25, batch_size=32, optimizer="sgd", learning_rate=0.1,
+              random_state=0, device="cpu")
     model = cls(**kw, pretrain_n_iter=10).fit(data.X_train, data.y_train)
     assert model.score(data.X_test, data.y_test) > 0.9
     proba = model.predict_proba(data.X_test)

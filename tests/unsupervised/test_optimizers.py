@@ -39,12 +39,11 @@ CASES = {
     "adam": (dict(optimizer="adam", weight_decay=1e-3, optimizer_kwargs={"betas": (0.8, 0.95), "amsgrad": True}),
              lambda p, lr: torch.optim.Adam(p, lr=lr, betas=(0.8, 0.95), weight_decay=1e-3, amsgrad=True)),
 }
-#: What each estimator did before it had an ``optimizer`` parameter; its defaults must
-#: still build exactly this.
+#: The optimiser each estimator's defaults build (Adam, as scikit-learn's MLPs).
 DEFAULTS = {
     Autoencoder: lambda p, lr: torch.optim.Adam(p, lr=lr, weight_decay=0.0),
-    DBN: lambda p, lr: torch.optim.SGD(p, lr=lr, momentum=0.9, weight_decay=0.0),
-    StackedAutoencoder: lambda p, lr: torch.optim.SGD(p, lr=lr, momentum=0.9, weight_decay=0.0),
+    DBN: lambda p, lr: torch.optim.Adam(p, lr=lr, weight_decay=0.0),
+    StackedAutoencoder: lambda p, lr: torch.optim.Adam(p, lr=lr, weight_decay=0.0),
 }
 
 
@@ -73,14 +72,15 @@ def _hand_loop(params, loss_fn, X, y, make_opt, generator, *, lr_at_epoch=lambda
 def test_autoencoder_takes_torch_optims_steps(Xy, case):
     settings, make_opt = ({}, DEFAULTS[Autoencoder]) if case == "default" else CASES[case]
     X = torch.from_numpy(Xy[0])
-    ae = Autoencoder(3, hidden_layer_sizes=(), learning_rate=LR, batch_size=BATCH, max_iter=EPOCHS, random_state=SEED,
+    ae = Autoencoder(3, hidden_layer_sizes=(), init="random", output_activation="sigmoid", early_stopping=False,
+                     n_iter_no_change=EPOCHS, learning_rate=LR, batch_size=BATCH, max_iter=EPOCHS, random_state=SEED,
                      device="cpu", **settings).fit(Xy[0])
     # The same start: encoder then decoder weights, drawn from the seed; zero biases.
     gen = torch.Generator().manual_seed(SEED)
     W1, W2 = (torch.nn.Parameter(glorot_weight(o, i, gen, torch.device("cpu"))) for i, o in ((D, 3), (3, D)))
     b1, b2 = torch.nn.Parameter(torch.zeros(3)), torch.nn.Parameter(torch.zeros(D))
 
-    def squared_error(x, _):  # identity code, sigmoid output: the estimator's defaults
+    def squared_error(x, _):  # identity code, sigmoid output
         return ((torch.sigmoid((x @ W1.T + b1) @ W2.T + b2) - x) ** 2).sum(1).mean()
 
     expected = _hand_loop([W1, b1, W2, b2], squared_error, X, X, make_opt, gen)
@@ -95,8 +95,8 @@ def test_autoencoder_takes_torch_optims_steps(Xy, case):
 def test_fine_tuning_takes_torch_optims_steps(Xy, cls, case):
     settings, make_opt = ({}, DEFAULTS[cls]) if case == "default" else CASES[case]
     X, y = torch.from_numpy(Xy[0]), torch.from_numpy(Xy[1])
-    model = cls((5,), pretrain=False, learning_rate=LR, batch_size=BATCH, max_iter=EPOCHS, final_lr_fraction=0.5,
-                random_state=SEED, device="cpu", **settings).fit(Xy[0], Xy[1])
+    model = cls((5,), pretrain=False, learning_rate=LR, batch_size=BATCH, max_iter=EPOCHS, n_iter_no_change=EPOCHS,
+                final_lr_fraction=0.5, random_state=SEED, device="cpu", **settings).fit(Xy[0], Xy[1])
     gen = torch.Generator().manual_seed(SEED)
     W1, W2 = (torch.nn.Parameter(glorot_weight(o, i, gen, torch.device("cpu"))) for i, o in ((D, 5), (5, 3)))
     b1, b2 = torch.nn.Parameter(torch.zeros(5)), torch.nn.Parameter(torch.zeros(3))

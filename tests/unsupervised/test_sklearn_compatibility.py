@@ -77,7 +77,9 @@ UNTRAINED = {
     DBN: dict(learning_rate=1e-9, pretrain_learning_rate=1e-9),
     StackedAutoencoder: dict(learning_rate=1e-9, pretrain_learning_rate=1e-9),
 }
-FEATURES = {**SMALL, Autoencoder: {**SMALL[Autoencoder], "max_iter": 10, "learning_rate": 1e-2}}
+# The autoencoder from random weights: its default starts at PCA, which already carries the classes.
+FEATURES = {**SMALL, Autoencoder: {**SMALL[Autoencoder], "init": "random", "early_stopping": False, "batch_size": 128,
+                                  "max_iter": 10, "learning_rate": 1e-2}}
 
 
 @pytest.mark.parametrize("cls", [PCA, RBM, Autoencoder, DBN, StackedAutoencoder])
