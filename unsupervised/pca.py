@@ -10,12 +10,28 @@ variance of the data along its axis. Two ways to get them, picked by the data's 
 * fewer samples than features: the thin SVD ``Xc = U S V^T``; the rows of ``V^T`` are the
   axes and ``S^2 / (n-1)`` the variances.
 
+Two more for data too big for those, with scikit-learn's names:
+
+* ``svd_solver="randomized"`` (Halko, Martinsson & Tropp, 2011, algorithm 4.4): project
+  the centred data on ``k + n_oversamples`` random directions, sharpen that subspace with
+  ``iterated_power`` power iterations (orthonormalised by QR each time), then take the
+  exact SVD of the small projected matrix. Cost ``O(n d k)`` rather than ``O(n d^2)``:
+  for wide data (many features), or when only a few of many components are wanted. The
+  centring stays implicit (``Xc Q = X Q - 1 (mean Q)``), so ``X`` is never copied.
+* ``partial_fit`` (scikit-learn's ``IncrementalPCA``; Ross et al., 2008): the data arrive
+  in batches. The past is summarised by its top ``k`` axes scaled by their singular
+  values; each batch is stacked under that summary (centred on its own mean, plus one row
+  that corrects for the shift between the old and the new mean) and the stack's SVD gives
+  the new axes. The per-feature mean and variance are updated exactly (Chan et al.), so
+  ``mean_``, ``var_`` and ``n_samples_seen_`` are those of all the data seen.
+
 Signs are fixed as scikit-learn fixes them (the largest-magnitude entry of each
 component is positive), so results are comparable line by line.
 """
 
 from __future__ import annotations
 
+import math
 from itertools import pairwise
 from typing import Any
 
@@ -24,7 +40,7 @@ import torch
 
 from groundup.torch_utils import as_tensor
 from groundup.unsupervised._base import TorchEstimator, TransformerMixin, as_output
-from groundup.validation import check_array, check_is_fitted
+from groundup.validation import check_array, check_choice, check_int, check_is_fitted
 
 __all__ = ["PCA"]
 
@@ -40,6 +56,23 @@ class PCA(TransformerMixin, TorchEstimator):
         ``None`` for all ``min(n_samples, n_features)``.
     whiten : bool, default False
         Divide each projected coordinate by its standard deviation (unit variance).
+    svd_solver : {"auto", "covariance_eigh", "full", "randomized"}, default "auto"
+        How :meth:`fit` finds the axes. "covariance_eigh": eigendecomposition of the
+        ``d x d`` covariance (fast when samples outnumber features); "full": thin SVD of
+        the centred data; "auto": the first when ``n_samples >= n_features``, else the
+        second (both exact). "randomized": Halko et al.'s randomized SVD, approximate, for
+        wide or large data when ``n_components`` is small; needs an integer (or None)
+        ``n_components``. Unlike scikit-learn's "auto", ours never picks the randomized
+        solver by itself: an exact answer stays the default.
+    iterated_power : int or "auto", default "auto"
+        Power iterations of the randomized solver; "auto" is scikit-learn's rule, 7 when
+        ``n_components < 0.1 * min(n_samples, n_features)`` (a small subspace of a slowly
+        decaying spectrum needs more sharpening), else 4.
+    n_oversamples : int, default 10
+        Extra random directions of the randomized solver beyond ``n_components`` (they
+        catch the part of the top subspace a k-dimensional sketch would miss).
+    random_state : int or None, default None
+        Seed of the randomized solver's random directions.
     device : str, default "auto"
         Where the arithmetic runs ("cpu", "cuda", ...); "auto" picks a GPU when present.
 
@@ -50,47 +83,183 @@ class PCA(TransformerMixin, TorchEstimator):
     explained_variance_ratio_ : (n_components,) fraction of the total variance.
     singular_values_ : (n_components,) singular values of the centred data.
     mean_ : (n_features,) per-feature mean of the training data.
+    var_ : (n_features,) per-feature variance of all the data seen (biased, n).
+    n_samples_seen_ : samples seen by :meth:`fit` or all :meth:`partial_fit` calls.
     n_components_, n_samples_, noise_variance_, n_features_in_ : as in scikit-learn.
+
+    :meth:`partial_fit` continues from :meth:`fit` or from earlier batches, as
+    scikit-learn's ``IncrementalPCA.partial_fit`` does (an integer or None
+    ``n_components``; each batch needs at least ``n_components`` rows).
     """
 
-    def __init__(self, n_components: int | float | None = None, *, whiten: bool = False, device: str = "auto") -> None:
+    _SOLVERS = {
+        "auto": "covariance_eigh if n_samples >= n_features, else full",
+        "covariance_eigh": "eigendecomposition of the covariance matrix",
+        "full": "thin SVD of the centred data",
+        "randomized": "Halko et al.'s randomized SVD",
+    }
+
+    def __init__(
+        self,
+        n_components: int | float | None = None,
+        *,
+        whiten: bool = False,
+        svd_solver: str = "auto",
+        iterated_power: int | str = "auto",
+        n_oversamples: int = 10,
+        random_state: int | None = None,
+        device: str = "auto",
+    ) -> None:
         self.n_components = n_components
         self.whiten = whiten
+        self.svd_solver = svd_solver
+        self.iterated_power = iterated_power
+        self.n_oversamples = n_oversamples
+        self.random_state = random_state
         self.device = device
+
+    def _check_solver(self) -> str:
+        check_choice("svd_solver", self.svd_solver, self._SOLVERS)
+        if self.iterated_power != "auto":
+            check_int("iterated_power", self.iterated_power, minimum=0)
+        check_int("n_oversamples", self.n_oversamples, minimum=0)
+        return self.svd_solver
 
     def fit(self, X: Any, y: Any = None) -> "PCA":
         """Find the principal axes of ``X`` (n_samples, n_features). Returns self."""
+        solver = self._check_solver()
         device = self._device()
         Xt = self._check_X(X, reset=True, device=device)
         n, d = Xt.shape
         k = self._resolve_n_components(n, d)
         mean = Xt.mean(0)
-        if n >= d:
+        if solver == "randomized":
+            if isinstance(k, float):
+                raise ValueError(f"n_components must be an integer or None with svd_solver='randomized'; got {self.n_components!r}")
+            return self._fit_randomized(Xt, mean, k)
+        if solver == "covariance_eigh" or (solver == "auto" and n >= d):
             variances, axes = self._covariance_eigh(Xt, mean)
         else:
             _, S, Vt = torch.linalg.svd(Xt - mean, full_matrices=False)
             variances, axes = S * S / max(n - 1, 1), Vt
         variances = variances.clamp_min(0.0)  # round-off can make tiny eigenvalues negative
+        variances, axes = variances[: min(n, d)], axes[: min(n, d)]  # the eigh path has d of them
         total = variances.sum()
         ratios = variances / total if float(total) > 0 else torch.zeros_like(variances)
         if isinstance(k, float):  # smallest count reaching the requested fraction of variance
             k = int(torch.searchsorted(torch.cumsum(ratios.double(), 0), torch.tensor(k, dtype=torch.float64), right=False)) + 1
             k = min(k, variances.shape[0])
-        axes = axes[:k]
-        # scikit-learn's svd_flip: make the largest-|.| loading of each axis positive.
-        signs = torch.sign(axes.gather(1, axes.abs().argmax(1, keepdim=True)))
-        axes = axes * torch.where(signs == 0, torch.ones_like(signs), signs)
+        rest = variances[k:]
+        self._publish(Xt, mean, axes[:k], variances[:k], ratios[:k], float(rest.mean()) if rest.numel() > 0 else 0.0)
+        return self
 
-        self.components_ = axes.cpu().numpy()
+    def _publish(self, X: torch.Tensor, mean: torch.Tensor, axes: torch.Tensor, variances: torch.Tensor,
+                 ratios: torch.Tensor, noise_variance: float) -> None:
+        """Store a full fit's results (scikit-learn's attributes, NumPy arrays)."""
+        n = X.shape[0]
+        self.components_ = _flip_signs(axes).cpu().numpy()
+        self.explained_variance_ = variances.cpu().numpy()
+        self.explained_variance_ratio_ = ratios.cpu().numpy()
+        self.singular_values_ = torch.sqrt(variances * max(n - 1, 1)).cpu().numpy()
+        self.mean_ = mean.cpu().numpy()
+        self.var_ = _column_variance(X, mean).cpu().numpy()
+        self.n_components_ = int(axes.shape[0])
+        self.n_samples_ = self.n_samples_seen_ = int(n)
+        self.noise_variance_ = float(noise_variance)
+
+    def _fit_randomized(self, X: torch.Tensor, mean: torch.Tensor, k: int) -> "PCA":
+        """Top ``k`` axes by randomized SVD of the implicitly centred ``X`` (Halko et al.)."""
+        n, d = X.shape
+        size = min(k + self.n_oversamples, n, d)
+        n_iter = self.iterated_power
+        if n_iter == "auto":  # scikit-learn's rule
+            n_iter = 7 if k < 0.1 * min(n, d) else 4
+        gen = self._generator(X.device)
+        ones = torch.ones(n, 1, dtype=X.dtype, device=X.device)
+        row = mean[None, :]
+
+        def times(Q: torch.Tensor) -> torch.Tensor:  # (X - 1 mean) @ Q
+            return X @ Q - ones @ (row @ Q)
+
+        def times_t(P: torch.Tensor) -> torch.Tensor:  # (X - 1 mean)^T @ P
+            return X.T @ P - row.T @ P.sum(0, keepdim=True)
+
+        Q = torch.randn(d, size, generator=gen, device=X.device, dtype=X.dtype)
+        Q = torch.linalg.qr(times(Q)).Q
+        for _ in range(int(n_iter)):  # power iterations: (Xc Xc^T)^q sharpens the spectrum
+            Q = torch.linalg.qr(times_t(Q)).Q
+            Q = torch.linalg.qr(times(Q)).Q
+        B = times_t(Q).T  # (size, d) = Q^T Xc
+        _, S, Vt = torch.linalg.svd(B, full_matrices=False)
+        variances = S[:k] ** 2 / max(n - 1, 1)
+        total = float(_column_variance(X, mean).sum()) * n / max(n - 1, 1)  # unbiased total variance
+        ratios = variances / total if total > 0 else torch.zeros_like(variances)
+        rank = min(n, d)
+        noise = (total - float(variances.sum())) / (rank - k) if k < rank else 0.0
+        self._publish(X, mean, Vt[:k], variances, ratios, max(noise, 0.0))
+        return self
+
+    # -- incremental ----------------------------------------------------------------------------
+    def partial_fit(self, X: Any, y: Any = None) -> "PCA":
+        """Update the axes with the batch ``X`` (scikit-learn's ``IncrementalPCA.partial_fit``).
+
+        The first call (or the first after :meth:`fit`'s results were cleared) starts a new
+        model; later calls need the same number of features and, for an integer
+        ``n_components``, at least that many rows. Returns self.
+        """
+        first = not hasattr(self, "components_")
+        device = self._device()
+        Xt = self._check_X(X, reset=first, device=device)
+        b, d = Xt.shape
+        k = self._incremental_n_components(b, d, first)
+        # Chan et al.'s update of the running mean and (biased) variance, in float64.
+        Xd = Xt.double()
+        batch_mean = Xd.mean(0)
+        batch_ss = ((Xd - batch_mean) ** 2).sum(0)
+        if first:
+            seen, old_mean, old_ss = 0, torch.zeros_like(batch_mean), torch.zeros_like(batch_ss)
+        else:
+            seen = int(self.n_samples_seen_)
+            old_mean = torch.as_tensor(self.mean_, dtype=torch.float64, device=device)
+            old_ss = torch.as_tensor(self.var_, dtype=torch.float64, device=device) * seen
+        total_n = seen + b
+        mean = old_mean + (batch_mean - old_mean) * (b / total_n)
+        ss = old_ss + batch_ss + (batch_mean - old_mean) ** 2 * (seen * b / total_n)
+        centred = Xt - batch_mean.to(Xt.dtype)
+        if seen > 0:  # the past's summary, the centred batch, and the mean-shift correction
+            summary = as_tensor(self.singular_values_, device)[:, None] * as_tensor(self.components_, device)
+            correction = (math.sqrt(seen / total_n * b) * (old_mean - batch_mean)).to(Xt.dtype)[None, :]
+            centred = torch.cat([summary, centred, correction])
+        _, S, Vt = torch.linalg.svd(centred, full_matrices=False)
+        variances = S**2 / max(total_n - 1, 1)
+        ratios = S**2 / float(ss.sum()) if float(ss.sum()) > 0 else torch.zeros_like(S)
+        self.components_ = _flip_signs(Vt[:k]).cpu().numpy()
+        self.singular_values_ = S[:k].cpu().numpy()
         self.explained_variance_ = variances[:k].cpu().numpy()
         self.explained_variance_ratio_ = ratios[:k].cpu().numpy()
-        self.singular_values_ = torch.sqrt(variances[:k] * max(n - 1, 1)).cpu().numpy()
-        self.mean_ = mean.cpu().numpy()
+        self.mean_ = mean.float().cpu().numpy()
+        self.var_ = (ss / total_n).float().cpu().numpy()
         self.n_components_ = int(k)
-        self.n_samples_ = int(n)
-        rest = variances[k:]
-        self.noise_variance_ = float(rest.mean()) if rest.numel() > 0 else 0.0
+        self.n_samples_ = self.n_samples_seen_ = int(total_n)
+        self.noise_variance_ = float(variances[k:].mean()) if k not in (b, d) and variances.numel() > k else 0.0
         return self
+
+    def _incremental_n_components(self, n_batch: int, d: int, first: bool) -> int:
+        """scikit-learn's IncrementalPCA rules for ``n_components`` in ``partial_fit``."""
+        k = self.n_components
+        if k is None:
+            return min(n_batch, d) if first else int(self.n_components_)
+        if not (isinstance(k, (int, np.integer)) and not isinstance(k, bool)) or k < 1:
+            raise ValueError(f"n_components must be None or a positive integer for partial_fit; got {k!r}")
+        if k > d:
+            raise ValueError(f"n_components={k} must be at most the number of features ({d}) for partial_fit")
+        if k > n_batch:
+            raise ValueError(f"n_components={k} must be at most the number of samples in each partial_fit batch; "
+                             f"this batch has {n_batch}. Use batches of at least {k} rows")
+        if not first and int(self.n_components_) != k:
+            raise ValueError(f"n_components changed from {self.n_components_} to {k} between calls to partial_fit; "
+                             "keep it fixed (or call fit to start again)")
+        return int(k)
 
     def _resolve_n_components(self, n: int, d: int) -> int | float:
         k, limit = self.n_components, min(n, d)
@@ -142,15 +311,34 @@ class PCA(TransformerMixin, TorchEstimator):
 
     # -- persistence ----------------------------------------------------------------------------
     def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        tensors = {name: getattr(self, name) for name in ("components_", "explained_variance_", "explained_variance_ratio_", "singular_values_", "mean_")}
-        return tensors, {"n_components_": self.n_components_, "n_samples_": self.n_samples_, "noise_variance_": self.noise_variance_}
+        names = ("components_", "explained_variance_", "explained_variance_ratio_", "singular_values_", "mean_", "var_")
+        tensors = {name: getattr(self, name) for name in names if hasattr(self, name)}
+        return tensors, {"n_components_": self.n_components_, "n_samples_": self.n_samples_, "noise_variance_": self.noise_variance_,
+                         "n_samples_seen_": getattr(self, "n_samples_seen_", self.n_samples_)}
 
     def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
-        for name, value in tensors.items():
+        for name, value in tensors.items():  # files written before partial_fit existed have no var_
             setattr(self, name, value)
         self.n_components_ = int(metadata["n_components_"])
         self.n_samples_ = int(metadata["n_samples_"])
+        self.n_samples_seen_ = int(metadata.get("n_samples_seen_", self.n_samples_))
         self.noise_variance_ = float(metadata["noise_variance_"])
+
+
+def _flip_signs(axes: torch.Tensor) -> torch.Tensor:
+    """scikit-learn's ``svd_flip``: make the largest-|.| loading of each axis positive."""
+    signs = torch.sign(axes.gather(1, axes.abs().argmax(1, keepdim=True)))
+    return axes * torch.where(signs == 0, torch.ones_like(signs), signs)
+
+
+def _column_variance(X: torch.Tensor, mean: torch.Tensor, rows: int = 8192) -> torch.Tensor:
+    """Per-feature biased variance of ``X`` about ``mean``, in float64, a block of rows at a
+    time (no copy of the whole of ``X``)."""
+    ss = torch.zeros(X.shape[1], dtype=torch.float64, device=X.device)
+    m = mean.double()
+    for start in range(0, X.shape[0], rows):
+        ss += ((X[start : start + rows].double() - m) ** 2).sum(0)
+    return ss / max(X.shape[0], 1)
 
 
 def _gram(X: torch.Tensor, panels: int = 4) -> torch.Tensor:

@@ -120,3 +120,92 @@ def test_panelled_gram_equals_the_full_product(d):
 
     X = torch.from_numpy(np.random.default_rng(d).normal(size=(40, d))).double()
     torch.testing.assert_close(_gram(X), X.T @ X, rtol=1e-12, atol=1e-12)
+
+
+# -- data that doesn't fit at once: partial_fit and the randomized solver (issue 17) -------------
+@pytest.fixture(scope="module")
+def mnist():
+    from groundup.datasets import load_mnist
+
+    return load_mnist().X_train[:3000]
+
+
+def test_partial_fit_equals_sklearns_incremental_pca_on_mnist(mnist):
+    from sklearn.decomposition import IncrementalPCA
+
+    ours, ref = PCA(30), IncrementalPCA(30)
+    for start in range(0, len(mnist), 500):
+        ours.partial_fit(mnist[start : start + 500])
+        ref.partial_fit(mnist[start : start + 500])
+    assert ours.n_samples_seen_ == ref.n_samples_seen_ == len(mnist)
+    np.testing.assert_allclose(ours.explained_variance_ratio_, ref.explained_variance_ratio_, atol=1e-4)
+    np.testing.assert_allclose(ours.explained_variance_, ref.explained_variance_, rtol=1e-3)
+    np.testing.assert_allclose(ours.mean_, ref.mean_, atol=1e-6)
+    np.testing.assert_allclose(ours.var_, ref.var_, atol=1e-6)
+    assert ours.noise_variance_ == pytest.approx(ref.noise_variance_, rel=1e-3)
+    np.testing.assert_allclose(ours.components_[:10], ref.components_[:10], atol=1e-3)  # same signs (svd_flip)
+    # and close to the exact PCA of all 3,000 images (the incremental update is approximate)
+    exact = SkPCA(30).fit(mnist)
+    np.testing.assert_allclose(ours.explained_variance_ratio_[:10], exact.explained_variance_ratio_[:10], atol=1e-3)
+
+
+def test_partial_fit_continues_a_fit_and_ends_at_the_exact_answer_when_nothing_is_dropped():
+    X = np.random.default_rng(3).normal(size=(300, 6)).astype(np.float32) * [3, 2, 1, 1, 0.5, 0.1]
+    p = PCA(6).fit(X[:100])
+    for start in (100, 200):
+        p.partial_fit(X[start : start + 100])
+    full = SkPCA(6).fit(X)  # with every component kept, the incremental SVD is exact
+    assert p.n_samples_seen_ == 300
+    np.testing.assert_allclose(p.explained_variance_, full.explained_variance_, rtol=1e-4)
+    np.testing.assert_allclose(p.mean_, full.mean_, atol=1e-5)
+    np.testing.assert_allclose(np.abs(p.components_), np.abs(full.components_), atol=1e-4)
+
+
+def test_randomized_solver_equals_sklearn_on_mnist(mnist):
+    ours = PCA(50, svd_solver="randomized", random_state=0).fit(mnist)
+    ref = SkPCA(50, svd_solver="randomized", random_state=0).fit(mnist)
+    np.testing.assert_allclose(ours.explained_variance_ratio_, ref.explained_variance_ratio_, atol=1e-4)
+    exact = PCA(50).fit(mnist)
+    np.testing.assert_allclose(ours.explained_variance_ratio_, exact.explained_variance_ratio_, atol=1e-4)
+    assert ours.noise_variance_ == pytest.approx(ref.noise_variance_, rel=1e-3)
+    # the leading axes are well separated, so they agree entry by entry (same sign rule)
+    np.testing.assert_allclose(ours.components_[:5], ref.components_[:5], atol=1e-3)
+    # no power iterations and no oversampling: a worse sketch of the same subspace
+    rough = PCA(50, svd_solver="randomized", iterated_power=0, n_oversamples=0, random_state=0).fit(mnist)
+    assert rough.explained_variance_ratio_.sum() < ours.explained_variance_ratio_.sum() - 1e-3
+
+
+def test_randomized_solver_on_wide_data_and_the_other_solvers():
+    X = np.random.default_rng(4).normal(size=(40, 500)).astype(np.float32)
+    X[:, :3] *= 20  # three strong directions
+    exact = SkPCA(5).fit(X)
+    for solver in ("randomized", "full", "covariance_eigh"):
+        ours = PCA(5, svd_solver=solver, random_state=1).fit(X)
+        np.testing.assert_allclose(ours.explained_variance_ratio_[:3], exact.explained_variance_ratio_[:3], atol=1e-4, err_msg=solver)
+
+
+def test_partial_fit_and_solver_bad_input(mnist):
+    p = PCA(10).partial_fit(mnist[:100])
+    with pytest.raises(ValueError, match="X has 700 features, but PCA is expecting 784 features"):
+        p.partial_fit(mnist[:100, :700])
+    with pytest.raises(ValueError, match=r"n_components=10 must be at most the number of samples in each partial_fit batch; this batch has 5"):
+        p.partial_fit(mnist[:5])
+    with pytest.raises(ValueError, match=r"n_components must be None or a positive integer for partial_fit; got 0.5"):
+        PCA(0.5).partial_fit(mnist[:100])
+    with pytest.raises(ValueError, match=r"svd_solver must be .*'randomized'.*; got 'arpack'"):
+        PCA(5, svd_solver="arpack").fit(mnist[:100])
+    with pytest.raises(ValueError, match=r"n_components must be an integer or None with svd_solver='randomized'; got 0.9"):
+        PCA(0.9, svd_solver="randomized").fit(mnist[:100])
+    with pytest.raises(ValueError, match="iterated_power must be a non-negative integer; got -1"):
+        PCA(5, svd_solver="randomized", iterated_power=-1).fit(mnist[:100])
+
+
+def test_partial_fit_state_survives_save_and_load(tmp_path, mnist):
+    p = PCA(8).partial_fit(mnist[:200])
+    p.save(tmp_path / "ipca.safetensors")
+    q = PCA.load(tmp_path / "ipca.safetensors")
+    assert q.n_samples_seen_ == 200
+    np.testing.assert_array_equal(q.var_, p.var_)
+    p.partial_fit(mnist[200:400])
+    q.partial_fit(mnist[200:400])
+    np.testing.assert_allclose(q.explained_variance_ratio_, p.explained_variance_ratio_, rtol=1e-6)

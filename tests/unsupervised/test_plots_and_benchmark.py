@@ -46,7 +46,7 @@ def test_benchmark_smoke_run(tmp_path, run_benchmark):
 
     run_benchmark("unsupervised", "--smoke", "--backend", "serial")
     table = (tmp_path / "unsupervised.md").read_text()
-    for row in ("PCA-50", "t-SNE of 300 test images", "RBM 256 hidden", "DBN 784-64-64-128-10", "Stacked denoising autoencoder", "Autoencoder 784-64-30"):
+    for row in ("PCA-50", "PCA-50 partial_fit", "svd_solver='randomized'", "t-SNE of 300 test images", "RBM 256 hidden", "DBN 784-64-64-128-10", "Stacked denoising autoencoder", "Autoencoder 784-64-30"):
         assert row in table, row
     assert "Not run" not in table and "command: `python -m benchmarks.unsupervised --smoke`" in table
     for png in ("pca_map", "tsne_pixels", "rbm_filters", "rbm_samples", "reconstructions", "tsne_dbn", "tsne_autoencoder",
@@ -54,13 +54,14 @@ def test_benchmark_smoke_run(tmp_path, run_benchmark):
         assert (tmp_path / f"unsupervised_{png}.png").stat().st_size > 5000, png
     assert "](unsupervised_pca_map.png)" in table  # plain file names: the README sync prefixes the folder
     speedups = [float(x) for x in re.findall(r"\| (\d+\.\d\d)x \|", table)]
-    assert len(speedups) == 3 and all(s > 0 for s in speedups)  # PCA, t-SNE and RBM against scikit-learn
+    assert len(speedups) == 5 and all(s > 0 for s in speedups)  # PCA (exact, incremental, randomized), t-SNE and RBM against scikit-learn
 
     runs = {r["params"]["section"]: r for r in ResultStore(tmp_path / "store")}
-    assert set(runs) == {"pca", "tsne", "rbm", "dbn", "sae", "random", "autoencoder"}
+    assert set(runs) == {"pca", "pca_large", "tsne", "rbm", "dbn", "sae", "random", "autoencoder"}
     assert all(r["status"] == "ok" for r in runs.values())
     m = {section: r["metrics"] for section, r in runs.items()}
     assert m["pca"]["max_ratio_diff"] < 1e-4 and 0.0 < m["pca"]["ratio_sum_ours"] <= 1.0
+    assert all(m["pca_large"][k]["max_ratio_diff"] < 1e-4 for k in ("incremental", "randomized"))
     assert all(0.5 < m["tsne"][name]["trust"] <= 1.0 for name in ("groundup", "sklearn", "openTSNE"))
     assert all(0.0 <= m["rbm"][k] <= 1.0 for k in ("acc_raw", "acc_ours", "acc_plain", "acc_sklearn"))
     assert m["rbm"]["acc_raw"] > 0.5 and m["rbm"]["pl_ours"] < 0

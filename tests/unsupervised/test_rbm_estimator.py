@@ -210,3 +210,132 @@ def test_sample_returns_the_visible_probabilities_of_the_last_gibbs_step():
     expected = 1 / (1 + np.exp(-(b + np.array([1.0, 0.0, 1.0]) @ W)))
     np.testing.assert_allclose(rbm.sample(5, n_steps=7), np.tile(expected, (5, 1)), rtol=1e-6)
     np.testing.assert_allclose(rbm.sample(n_steps=1, init=np.zeros((2, 4))), np.tile(expected, (2, 1)), rtol=1e-6)
+
+
+# -- Gaussian visible units (issue 17) -------------------------------------------------------------
+def tiny_gaussian_rbm(n_visible=4, n_hidden=3, seed=0) -> RBM:
+    rbm = tiny_rbm(n_visible, n_hidden, seed)
+    rbm.set_params(visible="gaussian")
+    return rbm
+
+
+def gaussian_energy(v, h, rbm):
+    W, b, c = (np.asarray(a, np.float64) for a in (rbm.components_, rbm.intercept_visible_, rbm.intercept_hidden_))
+    return 0.5 * np.sum((v - b) ** 2) - c @ h - h @ W @ v
+
+
+def test_gaussian_free_energy_equals_brute_force_sum_over_hidden_states():
+    rbm = tiny_gaussian_rbm()
+    V = np.random.default_rng(5).normal(scale=2.0, size=(20, 4)).astype(np.float32)
+    H = np.array(list(itertools.product([0, 1], repeat=3)), dtype=np.float64)
+    brute = np.array([-np.log(sum(np.exp(-gaussian_energy(v, h, rbm)) for h in H)) for v in V.astype(np.float64)])
+    np.testing.assert_allclose(rbm.free_energy(V), brute, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(rbm.score_samples(V), -brute, rtol=1e-5, atol=1e-4)  # log-density up to log Z
+
+
+def test_log_partition_against_brute_force_for_both_kinds():
+    rbm = tiny_rbm(5, 3, seed=2)
+    V = np.array(list(itertools.product([0, 1], repeat=5)), dtype=np.float64)
+    H = np.array(list(itertools.product([0, 1], repeat=3)), dtype=np.float64)
+    brute = np.log(sum(np.exp(-energy(v, h, rbm)) for v in V for h in H))
+    assert rbm.log_partition() == pytest.approx(brute, rel=1e-9)
+    # Gaussian: integrate exp(-F(v)) over a fine grid of the plane (2 visible units)
+    g = tiny_gaussian_rbm(2, 3, seed=3)
+    step = 0.02
+    axis = np.arange(-14, 14, step)
+    grid = np.stack(np.meshgrid(axis, axis), -1).reshape(-1, 2).astype(np.float32)
+    log_integral = np.log(np.exp(-g.free_energy(grid).astype(np.float64)).sum() * step**2)
+    assert g.log_partition() == pytest.approx(log_integral, abs=1e-3)
+    with pytest.raises(ValueError, match="at most 20"):
+        RBM(21, n_iter=1, batch_size=10, device="cpu").fit(np.zeros((10, 3))).log_partition()
+
+
+def test_gaussian_conditionals_and_sampling():
+    rbm = tiny_gaussian_rbm(4, 3, seed=4)
+    rbm.intercept_hidden_ = np.array([60.0, -60.0, 60.0], np.float32)  # h = (1, 0, 1) whatever v is
+    mean = rbm.intercept_visible_ + rbm.components_[0] + rbm.components_[2]
+    v = rbm.gibbs(np.zeros((20000, 4), np.float32))
+    np.testing.assert_allclose(v.mean(0), mean, atol=0.04)
+    np.testing.assert_allclose(v.var(0), np.ones(4), atol=0.05)  # unit variance
+    np.testing.assert_allclose(rbm.sample(3, n_steps=5), np.tile(mean, (3, 1)), rtol=1e-5, atol=1e-5)  # the mean at the end
+
+
+@pytest.fixture(scope="module")
+def wine():
+    from sklearn.datasets import load_wine
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_wine(return_X_y=True)
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+    scaler = StandardScaler().fit(Xtr)
+    return scaler.transform(Xtr).astype(np.float32), ytr, scaler.transform(Xte).astype(np.float32), yte
+
+
+@pytest.mark.slow
+def test_gaussian_rbm_features_match_logistic_regression_on_standardised_inputs(wine):
+    from sklearn.linear_model import LogisticRegression
+
+    Xtr, ytr, Xte, yte = wine
+    raw = LogisticRegression().fit(Xtr, ytr).score(Xte, yte)
+    rbm = RBM(visible="gaussian", random_state=0, device="cpu").fit(Xtr)
+    ours = LogisticRegression().fit(rbm.transform(Xtr), ytr).score(rbm.transform(Xte), yte)
+    assert ours >= raw, (ours, raw)
+
+
+def test_gaussian_warnings_errors_and_round_trip(tmp_path, wine):
+    Xtr = wine[0]
+    with pytest.warns(UserWarning, match=r"unit variance.*StandardScaler"):
+        RBM(8, visible="gaussian", n_iter=1, device="cpu").fit(Xtr * 10 + 3)
+    with pytest.raises(ValueError, match=r"visible must be 'bernoulli' .* or 'gaussian' .*; got 'normal'"):
+        RBM(8, visible="normal").fit(Xtr)
+    rbm = RBM(8, visible="gaussian", n_iter=20, random_state=0, device="cpu").fit(Xtr)  # values outside [0, 1] are fine
+    with pytest.raises(ValueError, match="pseudo_likelihood flips binary visible units"):
+        rbm.pseudo_likelihood(Xtr)
+    rbm.save(tmp_path / "g.safetensors")
+    back = RBM.load(tmp_path / "g.safetensors")
+    assert back.visible == "gaussian"
+    np.testing.assert_array_equal(back.transform(Xtr[:5]), rbm.transform(Xtr[:5]))
+    np.testing.assert_array_equal(back.free_energy(Xtr[:5]), rbm.free_energy(Xtr[:5]))
+
+
+# -- defaults that scale with the data, small data (issue 22) ------------------------------------
+def test_auto_schedule_scales_with_the_number_of_samples():
+    rbm = RBM()
+    assert rbm._resolve_schedule(50_000) == (100, 10, 0.3)  # MNIST: 500 updates an epoch, 10 epochs
+    batch, epochs, _ = rbm._resolve_schedule(1257)  # digits: 13 batches an epoch, at least 4,000 updates
+    assert batch == 100 and epochs * 13 >= RBM.MIN_UPDATES and (epochs - 1) * 13 < RBM.MIN_UPDATES
+    assert rbm._resolve_schedule(30)[0] == 30  # fewer samples than a batch: one batch
+    assert RBM(visible="gaussian")._resolve_schedule(100)[2] == pytest.approx(0.003)
+    assert RBM(batch_size=7, n_iter=3, learning_rate=0.01)._resolve_schedule(100) == (7, 3, 0.01)
+
+
+def test_fewer_samples_than_the_batch_size_train_as_one_batch(digits):
+    rbm = RBM(16, batch_size=200, n_iter=3, persistent=True, random_state=0, device="cpu").fit(digits[:30])
+    assert rbm.batch_size_ == 200 and len(rbm.loss_curve_) == 3 and rbm.h_samples_.shape == (30, 16)
+    auto = RBM(16, n_iter=2, random_state=0, device="cpu").fit(digits[:30])
+    assert auto.batch_size_ == 30
+
+
+def test_persistent_partial_fit_on_a_batch_larger_than_batch_size(digits):
+    rbm = RBM(16, batch_size=10, persistent=True, random_state=0, device="cpu").fit(digits[:50])
+    rbm.partial_fit(digits[:64])  # failed before: 64 chains needed, 10 kept
+    assert rbm.h_samples_.shape == (64, 16) and np.isfinite(rbm.components_).all()
+    rbm.partial_fit(digits[:5])  # smaller batches use the first chains
+    fresh = RBM(16, persistent=True, random_state=0, device="cpu").partial_fit(digits[:40])
+    assert fresh.h_samples_.shape == (40, 16)
+
+
+@pytest.mark.slow
+def test_default_rbm_features_match_logistic_regression_on_digits():
+    """Issue 22: RBM() + LogisticRegression() >= LogisticRegression() on digits in [0, 1]."""
+    from sklearn.datasets import load_digits
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+
+    X, y = load_digits(return_X_y=True)
+    Xtr, Xte, ytr, yte = train_test_split((X / 16).astype(np.float32), y, test_size=0.3, stratify=y, random_state=0)
+    raw = LogisticRegression().fit(Xtr, ytr).score(Xte, yte)
+    rbm = RBM(random_state=0, device="cpu").fit(Xtr)
+    ours = LogisticRegression().fit(rbm.transform(Xtr), ytr).score(rbm.transform(Xte), yte)
+    assert ours >= raw, (ours, raw)

@@ -16,7 +16,7 @@ from groundup.unsupervised import DBN, PCA, RBM, TSNE, Autoencoder, NotFittedErr
 
 SMALL = {
     PCA: dict(n_components=5),
-    RBM: dict(n_components=16, n_iter=2, random_state=0, device="cpu"),
+    RBM: dict(n_components=16, n_iter=2, batch_size=10, learning_rate=0.1, momentum=0.0, sparsity_target=None, random_state=0, device="cpu"),
     Autoencoder: dict(n_components=5, hidden_layer_sizes=(16,), max_iter=2, random_state=0, device="cpu"),
     DBN: dict(hidden_layer_sizes=(16, 8), pretrain_n_iter=5, pretrain_learning_rate=0.1, max_iter=5, batch_size=10, random_state=0, device="cpu"),
     StackedAutoencoder: dict(hidden_layer_sizes=(16, 8), pretrain_n_iter=2, max_iter=5, batch_size=10, random_state=0, device="cpu"),
