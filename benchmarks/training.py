@@ -309,7 +309,7 @@ def run_gradients(setting: dict[str, Any], seed: int) -> dict[str, Any]:
     fine-tuning from that same point."""
     import torch
 
-    from benchmarks.unsupervised import DBN_PRETRAIN
+    from benchmarks.unsupervised import DBN_PRETRAIN, SAE_PRETRAIN
     from groundup.unsupervised import DBN, StackedAutoencoder
     from groundup.unsupervised._nets import weight_gradient_norms
 
@@ -319,9 +319,9 @@ def run_gradients(setting: dict[str, Any], seed: int) -> dict[str, Any]:
     gen = torch.Generator().manual_seed(seed)
     start = time.perf_counter()
     if init in ("rbm", "autoencoder"):  # fit(X) without labels only pretrains
-        common_args = dict(pretrain_n_iter=setting["pretrain_epochs"], random_state=seed, device="cpu")
+        common_args = dict(pretrain_n_iter=setting["pretrain_epochs"], batch_size=100, random_state=seed, device="cpu")
         stack = (DBN(hidden, **DBN_PRETRAIN, **common_args) if init == "rbm"
-                 else StackedAutoencoder(hidden, noise=0.2, **common_args)).fit(X.numpy())
+                 else StackedAutoencoder(hidden, **SAE_PRETRAIN, **common_args)).fit(X.numpy())
         net = classifier([w.detach() for w in stack.module_.weights], [b.detach() for b in stack.module_.biases],
                          "sigmoid", gen)
     else:

@@ -176,6 +176,7 @@ class DBN(PretrainedClassifier):
             n_iter=self._pretrain_epochs(H.shape[0]),
             k=self.k,
             momentum=self.pretrain_momentum,
+            sparsity_target=None,
             weight_decay=self.weight_decay,
             verbose=self.verbose,
             random_state=seed,
