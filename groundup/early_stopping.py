@@ -140,7 +140,8 @@ class ValidationMonitor:
     def stop_reason(self, max_iter: int) -> str:
         """The ``training_log_.stop_reason`` sentence: what ended training, which epoch was
         kept, and, when the score never left its floor, that too."""
-        kept = f", kept epoch {self.best_epoch} ({self.metric} {self.best_score:.4g})" if self.best_epoch else ""
+        kept = ("" if self.best_epoch is None else f", kept epoch {self.best_epoch} ({self.metric} {self.best_score:.4g})"
+                + (", the weights before training" if self.best_epoch == 0 else ""))
         if self.stopped_early:
             epochs = "epoch" if self.n_iter_no_change == 1 else "epochs"
             return (f"early_stopping: no improvement in {self.n_iter_no_change} {epochs}; stopped after epoch "
