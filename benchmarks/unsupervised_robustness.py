@@ -117,7 +117,7 @@ def load(dataset: str, seed: int, cfg: dict[str, Any]) -> dict[str, np.ndarray]:
         if dataset == "breast-cancer":
             X, y = load_breast_cancer(return_X_y=True)
         elif dataset == "blobs":
-            X, y = make_blobs(n_samples=3000, n_features=50, centers=10, cluster_std=6.0, random_state=seed)
+            X, y = make_blobs(n_samples=3000, n_features=50, centers=10, cluster_std=15.0, random_state=seed)
         else:
             raise ValueError(f"unknown dataset {dataset!r}; the datasets are {', '.join(DATASETS)}")
         X, Xt, y, yt = train_test_split(X, y, test_size=0.3, stratify=y, random_state=seed)
