@@ -27,6 +27,7 @@ import re
 import statistics
 import sys
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,18 @@ def median_time(fn: Callable[[], Any], repeats: int = 3) -> tuple[float, Any]:
         result = fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times), result
+
+
+def fit_recording_warnings(fit: Callable[[], Any]) -> tuple[Any, float, list[str]]:
+    """(``fit()``'s result, its wall-clock seconds, the names of the warnings it raised):
+    the warnings say whether the estimator itself saw trouble (NoLearningWarning,
+    EarlyStoppingWarning)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        start = time.perf_counter()
+        fitted = fit()
+        seconds = time.perf_counter() - start
+    return fitted, seconds, sorted({w.category.__name__ for w in caught})
 
 
 def mean_std(values: Sequence[float], digits: int = 3) -> str:

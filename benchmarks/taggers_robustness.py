@@ -68,9 +68,8 @@ import functools
 import random
 import statistics
 import time
-import warnings
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -136,18 +135,6 @@ def conll2003(split: str) -> tuple[Any, ...]:
     return tuple(load_conll2003(split))
 
 
-def fit_recording_warnings(fit: Callable[[], Any]) -> tuple[Any, float, list[str]]:
-    """(``fit()``'s result, its wall-clock seconds, the names of the warnings it raised):
-    the warnings say whether the estimator itself saw trouble (NoLearningWarning,
-    EarlyStoppingWarning)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        start = time.perf_counter()
-        fitted = fit()
-        seconds = time.perf_counter() - start
-    return fitted, seconds, sorted({w.category.__name__ for w in caught})
-
-
 def tagging_score(column: str, predicted: list[list[str]], gold: list[list[str]]) -> float:
     """Entity or chunk F1 (seqeval, in %) for the span columns; token accuracy (in %) for POS."""
     if column == "pos":
@@ -182,7 +169,7 @@ def run_tagging(task: str, model: str, fraction: float, data: dict[str, Any], se
     Xt, yt = [words(s) for s in test], [list(getattr(s, column)) for s in test]
     common.log(f"[{run_name(task, model, fraction)}, seed {seed}] {len(X)} training sentences, {len(Xt)} test")
     if model == "perceptron":
-        (tagger, fit_s), _, names = fit_recording_warnings(lambda: taggers.fit_perceptron(X, y, seed))
+        (tagger, fit_s), _, names = common.fit_recording_warnings(lambda: taggers.fit_perceptron(X, y, seed))
         start = time.perf_counter()
         predicted = taggers.tag_with_perceptron(tagger, Xt)
         epochs, stop = 5, "nr_iter=5 (NLTK's default; no early stopping)"
@@ -190,7 +177,7 @@ def run_tagging(task: str, model: str, fraction: float, data: dict[str, Any], se
         from groundup.nlp import RNNTagger
 
         params = {"max_iter": data["max_iter"]} if data["max_iter"] is not None else {}
-        tagger, fit_s, names = fit_recording_warnings(lambda: RNNTagger(random_state=seed, **params).fit(X, y))
+        tagger, fit_s, names = common.fit_recording_warnings(lambda: RNNTagger(random_state=seed, **params).fit(X, y))
         start = time.perf_counter()
         predicted = tagger.predict(Xt)
         epochs, stop = tagger.n_iter_, tagger.training_log_.stop_reason
@@ -216,12 +203,12 @@ def run_trees(model: str, size: int, data: dict[str, Any], seed: int) -> dict[st
     if model in ("recursive_nn", "rntn"):
         cls = RNTN if model == "rntn" else RecursiveNN
         params = {"max_iter": data["max_iter"]} if data["max_iter"] is not None else {}
-        fitted, fit_s, names = fit_recording_warnings(lambda: cls(random_state=seed, **params).fit(train))
+        fitted, fit_s, names = common.fit_recording_warnings(lambda: cls(random_state=seed, **params).fit(train))
         predicted = np.asarray(fitted.predict(bank.negated))
         epochs, stop = fitted.n_iter_, fitted.training_log_.stop_reason
     elif model in ("bow", "bow_bigrams"):
         ngrams = (1, 1) if model == "bow" else (1, 2)
-        fitted, fit_s, names = fit_recording_warnings(lambda: taggers.bag_of_words(train, ngrams))
+        fitted, fit_s, names = common.fit_recording_warnings(lambda: taggers.bag_of_words(train, ngrams))
         predicted = np.asarray(fitted.predict(taggers.sentences(bank.negated)))
     else:
         raise ValueError(f"unknown tree model {model!r}; choose from {', '.join(TREE_MODELS)}")

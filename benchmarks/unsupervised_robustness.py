@@ -60,8 +60,6 @@ from __future__ import annotations
 
 import functools
 import statistics
-import time
-import warnings
 from typing import Any
 
 import numpy as np
@@ -136,15 +134,6 @@ def load(dataset: str, seed: int, cfg: dict[str, Any]) -> dict[str, np.ndarray]:
 
 
 # ------------------------------------------------------------------------------------ the runs
-def _timed(fit: Any) -> tuple[Any, float, list[str]]:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        start = time.perf_counter()
-        out = fit()
-        seconds = time.perf_counter() - start
-    return out, seconds, sorted({w.category.__name__ for w in caught})
-
-
 def _classify(estimator: str, d: dict[str, np.ndarray], seed: int) -> dict[str, Any]:
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
@@ -156,7 +145,7 @@ def _classify(estimator: str, d: dict[str, np.ndarray], seed: int) -> dict[str, 
             "mlp": lambda: MLPClassifier(random_state=seed),
             "logreg": lambda: LogisticRegression()}[estimator]
     X, Xt = (d["X"], d["Xt"]) if estimator == "logreg" else (d["P"], d["Pt"])
-    model, seconds, caught = _timed(lambda: make().fit(X, d["y"]))
+    model, seconds, caught = common.fit_recording_warnings(lambda: make().fit(X, d["y"]))
     out = dict(accuracy=100.0 * float(model.score(Xt, d["yt"])), fit_s=seconds, warnings=caught,
                chance=100.0 * float(np.bincount(d["yt"]).max() / len(d["yt"])))
     if estimator in ("dbn", "sae"):
@@ -176,7 +165,7 @@ def _autoencoder(d: dict[str, np.ndarray], seed: int) -> dict[str, Any]:
     for k in CODE_SIZES:
         if k > min(X.shape):
             continue
-        ae, seconds, caught = _timed(lambda: Autoencoder(k, random_state=seed, device="cpu").fit(X))
+        ae, seconds, caught = common.fit_recording_warnings(lambda: Autoencoder(k, random_state=seed, device="cpu").fit(X))
         pca = SkPCA(k, random_state=seed).fit(X)
         pca_error = float(((pca.inverse_transform(pca.transform(Xt)) - Xt) ** 2).mean())
         out[str(k)] = dict(error=ae.reconstruction_error(Xt), pca_error=pca_error, fit_s=seconds, epochs=ae.n_iter_,
@@ -190,7 +179,7 @@ def _rbm(dataset: str, d: dict[str, np.ndarray], seed: int) -> dict[str, Any]:
     from groundup.unsupervised import RBM
 
     visible = "gaussian" if dataset in TABLES else "bernoulli"
-    rbm, seconds, caught = _timed(lambda: RBM(visible=visible, random_state=seed, device="cpu").fit(d["X"]))
+    rbm, seconds, caught = common.fit_recording_warnings(lambda: RBM(visible=visible, random_state=seed, device="cpu").fit(d["X"]))
     clf = LogisticRegression().fit(rbm.transform(d["X"]), d["y"])
     raw = LogisticRegression().fit(d["X"], d["y"])
     return dict(accuracy=100.0 * float(clf.score(rbm.transform(d["Xt"]), d["yt"])),
@@ -207,8 +196,8 @@ def _tsne(dataset: str, d: dict[str, np.ndarray], seed: int, cfg: dict[str, Any]
     X = d["X"][: cfg["tsne_max_n"]]
     if X.shape[1] > 50:
         X = SkPCA(50, random_state=0).fit_transform(X).astype(np.float32)
-    Y, seconds, _ = _timed(lambda: TSNE(random_state=seed).fit_transform(X))
-    Ys, sk_seconds, _ = _timed(lambda: SkTSNE(random_state=seed).fit_transform(X))
+    Y, seconds, _ = common.fit_recording_warnings(lambda: TSNE(random_state=seed).fit_transform(X))
+    Ys, sk_seconds, _ = common.fit_recording_warnings(lambda: SkTSNE(random_state=seed).fit_transform(X))
     return dict(n=len(X), seconds=seconds, sk_seconds=sk_seconds, trust=float(trustworthiness(X, Y, n_neighbors=10)),
                 sk_trust=float(trustworthiness(X, Ys, n_neighbors=10)))
 
@@ -299,7 +288,7 @@ def autoencoder_report(runs: dict, datasets: list[str]) -> list[str]:
 
 
 def tsne_report(runs: dict, datasets: list[str]) -> list[str]:
-    rows, targets = [], []
+    rows = []
     for ds in datasets:
         ms = runs.get((ds, "tsne"))
         if not ms:
