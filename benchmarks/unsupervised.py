@@ -70,8 +70,8 @@ CONFIGS: dict[str, dict[str, Any]] = {
                   gibbs_steps=20, lr_max_iter=20),
 }
 SEEDS = {"full": (0,), "quick": (0,), "smoke": (0,)}
-# RBM pretraining of the DBN's layers: CD-1, step 0.05 on the mean gradient, momentum 0.9.
-DBN_PRETRAIN = dict(pretrain_learning_rate=0.05, pretrain_momentum=0.9, k=1)
+# RBM pretraining of the DBN's layers: CD-1, step 0.05 on the mean gradient, momentum 0.9, no sparsity target.
+DBN_PRETRAIN = dict(pretrain_learning_rate=0.05, pretrain_momentum=0.9, k=1, pretrain_sparsity_target=None)
 # Fine-tuning, the same for the DBN, the stacked autoencoder and the random-init network:
 # the paper's SGD with momentum, decayed to zero over every one of the epochs (no early stop).
 FINETUNE = dict(optimizer="sgd", learning_rate=0.3, momentum=0.9, batch_size=100, final_lr_fraction=0.0, dropout=0.2,

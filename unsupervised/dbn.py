@@ -17,7 +17,7 @@ import torch
 from groundup.torch_utils import resolve_batch_size
 from groundup.unsupervised._pretrained_classifier import PretrainedClassifier
 from groundup.unsupervised.rbm import RBM
-from groundup.validation import check_momentum, check_positive
+from groundup.validation import check_in_interval, check_momentum, check_positive
 
 __all__ = ["DBN"]
 
@@ -43,6 +43,12 @@ class DBN(PretrainedClassifier):
     k : int, default 1
         Gibbs steps per CD update.
     pretrain_momentum : float, default 0.9
+    pretrain_sparsity_target : float in (0, 1) or None, default 0.1
+        Each RBM's hidden units are pulled towards this mean activation
+        (:class:`RBM`'s ``sparsity_target``; Hinton's practical guide, section 11). Without
+        it, on data that is not binary-like (rescaled real values), the upper RBMs can
+        learn units that all say the same thing, and fine-tuning then starts from features
+        that carry no class; None turns it off, as in the paper.
     optimizer : {"sgd", "adagrad", "rmsprop", "adam"}, default "adam"
         The fine-tuning optimiser: ``torch.optim``'s SGD, Adagrad, RMSprop or Adam
         (built by :func:`groundup.torch_utils.make_optimizer`). Pretraining keeps
@@ -113,6 +119,7 @@ class DBN(PretrainedClassifier):
         pretrain_n_iter: int | str = "auto",
         k: int = 1,
         pretrain_momentum: float = 0.9,
+        pretrain_sparsity_target: float | None = 0.1,
         optimizer: str = "adam",
         learning_rate: float = 3e-3,
         momentum: float = 0.9,
@@ -138,6 +145,7 @@ class DBN(PretrainedClassifier):
         self.pretrain_n_iter = pretrain_n_iter
         self.k = k
         self.pretrain_momentum = pretrain_momentum
+        self.pretrain_sparsity_target = pretrain_sparsity_target
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.momentum = momentum
@@ -161,7 +169,18 @@ class DBN(PretrainedClassifier):
         sizes = self._check_common()
         check_positive("k", self.k, integer=True)
         check_momentum(self.pretrain_momentum, "pretrain_momentum")
+        if self.pretrain_sparsity_target is not None:
+            check_in_interval("pretrain_sparsity_target", self.pretrain_sparsity_target, 0.0, 1.0, low_open=True,
+                              high_open=True, what="a mean activation or None")
         return sizes
+
+    @classmethod
+    def _upgrade_state(cls, metadata: dict[str, Any]) -> dict[str, Any]:
+        """Files written before ``pretrain_sparsity_target`` existed were pretrained without one."""
+        params = metadata.get("params")
+        if isinstance(params, dict) and "pretrain_sparsity_target" not in params:
+            metadata = {**metadata, "params": {**params, "pretrain_sparsity_target": None}}
+        return super()._upgrade_state(metadata)
 
     def _keep_pretrained(self, layers: list[RBM]) -> None:
         self.rbms_ = layers  # not saved by save()
@@ -176,7 +195,7 @@ class DBN(PretrainedClassifier):
             n_iter=self._pretrain_epochs(H.shape[0]),
             k=self.k,
             momentum=self.pretrain_momentum,
-            sparsity_target=None,
+            sparsity_target=self.pretrain_sparsity_target,
             weight_decay=self.weight_decay,
             verbose=self.verbose,
             random_state=seed,
