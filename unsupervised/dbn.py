@@ -95,9 +95,11 @@ class DBN(PretrainedClassifier):
         The fine-tuning step size falls linearly over ``max_iter`` epochs to this fraction
         of ``learning_rate``; 1 keeps it constant (Adam's usual use), 0 is the paper's
         decay to zero.
-    dropout : float, default 0.0
+    dropout : float, default 0.2
         Fraction of each hidden layer's units dropped at every fine-tuning step (inverted
-        dropout: the rest are scaled by ``1 / (1 - dropout)``); 0 turns it off.
+        dropout: the rest are scaled by ``1 / (1 - dropout)``); 0 turns it off. Layers of
+        500 units fit a few thousand training labels exactly, noise and all, so without it
+        they fall behind a smaller network on classes that overlap.
     verbose, random_state, device : as elsewhere.
 
     Attributes
@@ -134,7 +136,7 @@ class DBN(PretrainedClassifier):
         min_epochs: int = 5,
         weight_decay: float = 0.0,
         final_lr_fraction: float = 1.0,
-        dropout: float = 0.0,
+        dropout: float = 0.2,
         verbose: int = 0,
         random_state: int | None = None,
         device: str = "auto",

@@ -72,7 +72,7 @@ class StackedAutoencoder(PretrainedClassifier):
         min_epochs: int = 5,
         weight_decay: float = 0.0,
         final_lr_fraction: float = 1.0,
-        dropout: float = 0.0,
+        dropout: float = 0.2,
         verbose: int = 0,
         random_state: int | None = None,
         device: str = "auto",

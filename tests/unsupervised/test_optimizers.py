@@ -96,7 +96,7 @@ def test_fine_tuning_takes_torch_optims_steps(Xy, cls, case):
     settings, make_opt = ({}, DEFAULTS[cls]) if case == "default" else CASES[case]
     X, y = torch.from_numpy(Xy[0]), torch.from_numpy(Xy[1])
     model = cls((5,), pretrain=False, learning_rate=LR, batch_size=BATCH, max_iter=EPOCHS, n_iter_no_change=EPOCHS,
-                final_lr_fraction=0.5, random_state=SEED, device="cpu", **settings).fit(Xy[0], Xy[1])
+                final_lr_fraction=0.5, dropout=0.0, random_state=SEED, device="cpu", **settings).fit(Xy[0], Xy[1])
     gen = torch.Generator().manual_seed(SEED)
     W1, W2 = (torch.nn.Parameter(glorot_weight(o, i, gen, torch.device("cpu"))) for i, o in ((D, 5), (5, 3)))
     b1, b2 = torch.nn.Parameter(torch.zeros(5)), torch.nn.Parameter(torch.zeros(3))
