@@ -46,32 +46,33 @@ def attraction(Y: torch.Tensor, i: torch.Tensor, j: torch.Tensor, p: torch.Tenso
 
 
 def exact_repulsion(Y: torch.Tensor, *, block_size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(sum_j K_ij^2 (y_i - y_j) for every i, Z)``, exactly, one block of rows at a time
+    """``(sum_j K_ij^2 (y_i - y_j) for every i, Z)``, exactly, one block of points at a time
     (default: blocks of about 4M pairs).
 
     ``1 + |y_i - y_j|^2`` is one matrix product of the augmented rows
-    ``[1 + |y_i|^2, 1, -2 y_i]`` and ``[1, |y_j|^2, y_j]``; then ``K`` and ``K^2`` are made
-    in place and ``K^2 [1, Y]`` gives both ``sum_j K_ij^2`` and ``sum_j K_ij^2 y_j`` in a
-    second product: few passes over the block, no temporaries of its size."""
+    ``[1, |y_j|^2, y_j]`` and ``[1 + |y_i|^2, 1, -2 y_i]``; then ``K`` and ``K^2`` are made
+    in place and ``[1, Y]^T K^2`` gives both ``sum_j K_ij^2`` and ``sum_j K_ij^2 y_j`` in a
+    second product: few passes over the block, no temporaries of its size. The block
+    holds the block's points as columns, the layout in which both products run fastest."""
     n, d = Y.shape
     block_size = block_size or max(1, 2**22 // n)
     Yc = Y - Y.mean(0)  # translation-invariant; smaller norms lose less to rounding
     sq = (Yc * Yc).sum(1, keepdim=True)
     ones = torch.ones_like(sq)
-    left = torch.cat([1.0 + sq, ones, -2.0 * Yc], 1)
-    right = torch.cat([ones, sq, Yc], 1)
-    right_k2 = torch.cat([ones, Yc], 1)
+    left = torch.cat([ones, sq, Yc], 1)  # (n, d + 2): the other points j
+    right = torch.cat([1.0 + sq, ones, -2.0 * Yc], 1)  # the block's points i
+    charges_t = torch.cat([ones, Yc], 1).T.contiguous()  # (1 + d, n)
     rep = torch.empty_like(Y)
     Z = torch.zeros((), dtype=Y.dtype, device=Y.device)
     for start in range(0, n, block_size):
         stop = min(start + block_size, n)
-        K = (left[start:stop] @ right.T).clamp_min_(1.0).reciprocal_()  # 1 / (1 + d2)
-        rows = torch.arange(stop - start, device=Y.device)
-        K[rows, rows + start] = 0.0  # no self-interaction
+        K = (left @ right[start:stop].T).clamp_min_(1.0).reciprocal_()  # (n, block): 1 / (1 + d2)
+        cols = torch.arange(stop - start, device=Y.device)
+        K[cols + start, cols] = 0.0  # no self-interaction
         Z = Z + K.sum()
-        s = K.square_() @ right_k2  # [sum_j K_ij^2, sum_j K_ij^2 y_j]
+        s = charges_t @ K.square_()  # (1 + d, block): [sum_j K_ij^2, sum_j K_ij^2 y_j]
         # sum_j K_ij^2 (y_i - y_j) = y_i sum_j K_ij^2 - sum_j K_ij^2 y_j
-        rep[start:stop] = Yc[start:stop] * s[:, :1] - s[:, 1:]
+        rep[start:stop] = Yc[start:stop] * s[0, :, None] - s[1:].T
     return rep, Z
 
 

@@ -34,7 +34,7 @@ from groundup.validation import check_array, check_choice, check_is_fitted, chec
 __all__ = ["TSNE"]
 
 _EXAGGERATION_ITER = 250  # scikit-learn's and openTSNE's length of the exaggeration phase
-_EXACT_MAX_N_CPU = 1000  # "auto" uses the exact gradient up to this many points on a CPU
+_EXACT_MAX_N_CPU = 2000  # "auto" uses the exact gradient up to this many points on a CPU
 _EXACT_MAX_N_GPU = 50_000  # ... and up to this many on a GPU
 _APPROX_MIN_N = 10_000  # neighbors="auto" searches approximately from this many points on
 # transform: openTSNE's settings for placing new points into a fixed map
@@ -69,7 +69,7 @@ class TSNE(TransformerMixin, TorchEstimator):
         Starting positions; PCA is rescaled so its first coordinate has std 1e-4.
     method : "auto", "exact" or "fft", default "auto"
         How to compute the repulsive forces: "exact" in blocks (O(N^2)); "fft" by
-        interpolation on a grid (O(N)); "auto" picks exact for up to 1,000 points on a
+        interpolation on a grid (O(N)); "auto" picks exact for up to 2,000 points on a
         CPU or 50,000 on a GPU (and whenever n_components > 2), else fft.
     neighbors : "auto", "exact" or "approx", default "auto"
         How to find the nearest neighbours: "exact" by blocked matrix products (O(N^2));
