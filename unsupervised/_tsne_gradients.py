@@ -20,9 +20,33 @@ Attraction only visits the stored pairs of P. Repulsion touches all N^2 pairs; t
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
 import torch
 
 __all__ = ["attraction", "exact_repulsion", "fft_repulsion", "reference_field", "field_repulsion", "kl_divergence_exact"]
+
+
+_POOL: dict[int, ThreadPoolExecutor] = {}
+
+
+def _in_parallel(jobs: list[Callable[[], object]]) -> None:
+    """Run independent in-place torch operations side by side, one Python thread each.
+
+    Scatter-adds (``index_add_``) run on one core in torch; the coordinates (or charges)
+    scatter into separate rows, so they can run at once on ``torch.get_num_threads()``
+    cores (torch releases the GIL inside each operation)."""
+    threads = min(torch.get_num_threads(), len(jobs))
+    if threads <= 1:
+        for job in jobs:
+            job()
+        return
+    pool = _POOL.get(threads)
+    if pool is None:
+        pool = _POOL[threads] = ThreadPoolExecutor(threads, thread_name_prefix="groundup-tsne")
+    for future in [pool.submit(job) for job in jobs]:
+        future.result()
 
 
 def attraction(Y: torch.Tensor, i: torch.Tensor, j: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
@@ -38,10 +62,13 @@ def attraction(Y: torch.Tensor, i: torch.Tensor, j: torch.Tensor, p: torch.Tenso
     for d in diffs[1:]:
         w.addcmul_(d, d)
     torch.div(p, w.add_(1.0), out=w)  # p_ij K_ij
-    for c, d in enumerate(diffs):
-        force = d.mul_(w)
-        out[c].index_add_(0, i, force)
-        out[c].index_add_(0, j, force, alpha=-1.0)  # the other end feels the opposite pull
+
+    def pull(c: int) -> Callable[[], object]:
+        force = diffs[c].mul_(w)
+        # the other end of each pair feels the opposite pull
+        return lambda: out[c].index_add_(0, i, force).index_add_(0, j, force, alpha=-1.0)
+
+    _in_parallel([pull(c) for c in range(len(diffs))])
     return out.T
 
 
@@ -126,8 +153,9 @@ def fft_repulsion(
     """
     Yt = Y.T.contiguous()  # (dim, n): coordinates as rows
     grid = _boxes(Yt, min_num_intervals, intervals_per_integer) + (n_interpolation_points,)
-    potential = _grid_potentials(Yt, grid, cache)
-    rep, sum_K = _interpolate(potential, Yt, grid)
+    stencil = _interpolation_stencil(Yt, *grid)  # the same points are spread and interpolated
+    potential = _grid_potentials(Yt, grid, cache, stencil)
+    rep, sum_K = _interpolate(potential, Yt, grid, stencil)
     return rep.T, sum_K.sum() - Y.shape[0]  # remove the self-terms K_ii = 1
 
 
@@ -156,7 +184,7 @@ def field_repulsion(field: dict, T: torch.Tensor) -> tuple[torch.Tensor, torch.T
     return rep.T, sum_K[0]
 
 
-def _grid_potentials(Yt: torch.Tensor, grid: tuple, cache: dict | None) -> torch.Tensor:
+def _grid_potentials(Yt: torch.Tensor, grid: tuple, cache: dict | None, stencil: tuple | None = None) -> torch.Tensor:
     """The potentials ``(C, n_nodes^dim)`` on the grid of the charges ``(1, y_j, |y_j|^2)``
     of the points ``Yt`` (dim, n): spread with Lagrange weights, convolved with the kernel."""
     lo, box_width, n_boxes, p = grid
@@ -168,20 +196,22 @@ def _grid_potentials(Yt: torch.Tensor, grid: tuple, cache: dict | None) -> torch
     sq_norm = (Yt * Yt).sum(0, keepdim=True)
     charges = torch.cat([torch.ones_like(sq_norm), Yt, sq_norm])  # (C, n), C = dim + 2
     n_charges = charges.shape[0]
-    weights, flat = _interpolation_stencil(Yt, lo, box_width, n_boxes, p)
+    weights, flat = stencil or _interpolation_stencil(Yt, lo, box_width, n_boxes, p)
     # Spread the charges onto the grid: grid[c, node] += w(point, node) * q_c(point).
     spread = torch.zeros(n_charges, n_nodes**dim, dtype=Yt.dtype, device=Yt.device)
-    spread.index_add_(1, flat, (charges[:, None, :] * weights).reshape(n_charges, -1))
+    values = (charges[:, None, :] * weights).reshape(n_charges, -1)
+    _in_parallel([lambda c=c: spread[c].index_add_(0, flat, values[c]) for c in range(n_charges)])
     kernel_spectrum = _kernel_spectrum(n_nodes, dim, box_width / p, Yt.dtype, Yt.device, cache)
     return _convolve(spread, kernel_spectrum, n_nodes, dim)
 
 
-def _interpolate(potential: torch.Tensor, Tt: torch.Tensor, grid: tuple) -> tuple[torch.Tensor, torch.Tensor]:
+def _interpolate(potential: torch.Tensor, Tt: torch.Tensor, grid: tuple,
+                 stencil: tuple | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """At the points ``Tt`` (dim, m): ``(sum_j K^2 (t - y_j) as (dim, m), sum_j K as (1, m))``,
     self-terms included, from the grid potentials."""
     lo, box_width, n_boxes, p = grid
     dim, m = Tt.shape
-    weights, flat = _interpolation_stencil(Tt, lo, box_width, n_boxes, p)
+    weights, flat = stencil or _interpolation_stencil(Tt, lo, box_width, n_boxes, p)
     phi = (potential.index_select(1, flat).reshape(potential.shape[0], -1, m) * weights).sum(1)  # (C, m)
     phi_1, phi_y, phi_y2 = phi[:1], phi[1 : 1 + dim], phi[1 + dim :]
     rep = Tt * phi_1 - phi_y

@@ -37,8 +37,11 @@ _EXAGGERATION_ITER = 250  # scikit-learn's and openTSNE's length of the exaggera
 _EXACT_MAX_N_CPU = 2000  # "auto" uses the exact gradient up to this many points on a CPU
 _EXACT_MAX_N_GPU = 50_000  # ... and up to this many on a GPU
 _APPROX_MIN_N = 10_000  # neighbors="auto" searches approximately from this many points on
-# transform: openTSNE's settings for placing new points into a fixed map
-_TRANSFORM = dict(perplexity=5.0, n_neighbors=25, exaggeration=1.5, learning_rate=0.1, momentum=0.8,
+# transform: openTSNE's settings for placing new points into a fixed map, but for a stronger
+# exaggeration (openTSNE: 1.5): a new point has only its own half of the affinities (no
+# symmetrised mass from points that count it among their neighbours), and a stronger pull
+# towards its neighbours places more new points in their class's cluster.
+_TRANSFORM = dict(perplexity=5.0, n_neighbors=25, exaggeration=4.0, learning_rate=0.1, momentum=0.8,
                   max_grad_norm=0.25, max_iter=250)
 
 
