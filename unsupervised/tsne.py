@@ -318,6 +318,13 @@ class TSNE(TransformerMixin, TorchEstimator):
         return as_output(Y, X)
 
     # -- persistence ----------------------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        """Copies (``copy.deepcopy``, joblib) leave out the faiss index, which is rebuilt
+        from the training data when ``transform`` needs it."""
+        state = dict(super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__)
+        state.pop("_index", None)
+        return state
+
     _SCALARS = ("kl_divergence_", "n_iter_", "learning_rate_", "method_")
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
