@@ -503,7 +503,7 @@ def report(records: list[dict[str, Any]], args: Any) -> str:
               f"{cfg['pca_repeats']} and {cfg['tsne_repeats']} runs); the DBN, stacked-autoencoder, random-init and "
               "autoencoder runs used one core each, side by side. scikit-learn's t-SNE is Barnes-Hut (angle 0.5), "
               "openTSNE's is FFT-interpolated (its own 750-iteration schedule); groundup's uses FFT-accelerated "
-              "interpolation above 2,000 points on a CPU, 1,000 iterations as scikit-learn. Pseudo-likelihoods: 'exact' "
+              "interpolation above 2,000 points on a CPU and openTSNE's 750-iteration schedule. Pseudo-likelihoods: 'exact' "
               "sums log P(v_i | v_-i) over all 784 pixels (groundup's `RBM.pseudo_likelihood`, applied to both models' "
               "weights); 'one-bit estimate' is scikit-learn's `score_samples` (784 x one random pixel per image). "
               "scikit-learn's BernoulliRBM trains by persistent CD (SML) without momentum; ours by CD-1, with "

@@ -12,29 +12,9 @@ import math
 
 import torch
 
+from groundup.unsupervised._tsne_neighbors import nearest_neighbors
+
 __all__ = ["nearest_neighbors", "conditional_probabilities", "joint_probabilities"]
-
-
-def nearest_neighbors(X: torch.Tensor, k: int, *, block_size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Exact ``k`` nearest neighbours of every row of ``X`` (itself excluded).
-
-    Returns ``(squared_distances, indices)``, both ``(N, k)``, nearest first. The distance
-    matrix is computed one block of rows at a time (``|x|^2 + |y|^2 - 2 x.y``, one matrix
-    product per block), so memory stays ``block_size * N`` (default: about 16M entries).
-    """
-    n = X.shape[0]
-    block_size = block_size or max(1, 2**24 // n)
-    sq = (X * X).sum(1)
-    dists, idx = [], []
-    for start in range(0, n, block_size):
-        stop = min(start + block_size, n)
-        d2 = sq[start:stop, None] + sq[None, :] - 2.0 * (X[start:stop] @ X.T)
-        rows = torch.arange(stop - start, device=X.device)
-        d2[rows, rows + start] = float("inf")  # a point is not its own neighbour
-        val, ind = torch.topk(d2, k, dim=1, largest=False, sorted=True)
-        dists.append(val.clamp_min_(0.0))  # rounding can make tiny distances negative
-        idx.append(ind)
-    return torch.cat(dists), torch.cat(idx)
 
 
 def conditional_probabilities(sq_distances: torch.Tensor, perplexity: float, *, n_steps: int = 100, tol: float = 1e-5) -> torch.Tensor:

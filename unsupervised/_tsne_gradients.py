@@ -20,40 +20,86 @@ Attraction only visits the stored pairs of P. Repulsion touches all N^2 pairs; t
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
 import torch
 
-__all__ = ["attraction", "exact_repulsion", "fft_repulsion", "kl_divergence_exact"]
+__all__ = ["attraction", "exact_repulsion", "fft_repulsion", "reference_field", "field_repulsion", "kl_divergence_exact"]
+
+
+_POOL: dict[int, ThreadPoolExecutor] = {}
+
+
+def _in_parallel(jobs: list[Callable[[], object]]) -> None:
+    """Run independent in-place torch operations side by side, one Python thread each.
+
+    Scatter-adds (``index_add_``) run on one core in torch; the coordinates (or charges)
+    scatter into separate rows, so they can run at once on ``torch.get_num_threads()``
+    cores (torch releases the GIL inside each operation)."""
+    threads = min(torch.get_num_threads(), len(jobs))
+    if threads <= 1:
+        for job in jobs:
+            job()
+        return
+    pool = _POOL.get(threads)
+    if pool is None:
+        pool = _POOL[threads] = ThreadPoolExecutor(threads, thread_name_prefix="groundup-tsne")
+    for future in [pool.submit(job) for job in jobs]:
+        future.result()
 
 
 def attraction(Y: torch.Tensor, i: torch.Tensor, j: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
-    """``sum_j p_ij K_ij (y_i - y_j)`` for every i; each pair ``(i < j, p_ij)`` is stored once."""
-    # Coordinates as rows (d, N): every step below runs over long contiguous rows.
-    Yt = Y.T.contiguous()
-    diff = Yt.index_select(1, i) - Yt.index_select(1, j)  # (d, pairs)
-    force = diff * (p / (1.0 + (diff * diff).sum(0)))  # p_ij K_ij (y_i - y_j)
-    pulled_i = torch.zeros_like(Yt).index_add_(1, i, force)
-    pulled_j = torch.zeros_like(Yt).index_add_(1, j, force)  # the other end feels the opposite pull
-    return (pulled_i - pulled_j).T
+    """``sum_j p_ij K_ij (y_i - y_j)`` for every i; each pair ``(i < j, p_ij)`` is stored once.
+
+    One coordinate at a time, in place where possible: the pairs outnumber the points
+    about a hundred to one, so the cost is the passes over the pair arrays (int32 indices
+    halve the largest of them)."""
+    Yt = Y.T.contiguous()  # coordinates as rows (d, N): long contiguous rows
+    out = torch.zeros_like(Yt)
+    diffs = [Yt[c].index_select(0, i).sub_(Yt[c].index_select(0, j)) for c in range(Yt.shape[0])]
+    w = diffs[0] * diffs[0]
+    for d in diffs[1:]:
+        w.addcmul_(d, d)
+    torch.div(p, w.add_(1.0), out=w)  # p_ij K_ij
+
+    def pull(c: int) -> Callable[[], object]:
+        force = diffs[c].mul_(w)
+        # the other end of each pair feels the opposite pull
+        return lambda: out[c].index_add_(0, i, force).index_add_(0, j, force, alpha=-1.0)
+
+    _in_parallel([pull(c) for c in range(len(diffs))])
+    return out.T
 
 
 def exact_repulsion(Y: torch.Tensor, *, block_size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(sum_j K_ij^2 (y_i - y_j) for every i, Z)``, exactly, one block of rows at a time
-    (default: blocks of about 4M pairs, a few temporary arrays of that size)."""
-    n = Y.shape[0]
+    """``(sum_j K_ij^2 (y_i - y_j) for every i, Z)``, exactly, one block of points at a time
+    (default: blocks of about 4M pairs).
+
+    ``1 + |y_i - y_j|^2`` is one matrix product of the augmented rows
+    ``[1, |y_j|^2, y_j]`` and ``[1 + |y_i|^2, 1, -2 y_i]``; then ``K`` and ``K^2`` are made
+    in place and ``[1, Y]^T K^2`` gives both ``sum_j K_ij^2`` and ``sum_j K_ij^2 y_j`` in a
+    second product: few passes over the block, no temporaries of its size. The block
+    holds the block's points as columns, the layout in which both products run fastest."""
+    n, d = Y.shape
     block_size = block_size or max(1, 2**22 // n)
-    sq = (Y * Y).sum(1)
+    Yc = Y - Y.mean(0)  # translation-invariant; smaller norms lose less to rounding
+    sq = (Yc * Yc).sum(1, keepdim=True)
+    ones = torch.ones_like(sq)
+    left = torch.cat([ones, sq, Yc], 1)  # (n, d + 2): the other points j
+    right = torch.cat([1.0 + sq, ones, -2.0 * Yc], 1)  # the block's points i
+    charges_t = torch.cat([ones, Yc], 1).T.contiguous()  # (1 + d, n)
     rep = torch.empty_like(Y)
     Z = torch.zeros((), dtype=Y.dtype, device=Y.device)
     for start in range(0, n, block_size):
         stop = min(start + block_size, n)
-        d2 = (sq[start:stop, None] + sq[None, :] - 2.0 * (Y[start:stop] @ Y.T)).clamp_min_(0.0)
-        K = 1.0 / (1.0 + d2)
-        rows = torch.arange(stop - start, device=Y.device)
-        K[rows, rows + start] = 0.0  # no self-interaction
+        K = (left @ right[start:stop].T).clamp_min_(1.0).reciprocal_()  # (n, block): 1 / (1 + d2)
+        cols = torch.arange(stop - start, device=Y.device)
+        K[cols + start, cols] = 0.0  # no self-interaction
         Z = Z + K.sum()
-        K2 = K * K
+        s = charges_t @ K.square_()  # (1 + d, block): [sum_j K_ij^2, sum_j K_ij^2 y_j]
         # sum_j K_ij^2 (y_i - y_j) = y_i sum_j K_ij^2 - sum_j K_ij^2 y_j
-        rep[start:stop] = Y[start:stop] * K2.sum(1, keepdim=True) - K2 @ Y
+        rep[start:stop] = Yc[start:stop] * s[0, :, None] - s[1:].T
     return rep, Z
 
 
@@ -105,36 +151,72 @@ def fft_repulsion(
     enough for boxes of exactly ``intervals_per_integer``, the kernel's spectrum depends
     only on the grid size; pass the same ``cache`` dict on every call to reuse it.
     """
-    n, dim = Y.shape
-    p = n_interpolation_points
     Yt = Y.T.contiguous()  # (dim, n): coordinates as rows
+    grid = _boxes(Yt, min_num_intervals, intervals_per_integer) + (n_interpolation_points,)
+    stencil = _interpolation_stencil(Yt, *grid)  # the same points are spread and interpolated
+    potential = _grid_potentials(Yt, grid, cache, stencil)
+    rep, sum_K = _interpolate(potential, Yt, grid, stencil)
+    return rep.T, sum_K.sum() - Y.shape[0]  # remove the self-terms K_ii = 1
+
+
+def reference_field(Y: torch.Tensor, *, margin: float, n_interpolation_points: int = 3, min_num_intervals: int = 50,
+                    intervals_per_integer: float = 1.0) -> dict:
+    """The repulsive field of fixed points ``Y`` on a grid, for :func:`field_repulsion`.
+
+    The grid covers ``Y``'s bounding square widened by ``margin`` on every side; its
+    potentials are computed once, so evaluating the field at moving points costs only
+    the interpolation."""
+    Yt = Y.T.contiguous()
+    lo, hi = float(Yt.min()) - margin, float(Yt.max()) + margin
+    corners = torch.tensor([[lo, hi]], dtype=Y.dtype, device=Y.device).expand(Yt.shape[0], 2)
+    grid = _boxes(corners, min_num_intervals, intervals_per_integer) + (n_interpolation_points,)
+    return {"grid": grid, "potential": _grid_potentials(Yt, grid, None), "hi": lo + grid[1] * grid[2]}
+
+
+def field_repulsion(field: dict, T: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(sum_j K_tj^2 (t - y_j), sum_j K_tj)`` for each row ``t`` of ``T``, over the fixed
+    points ``y_j`` of :func:`reference_field`. Points outside its grid are evaluated at the
+    nearest point of the grid (the field there is weak and the attraction brings them in)."""
+    lo, hi = field["grid"][0], field["hi"]
+    Tt = T.T.contiguous()
+    inside = Tt.clamp(lo, hi - 1e-6 * (hi - lo))
+    rep, sum_K = _interpolate(field["potential"], inside, field["grid"])
+    return rep.T, sum_K[0]
+
+
+def _grid_potentials(Yt: torch.Tensor, grid: tuple, cache: dict | None, stencil: tuple | None = None) -> torch.Tensor:
+    """The potentials ``(C, n_nodes^dim)`` on the grid of the charges ``(1, y_j, |y_j|^2)``
+    of the points ``Yt`` (dim, n): spread with Lagrange weights, convolved with the kernel."""
+    lo, box_width, n_boxes, p = grid
+    dim, n = Yt.shape
+    n_nodes = n_boxes * p  # per side
     # Four charges q_j = (1, y_j, |y_j|^2): from their K^2-potentials phi we get both
     #   sum_j K_ij^2 (y_i - y_j) = y_i phi_1 - phi_y    and
     #   sum_j K_ij = sum_j K_ij^2 (1 + |y_i - y_j|^2) = (1 + |y_i|^2) phi_1 - 2 y_i.phi_y + phi_|y|^2
     sq_norm = (Yt * Yt).sum(0, keepdim=True)
     charges = torch.cat([torch.ones_like(sq_norm), Yt, sq_norm])  # (C, n), C = dim + 2
     n_charges = charges.shape[0]
+    weights, flat = stencil or _interpolation_stencil(Yt, lo, box_width, n_boxes, p)
+    # Spread the charges onto the grid: grid[c, node] += w(point, node) * q_c(point).
+    spread = torch.zeros(n_charges, n_nodes**dim, dtype=Yt.dtype, device=Yt.device)
+    values = (charges[:, None, :] * weights).reshape(n_charges, -1)
+    _in_parallel([lambda c=c: spread[c].index_add_(0, flat, values[c]) for c in range(n_charges)])
+    kernel_spectrum = _kernel_spectrum(n_nodes, dim, box_width / p, Yt.dtype, Yt.device, cache)
+    return _convolve(spread, kernel_spectrum, n_nodes, dim)
 
-    lo, box_width, n_boxes = _boxes(Yt, min_num_intervals, intervals_per_integer)
-    n_nodes = n_boxes * p  # per side
-    spacing = box_width / p
-    weights, flat = _interpolation_stencil(Yt, lo, box_width, n_boxes, p)
 
-    # 1. Spread the charges onto the grid: grid[c, node] += w(point, node) * q_c(point).
-    grid = torch.zeros(n_charges, n_nodes**dim, dtype=Y.dtype, device=Y.device)
-    grid.index_add_(1, flat, (charges[:, None, :] * weights).reshape(n_charges, -1))
-
-    # 2. Convolve with the kernel.
-    kernel_spectrum = _kernel_spectrum(n_nodes, dim, spacing, Y.dtype, Y.device, cache)
-    potential = _convolve(grid, kernel_spectrum, n_nodes, dim)
-
-    # 3. Interpolate the potentials back to the points.
-    phi = (potential.index_select(1, flat).reshape(n_charges, -1, n) * weights).sum(1)  # (C, n)
+def _interpolate(potential: torch.Tensor, Tt: torch.Tensor, grid: tuple,
+                 stencil: tuple | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """At the points ``Tt`` (dim, m): ``(sum_j K^2 (t - y_j) as (dim, m), sum_j K as (1, m))``,
+    self-terms included, from the grid potentials."""
+    lo, box_width, n_boxes, p = grid
+    dim, m = Tt.shape
+    weights, flat = stencil or _interpolation_stencil(Tt, lo, box_width, n_boxes, p)
+    phi = (potential.index_select(1, flat).reshape(potential.shape[0], -1, m) * weights).sum(1)  # (C, m)
     phi_1, phi_y, phi_y2 = phi[:1], phi[1 : 1 + dim], phi[1 + dim :]
-    rep = Yt * phi_1 - phi_y
-    sum_K = (1.0 + sq_norm) * phi_1 - 2.0 * (Yt * phi_y).sum(0, keepdim=True) + phi_y2
-    Z = sum_K.sum() - n  # remove the self-terms K_ii = 1
-    return rep.T, Z
+    rep = Tt * phi_1 - phi_y
+    sum_K = (1.0 + (Tt * Tt).sum(0, keepdim=True)) * phi_1 - 2.0 * (Tt * phi_y).sum(0, keepdim=True) + phi_y2
+    return rep, sum_K
 
 
 def _boxes(Yt: torch.Tensor, min_num_intervals: int, intervals_per_integer: float) -> tuple[float, float, int]:
