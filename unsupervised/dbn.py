@@ -17,9 +17,12 @@ import torch
 from groundup.torch_utils import resolve_batch_size
 from groundup.unsupervised._pretrained_classifier import PretrainedClassifier
 from groundup.unsupervised.rbm import RBM
-from groundup.validation import check_in_interval, check_momentum, check_positive
+from groundup.validation import check_choice, check_in_interval, check_momentum, check_positive
 
 __all__ = ["DBN"]
+
+#: A Gaussian first layer's pretraining step, as a fraction of ``pretrain_learning_rate``.
+GAUSSIAN_RATE_FACTOR = 0.01
 
 
 class DBN(PretrainedClassifier):
@@ -31,6 +34,11 @@ class DBN(PretrainedClassifier):
         Units of each hidden layer, bottom first. Hinton et al.'s MNIST network is
         ``(500, 500, 2000)``; two layers of 500 train in a fraction of its time, and
         fine-tuning closes most of the gap on data sets smaller than MNIST.
+    visible : "bernoulli" or "gaussian", default "bernoulli"
+        The first RBM's visible units: Bernoulli for inputs in [0, 1] (pixels,
+        probabilities), Gaussian for real values standardised to unit variance
+        (:class:`RBM`'s ``visible``), pretrained at a hundredth of
+        ``pretrain_learning_rate``. The layers above are Bernoulli either way.
     pretrain : bool, default True
         Greedy RBM pretraining; ``False`` trains the same network from Glorot-uniform
         initial weights (the baseline that measures what pretraining buys).
@@ -109,13 +117,15 @@ class DBN(PretrainedClassifier):
     fine-tuning ended); ``best_validation_score_`` (with ``early_stopping``, else None);
     ``rbms_`` (the pretrained RBMs, bottom first; empty without pretraining).
 
-    Inputs must lie in [0, 1]: the first RBM reads them as probabilities.
+    Inputs must lie in [0, 1] (the first RBM reads them as probabilities), unless
+    ``visible="gaussian"``.
     """
 
     def __init__(
         self,
         hidden_layer_sizes: tuple[int, ...] = (500, 500),
         *,
+        visible: str = "bernoulli",
         pretrain: bool = True,
         pretrain_learning_rate: float = 0.1,
         pretrain_n_iter: int | str = "auto",
@@ -142,6 +152,7 @@ class DBN(PretrainedClassifier):
         device: str = "auto",
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.visible = visible
         self.pretrain = pretrain
         self.pretrain_learning_rate = pretrain_learning_rate
         self.pretrain_n_iter = pretrain_n_iter
@@ -171,6 +182,7 @@ class DBN(PretrainedClassifier):
         sizes = self._check_common()
         check_positive("k", self.k, integer=True)
         check_momentum(self.pretrain_momentum, "pretrain_momentum")
+        check_choice("visible", self.visible, ("bernoulli", "gaussian"))
         if self.pretrain_sparsity_target is not None:
             check_in_interval("pretrain_sparsity_target", self.pretrain_sparsity_target, 0.0, 1.0, low_open=True,
                               high_open=True, what="a mean activation or None")
@@ -184,15 +196,25 @@ class DBN(PretrainedClassifier):
             metadata = {**metadata, "params": {**params, "pretrain_sparsity_target": None}}
         return super()._upgrade_state(metadata)
 
+    def _check_data(self, X: torch.Tensor) -> None:
+        """Bernoulli visible units read the inputs as probabilities; Gaussian ones take any
+        real values (standardised: the first RBM warns otherwise)."""
+        if self.visible == "bernoulli":
+            super()._check_data(X)
+
     def _keep_pretrained(self, layers: list[RBM]) -> None:
         self.rbms_ = layers  # not saved by save()
 
     def _pretrain_layer(self, H: torch.Tensor, n_hidden: int, gen: torch.Generator, layer: int) -> tuple[RBM, torch.Tensor, torch.Tensor]:
         """Train one RBM on ``H`` (the layer below's hidden probabilities); return it and (W, c)."""
         seed = int(torch.randint(0, 2**31 - 1, (1,), generator=gen, device=gen.device))
+        gaussian = layer == 0 and self.visible == "gaussian"
         rbm = RBM(
             n_hidden,
-            learning_rate=self.pretrain_learning_rate,
+            visible="gaussian" if gaussian else "bernoulli",
+            # Gaussian visible units want a step one to two orders of magnitude smaller
+            # (Hinton's practical guide, section 13.2): a hundredth, as RBM's "auto".
+            learning_rate=self.pretrain_learning_rate * (GAUSSIAN_RATE_FACTOR if gaussian else 1.0),
             batch_size=resolve_batch_size(self.batch_size, H.shape[0]),
             n_iter=self._pretrain_epochs(H.shape[0]),
             k=self.k,

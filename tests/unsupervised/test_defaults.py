@@ -122,3 +122,21 @@ def test_rbm_trains_on_fewer_rows_than_its_batch(digits):
     X = digits[0][:30]
     rbm = RBM(16, batch_size=100, n_iter=2, random_state=0, device="cpu").fit(X)
     assert rbm.transform(X).shape == (30, 16)
+
+
+def test_a_dbn_with_a_gaussian_first_layer_trains_end_to_end_on_standardised_data():
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X, Xt, y, yt = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+    scaler = StandardScaler().fit(X)
+    X, Xt = scaler.transform(X), scaler.transform(Xt)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        DBN((32,)).fit(X, y)
+    dbn = DBN((64, 32), visible="gaussian", random_state=0, device="cpu").fit(X, y)
+    assert dbn.rbms_[0].visible == "gaussian" and dbn.rbms_[1].visible == "bernoulli"
+    assert dbn.rbms_[0].learning_rate == pytest.approx(0.1 * 0.01)
+    assert dbn.score(Xt, yt) > 0.93  # logistic regression scores about 0.96 here; chance is 0.63
+    with pytest.raises(ValueError, match="visible must be 'bernoulli' or 'gaussian'; got 'poisson'"):
+        DBN(visible="poisson").fit(X, y)
