@@ -346,6 +346,9 @@ def render(records: list[dict[str, Any]], datasets: list[str], args: Any) -> str
           "its own split or subset. DBN, stacked autoencoder and MLP get the real-valued sets rescaled to [0, 1].", "",
           *classification_report(runs, datasets), *autoencoder_report(runs, datasets), *tsne_report(runs, datasets),
           *plot(runs, datasets, args)]
+    missing = [ds for ds in datasets if not any(key[0] == ds for key in runs)]
+    if missing:
+        md += ["", f"Not run yet: {', '.join(missing)} (`--only {missing[0]}:`)."]
     return "\n".join(md)
 
 
