@@ -299,18 +299,19 @@ class Autoencoder(TransformerMixin, TorchEstimator):
                              f"Lower n_components, or pass init='random' with noise > 0 for an over-complete code "
                              f"(without corruption it can learn to copy its input)")
         gen = self._generator(device)
-        Xv = None
-        if self.early_stopping:
-            train, valid = validation_split(n, self.validation_fraction, gen)
-            Xt, Xv = Xt[train], Xt[valid]
         sizes = [d, *hidden, self.n_components]
         self.module_ = _AutoencoderNet(sizes, bool(self.tied_weights), (self.activation, self.code_activation, self.output_activation),
                                        gen, device, linear=self.init == "pca")
         if self.init == "pca":
+            # PCA of every row given, validation share included: the start is exactly the
+            # PCA a user would fit on the same data, and early stopping can only improve on it.
             mean = Xt.mean(0)
-            # The top right-singular vectors of the centred training part: PCA's components.
-            _, _, Vt = torch.linalg.svd(Xt - mean, full_matrices=False)
+            _, _, Vt = torch.linalg.svd(Xt - mean, full_matrices=False)  # the top right-singular vectors
             self.module_.start_at_pca(mean, Vt[: self.n_components])
+        Xv = None
+        if self.early_stopping:
+            train, valid = validation_split(n, self.validation_fraction, gen)
+            Xt, Xv = Xt[train], Xt[valid]
         optimizer = make_optimizer(self.module_.parameters(), self.optimizer, learning_rate=self.learning_rate, momentum=self.momentum,
                                    nesterov=self.nesterov, weight_decay=self.weight_decay, optimizer_kwargs=self.optimizer_kwargs)
 
