@@ -160,9 +160,9 @@ SCALE_DOWN: dict[str, list[tuple[str, str, str]]] = {
         ("rbm.pseudo_likelihood(mnist.X_test)", "rbm.pseudo_likelihood(mnist.X_test[:200])",
          "the exact pseudo-likelihood of 10,000 images (784 flips each) takes ~30 s"),
         ("n_steps=1000", "n_steps=10", "fewer Gibbs steps"),
-        ('loss="bce").fit(X)', 'loss="bce", max_iter=1).fit(X)', "one autoencoder epoch"),
-        ("DBN((500, 500, 2000)).fit(X, y)", "DBN((500, 500, 2000), pretrain_n_iter=1, max_iter=1).fit(X, y)",
-         "one pretraining and one fine-tuning epoch"),
+        ('("rbm", RBM())', '("rbm", RBM(64, n_iter=1))', "a small RBM, one epoch"),
+        ("Autoencoder(30).fit(X)", "Autoencoder(30, max_iter=1).fit(X)", "one autoencoder epoch"),
+        ("DBN().fit(X, y)", "DBN(pretrain_n_iter=1, max_iter=1).fit(X, y)", "one pretraining and one fine-tuning epoch"),
     ],
     "experiments-1": [
         ('"timesteps": [20_000]', '"timesteps": [2_000]', "fewer steps per run"),

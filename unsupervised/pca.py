@@ -316,6 +316,14 @@ class PCA(TransformerMixin, TorchEstimator):
         return tensors, {"n_components_": self.n_components_, "n_samples_": self.n_samples_, "noise_variance_": self.noise_variance_,
                          "n_samples_seen_": getattr(self, "n_samples_seen_", self.n_samples_)}
 
+    @classmethod
+    def _upgrade_state(cls, metadata: dict[str, Any]) -> dict[str, Any]:
+        """Files written before ``partial_fit`` existed saw all their samples in one ``fit``."""
+        metadata = super()._upgrade_state(metadata)
+        if "n_samples_seen_" not in metadata and "n_samples_" in metadata:
+            metadata = {**metadata, "n_samples_seen_": metadata["n_samples_"]}
+        return metadata
+
     def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
         for name, value in tensors.items():  # files written before partial_fit existed have no var_
             setattr(self, name, value)

@@ -332,7 +332,17 @@ class TSNE(TransformerMixin, TorchEstimator):
         extra.update(neighbors_=self.neighbors_, timings_=self.timings_)
         # the training data stays with the map: transform searches its neighbours there
         # (an approximate index is rebuilt from it on the first transform after loading)
-        return {"embedding_": self.embedding_, "fit_X": self._fit_X}, extra
+        tensors = {"embedding_": self.embedding_}
+        if self._fit_X is not None:  # a file of an older version had none to keep
+            tensors["fit_X"] = self._fit_X
+        return tensors, extra
+
+    @classmethod
+    def _upgrade_state(cls, metadata: dict[str, Any]) -> dict[str, Any]:
+        """Files written before approximate neighbours and phase timings existed searched
+        exactly and timed nothing."""
+        metadata = super()._upgrade_state(metadata)
+        return {"neighbors_": "exact", "timings_": {}, **metadata}
 
     def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
         self.embedding_ = tensors["embedding_"]
