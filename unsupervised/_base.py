@@ -18,7 +18,7 @@ from groundup.persistence import SaveLoadMixin
 from groundup.torch_utils import resolve_device, to_numpy
 from groundup.validation import NotFittedError, check_array, check_is_fitted, check_seed
 
-__all__ = ["NotFittedError", "TorchEstimator", "TransformerMixin", "as_output"]
+__all__ = ["NotFittedError", "TorchEstimator", "TransformerMixin", "as_output", "stopping_before"]
 
 E = TypeVar("E", bound="TorchEstimator")
 
@@ -92,14 +92,29 @@ class TorchEstimator(SaveLoadMixin, BaseEstimator):
         """Files written before the shared protocol (groundup.persistence.SaveLoadMixin)
         kept each estimator's own metadata under "extra"; it now sits beside "params".
 
-        A file written before a parameter existed (``optimizer`` and its settings, say)
-        lacks it; it gets its default, since a parameter added later defaults to what the
-        estimator did before it existed, so the file's model was trained that way."""
+        A file written before a parameter existed lacks it; it gets the value that
+        describes how the file's model was trained: what :meth:`_params_before` says the
+        estimator did before the parameter existed, else the parameter's default."""
         if isinstance(metadata.get("extra"), dict):
             metadata = {**{k: v for k, v in metadata.items() if k != "extra"}, **metadata["extra"]}
         params = metadata.get("params")
         if isinstance(params, dict):
             missing = {k: v for k, v in cls().get_params(deep=False).items() if k not in params}
+            before = cls._params_before(params)
+            missing.update({k: before[k] for k in missing if k in before})
             if missing:
                 metadata = {**metadata, "params": {**params, **missing}}
         return metadata
+
+    @classmethod
+    def _params_before(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """For a file whose saved parameters are ``params``: the behaviour, as parameter
+        values, of each parameter added since whose default has since changed (the rest
+        default to what the estimator did before them)."""
+        return {}
+
+
+def stopping_before(params: dict[str, Any]) -> dict[str, Any]:
+    """Before early stopping existed, training ran every one of ``max_iter`` epochs on all
+    the data: the stopping parameters that say so."""
+    return dict(early_stopping=False, n_iter_no_change=params.get("max_iter", 20), tol=0.0, min_epochs=1)

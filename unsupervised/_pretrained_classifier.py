@@ -21,7 +21,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from groundup.early_stopping import ValidationMonitor
 from groundup.progress import TrainingLog
 from groundup.torch_utils import check_optimizer, make_optimizer, resolve_batch_size
-from groundup.unsupervised._base import TorchEstimator, TransformerMixin, as_output
+from groundup.unsupervised._base import TorchEstimator, TransformerMixin, as_output, stopping_before
 from groundup.unsupervised._nets import DenseStack, classifier_step, glorot_weight, train_until_stopped, validation_split
 from groundup.validation import (NotFittedError, check_array, check_bool, check_in_interval, check_is_fitted,
                                  check_layer_sizes, check_positive, check_unit_interval)
@@ -180,18 +180,17 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
         # Linear decay of the step size, per epoch (epoch e of E runs at
         # 1 - (1 - final_lr_fraction) * e / E of learning_rate); constant by default.
         schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: 1.0 - (1.0 - self.final_lr_fraction) * e / epochs)
-        counts = torch.bincount(y, minlength=len(self.classes_)).double()
         if self.early_stopping:
             train, valid = validation_split(X.shape[0], self.validation_fraction, gen, y=y)
             X, Xv, y, yv = X[train], X[valid], y[train], y[valid]
-            counts = torch.bincount(y, minlength=len(self.classes_)).double()
+        counts = torch.bincount(y, minlength=len(self.classes_)).double()
+        if self.early_stopping:
             floor = float((yv == counts.argmax()).double().mean())
             monitor = ValidationMonitor("val_accuracy", floor, "predicting the most common training class everywhere",
                                         self.n_iter_no_change, self.min_epochs, True, tol=self.tol)
 
             def score(loss: float) -> float:
                 with torch.no_grad():
-                    self.module_.eval()
                     return float((self.module_(Xv).argmax(1) == yv).double().mean())
         else:
             prior = counts / counts.sum()
@@ -243,19 +242,10 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
 
     # -- persistence ----------------------------------------------------------------------------
     @classmethod
-    def _upgrade_state(cls, metadata: dict[str, Any]) -> dict[str, Any]:
-        """Files written before ``optimizer`` existed were fine-tuned by SGD with momentum;
-        before early stopping existed, for every one of ``max_iter`` epochs. Their
-        parameters say so, rather than today's defaults."""
-        params = metadata.get("params")
-        if isinstance(params, dict):
-            before: dict[str, Any] = {}
-            if "optimizer" not in params:
-                before["optimizer"] = "sgd"
-            if "early_stopping" not in params:
-                before.update(early_stopping=False, n_iter_no_change=params.get("max_iter", 20), tol=0.0, min_epochs=1)
-            metadata = {**metadata, "params": {**before, **params}}
-        return super()._upgrade_state(metadata)
+    def _params_before(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """Before ``optimizer`` existed, fine-tuning was SGD with momentum; before early
+        stopping, every epoch ran."""
+        return {"optimizer": "sgd", **stopping_before(params)}
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         tensors = dict(self.module_.state_dict())

@@ -28,7 +28,7 @@ from torch import nn
 from groundup.progress import TrainingLog
 from groundup.early_stopping import ValidationMonitor
 from groundup.torch_utils import as_tensor, check_optimizer, make_optimizer, resolve_batch_size
-from groundup.unsupervised._base import TorchEstimator, TransformerMixin, as_output
+from groundup.unsupervised._base import TorchEstimator, TransformerMixin, as_output, stopping_before
 from groundup.unsupervised._nets import activation_fn, glorot_weight, train_until_stopped, validation_split
 from groundup.validation import (check_array, check_bool, check_choice, check_in_interval, check_is_fitted, check_layer_sizes,
                                  check_positive, check_unit_interval)
@@ -392,14 +392,10 @@ class Autoencoder(TransformerMixin, TorchEstimator):
         return dict(self.module_.state_dict()), {"loss_curve_": list(self.loss_curve_)}
 
     @classmethod
-    def _upgrade_state(cls, metadata: dict[str, Any]) -> dict[str, Any]:
-        """Files written before ``init`` and early stopping existed hold a classic
-        autoencoder (no linear path) trained for every epoch on all the data."""
-        params = metadata.get("params")
-        if isinstance(params, dict) and "init" not in params:
-            before = dict(init="random", early_stopping=False, n_iter_no_change=params.get("max_iter", 20), tol=0.0, min_epochs=1)
-            metadata = {**metadata, "params": {**before, **params}}
-        return super()._upgrade_state(metadata)
+    def _params_before(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """Before ``init`` and early stopping existed, the autoencoder was the classic one (no
+        linear path), trained for every epoch on all the data."""
+        return {"init": "random", **stopping_before(params)}
 
     def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
         hidden = self._check_params()

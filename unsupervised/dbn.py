@@ -189,12 +189,9 @@ class DBN(PretrainedClassifier):
         return sizes
 
     @classmethod
-    def _upgrade_state(cls, metadata: dict[str, Any]) -> dict[str, Any]:
-        """Files written before ``pretrain_sparsity_target`` existed were pretrained without one."""
-        params = metadata.get("params")
-        if isinstance(params, dict) and "pretrain_sparsity_target" not in params:
-            metadata = {**metadata, "params": {**params, "pretrain_sparsity_target": None}}
-        return super()._upgrade_state(metadata)
+    def _params_before(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """Before ``pretrain_sparsity_target`` existed, the RBMs were pretrained without one."""
+        return {**super()._params_before(params), "pretrain_sparsity_target": None}
 
     def _check_data(self, X: torch.Tensor) -> None:
         """Bernoulli visible units read the inputs as probabilities; Gaussian ones take any
