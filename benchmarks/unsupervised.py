@@ -10,6 +10,11 @@ Sections, one engine run each per seed (``--only`` picks some by name):
   ``iterated_power``/``n_oversamples`` defaults); ratios and fit times side by side.
 * ``tsne``: 5,000 test images after PCA to 50; trustworthiness (k = 10) and time against
   scikit-learn's Barnes-Hut t-SNE and openTSNE (FFT), each with its default schedule.
+* ``tsne_transform``: ``TSNE.transform`` places new points into a fitted map: a map of
+  5,000 random training images (PCA-50, fitted on them), then 1,000 random test images
+  placed into it, three draws; the 10-nearest-neighbour class accuracy of the placed test
+  images (voters: the fitted points) against the fitted points' own (5-fold cross-validated
+  in the map), and the same two figures in the PCA-50 input space for scale.
 * ``rbm``: 256 hidden units, CD-1, learning rate 0.05, batch 64, 10 epochs, no sparsity
   target (all passed explicitly: the RBM's defaults have changed since), against
   ``BernoulliRBM`` with the same settings: logistic-regression test accuracy on the
@@ -58,20 +63,23 @@ from benchmarks import common
 from groundup.experiments import stats
 
 RUN = "benchmarks.unsupervised:run"
-SECTIONS = ("pca", "pca_large", "tsne", "rbm", "gaussian_rbm", "dbn", "sae", "random", "autoencoder")
+SECTIONS = ("pca", "pca_large", "tsne", "tsne_transform", "rbm", "gaussian_rbm", "dbn", "sae", "random", "autoencoder")
 TIMED = ("pca", "pca_large", "tsne", "rbm")  # speed as a ratio to scikit-learn's: all cores, alone
 NETWORK = (500, 500, 2000)
 
 CONFIGS: dict[str, dict[str, Any]] = {
     "full": dict(n_train=None, pca_repeats=7, tsne_n=5000, tsne_repeats=3, rbm_epochs=10, hidden=NETWORK,
                  dbn_pretrain_epochs=10, sae_pretrain_epochs=15, finetune_epochs=30, ae_epochs=30, map_n=5000,
-                 gibbs_steps=1000, lr_max_iter=300, gaussian_splits=5, gaussian_rbm={}),
+                 gibbs_steps=1000, lr_max_iter=300, gaussian_splits=5, gaussian_rbm={},
+                 transform_fit_n=5000, transform_new_n=1000, transform_draws=3),
     "quick": dict(n_train=10_000, pca_repeats=5, tsne_n=5000, tsne_repeats=1, rbm_epochs=10, hidden=NETWORK,
                   dbn_pretrain_epochs=5, sae_pretrain_epochs=3, finetune_epochs=10, ae_epochs=15, map_n=2000,
-                  gibbs_steps=1000, lr_max_iter=300, gaussian_splits=3, gaussian_rbm={}),
+                  gibbs_steps=1000, lr_max_iter=300, gaussian_splits=3, gaussian_rbm={},
+                  transform_fit_n=5000, transform_new_n=1000, transform_draws=3),
     "smoke": dict(n_train=1000, n_test=500, pca_repeats=1, tsne_n=300, tsne_repeats=1, rbm_epochs=1, hidden=(64, 64, 128),
                   dbn_pretrain_epochs=1, sae_pretrain_epochs=1, finetune_epochs=1, ae_epochs=1, map_n=300,
-                  gibbs_steps=20, lr_max_iter=20, gaussian_splits=1, gaussian_rbm=dict(n_components=64, n_iter=2)),
+                  gibbs_steps=20, lr_max_iter=20, gaussian_splits=1, gaussian_rbm=dict(n_components=64, n_iter=2),
+                  transform_fit_n=300, transform_new_n=100, transform_draws=1),
 }
 SEEDS = {"full": (0,), "quick": (0,), "smoke": (0,)}
 # RBM pretraining of the DBN's layers: CD-1, step 0.05 on the mean gradient, momentum 0.9, no sparsity target.
@@ -229,6 +237,36 @@ def run_tsne(cfg: dict[str, Any], data: Any, seed: int) -> dict[str, Any]:
     return out
 
 
+def run_tsne_transform(cfg: dict[str, Any], data: Any, seed: int) -> dict[str, Any]:
+    """New points into a fitted map, as a user would place next month's data: random
+    training images fitted, random test images placed (draw seeds ``seed``, ``seed + 1``, ...)."""
+    from sklearn.decomposition import PCA as SkPCA
+    from sklearn.model_selection import cross_val_score
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from groundup.unsupervised import TSNE
+
+    ds, Xtr, ytr, Xte, yte = data
+
+    def knn(A: np.ndarray, y: np.ndarray, B: np.ndarray, y_new: np.ndarray) -> tuple[float, float]:
+        own = cross_val_score(KNeighborsClassifier(10), A, y, cv=5).mean()
+        return float(own), float(KNeighborsClassifier(10).fit(A, y).score(B, y_new))
+
+    draws = []
+    for draw in range(seed, seed + cfg["transform_draws"]):
+        rng = np.random.default_rng(draw)
+        fit = rng.choice(len(Xtr), cfg["transform_fit_n"], replace=False)
+        new = rng.choice(len(Xte), cfg["transform_new_n"], replace=False)
+        pca = SkPCA(50, random_state=0).fit(Xtr[fit])
+        A, B = pca.transform(Xtr[fit]).astype(np.float32), pca.transform(Xte[new]).astype(np.float32)
+        est = TSNE(random_state=draw).fit(A)
+        t, Y = timed(lambda: est.transform(B))
+        own, placed = knn(est.embedding_, ytr[fit], Y, yte[new])
+        input_own, input_new = knn(A, ytr[fit], B, yte[new])
+        draws.append(dict(draw=draw, own=own, new=placed, input_own=input_own, input_new=input_new, transform_s=t))
+    return dict(draws=draws, fit_n=cfg["transform_fit_n"], new_n=cfg["transform_new_n"])
+
+
 def run_rbm(cfg: dict[str, Any], data: Any, seed: int) -> dict[str, Any]:
     import torch
     from sklearn.neural_network import BernoulliRBM
@@ -342,7 +380,7 @@ def run_autoencoder(cfg: dict[str, Any], data: Any, seed: int) -> dict[str, Any]
 
 
 RUNNERS: dict[str, Callable[[dict[str, Any], Any, int], dict[str, Any]]] = {
-    "pca": run_pca, "pca_large": run_pca_large, "tsne": run_tsne, "rbm": run_rbm, "gaussian_rbm": run_gaussian_rbm, "autoencoder": run_autoencoder,
+    "pca": run_pca, "pca_large": run_pca_large, "tsne": run_tsne, "tsne_transform": run_tsne_transform, "rbm": run_rbm, "gaussian_rbm": run_gaussian_rbm, "autoencoder": run_autoencoder,
     "dbn": lambda c, d, s: run_deep("dbn", c, d, s), "sae": lambda c, d, s: run_deep("sae", c, d, s),
     "random": lambda c, d, s: run_deep("random", c, d, s),
 }
@@ -487,6 +525,17 @@ def report(records: list[dict[str, Any]], args: Any) -> str:
                      f"{agg(col('tsne', lambda m: m['openTSNE']['trust']), '.4f')}; "
                      f"{agg(col('tsne', lambda m: m['openTSNE']['seconds']), '.1f')} s)",
                      ratio("tsne", lambda m: m["sklearn"]["seconds"] / m["groundup"]["seconds"]), cmd("tsne")])
+    if "tsne_transform" in runs:
+        draws = [d for m in runs["tsne_transform"] for d in m["draws"]]
+        m0 = runs["tsne_transform"][0]
+        gaps = [100 * (d["own"] - d["new"]) for d in draws]
+        rows.append([f"TSNE.transform: {m0['new_n']:,} random test images into a map of {m0['fit_n']:,} random training images "
+                     f"(PCA-50; {len(draws)} draw{'s' if len(draws) > 1 else ''}): 10-NN class accuracy",
+                     "placed images within 2 points of the fitted images' own",
+                     f"placed {agg([d['new'] for d in draws], **pct)}, fitted {agg([d['own'] for d in draws], **pct)}: gap "
+                     f"{agg(gaps, '+.2f')} points (largest {max(gaps):+.2f}); transform {agg([d['transform_s'] for d in draws], '.2f')} s",
+                     f"PCA-50 inputs: new {agg([d['input_new'] for d in draws], **pct)}, cross-validated "
+                     f"{agg([d['input_own'] for d in draws], **pct)}", "", cmd("tsne_transform")])
     if "rbm" in runs:
         rows.append([f"RBM 256 hidden, CD-1, lr 0.05, batch 64, {cfg['rbm_epochs']} epochs: logistic regression on features",
                      "accuracy >= sklearn's",

@@ -46,7 +46,7 @@ def test_benchmark_smoke_run(tmp_path, run_benchmark):
 
     run_benchmark("unsupervised", "--smoke", "--backend", "serial")
     table = (tmp_path / "unsupervised.md").read_text()
-    for row in ("PCA-50", "PCA-50 partial_fit", "svd_solver='randomized'", "t-SNE of 300 test images", "RBM 256 hidden", "RBM(visible='gaussian'), n_components=64, n_iter=2", "DBN 784-64-64-128-10", "Stacked denoising autoencoder", "Autoencoder 784-64-30"):
+    for row in ("PCA-50", "PCA-50 partial_fit", "svd_solver='randomized'", "t-SNE of 300 test images", "TSNE.transform: 100 random test images", "RBM 256 hidden", "RBM(visible='gaussian'), n_components=64, n_iter=2", "DBN 784-64-64-128-10", "Stacked denoising autoencoder", "Autoencoder 784-64-30"):
         assert row in table, row
     assert "Not run" not in table and "command: `python -m benchmarks.unsupervised --smoke`" in table
     for png in ("pca_map", "tsne_pixels", "rbm_filters", "rbm_samples", "reconstructions", "tsne_dbn", "tsne_autoencoder",
@@ -57,7 +57,7 @@ def test_benchmark_smoke_run(tmp_path, run_benchmark):
     assert len(speedups) == 5 and all(s > 0 for s in speedups)  # PCA (exact, incremental, randomized), t-SNE and RBM against scikit-learn
 
     runs = {r["params"]["section"]: r for r in ResultStore(tmp_path / "store")}
-    assert set(runs) == {"pca", "pca_large", "tsne", "rbm", "gaussian_rbm", "dbn", "sae", "random", "autoencoder"}
+    assert set(runs) == {"pca", "pca_large", "tsne", "tsne_transform", "rbm", "gaussian_rbm", "dbn", "sae", "random", "autoencoder"}
     assert all(r["status"] == "ok" for r in runs.values())
     m = {section: r["metrics"] for section, r in runs.items()}
     assert m["pca"]["max_ratio_diff"] < 1e-4 and 0.0 < m["pca"]["ratio_sum_ours"] <= 1.0
@@ -65,6 +65,8 @@ def test_benchmark_smoke_run(tmp_path, run_benchmark):
     assert all(0.5 < m["tsne"][name]["trust"] <= 1.0 for name in ("groundup", "sklearn", "openTSNE"))
     assert all(0.0 <= m["rbm"][k] <= 1.0 for k in ("acc_raw", "acc_ours", "acc_plain", "acc_sklearn"))
     assert m["rbm"]["acc_raw"] > 0.5 and m["rbm"]["pl_ours"] < 0
+    (draw,) = m["tsne_transform"]["draws"]  # 100 test images placed into a map of 300 training images
+    assert all(0.1 < draw[k] <= 1.0 for k in ("own", "new", "input_own", "input_new")) and draw["transform_s"] > 0
     (split,) = m["gaussian_rbm"]["splits"]  # standardised digits: 1,257 rows to train on, 540 to test
     assert m["gaussian_rbm"]["n_train"] == 1257 and split["n_components"] == 64 and split["acc_raw"] > 0.9
     assert 0.1 < split["acc_rbm"] <= 1.0

