@@ -13,6 +13,9 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 __all__ = [
     "MIN_VALIDATION_SIZE",
@@ -20,6 +23,7 @@ __all__ = [
     "EarlyStoppingWarning",
     "NoLearningWarning",
     "ValidationMonitor",
+    "resolve_early_stopping",
     "split_size",
     "warn_if_validation_too_small",
 ]
@@ -68,6 +72,25 @@ def split_size(validation_fraction: float, n: int, unit: str, how_to_add: str, s
     return n_val
 
 
+def resolve_early_stopping(early_stopping: Any, validation_fraction: float, n: int, *,
+                           has_validation_data: bool) -> bool:
+    """Whether to stop early: ``True`` or ``False`` as given; ``"auto"`` (the default of the
+    taggers and tree models) stops early when a validation set was given, or when
+    ``validation_fraction`` of the ``n`` training items sets aside at least
+    :data:`MIN_VALIDATION_SIZE` of them.
+
+    Why not always: below that size one item more or less right moves the score by 2% or
+    more, so the epoch early stopping keeps is picked by noise, and it is picked from the
+    start of a slow climb as often as from its top; the model learns more from the items
+    it would have set aside. Training on every item for ``max_iter`` epochs is then the
+    better default, as it is scikit-learn's (``MLPClassifier(early_stopping=False)``)."""
+    if isinstance(early_stopping, (bool, np.bool_)):
+        return bool(early_stopping)
+    if early_stopping != "auto":
+        raise ValueError(f"early_stopping must be True, False or 'auto'; got {early_stopping!r:.80}")
+    return has_validation_data or max(1, int(round(validation_fraction * n))) >= MIN_VALIDATION_SIZE
+
+
 @dataclass
 class ValidationMonitor:
     """The rules of early stopping and of learning-rate decay on a plateau, written once
@@ -75,14 +98,22 @@ class ValidationMonitor:
     after every epoch.
 
     Training starts with a **warm-up**: the first ``min_epochs`` epochs, and every epoch
-    until the validation score first rises above its **floor** (``floor``: what predicting
-    the most common training tag or label everywhere scores, e.g. entity F1 0 for tagging
-    every token ``O``). During the warm-up the learning rate does not decay and early
-    stopping does not stop. Patience, ``n_iter_no_change`` epochs without improvement,
-    counts from the first epoch above the floor; training stops once patience has run out
-    and at least ``min_epochs`` epochs have run. An epoch improves on the best only by more
-    than ``tol`` (scikit-learn's rule; 0 by default), though the best weights are kept
-    whatever the margin.
+    until the validation score first rises clearly above its **floor** (``floor``: what
+    predicting the most common training tag or label everywhere scores, e.g. entity F1 0
+    for tagging every token ``O``). During the warm-up the learning rate does not decay and
+    early stopping does not stop. Patience, ``n_iter_no_change`` epochs without
+    improvement, counts from the first epoch clearly above the floor; training stops once
+    patience has run out and at least ``min_epochs`` epochs have run. An epoch improves on
+    the best only by more than ``tol`` (scikit-learn's rule; 0 by default), though the best
+    weights are kept whatever the margin.
+
+    "Clearly" is two standard errors when the score is a share of ``n_validation`` items
+    (an accuracy over validation sentences, trees, tokens or samples): the score must pass
+    ``floor + 2 * sqrt(floor * (1 - floor) / n_validation)``. A model still at the floor
+    scores within that band by luck on a small validation set (10 trees: ±0.3 around a
+    floor of 0.5), and patience started by such a fluke ends training before learning has
+    begun. With ``n_validation`` None (scores that are not shares, such as F1 or a loss) or
+    a floor of 0 or 1, the margin is 0.
 
     Why the floor and not the validation loss: the score is what the user asked for and it
     picks the kept epoch; a loss can rise (the model grows overconfident) while the score
@@ -100,6 +131,7 @@ class ValidationMonitor:
     min_epochs: int
     early_stopping: bool
     tol: float = 0.0  # an epoch must beat the best score by more than this to reset patience
+    n_validation: int | None = None  # items the score is a share of (for the start margin); None: not a share
     best_score: float = -math.inf
     best_epoch: int | None = None
     epochs: int = 0
@@ -107,6 +139,15 @@ class ValidationMonitor:
     stale: int = 0  # epochs without improvement since the score left its floor
     decay: bool = False  # the last epoch calls for a smaller learning rate
     stopped_early: bool = False
+
+    @property
+    def start_margin(self) -> float:
+        """How far above the floor the score must rise before patience counts: two standard
+        errors of a share equal to the floor over ``n_validation`` items (0 when the score is
+        not a share)."""
+        if not self.n_validation or not 0.0 < self.floor < 1.0:
+            return 0.0
+        return 2.0 * math.sqrt(self.floor * (1.0 - self.floor) / self.n_validation)
 
     @property
     def warming_up(self) -> bool:
@@ -124,7 +165,7 @@ class ValidationMonitor:
             self.best_score, self.best_epoch = score, self.epochs
         if significant:
             self.stale = 0
-        self.started = self.started or score > self.floor
+        self.started = self.started or score > self.floor + self.start_margin
         if not significant and self.started:
             self.stale += 1
         self.decay = not improved and not self.warming_up
@@ -135,7 +176,7 @@ class ValidationMonitor:
     @property
     def at_floor(self) -> bool:
         """Whether a validation score was recorded and none rose above the floor."""
-        return self.best_epoch is not None and not self.started
+        return self.best_epoch is not None and self.best_score <= self.floor
 
     def stop_reason(self, max_iter: int) -> str:
         """The ``training_log_.stop_reason`` sentence: what ended training, which epoch was
@@ -147,9 +188,13 @@ class ValidationMonitor:
             return (f"early_stopping: no improvement in {self.n_iter_no_change} {epochs}; stopped after epoch "
                     f"{self.epochs} of max_iter={max_iter}{kept}")
         reason = f"max_iter: all {max_iter} epochs ran{kept}"
+        never_began = ", so early stopping never began" if self.early_stopping else ""
         if self.at_floor:
-            reason += (f"; {self.metric} never rose above its floor {self.floor:.4g} ({self.floor_what})"
-                       + (", so early stopping never began" if self.early_stopping else ""))
+            reason += f"; {self.metric} never rose above its floor {self.floor:.4g} ({self.floor_what}){never_began}"
+        elif not self.started and self.best_epoch is not None:
+            reason += (f"; {self.metric} never rose more than {self.start_margin:.3g} (two standard errors on "
+                       f"{self.n_validation} validation items) above its floor {self.floor:.4g} ({self.floor_what})"
+                       f"{never_began}")
         return reason
 
     def warn_if_at_floor(self, estimator: str, stacklevel: int = 3) -> None:

@@ -28,6 +28,7 @@ from torch import nn
 
 from groundup.persistence import SaveLoadMixin, load_module_state
 from groundup.datasets.trees import check_sentiment_tree
+from groundup.early_stopping import resolve_early_stopping
 from groundup.nlp._estimator import (ValidationMonitor, check_at_least_two, check_training_classes, split_size,
                                      upgrade_params, warn_if_validation_too_small)
 from groundup.nlp._tree_batch import TreeBatch, collate, flatten_tree
@@ -85,26 +86,34 @@ class RecursiveNN(SaveLoadMixin, BaseEstimator):
 
     Parameters (defaults in brackets): ``vector_size`` (25, as Socher et al.);
     ``lowercase`` (True); ``min_count`` (1: rarer words share the unknown-word vector);
-    ``optimizer`` ("adagrad", as Socher et al.; or "adam") with ``learning_rate`` (0.01);
+    ``optimizer`` ("adagrad", as Socher et al.; or "adam") with ``learning_rate`` (0.05:
+    Adagrad's steps shrink as squared gradients add up, and at 0.01 a few hundred trees
+    stop learning long before negation is learned);
     ``alpha`` (1e-4, the L2 penalty, scikit-learn's name);
     ``batch_size`` (32 trees); ``max_iter`` (50 epochs at most); ``early_stopping``
-    (True, on the root accuracy of ``validation_data`` or of ``validation_fraction`` (0.1)
-    of the training trees; setting aside fewer than 10 draws an ``EarlyStoppingWarning``),
-    ``n_iter_no_change`` (5; when the validation set has fewer than 50 trees, too few to
-    judge, and early stopping ended training early or kept an earlier epoch, ``fit`` warns
-    with an ``EarlyStoppingWarning``: pass ``early_stopping=False`` or more data);
-    ``min_epochs`` (5: early stopping never ends training sooner); ``random_state`` (None);
-    ``device`` ("auto"); ``verbose`` (0).
+    ("auto": on when ``validation_data`` is given or ``validation_fraction`` (0.1) of the
+    training trees is at least 50 trees, so from 500 trees; below that, every tree is
+    trained on for ``max_iter`` epochs, because a validation set of fewer than 50 trees
+    picks the kept epoch by noise; True or False force it, and ``early_stopping_`` says
+    which applied; setting aside fewer than 10 draws an ``EarlyStoppingWarning``),
+    ``n_iter_no_change`` (10, scikit-learn's; root accuracy on a validation set climbs in
+    steps of one tree, with pauses of several epochs; when the validation set has fewer
+    than 50 trees, too few to judge, and early stopping ended training early or kept an
+    earlier epoch, ``fit`` warns with an ``EarlyStoppingWarning``: pass
+    ``early_stopping=False`` or more data); ``min_epochs`` (5: early stopping never ends
+    training sooner); ``random_state`` (None); ``device`` ("auto"); ``verbose`` (0).
 
     Early stopping waits for learning to start, by the tagger's rules
-    (:class:`groundup.nlp._estimator.ValidationMonitor`): ``n_iter_no_change`` counts from
-    the first epoch whose root accuracy rises above its floor, the share of validation
-    roots that carry the most common training root label (what predicting that label
-    everywhere scores). A model that never leaves the floor trains for all ``max_iter``
-    epochs, and ``fit`` warns with a ``NoLearningWarning``. A label seen only in the
-    validation trees draws a ``UserWarning``; training trees that hold one label are an error.
+    (:class:`groundup.early_stopping.ValidationMonitor`): ``n_iter_no_change`` counts from
+    the first epoch whose root accuracy rises clearly (two standard errors) above its
+    floor, the share of validation roots that carry the most common training root label
+    (what predicting that label everywhere scores). A model that never leaves the floor
+    trains for all ``max_iter`` epochs, and ``fit`` warns with a ``NoLearningWarning``. A
+    label seen only in the validation trees draws a ``UserWarning``; training trees that
+    hold one label are an error.
 
     Learned attributes: ``vocabulary_``, ``classes_``, ``n_iter_``, ``best_score_``,
+    ``early_stopping_`` (whether early stopping applied),
     ``training_log_`` (one row per epoch; its ``stop_reason`` says why training ended:
     ``"max_iter: ..."``, and whether the score ever left its floor, or
     ``"early_stopping: no improvement in N epochs; ..."``).
@@ -118,14 +127,14 @@ class RecursiveNN(SaveLoadMixin, BaseEstimator):
         vector_size: int = 25,
         lowercase: bool = True,
         min_count: int = 1,
-        learning_rate: float = 0.01,
+        learning_rate: float = 0.05,
         optimizer: str = "adagrad",
         alpha: float = 1e-4,
         batch_size: int = 32,
         max_iter: int = 50,
-        early_stopping: bool = True,
+        early_stopping: bool | str = "auto",
         validation_fraction: float = 0.1,
-        n_iter_no_change: int = 5,
+        n_iter_no_change: int = 10,
         min_epochs: int = 5,
         random_state: int | None = None,
         device: str = "auto",
@@ -158,6 +167,7 @@ class RecursiveNN(SaveLoadMixin, BaseEstimator):
         check_learning_rate(p["learning_rate"])
         check_number("alpha", p["alpha"], low=0.0, accepted="a non-negative number (an L2 penalty)")
         check_in_interval("validation_fraction", p["validation_fraction"], 0.0, 1.0, low_open=True, high_open=True)
+        resolve_early_stopping(p["early_stopping"], p["validation_fraction"], 0, has_validation_data=False)  # its type
         check_seed(p["random_state"], "random_state")
         return p
 
@@ -199,6 +209,8 @@ class RecursiveNN(SaveLoadMixin, BaseEstimator):
         p = self._check_params()
         trees = self._check_trees(trees, "trees", labels=True)
         check_at_least_two("trees", Counter(lab for t in trees for lab in _labels(t)), "label", "node")
+        p["early_stopping"] = self.early_stopping_ = resolve_early_stopping(
+            p["early_stopping"], p["validation_fraction"], len(trees), has_validation_data=validation_data is not None)
         split = validation_data is None and p["early_stopping"]
         if validation_data is not None:
             validation_data = self._check_trees(validation_data, "validation_data", labels=True)
@@ -261,7 +273,8 @@ class RecursiveNN(SaveLoadMixin, BaseEstimator):
         if val_flat is not None:
             floor = float(np.mean([f.label[-1] == self._class_index[majority] for f in val_flat]))
         return ValidationMonitor("val_root_accuracy", floor, f"predicting the label {majority!r} at every root",
-                                 p["n_iter_no_change"], p["min_epochs"], p["early_stopping"])
+                                 p["n_iter_no_change"], p["min_epochs"], p["early_stopping"],
+                                 n_validation=None if val_flat is None else len(val_flat))
 
     @staticmethod
     def _split_validation(trees: list[Any], p: dict[str, Any]) -> tuple[list[Any], list[Any]]:
@@ -393,7 +406,7 @@ class RecursiveNN(SaveLoadMixin, BaseEstimator):
         self._check_fitted()
         return self.net_.state_dict(), {
             "vocabulary": self.vocabulary_, "classes": self.classes_, "n_iter": self.n_iter_,
-            "best_score": float(self.best_score_),
+            "best_score": float(self.best_score_), "early_stopping": bool(self.early_stopping_),
         }
 
     def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
@@ -402,6 +415,8 @@ class RecursiveNN(SaveLoadMixin, BaseEstimator):
         self._word_index = {w: i for i, w in enumerate(self.vocabulary_)}
         self._class_index = {c: i for i, c in enumerate(self.classes_)}
         self.n_iter_, self.best_score_ = metadata["n_iter"], metadata["best_score"]
+        # files from before early_stopping="auto" were trained with the switch as given
+        self.early_stopping_ = bool(metadata.get("early_stopping", self._params["early_stopping"]))
         self.device_ = resolve_device(self.device)
         d = self._params["vector_size"]
         self.net_ = _TreeNet(len(self.vocabulary_), d, len(self.classes_), self._make_composition(d))

@@ -42,6 +42,7 @@ from groundup.nlp._char_features import normalize_word
 from groundup.nlp._tagger_net import CELLS, CHAR_SPECIALS, TaggerNet, encode
 from groundup.nlp._tagger_predict import checked_score, metric_of, predict_together
 from groundup.nlp._weight_average import WeightAverage
+from groundup.early_stopping import resolve_early_stopping
 from groundup.nlp._estimator import (ValidationMonitor, check_at_least_two, check_sentences, check_tags,
                                      check_training_classes, split_size, upgrade_params,
                                      warn_if_validation_too_small)
@@ -101,7 +102,12 @@ class RNNTagger(SaveLoadMixin, BaseEstimator):
     is trained); ``learning_rate`` (2e-3, Adam); ``learning_rate_decay`` (0.5: the
     learning rate is multiplied by this after every epoch whose validation score did not
     improve, once the warm-up is over; 1 keeps it constant); ``batch_size`` (32 sentences);
-    ``max_iter`` (30 epochs at most); ``early_stopping`` (True), ``validation_fraction``
+    ``max_iter`` (30 epochs at most); ``early_stopping`` ("auto": on when
+    ``validation_data`` is given or ``validation_fraction`` of the training sentences is
+    at least 50 sentences, so from 500; below that every sentence is trained on for
+    ``max_iter`` epochs, because fewer than 50 validation sentences pick the kept epoch,
+    and halve the rate, by noise; True or False force it, and ``early_stopping_`` says
+    which applied), ``validation_fraction``
     (0.1 of the training sentences, when ``fit`` gets no ``validation_data``; setting
     aside fewer than 10 draws an ``EarlyStoppingWarning``), ``n_iter_no_change`` (3 epochs;
     when the validation set has fewer than 50 sentences, too few to judge, and early
@@ -114,7 +120,8 @@ class RNNTagger(SaveLoadMixin, BaseEstimator):
     common training tag scores: entity F1 0 for all-``O``, the majority tag's share of the
     tokens for accuracy), and during the first ``min_epochs`` epochs, the rate does not decay
     and early stopping does not stop; ``n_iter_no_change`` counts from the first epoch above
-    the floor. The score, not the validation loss, is followed because it is what picks the
+    the floor (for token accuracy, clearly above: by two standard errors over the
+    validation tokens). The score, not the validation loss, is followed because it is what picks the
     kept epoch, and a loss can rise while the score still climbs. A tagger whose score never
     leaves the floor trains for all ``max_iter`` epochs, and ``fit`` warns with a
     ``NoLearningWarning``. A tag seen only in the validation set draws a ``UserWarning``
@@ -133,6 +140,7 @@ class RNNTagger(SaveLoadMixin, BaseEstimator):
 
     Learned attributes: ``vocabulary_`` (words), ``classes_`` (tags), ``scoring_``,
     ``decoding_``, ``best_score_`` (validation score of the kept epoch), ``n_iter_`` (epochs run),
+    ``early_stopping_`` (whether early stopping applied),
     ``training_log_`` (one row per epoch, with the epoch's ``learning_rate``; its
     ``stop_reason`` says why training ended: ``"max_iter: ..."``, and whether the score ever
     left its floor, or ``"early_stopping: no improvement in N epochs; ..."``).
@@ -161,7 +169,7 @@ class RNNTagger(SaveLoadMixin, BaseEstimator):
         learning_rate_decay: float = 0.5,
         batch_size: int = 32,
         max_iter: int = 30,
-        early_stopping: bool = True,
+        early_stopping: bool | str = "auto",
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 3,
         min_epochs: int = 5,
@@ -232,6 +240,7 @@ class RNNTagger(SaveLoadMixin, BaseEstimator):
         for name in ("dropout", "singleton_unk_prob", "ema_momentum"):
             check_in_interval(name, p[name], 0.0, 1.0, high_open=True)
         check_in_interval("validation_fraction", p["validation_fraction"], 0.0, 1.0, low_open=True, high_open=True)
+        resolve_early_stopping(p["early_stopping"], p["validation_fraction"], 0, has_validation_data=False)  # its type
         check_learning_rate(p["learning_rate"])
         check_in_interval("learning_rate_decay", p["learning_rate_decay"], 0.0, 1.0, low_open=True)
         check_seed(p["random_state"], "random_state")
@@ -276,6 +285,8 @@ class RNNTagger(SaveLoadMixin, BaseEstimator):
         tags = check_tags(sentences, tags)
         check_at_least_two("tags", Counter(t for ts in tags for t in ts), "tag", "token")
         rng = np.random.default_rng(p["random_state"])  # validation split and batch order
+        p["early_stopping"] = self.early_stopping_ = resolve_early_stopping(
+            p["early_stopping"], p["validation_fraction"], len(sentences), has_validation_data=validation_data is not None)
         split = p["early_stopping"] and validation_data is None
         if split:
             sentences, tags, validation_data = self._split_validation(sentences, tags, p, rng)
@@ -375,11 +386,14 @@ class RNNTagger(SaveLoadMixin, BaseEstimator):
     def _monitor(self, validation: tuple[list, list] | None, p: dict[str, Any]) -> ValidationMonitor:
         """The early-stopping rules, with the floor of this validation set: the score of
         tagging every token with the most common training tag."""
-        floor = 0.0
+        floor, n_tokens = 0.0, None
         if validation is not None:
             floor = metric_of([[self._majority_tag] * len(s) for s in validation[0]], validation[1], self.scoring_)
+            n_tokens = sum(map(len, validation[0]))
+        # token accuracy is a share of the validation tokens (F1 is not a share: its margin is 0)
         return ValidationMonitor("val_" + self.scoring_, floor, f"tagging every token {self._majority_tag!r}",
-                                 p["n_iter_no_change"], p["min_epochs"], p["early_stopping"])
+                                 p["n_iter_no_change"], p["min_epochs"], p["early_stopping"],
+                                 n_validation=n_tokens if self.scoring_ == "accuracy" else None)
 
     def _train_epoch(self, run: _TrainingRun, epoch: int, rng: np.random.Generator) -> float:
         """One pass over the training sentences in batches of similar length; the mean loss per sentence."""
@@ -524,7 +538,7 @@ class RNNTagger(SaveLoadMixin, BaseEstimator):
         return self.net_.state_dict(), {
             "vocabulary": self.vocabulary_, "characters": self.characters_,
             "classes": self.classes_, "scoring": self.scoring_, "decoding": self.decoding_, "best_score": float(self.best_score_),
-            "n_iter": self.n_iter_,
+            "n_iter": self.n_iter_, "early_stopping": bool(self.early_stopping_),
         }
 
     def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
@@ -535,6 +549,8 @@ class RNNTagger(SaveLoadMixin, BaseEstimator):
         self._tag_index = {t: i for i, t in enumerate(self.classes_)}
         self.scoring_, self.decoding_ = metadata["scoring"], metadata["decoding"]
         self.best_score_, self.n_iter_ = metadata["best_score"], metadata["n_iter"]
+        # files from before early_stopping="auto" were trained with the switch as given
+        self.early_stopping_ = bool(metadata.get("early_stopping", p["early_stopping"]))
         self.device_ = resolve_device(self.device)
         self.net_ = TaggerNet(len(self.vocabulary_), p["vector_size"], len(self.characters_), p, self.classes_,
                               self.decoding_ == "bio")

@@ -161,14 +161,14 @@ def test_bad_input_errors(bank, rntn):
 def test_early_stopping_on_a_handful_of_trees_warns_and_says_why_it_stopped(cls):
     trees = make_sentiment_treebank(n_train=6, n_dev=0, n_test=0, n_negated=0, random_state=0).train
     with pytest.warns(EarlyStoppingWarning) as record:
-        model = cls(vector_size=8, max_iter=12, random_state=0).fit(trees)
+        model = cls(vector_size=8, max_iter=12, early_stopping=True, random_state=0).fit(trees)
     message = str(record[0].message)  # before training: validation_fraction sets aside fewer than 10 trees
     assert message.startswith("validation_fraction=0.1 sets aside only 1 of the 6 training trees"), message
     assert "early_stopping=False" in message and "validation_data=trees" in message
     assert record[0].filename == __file__
     reason = model.training_log_.stop_reason
     if model.n_iter_ < 12:
-        assert reason.startswith("early_stopping: no improvement in 5 epochs; stopped after epoch"), reason
+        assert reason.startswith("early_stopping: no improvement in 10 epochs; stopped after epoch"), reason
     else:
         assert reason.startswith("max_iter: all 12 epochs ran"), reason
     with warnings.catch_warnings():
@@ -251,4 +251,20 @@ def test_tree_models_bad_input():
     assert model.predict(_trees("(2 good)", "(2 awful)")).tolist() == [3, 1] and model.score(words) == 1.0
     with pytest.warns(EarlyStoppingWarning, match=r"^validation_fraction=0.1 sets aside only 2 of the 20 training "
                                                   r"trees .* or validation_fraction=0.5 or more, or validation_data=trees"):
-        RecursiveNN(vector_size=4, max_iter=1, random_state=0).fit(words)
+        RecursiveNN(vector_size=4, max_iter=1, early_stopping=True, random_state=0).fit(words)
+
+
+@pytest.mark.parametrize("cls", [RecursiveNN, RNTN])
+def test_early_stopping_auto_trains_on_every_tree_below_500(bank, cls):
+    """A few hundred trees: 10% would be fewer than 50 validation trees, which pick the kept
+    epoch by noise; "auto" trains on every tree for max_iter epochs instead, and says so."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", EarlyStoppingWarning)
+        small = cls(vector_size=8, max_iter=3, random_state=0).fit(bank.train[:120])
+    assert small.early_stopping_ is False and small.n_iter_ == 3
+    assert small.training_log_.stop_reason == "max_iter: all 3 epochs ran"
+    assert "val_root_accuracy" not in small.training_log_.rows[0]
+    given = cls(vector_size=8, max_iter=2, random_state=0).fit(bank.train[:120], validation_data=bank.dev[:60])
+    assert given.early_stopping_ is True and "val_root_accuracy" in given.training_log_.rows[0]
+    with pytest.raises(ValueError, match=r"early_stopping must be True, False or 'auto'; got 1"):
+        cls(early_stopping=1).fit(bank.train[:120])

@@ -224,7 +224,7 @@ SIX = ([["the", "cat", "sat"], ["a", "dog", "ran"], ["the", "dog", "sat"], ["a",
 def test_early_stopping_on_six_sentences_warns_and_says_why_it_stopped():
     X, y = SIX
     with pytest.warns(EarlyStoppingWarning) as record:
-        stopped = RNNTagger(**FAST).fit(X, y)
+        stopped = RNNTagger(early_stopping=True, **FAST).fit(X, y)
     # Before training: validation_fraction sets aside fewer than 10 sentences; after: early
     # stopping ended training, judging by fewer than 50.
     split, small = (str(w.message) for w in record)
@@ -247,7 +247,8 @@ def test_early_stopping_on_50_validation_sentences_does_not_warn_on_49_it_does(h
     X, y = context_corpus(100, seed=0)
     Xv, yv = context_corpus(50, seed=2)
     for n_val in (50, 49):
-        tagger = RNNTagger(max_iter=12, n_iter_no_change=1, learning_rate=3e-2, validation_fraction=n_val / 100, **FAST)
+        tagger = RNNTagger(max_iter=12, n_iter_no_change=1, learning_rate=3e-2, validation_fraction=n_val / 100,
+                           early_stopping=True, **FAST)
         with warnings.catch_warnings(record=True) as record:
             warnings.simplefilter("always")
             if how == "split":  # validation_fraction of 100 sentences set aside
@@ -305,6 +306,47 @@ def rare_entity_corpus(n: int, seed: int) -> tuple[list[list[str]], list[list[st
 
 
 SLOW_START = dict(FAST, char_features=False)  # without characters the cities take several epochs to stand out
+
+
+def test_monitor_starts_patience_two_standard_errors_above_a_share_floor():
+    """On 10 validation items a score of 0.7 over a floor of 0.5 is luck as often as not:
+    patience starts only past 0.5 + 2 * sqrt(0.25 / 10) = 0.816."""
+    kw = dict(floor=0.5, floor_what="predicting the label 3 at every root", n_iter_no_change=2, min_epochs=1,
+              early_stopping=True)
+    small = ValidationMonitor("val_root_accuracy", n_validation=10, **kw)
+    assert small.start_margin == pytest.approx(2 * np.sqrt(0.25 / 10))
+    for score in (0.7, 0.6, 0.7, 0.6, 0.7):
+        small.update(score)
+    assert not small.started and not small.stopped_early and not small.at_floor  # above the floor, within the band
+    assert small.stop_reason(5) == ("max_iter: all 5 epochs ran, kept epoch 1 (val_root_accuracy 0.7); val_root_accuracy "
+                                    "never rose more than 0.316 (two standard errors on 10 validation items) above its "
+                                    "floor 0.5 (predicting the label 3 at every root), so early stopping never began")
+    for score in (0.9, 0.9, 0.9):
+        small.update(score)
+    assert small.started and small.stopped_early and small.epochs == 8 and small.best_epoch == 6
+    plain = ValidationMonitor("val_f1", **kw)  # not a share (n_validation None): no margin
+    plain.update(0.51)
+    assert plain.start_margin == 0.0 and plain.started
+    many = ValidationMonitor("val_accuracy", n_validation=10_000, **kw)
+    assert many.start_margin == pytest.approx(0.01)
+
+
+@pytest.mark.parametrize("n, expected", [(500, True), (494, False)])
+def test_early_stopping_auto_needs_50_validation_sentences(n, expected):
+    from groundup.early_stopping import resolve_early_stopping
+
+    assert resolve_early_stopping("auto", 0.1, n, has_validation_data=False) is expected  # round(49.4) = 49
+    assert resolve_early_stopping("auto", 0.1, 20, has_validation_data=True) is True
+    assert resolve_early_stopping(False, 0.1, 10_000, has_validation_data=True) is False
+    X, y = context_corpus(n, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", EarlyStoppingWarning)
+        tagger = RNNTagger(max_iter=2, min_epochs=1, **FAST).fit(X, y)
+    assert tagger.early_stopping_ is expected and ("val_accuracy" in tagger.training_log_.rows[0]) is expected
+    if not expected:  # every sentence trained on, for all max_iter epochs
+        assert tagger.n_iter_ == 2 and tagger.training_log_.stop_reason == "max_iter: all 2 epochs ran"
+    with pytest.raises(ValueError, match=r"early_stopping must be True, False or 'auto'; got 'yes'"):
+        RNNTagger(early_stopping="yes").fit(X, y)
 
 
 def test_monitor_waits_for_the_score_to_leave_its_floor():
@@ -440,14 +482,14 @@ def test_validation_fraction_leaving_fewer_than_ten_sentences():
                                                   r"sentences for early stopping; fewer than 10 .* Pass "
                                                   r"early_stopping=False \(train for all max_iter epochs\), or "
                                                   r"validation_fraction=0.17 or more, or validation_data"):
-        RNNTagger(max_iter=1, **FAST).fit(X, y)
+        RNNTagger(max_iter=1, early_stopping=True, **FAST).fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("error", EarlyStoppingWarning)  # what the warning advises: no warning
-        RNNTagger(max_iter=1, validation_fraction=0.17, **FAST).fit(X, y)
+        RNNTagger(max_iter=1, validation_fraction=0.17, early_stopping=True, **FAST).fit(X, y)
         RNNTagger(max_iter=1, early_stopping=False, **FAST).fit(X, y)
     with pytest.raises(ValueError, match=r"^validation_fraction=0.5 sets aside 1 of the 1 training sentence for early "
                                          r"stopping, which leaves none to train on; pass early_stopping=False"):
-        RNNTagger(validation_fraction=0.5, **FAST).fit(X[:1], y[:1])
+        RNNTagger(validation_fraction=0.5, early_stopping=True, **FAST).fit(X[:1], y[:1])
 
 
 def test_use_ema_keeps_the_moving_average_of_every_step():
@@ -489,7 +531,7 @@ def test_use_ema_keeps_the_moving_average_of_every_step():
 def test_scoring_auto_uses_entity_f1_for_bio_tags():
     X = [["Peter", "Smith", "runs"], ["in", "Paris"], ["Paris", "is", "big"]] * 20
     y = [["B-PER", "I-PER", "O"], ["O", "B-LOC"], ["B-LOC", "O", "O"]] * 20
-    tagger = RNNTagger(crf=False, max_iter=8, learning_rate=2e-2, **FAST).fit(X, y)
+    tagger = RNNTagger(crf=False, max_iter=8, learning_rate=2e-2, early_stopping=True, **FAST).fit(X, y)
     assert tagger.scoring_ == "f1" and "val_f1" in tagger.training_log_.rows[0]
     assert tagger.decoding_ == "bio" and tagger.net_.crf is None
     assert tagger.score(X[:3], y[:3], metric="f1") == pytest.approx(1.0)
