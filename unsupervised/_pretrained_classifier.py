@@ -187,7 +187,8 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
         if self.early_stopping:
             floor = float((yv == counts.argmax()).double().mean())
             monitor = ValidationMonitor("val_accuracy", floor, "predicting the most common training class everywhere",
-                                        self.n_iter_no_change, self.min_epochs, True, tol=self.tol)
+                                        self.n_iter_no_change, self.min_epochs, True, tol=self.tol,
+                                        n_validation=int(Xv.shape[0]))  # accuracy: a share of the validation rows
 
             def score(loss: float) -> float:
                 with torch.no_grad():
