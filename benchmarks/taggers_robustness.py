@@ -4,8 +4,9 @@ DESIGN.md asks for one default per estimator that works across the family of tas
 meant for; benchmarks/taggers.py measures tuned taggers on whole splits, this benchmark
 measures the defaults where defaults tend to break (issue 21, points 2 and 3). Every model
 here is built with its defaults and only ``random_state``, and trained as a user would
-train it: ``RNNTagger(random_state=seed).fit(X, y)``, whose early stopping sets aside its
-own ``validation_fraction`` of the training sentences (no extra validation split), and
+train it: ``RNNTagger(random_state=seed).fit(X, y)``, whose early stopping (``"auto"``: from
+500 sentences) sets aside its own ``validation_fraction`` of the training sentences (no
+extra validation split; below 500 it trains on all of them for ``max_iter`` epochs), and
 NLTK's ``PerceptronTagger(load=False).train(...)`` (the helpers of benchmarks/taggers.py,
 so both benchmarks compare against one baseline).
 
@@ -274,8 +275,9 @@ def tagging_report(records: list[dict[str, Any]]) -> list[str]:
             + " Mean ± sd over seeds; times are medians over seeds.", "", table, "",
             "Targets, computed from these runs:", "", targets, "",
             f"Seeds {', '.join(map(str, seeds))}; each seed draws its own random subset of the training sentences, the "
-            "same for both models. RNNTagger sets aside 10% of its training sentences for early stopping (its default "
-            "`validation_fraction`); the perceptron trains on all of them. A tagger collapses when it scores no better "
+            "same for both models. With its default `early_stopping='auto'`, RNNTagger sets aside 10% of its training "
+            "sentences for early stopping (`validation_fraction`) from 500 sentences up, and below that trains on all "
+            "of them for `max_iter` epochs; the perceptron trains on all of them. A tagger collapses when it scores no better "
             "than its floor, tagging every token with the most common training tag: F1 0 for entities and chunks, that "
             "tag's share of the tokens for POS. Each run's stop reason is in the results store."]
 
@@ -352,8 +354,9 @@ def trees_report(records: list[dict[str, Any]]) -> list[str]:
             "whose root label is decided by a negation, against the number of training trees (a random subset per "
             "seed; mean ± sd over seeds):", "", common.markdown_table(["model"] + [label[s] for s in sizes], rows), "",
             common.markdown_table(["target", "measured", "met?", "epochs run, per size", "warnings"], targets), "",
-            f"Seeds {', '.join(map(str, seeds))}. The tree models set aside 10% of their training trees for early "
-            "stopping (their default `validation_fraction`). Collapse: a root accuracy no better than predicting one "
+            f"Seeds {', '.join(map(str, seeds))}. With their default `early_stopping='auto'` the tree models set aside "
+            "10% of their training trees for early stopping from 500 trees up (`validation_fraction`), and below that "
+            "train on every tree for `max_iter` epochs. Collapse: a root accuracy no better than predicting one "
             "label for every sentence."]
 
 
