@@ -13,8 +13,9 @@ from groundup.envs import GridWorldEnv, blackjack
 def test_blackjack_values_of_the_stick_on_20_policy(agent_id):
     exact = blackjack.policy_values(blackjack.stick_at(20))
     env = gym.make("Blackjack-v1")
-    # learning_rate=None: sample averages (alpha = 1/n), exact on Blackjack's short chains
-    agent = agents.make(agent_id, env, policy=blackjack.stick_at(20), learning_rate=None, gamma=1.0, seed=0)
+    # the book's sample averages (alpha = 1/n), exact on Blackjack's short chains
+    agent = agents.make(agent_id, env, policy=blackjack.stick_at(20), learning_rate=None, learning_rate_exponent=1.0,
+                        gamma=1.0, seed=0)
     agent.learn(n_episodes=60_000)
     V = agent.value_function.reshape(32, 11, 2)
     visits = np.asarray(agent.N).reshape(32, 11, 2)

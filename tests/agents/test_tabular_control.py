@@ -35,7 +35,7 @@ def test_cliff_walking_example_6_6():
         finals = []
         for seed in range(10):
             env = gym.make("CliffWalking-v1")
-            agent = agents.make(agent_id, env, learning_rate=0.5, epsilon=0.1, gamma=1.0, seed=seed).learn(n_episodes=500)
+            agent = agents.make(agent_id, env, learning_rate=0.5, epsilon=0.1, initial_value=0.0, gamma=1.0, seed=seed).learn(n_episodes=500)
             finals.append(np.mean(agent.episode_returns[-100:]))
         online[agent_id] = np.mean(finals)
     assert -30 < online["sarsa"] < -22
@@ -45,7 +45,7 @@ def test_cliff_walking_example_6_6():
 
 def test_sarsa_finds_the_windy_path():
     env = gym.make("groundup/WindyGridWorld-v0")
-    agent = agents.make("sarsa", env, learning_rate=0.5, epsilon=0.1, gamma=1.0, seed=0).learn(n_episodes=300)
+    agent = agents.make("sarsa", env, learning_rate=0.5, epsilon=0.1, initial_value=0.0, gamma=1.0, seed=0).learn(n_episodes=300)
     assert agent.num_timesteps < 12_000  # Figure 6.3: about 8,000 steps for 170 episodes
     assert evaluate_agent(agent, env, 1, seed=0)[0] >= -17  # 15 is optimal
 
