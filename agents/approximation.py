@@ -15,7 +15,7 @@ time limit) is not termination: the update still bootstraps from S_next.
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium import spaces
@@ -55,6 +55,8 @@ class LinearAgent(StepwiseAgent):
     action_spaces = ("Discrete",)
     _float_rewards = True
     _reset_seeds = "generator"  # every episode is seeded from the agent's generator, so runs repeat exactly
+    #: what ``learning_rate=None`` means, for the message of a bad learning_rate
+    _learning_rate_none_means: ClassVar[str] = "a constant step that fits the features"
 
     def __init__(self, env: Any, *, features: str | None = None, learning_rate: float | None = None, n_tilings: int = 8,
                  tiles_per_dim: int = 8, rbf_per_dim: int = 5, rbf_width: float = 1.0, n_scaling_samples: int = 10_000,
@@ -69,7 +71,7 @@ class LinearAgent(StepwiseAgent):
             raise ValueError(f"features={features!r} needs a Box observation space; got {self.observation_space} "
                              "(use features='one-hot')")
         self.features = features
-        self.learning_rate = check_learning_rate(learning_rate, allow_none=True)
+        self.learning_rate = check_learning_rate(learning_rate, allow_none=True, none_means=self._learning_rate_none_means)
         self.n_tilings = check_positive("n_tilings", n_tilings, integer=True)
         self.tiles_per_dim = check_positive("tiles_per_dim", tiles_per_dim, integer=True)
         self.rbf_per_dim = check_positive("rbf_per_dim", rbf_per_dim, integer=True)
@@ -196,6 +198,8 @@ class SemiGradientTD0(LinearAgent):
 
     agent_id = "semi-gradient-td0"
     is_prediction = True
+    _learning_rate_none_means = ("visit-count steps 1/n^learning_rate_exponent on one-hot and tile-coding features, "
+                                 "a constant step on RBF features")
     _non_json_params = ("policy",)
 
     def __init__(self, env: Any, policy: Any = None, *, learning_rate_exponent: float = 0.7, **kwargs: Any) -> None:
