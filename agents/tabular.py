@@ -200,7 +200,7 @@ class TabularPredictionAgent(TabularAgent):
         return self.evaluated_policy.probabilities()
 
     def count_visit(self, S: int) -> None:
-        """N(S) += 1: one more visit of S (sample averages need the count)."""
+        """N(S) += 1: one more visit of S (visit-count step sizes need the count)."""
         self.N[S] += 1
 
     def step_size(self, S: int) -> float:
