@@ -15,12 +15,12 @@ time limit) is not termination: the update still bootstraps from S_next.
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium import spaces
 
-from groundup.agents.base import check_initial_value
+from groundup.agents.base import check_initial_value, check_learning_rate_exponent
 from groundup.agents.exploration import EpsilonGreedyExploration, greedy
 from groundup.agents.features import FEATURES, ObservationScaler, make_featurizer, rollout_observations
 from groundup.agents.policies import PolicyToEvaluate
@@ -55,6 +55,8 @@ class LinearAgent(StepwiseAgent):
     action_spaces = ("Discrete",)
     _float_rewards = True
     _reset_seeds = "generator"  # every episode is seeded from the agent's generator, so runs repeat exactly
+    #: what ``learning_rate=None`` means, for the message of a bad learning_rate
+    _learning_rate_none_means: ClassVar[str] = "a constant step that fits the features"
 
     def __init__(self, env: Any, *, features: str | None = None, learning_rate: float | None = None, n_tilings: int = 8,
                  tiles_per_dim: int = 8, rbf_per_dim: int = 5, rbf_width: float = 1.0, n_scaling_samples: int = 10_000,
@@ -69,7 +71,7 @@ class LinearAgent(StepwiseAgent):
             raise ValueError(f"features={features!r} needs a Box observation space; got {self.observation_space} "
                              "(use features='one-hot')")
         self.features = features
-        self.learning_rate = check_learning_rate(learning_rate, allow_none=True)
+        self.learning_rate = check_learning_rate(learning_rate, allow_none=True, none_means=self._learning_rate_none_means)
         self.n_tilings = check_positive("n_tilings", n_tilings, integer=True)
         self.tiles_per_dim = check_positive("tiles_per_dim", tiles_per_dim, integer=True)
         self.rbf_per_dim = check_positive("rbf_per_dim", rbf_per_dim, integer=True)
@@ -179,15 +181,31 @@ class SemiGradientTD0(LinearAgent):
     Args:
         policy: the policy to evaluate: another agent, a callable from observation to action,
             or (Discrete observations) an ``(n_states, n_actions)`` probability array.
-        (features, learning_rate and the rest: see :class:`LinearAgent`; gamma defaults to 1.)
+        learning_rate: ``None`` (default), with one-hot or tile-coding features, gives
+            visit-count step sizes: n_i counts the updates in which feature i was active
+            (this one included), and each active weight moves by δ / (k n_i^0.7), k the
+            number of active features (1 for one-hot, ``n_tilings`` for tile coding; the
+            exponent is ``learning_rate_exponent``). With one-hot features n_i is the visit
+            count of the state and this is ``td0-prediction``'s rule exactly; the first
+            update of a region moves v̂ there all the way to its target, so no step size has
+            to fit the scale of the task. With RBF features every feature is active at
+            every step, so there is no per-state count (a count of all updates would starve
+            the regions reached late): ``None`` keeps :class:`LinearAgent`'s constant
+            default there. A number gives a constant α.
+        learning_rate_exponent: omega in (0.5, 1] (default 0.7) of the visit-count steps.
+        (features and the rest: see :class:`LinearAgent`; gamma defaults to 1.)
     """
 
     agent_id = "semi-gradient-td0"
     is_prediction = True
+    _learning_rate_none_means = ("visit-count steps 1/n^learning_rate_exponent on one-hot and tile-coding features, "
+                                 "a constant step on RBF features")
     _non_json_params = ("policy",)
 
-    def __init__(self, env: Any, policy: Any = None, **kwargs: Any) -> None:
+    def __init__(self, env: Any, policy: Any = None, *, learning_rate_exponent: float = 0.7, **kwargs: Any) -> None:
         super().__init__(env, **kwargs)
+        self.learning_rate_exponent = check_learning_rate_exponent(learning_rate_exponent)
+        self.feature_visits_: np.ndarray | None = None  # n_i, when the step sizes count visits
         if isinstance(self.observation_space, spaces.Discrete):
             self.evaluated_policy = PolicyToEvaluate(policy, TabularIndexer(self.observation_space), self.n_actions,
                                                      self._action_start, self._name())
@@ -217,6 +235,27 @@ class SemiGradientTD0(LinearAgent):
         values = np.array([self.featurizer.value(self.w[0], x) for x in xs])
         return values if batched else float(values[0])
 
+    @classmethod
+    def _params_before(cls, params: dict[str, Any]) -> dict[str, Any]:
+        # before learning_rate_exponent, learning_rate=None meant LinearAgent's constant default
+        if "learning_rate_exponent" in params or params.get("learning_rate") is not None:
+            return {}
+        if params.get("features") == "one-hot":
+            return {"learning_rate": 0.1}
+        if params.get("features") == "tile-coding":
+            return {"learning_rate": 0.5 / params.get("n_tilings", 8)}
+        return {}
+
+    @property
+    def counts_visits(self) -> bool:
+        """Whether the step sizes count visits (``learning_rate=None`` on sparse features)."""
+        return self.learning_rate is None and self.features != "rbf"
+
+    def _fit_features(self, scaler: ObservationScaler | None = None) -> None:
+        super()._fit_features(scaler)
+        if self.counts_visits and self.feature_visits_ is None:
+            self.feature_visits_ = np.zeros(self._featurizer.n_features, dtype=np.int64)
+
     def start_episode(self, S: tuple[Any, np.ndarray]) -> int:
         return self._policy_act(S[0])
 
@@ -225,7 +264,11 @@ class SemiGradientTD0(LinearAgent):
         w, value, alpha, gamma = self.w[0], self.featurizer.value, self.alpha_, self.gamma
         target = R if terminated else R + gamma * value(w, x_next)
         delta = target - value(w, x)
-        if self.featurizer.sparse:
+        if self.feature_visits_ is not None:  # visit-count steps, on the active features (sparse)
+            n = self.feature_visits_
+            n[x] += 1
+            w[x] += delta * n[x] ** -self.learning_rate_exponent / len(x)
+        elif self.featurizer.sparse:
             w[x] += alpha * delta  # ∇v̂ = x(S): 1 on the active features
         else:
             w += alpha * delta * x
@@ -241,7 +284,18 @@ class SemiGradientTD0(LinearAgent):
         tensors, metadata = super()._get_state()
         if isinstance(self.evaluated_policy, PolicyToEvaluate) and not self.evaluated_policy.is_callable:
             tensors["policy"] = self.evaluated_policy.probabilities()
+        if self.feature_visits_ is not None:
+            tensors["feature_visits"] = self.feature_visits_
         return tensors, metadata
+
+    def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
+        self.feature_visits_ = None
+        super()._set_state(tensors, metadata)  # fits the features: zero counts where counting
+        if self.feature_visits_ is not None and "feature_visits" in tensors:
+            visits = np.asarray(tensors["feature_visits"], dtype=np.int64)
+            if visits.shape != self.feature_visits_.shape:
+                raise ValueError(f"feature_visits have shape {visits.shape}; this agent needs {self.feature_visits_.shape}")
+            self.feature_visits_ = visits.copy()
 
     @classmethod
     def _from_file(cls, path, tensors, meta, env, agent_id, **overrides):  # type: ignore[override]

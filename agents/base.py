@@ -25,11 +25,12 @@ import numpy as np
 
 from groundup import persistence
 from groundup.agents import spaces as sp
-from groundup.validation import (check_gamma, check_int, check_learning_rate, check_number, check_positive,
-                                 check_probability, check_seed)
+from groundup.validation import (check_gamma, check_in_interval, check_int, check_learning_rate, check_number,
+                                 check_positive, check_probability, check_seed)
 
 __all__ = ["Agent", "EnvSpaces", "SpaceMismatchError", "check_gamma", "check_positive", "check_probability",
-           "check_learning_rate", "check_initial_value", "check_budget", "make_callback", "load", "reset_env", "step_envs"]
+           "check_learning_rate", "check_initial_value", "check_learning_rate_exponent", "check_budget", "make_callback",
+           "load", "reset_env", "step_envs"]
 
 Callback = Callable[[dict[str, Any], dict[str, Any]], Any]
 
@@ -47,10 +48,18 @@ class EnvSpaces:
         self.num_envs = num_envs
 
 
-# -- argument checks: groundup.validation's, and the two only agents need ------------------
+# -- argument checks: groundup.validation's, and the three only agents need ------------------
 def check_initial_value(value: Any, name: str = "initial_value") -> float:
     """A starting value of the estimates (Q_1, optimistic or not): any finite number."""
     return check_number(name, value)
+
+
+def check_learning_rate_exponent(value: Any, name: str = "learning_rate_exponent") -> float:
+    """The exponent omega of visit-count step sizes alpha = 1/n^omega: a number in (0.5, 1],
+    where the steps still add up to infinity (sum alpha = inf) while their squares do not
+    (sum alpha^2 < inf), the Robbins-Monro conditions (Sutton & Barto, equation 2.7) under
+    which the estimates converge. 1 gives sample averages."""
+    return check_in_interval(name, value, 0.5, 1.0, low_open=True, what="a number")
 
 
 def check_budget(total_timesteps: Any, n_episodes: Any = None, *, required: bool = True) -> tuple[int | None, int | None]:
@@ -274,6 +283,14 @@ class Agent:
     def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
         """Restore what :meth:`_get_state` gave (a subclass calls ``super()._set_state`` first)."""
 
+    @classmethod
+    def _params_before(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """For a file whose saved hyper-parameters are ``params``: where it lacks some of
+        today's, the values that describe how its agent learned, for each parameter added
+        since whose default does not (and for any whose meaning changed with it). Parameters
+        a file lacks and this leaves out get today's default; a new file gets ``{}``."""
+        return {}
+
     def save(self, path: str | os.PathLike) -> None:
         """Write the agent to one ``.safetensors`` file (atomically; no pickle)."""
         params = self.get_params()
@@ -315,6 +332,7 @@ class Agent:
                 )
         else:
             env = EnvSpaces(obs_space, act_space, int(meta.get("n_envs", 1)))
+        params.update(cls._params_before(params))  # a file saved before some of today's parameters existed
         params.update(overrides)
         try:
             agent = cls(env, **params)

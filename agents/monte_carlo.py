@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from groundup.agents.base import reset_env
+from groundup.agents.base import check_learning_rate_exponent, reset_env
 from groundup.agents.exploration import greedy
 from groundup.agents.tabular import TabularControlAgent, TabularPredictionAgent
 from groundup.validation import check_learning_rate
@@ -56,15 +56,19 @@ class MCPrediction(_EpisodeMemory, TabularPredictionAgent):
         policy: the policy to evaluate (see :mod:`groundup.agents.policies`).
         learning_rate: None (default) averages returns, ``V(S) += (G - V(S)) / N(S)``;
             a number gives constant-alpha MC.
+        learning_rate_exponent: with ``learning_rate=None``, alpha = 1/N(S)^omega for omega
+            in (0.5, 1] (default 1: sample averages, the book's, unbiased for a fixed policy).
         first_visit: average first visits only (default True) or every visit.
     """
 
     agent_id = "mc-prediction"
     family = "Monte Carlo"
 
-    def __init__(self, env: Any, policy: Any = None, *, learning_rate: float | None = None, first_visit: bool = True,
-                 gamma: float = 0.99, seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
-        super().__init__(env, policy, learning_rate=learning_rate, gamma=gamma, seed=seed, verbose=verbose, device=device)
+    def __init__(self, env: Any, policy: Any = None, *, learning_rate: float | None = None,
+                 learning_rate_exponent: float = 1.0, first_visit: bool = True, gamma: float = 0.99,
+                 seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
+        super().__init__(env, policy, learning_rate=learning_rate, learning_rate_exponent=learning_rate_exponent,
+                         gamma=gamma, seed=seed, verbose=verbose, device=device)
         self.first_visit = bool(first_visit)
         self.start_memory()
 
@@ -89,9 +93,12 @@ class _MonteCarloControl(_EpisodeMemory, TabularControlAgent):
     search_space = {"learning_rate": ("categorical", [None, 0.01, 0.03, 0.1, 0.3]),
                     "first_visit": ("categorical", [True, False]), **TabularControlAgent.search_space}
 
-    def __init__(self, env: Any, *, learning_rate: float | None = None, first_visit: bool = True, **kwargs: Any) -> None:
+    def __init__(self, env: Any, *, learning_rate: float | None = None, learning_rate_exponent: float = 0.7,
+                 first_visit: bool = True, **kwargs: Any) -> None:
         super().__init__(env, **kwargs)
-        self.learning_rate = check_learning_rate(learning_rate, allow_none=True)
+        self.learning_rate = check_learning_rate(learning_rate, allow_none=True,
+                                                 none_means="alpha = 1/n^learning_rate_exponent, n the visits of (S, A)")
+        self.learning_rate_exponent = check_learning_rate_exponent(learning_rate_exponent)
         self.first_visit = bool(first_visit)
         self.N = [[0] * self.n_actions for _ in range(self.n_states)]
         self.start_memory()
@@ -100,11 +107,17 @@ class _MonteCarloControl(_EpisodeMemory, TabularControlAgent):
         self.remember(S, A, R)
         return self.behaviour(S_next)
 
+    @classmethod
+    def _params_before(cls, params: dict[str, Any]) -> dict[str, Any]:
+        # before learning_rate_exponent, learning_rate=None meant sample averages, alpha = 1/n
+        return {} if "learning_rate_exponent" in params else {"learning_rate_exponent": 1.0}
+
     def end_episode(self, truncated: bool) -> None:
-        Q, N = self.Q, self.N
+        Q, N, alpha, omega = self.Q, self.N, self.learning_rate, self.learning_rate_exponent
         for _, S, A, G in self.returns(self.gamma, by_pair=True, first_visit=self.first_visit):
             N[S][A] += 1
-            alpha = self.learning_rate or 1.0 / N[S][A]
+            if self.learning_rate is None:
+                alpha = 1.0 / N[S][A] if omega == 1.0 else N[S][A] ** -omega
             Q[S][A] += alpha * (G - Q[S][A])
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -122,9 +135,18 @@ class MCControl(_MonteCarloControl):
     policy (section 5.4).
 
     Args:
-        learning_rate: None (default) averages returns; a number gives constant-alpha MC.
+        learning_rate: ``None`` (default) gives visit-count step sizes, alpha = 1/n^0.7 (the
+            exponent is ``learning_rate_exponent``), n the number of returns of (S, A)
+            learned from so far, this one included; a number gives constant-alpha MC. The
+            policy improves as it learns, so the returns that followed (S, A) early, under
+            heavy exploration and a worse policy, should not weigh as much as the recent
+            ones, which sample averages (exponent 1) make them do.
+        learning_rate_exponent: omega in (0.5, 1] (default 0.7); 1 gives the book's sample
+            averages.
         first_visit: learn from first visits of (S, A) only (default True).
-        (exploration: see :class:`~groundup.agents.tabular.TabularControlAgent`.)
+        (exploration: see :class:`~groundup.agents.tabular.TabularControlAgent`; by default
+        epsilon decays from 1 to 0.05 over the first half of each ``learn`` budget; pass
+        ``epsilon=0.1`` for the book's constant rate.)
     """
 
     agent_id = "mc-control"
@@ -145,6 +167,8 @@ class MCExploringStarts(_MonteCarloControl):
 
     Args:
         learning_rate: None (default) averages returns; a number gives constant-alpha MC.
+        learning_rate_exponent: with ``learning_rate=None``, alpha = 1/n^omega for omega in
+            (0.5, 1] (default 1: sample averages, the book's).
         first_visit: learn from first visits of (S, A) only (default True).
     """
 
@@ -153,10 +177,11 @@ class MCExploringStarts(_MonteCarloControl):
     search_space = {"learning_rate": ("categorical", [None, 0.01, 0.03, 0.1, 0.3]),
                     "first_visit": ("categorical", [True, False])}  # epsilon is 0: the starts explore
 
-    def __init__(self, env: Any, *, learning_rate: float | None = None, first_visit: bool = True, gamma: float = 0.99,
-                 seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
-        super().__init__(env, learning_rate=learning_rate, first_visit=first_visit, epsilon=0.0, gamma=gamma, seed=seed,
-                         verbose=verbose, device=device)
+    def __init__(self, env: Any, *, learning_rate: float | None = None, learning_rate_exponent: float = 1.0,
+                 first_visit: bool = True, gamma: float = 0.99, seed: int | None = None, verbose: int = 0,
+                 device: str = "auto") -> None:
+        super().__init__(env, learning_rate=learning_rate, learning_rate_exponent=learning_rate_exponent,
+                         first_visit=first_visit, epsilon=0.0, gamma=gamma, seed=seed, verbose=verbose, device=device)
         self.start_states_: list[int] | None = None
         if self.env is not None:
             self.start_states_ = self._find_start_states(self.env)

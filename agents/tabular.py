@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from groundup.agents.base import Agent, check_initial_value
+from groundup.agents.base import Agent, check_initial_value, check_learning_rate_exponent
 from groundup.agents.exploration import EpsilonGreedyExploration, argmax_first, epsilon_greedy
 from groundup.agents.policies import PolicyToEvaluate
 from groundup.agents.spaces import TabularIndexer
@@ -122,20 +122,23 @@ class TabularControlAgent(EpsilonGreedyExploration, TabularAgent):
     """A tabular control agent that behaves epsilon-greedily with respect to Q.
 
     Args (besides :class:`~groundup.agents.base.Agent`'s):
-        epsilon: a constant exploration rate (default 0.1, the book's); ``None`` switches
-            to the schedule below.
+        epsilon: ``None`` (default) follows the schedule below; a number is a constant
+            exploration rate (0.1 is the book's).
         exploration_initial_eps, exploration_final_eps, exploration_fraction: with
             ``epsilon=None``, epsilon decays linearly from the initial value (default 1.0)
             to the final one (default 0.05) over that fraction (default 0.5) of each
-            ``learn`` call's budget (steps, or episodes when only ``n_episodes`` is given).
-            A constant epsilon suits Monte Carlo control best: returns gathered under
-            early, heavy exploration would stay in its sample averages.
-        initial_value: Q's starting value for every pair (optimism encourages exploration).
+            ``learn`` call's budget (steps, or episodes when only ``n_episodes`` is given),
+            then stays at the final value. Exploring everything early and little late
+            suits any budget a user gives, where a constant rate that fits one task (0.1)
+            leaves a larger map barely explored and a smaller one paying for exploration
+            to the end.
+        initial_value: Q's starting value for every pair (default 0; SARSA and Q-learning
+            start optimistic, see :class:`~groundup.agents.temporal_difference.QLearning`).
     """
 
     search_space = {"epsilon": ("uniform", 0.01, 0.3)}
 
-    def __init__(self, env: Any, *, epsilon: float | None = 0.1, exploration_initial_eps: float = 1.0,
+    def __init__(self, env: Any, *, epsilon: float | None = None, exploration_initial_eps: float = 1.0,
                  exploration_final_eps: float = 0.05, exploration_fraction: float = 0.5, initial_value: float = 0.0,
                  gamma: float = 0.99, seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
         super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device)
@@ -155,19 +158,31 @@ class TabularPredictionAgent(TabularAgent):
 
     Args (besides :class:`~groundup.agents.base.Agent`'s):
         policy: the policy to evaluate (see :mod:`groundup.agents.policies`).
-        learning_rate: the step size alpha; ``None`` gives sample averages, alpha = 1/n(S).
+        learning_rate: the step size alpha; ``None`` gives visit-count step sizes,
+            alpha = 1/n(S)^learning_rate_exponent, n(S) the number of updates of S so far
+            (this one included).
+        learning_rate_exponent: omega in (0.5, 1] for ``learning_rate=None``; 1 gives
+            sample averages (each agent sets its default).
     """
 
     is_prediction = True
     _non_json_params = ("policy",)
 
-    def __init__(self, env: Any, policy: Any = None, *, learning_rate: float | None = None, gamma: float = 0.99,
-                 seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
+    def __init__(self, env: Any, policy: Any = None, *, learning_rate: float | None = None,
+                 learning_rate_exponent: float = 1.0, gamma: float = 0.99, seed: int | None = None, verbose: int = 0,
+                 device: str = "auto") -> None:
         super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device)
-        self.learning_rate = check_learning_rate(learning_rate, allow_none=True)
+        self.learning_rate = check_learning_rate(learning_rate, allow_none=True,
+                                                 none_means="alpha = 1/n^learning_rate_exponent, n the visits")
+        self.learning_rate_exponent = check_learning_rate_exponent(learning_rate_exponent)
         self.evaluated_policy = PolicyToEvaluate(policy, self._indexer, self.n_actions, self._action_start, self._name())
         self.V = [0.0] * self.n_states
         self.N = [0] * self.n_states
+
+    @classmethod
+    def _params_before(cls, params: dict[str, Any]) -> dict[str, Any]:
+        # before learning_rate_exponent, learning_rate=None meant sample averages, alpha = 1/n
+        return {} if "learning_rate_exponent" in params else {"learning_rate_exponent": 1.0}
 
     def get_params(self) -> dict[str, Any]:
         params = super().get_params()
@@ -185,13 +200,17 @@ class TabularPredictionAgent(TabularAgent):
         return self.evaluated_policy.probabilities()
 
     def count_visit(self, S: int) -> None:
-        """N(S) += 1: one more visit of S (sample averages need the count)."""
+        """N(S) += 1: one more visit of S (visit-count step sizes need the count)."""
         self.N[S] += 1
 
     def step_size(self, S: int) -> float:
-        """alpha for S: the constant ``learning_rate``, or 1/N(S) (sample averages; count the
-        visit first with :meth:`count_visit`). Only a query: it changes nothing."""
-        return self.learning_rate or 1.0 / self.N[S]
+        """alpha for S: the constant ``learning_rate``, or 1/N(S)^omega (omega the
+        ``learning_rate_exponent``; count the visit first with :meth:`count_visit`). Only a
+        query: it changes nothing."""
+        if self.learning_rate is not None:
+            return self.learning_rate
+        omega = self.learning_rate_exponent
+        return 1.0 / self.N[S] if omega == 1.0 else self.N[S] ** -omega
 
     def _greedy_action(self, S: int) -> int:
         return self.evaluated_policy.mode(S)

@@ -19,18 +19,25 @@ class TD0Prediction(TabularPredictionAgent):
 
     Args:
         policy: the policy to evaluate (see :mod:`groundup.agents.policies`).
-        learning_rate: the step size alpha (default 0.1). ``None`` uses alpha = 1/n(S),
-            n the number of visits: exact averages on short episodic chains such as
-            Blackjack, but slow to converge when values must propagate over many steps.
+        learning_rate: ``None`` (default) gives visit-count step sizes, alpha = 1/n(S)^0.7
+            (the exponent is ``learning_rate_exponent``), n(S) the number of TD updates of S
+            so far, this one included; a number gives a constant alpha. The first update of
+            a state takes its target whole, so no step size has to fit the scale of the
+            task, and the steps shrink slowly enough (slower than sample averages, 1/n) for
+            values to keep propagating back along long chains.
+        learning_rate_exponent: omega in (0.5, 1] (default 0.7); 1 gives sample averages,
+            exact on short episodic chains such as Blackjack.
         initial_value: V's starting value.
     """
 
     agent_id = "td0-prediction"
     family = "temporal difference"
 
-    def __init__(self, env: Any, policy: Any = None, *, learning_rate: float | None = 0.1, initial_value: float = 0.0,
-                 gamma: float = 0.99, seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
-        super().__init__(env, policy, learning_rate=learning_rate, gamma=gamma, seed=seed, verbose=verbose, device=device)
+    def __init__(self, env: Any, policy: Any = None, *, learning_rate: float | None = None,
+                 learning_rate_exponent: float = 0.7, initial_value: float = 0.0, gamma: float = 0.99,
+                 seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
+        super().__init__(env, policy, learning_rate=learning_rate, learning_rate_exponent=learning_rate_exponent,
+                         gamma=gamma, seed=seed, verbose=verbose, device=device)
         self.initial_value = check_initial_value(initial_value)
         self.V = [self.initial_value] * self.n_states
 
@@ -50,14 +57,21 @@ class _TDControl(TabularControlAgent):
 
     Args:
         learning_rate: the step size alpha (default 0.1).
-        (exploration and initial values: see :class:`~groundup.agents.tabular.TabularControlAgent`.)
+        initial_value: Q's starting value for every pair (default 1.0, optimistic): every
+            untried action looks better than the tried ones until it has been tried, so even
+            the greedy choices try every action of every state they reach, where the epsilon
+            schedule alone can leave whole regions of a large map unexplored. 1.0 is
+            optimistic on tasks whose returns are at most 1 (success rates) or negative
+            (costs); pass 0.0 for the book's settings.
+        (exploration: see :class:`~groundup.agents.tabular.TabularControlAgent`; by default
+        epsilon decays from 1 to 0.05 over the first half of each ``learn`` budget.)
     """
 
     family = "temporal difference"
     search_space = {"learning_rate": ("log_uniform", 0.01, 1.0), **TabularControlAgent.search_space}
 
-    def __init__(self, env: Any, *, learning_rate: float = 0.1, **kwargs: Any) -> None:
-        super().__init__(env, **kwargs)
+    def __init__(self, env: Any, *, learning_rate: float = 0.1, initial_value: float = 1.0, **kwargs: Any) -> None:
+        super().__init__(env, initial_value=initial_value, **kwargs)
         self.learning_rate = check_learning_rate(learning_rate)
 
     def start_episode(self, S: int) -> int:

@@ -33,12 +33,23 @@ DP_PROBLEMS: dict[str, dict[str, Any]] = {
     "TicTacToe vs perfect opponent": dict(env="groundup/TicTacToe-v0", env_kwargs={"opponent": "perfect"}, gamma=1.0,
                                           methods=("value-iteration",), exact="0 (a draw)", repeats=1),
 }
-CONTROL_AGENTS = ("q-learning", "sarsa", "mc-control")  # FrozenLake-v1 4x4 against its DP optimum, the defaults
+CONTROL_AGENTS = ("q-learning", "sarsa", "mc-control")  # FrozenLake-v1 4x4 against its DP optimum, BOOK's settings
 AGAINST_DP = {"Taxi-v4": dict(gamma=0.99), "CliffWalking-v1": dict(gamma=1.0)}  # q-learning's gamma; DP uses 1.0
 CLIFF_AGENTS = ("sarsa", "q-learning")  # Example 6.6
 BLACKJACK_PREDICTION = ("mc-prediction", "td0-prediction")
 SPEED_ENVS = ("FrozenLake-v1", "CliffWalking-v1", "Taxi-v4")
 SPEED_AGENTS = ("q-learning", "sarsa", "mc-control", "td0-prediction", "mc-prediction")
+# The book's settings, which the tables of benchmarks/results/rl_tabular.md were measured with
+# and which every run here passes explicitly (they were the defaults before issue 15, whose
+# defaults benchmarks/robustness.py measures): a constant epsilon 0.1, alpha 0.1 and Q1 = 0
+# for TD control, sample averages (alpha = 1/n) for Monte Carlo, alpha 0.1 for TD(0).
+BOOK: dict[str, dict[str, Any]] = {
+    "q-learning": dict(epsilon=0.1, learning_rate=0.1, initial_value=0.0),
+    "sarsa": dict(epsilon=0.1, learning_rate=0.1, initial_value=0.0),
+    "mc-control": dict(epsilon=0.1, learning_rate=None, learning_rate_exponent=1.0),
+    "td0-prediction": dict(learning_rate=0.1),
+    "mc-prediction": dict(learning_rate=None, learning_rate_exponent=1.0),
+}
 
 # budgets per mode; the full ones are those of the tables in benchmarks/results/
 BUDGETS: dict[str, dict[str, int]] = {
@@ -115,7 +126,7 @@ def dynamic_programming(problem: str, seed: int) -> dict[str, Any]:
 
 
 def frozenlake_control(agent: str, steps: int, seed: int) -> dict[str, Any]:
-    """One control agent on FrozenLake-v1 4x4 (gamma 0.99, the default epsilon and alpha):
+    """One control agent on FrozenLake-v1 4x4 (gamma 0.99, the book's epsilon and alpha, ``BOOK``):
     the exact success probability of its greedy policy at 20 points, and its simulated
     success rate over 1,000 episodes at the end."""
     from groundup import agents
@@ -123,7 +134,7 @@ def frozenlake_control(agent: str, steps: int, seed: int) -> dict[str, Any]:
 
     env = _make("FrozenLake-v1")
     checkpoints = {int(c) for c in np.linspace(steps / CHECKPOINTS, steps, CHECKPOINTS).astype(int)}
-    model = agents.make(agent, env, gamma=0.99, seed=seed)
+    model = agents.make(agent, env, gamma=0.99, seed=seed, **BOOK[agent])
     curve: list[tuple[int, float]] = []
 
     def snapshot(locals_: dict, globals_: dict) -> None:
@@ -144,7 +155,7 @@ def against_dp(env: str, steps: int, eval_episodes: int, seed: int) -> dict[str,
     from groundup.experiments.runs import evaluate_agent
 
     e = _make(env)
-    q = agents.make("q-learning", e, gamma=AGAINST_DP[env]["gamma"], seed=seed).learn(steps)
+    q = agents.make("q-learning", e, gamma=AGAINST_DP[env]["gamma"], seed=seed, **BOOK["q-learning"]).learn(steps)
     mean, _, _ = evaluate_agent(q, e, eval_episodes, seed=seed + 1 if env == "Taxi-v4" else seed)
     vi = agents.make("value-iteration", e, gamma=1.0).learn()
     optimum = expected_start_value(e, vi.value_function) if env == "Taxi-v4" else float(vi.value_function[36])
@@ -152,10 +163,11 @@ def against_dp(env: str, steps: int, eval_episodes: int, seed: int) -> dict[str,
 
 
 def cliff_walking(agent: str, episodes: int, seed: int) -> dict[str, Any]:
-    """Example 6.6 with the book's settings (alpha 0.5, epsilon 0.1, gamma 1): online returns."""
+    """Example 6.6 with the book's settings (alpha 0.5, epsilon 0.1, Q1 = 0, gamma 1): online returns."""
     from groundup import agents
 
-    model = agents.make(agent, _make("CliffWalking-v1"), learning_rate=0.5, epsilon=0.1, gamma=1.0, seed=seed)
+    model = agents.make(agent, _make("CliffWalking-v1"), learning_rate=0.5, epsilon=0.1, initial_value=0.0, gamma=1.0,
+                        seed=seed)
     model.learn(n_episodes=episodes)
     return {"returns": [float(g) for g in model.episode_returns]}
 
@@ -165,8 +177,8 @@ def blackjack_prediction(agent: str, episodes: int, seed: int) -> dict[str, Any]
     from groundup import agents
     from groundup.envs import blackjack
 
-    model = agents.make(agent, _make("Blackjack-v1"), policy=blackjack.stick_at(20), learning_rate=None, gamma=1.0,
-                        seed=seed)
+    model = agents.make(agent, _make("Blackjack-v1"), policy=blackjack.stick_at(20), learning_rate=None,
+                        learning_rate_exponent=1.0, gamma=1.0, seed=seed)
     start = time.perf_counter()
     model.learn(n_episodes=episodes)
     seconds = time.perf_counter() - start
@@ -174,14 +186,14 @@ def blackjack_prediction(agent: str, episodes: int, seed: int) -> dict[str, Any]
 
 
 def blackjack_control(episodes: int, eval_episodes: int, seed: int) -> dict[str, Any]:
-    """Monte Carlo control (epsilon 0.1, gamma 1): the greedy policy's simulated and exact return."""
+    """Monte Carlo control (epsilon 0.1, sample averages, gamma 1): the greedy policy's simulated and exact return."""
     from groundup import agents
     from groundup.envs import blackjack
     from groundup.experiments.runs import evaluate_agent
 
     env = _make("Blackjack-v1")
     start = time.perf_counter()
-    mc = agents.make("mc-control", env, gamma=1.0, epsilon=0.1, seed=seed).learn(n_episodes=episodes)
+    mc = agents.make("mc-control", env, gamma=1.0, seed=seed, **BOOK["mc-control"]).learn(n_episodes=episodes)
     seconds = time.perf_counter() - start
     greedy = mc.q_table.argmax(axis=1)
     mean, std, _ = evaluate_agent(mc, env, eval_episodes, seed=7 + seed)  # seed 7 for seed 0, as the earlier tables
@@ -191,8 +203,8 @@ def blackjack_control(episodes: int, eval_episodes: int, seed: int) -> dict[str,
 
 
 def speed(env: str, steps: int, repeats: int, seed: int) -> dict[str, Any]:
-    """Steps per second of ``learn()`` for every agent, and of a loop that only steps the
-    environment, measured in the same run (median of ``repeats``)."""
+    """Steps per second of ``learn()`` for every agent (with ``BOOK``'s settings), and of a loop
+    that only steps the environment, measured in the same run (median of ``repeats``)."""
     from groundup import agents
 
     def plain() -> float:
@@ -210,7 +222,7 @@ def speed(env: str, steps: int, repeats: int, seed: int) -> dict[str, Any]:
         e = _make(env)
         kwargs = {"policy": np.full((e.observation_space.n, e.action_space.n), 1 / e.action_space.n)} \
             if agents.registry[agent_id].is_prediction else {}
-        model = agents.make(agent_id, e, seed=seed, **kwargs)
+        model = agents.make(agent_id, e, seed=seed, **kwargs, **BOOK[agent_id])
         start = time.perf_counter()
         model.learn(steps)
         return steps / (time.perf_counter() - start)
@@ -251,8 +263,9 @@ def control_section(control: list[dict], more: list[dict], steps: int) -> tuple[
                      common.mean_ci(exact), f"{optimum:.3f}", f"{statistics.median(r['metrics']['learn_seconds'] for r in runs):.1f} s"])
     parts = []
     if rows:
-        parts.append("FrozenLake-v1 4x4 (slippery), gamma 0.99, epsilon 0.1, alpha 0.1 (the defaults); the exact success "
-                     "probability of the final greedy policy is a mean [95% bootstrap interval] over the seeds:\n\n"
+        parts.append("FrozenLake-v1 4x4 (slippery), gamma 0.99, epsilon 0.1, alpha 0.1 and Q1 = 0 (Monte Carlo: sample "
+                     "averages), the book's settings; the exact success probability of the final greedy policy is a mean "
+                     "[95% bootstrap interval] over the seeds:\n\n"
                      + common.markdown_table(["agent", "steps", "greedy success rate per seed (1,000 episodes)",
                                               "seeds >= 0.70", "exact success of the greedy policy",
                                               "optimum (100-step DP)", "learn() s/seed (median)"], rows))

@@ -223,3 +223,48 @@ def test_bad_spaces_and_observations():
     with pytest.raises(ValueError, match="NaN"):
         agent.predict(np.array([math.nan, 0.0]))
     assert isinstance(agent.observation_space, spaces.Box)
+
+
+# -- visit-count step sizes of semi-gradient TD(0) (issue 15) ---------------------------------------------------
+def test_td0_one_hot_steps_are_one_over_the_visits_to_the_0_7_as_in_the_table():
+    env = gym.make("FrozenLake-v1")
+    uniform = np.full((16, 4), 0.25)
+    linear = agents.make("semi-gradient-td0", env, policy=uniform, gamma=0.9, seed=0)
+    table = agents.make("td0-prediction", env, policy=uniform, gamma=0.9, seed=0)
+    assert linear.learning_rate is None and linear.learning_rate_exponent == 0.7
+    linear.featurizer  # fit
+    values = []
+    for R in (1.0, 0.0, 0.0):
+        linear.update((3, np.array([3])), 0, R, (7, np.array([7])), terminated=True)
+        table.update(3, 0, R, 7, terminated=True)
+        values.append(linear.w[0, 3])
+    assert values == pytest.approx([1.0, 1 - 2**-0.7, (1 - 2**-0.7) * (1 - 3**-0.7)], abs=1e-15)
+    assert linear.feature_visits_[3] == 3 and linear.w[0, 3] == table.V[3]
+
+
+def test_td0_tile_coding_first_visit_reaches_the_target_and_counts_each_tile(tmp_path):
+    env = gym.make("MountainCar-v0")
+    agent = agents.make("semi-gradient-td0", env, policy=lambda obs: 2, features="tile-coding", seed=0)
+    f = agent.featurizer
+    s, s_next = np.array([-0.5, 0.0]), np.array([-0.49, 0.001])
+    x, x_next = f(s), f(s_next)
+    agent.update((s, x), 2, -1.0, (s_next, x_next), terminated=True)
+    assert agent.value(s) == pytest.approx(-1.0, abs=1e-12)  # k = 8 active tiles, each moved by δ / 8
+    assert agent.feature_visits_.sum() == 8 and (agent.feature_visits_[x] == 1).all()
+    agent.update((s, x), 2, 0.0, (s_next, x_next), terminated=True)
+    assert agent.value(s) == pytest.approx(-1.0 + 2**-0.7, abs=1e-12)  # every tile's second visit: δ 2^-0.7 in all
+    agent.save(tmp_path / "tiles.safetensors")
+    loaded = agents.load(tmp_path / "tiles.safetensors", env=env, policy=lambda obs: 2)
+    np.testing.assert_array_equal(loaded.feature_visits_, agent.feature_visits_)
+    rbf = agents.make("semi-gradient-td0", env, policy=lambda obs: 2, features="rbf", seed=0)
+    rbf.featurizer
+    assert rbf.feature_visits_ is None and rbf.alpha_ == rbf._default_alpha()  # no per-state count on dense features
+
+
+def test_td0_bad_step_sizes_are_named():
+    env = gym.make("FrozenLake-v1")
+    with pytest.raises(ValueError, match=r"learning_rate must be a positive finite number or None \(visit-count steps "
+                                         r"1/n\^learning_rate_exponent.*\); got 0"):
+        agents.make("semi-gradient-td0", env, policy=np.full((16, 4), 0.25), learning_rate=0)
+    with pytest.raises(ValueError, match=r"learning_rate_exponent must be a number in \(0.5, 1\]; got 1.01"):
+        agents.make("semi-gradient-td0", env, policy=np.full((16, 4), 0.25), learning_rate_exponent=1.01)

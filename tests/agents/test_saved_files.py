@@ -39,6 +39,13 @@ EXTRAS = {
     "policy-gradient": [("n_updates", "n_updates")],
 }
 
+# parameters added since the fixtures were written, with the values that describe how their
+# agents learned (learning_rate=None meant sample averages, 1/n, before learning_rate_exponent)
+ADDED_PARAMS = {
+    "mc-control": {"learning_rate_exponent": 1.0},
+    "td0-prediction": {"learning_rate_exponent": 1.0},
+}
+
 
 def _without_version(meta):
     return {k: v for k, v in meta.items() if k != "groundup_version"}
@@ -66,6 +73,9 @@ def test_a_file_saved_before_the_protocol_loads_and_resaves_the_same(agent_id, t
     for name in tensors:
         np.testing.assert_array_equal(tensors2[name], tensors[name], err_msg=name)
     if agent_id != "dqn":  # a plain save of a DQN keeps no replay buffer, so its position restarts at 0
+        added = ADDED_PARAMS.get(agent_id, {})
+        assert meta2["hyperparameters"] == {**meta["hyperparameters"], **added}
+        meta2["hyperparameters"] = meta["hyperparameters"]
         assert _without_version(meta2) == _without_version(meta)
 
 
@@ -110,3 +120,37 @@ def test_a_file_from_a_newer_format_is_refused_naming_the_version(tmp_path):
     path.write_bytes(data)
     with pytest.raises(persistence.ModelFileError, match=f"format version {persistence.FORMAT_VERSION + 1}"):
         agents.load(path)
+
+
+def test_an_old_mc_control_file_keeps_the_settings_it_learned_with():
+    """Saved when epsilon was a constant 0.1 by default and learning_rate=None meant sample
+    averages: it loads with both, not with today's schedule and 1/n^0.7 steps."""
+    agent = agents.load(FIXTURES / "mc-control.safetensors", env=ENVS["mc-control"]())
+    assert agent.epsilon == 0.1 and agent.epsilon_ == 0.1 and not agent._uses_progress
+    assert agent.learning_rate is None and agent.learning_rate_exponent == 1.0
+    S, A = max(((s, a) for s in range(16) for a in range(4)), key=lambda sa: agent.N[sa[0]][sa[1]])
+    n, q = agent.N[S][A], agent.Q[S][A]
+    agent.start_memory()
+    agent.remember(S, A, 1.0)
+    agent.end_episode(truncated=False)
+    assert n > 1 and agent.Q[S][A] == pytest.approx(q + (1.0 - q) / (n + 1), abs=1e-15)
+
+
+def test_a_semi_gradient_td0_file_from_before_visit_counts_keeps_its_constant_step(tmp_path):
+    """Written as files were before learning_rate_exponent (no exponent, no feature visits):
+    learning_rate=None then meant the features' constant default, 0.1 for one-hot."""
+    env = gym.make("FrozenLake-v1")
+    agent = agents.make("semi-gradient-td0", env, policy=np.full((16, 4), 0.25), seed=0).learn(500)
+    agent.save(tmp_path / "new.safetensors")
+    tensors, meta = persistence.load(tmp_path / "new.safetensors")
+    assert tensors.pop("feature_visits").sum() == 500
+    del meta["hyperparameters"]["learning_rate_exponent"]
+    persistence.save(tmp_path / "old.safetensors", tensors,
+                     {k: v for k, v in meta.items() if k not in ("format_version", "groundup_version")})
+    old = agents.load(tmp_path / "old.safetensors", env=env)
+    assert old.learning_rate == 0.1 and old.feature_visits_ is None
+    w = old.w[0, 3]
+    old.update((3, np.array([3])), 0, 1.0, (7, np.array([7])), terminated=True)
+    assert old.w[0, 3] == pytest.approx(w + 0.1 * (1.0 - w), abs=1e-15)
+    new = agents.load(tmp_path / "new.safetensors", env=env)  # today's file keeps counting
+    assert new.learning_rate is None and (new.feature_visits_ == agent.feature_visits_).all()

@@ -35,7 +35,7 @@ def test_cliff_walking_example_6_6():
         finals = []
         for seed in range(10):
             env = gym.make("CliffWalking-v1")
-            agent = agents.make(agent_id, env, learning_rate=0.5, epsilon=0.1, gamma=1.0, seed=seed).learn(n_episodes=500)
+            agent = agents.make(agent_id, env, learning_rate=0.5, epsilon=0.1, initial_value=0.0, gamma=1.0, seed=seed).learn(n_episodes=500)
             finals.append(np.mean(agent.episode_returns[-100:]))
         online[agent_id] = np.mean(finals)
     assert -30 < online["sarsa"] < -22
@@ -45,7 +45,7 @@ def test_cliff_walking_example_6_6():
 
 def test_sarsa_finds_the_windy_path():
     env = gym.make("groundup/WindyGridWorld-v0")
-    agent = agents.make("sarsa", env, learning_rate=0.5, epsilon=0.1, gamma=1.0, seed=0).learn(n_episodes=300)
+    agent = agents.make("sarsa", env, learning_rate=0.5, epsilon=0.1, initial_value=0.0, gamma=1.0, seed=0).learn(n_episodes=300)
     assert agent.num_timesteps < 12_000  # Figure 6.3: about 8,000 steps for 170 episodes
     assert evaluate_agent(agent, env, 1, seed=0)[0] >= -17  # 15 is optimal
 
@@ -90,3 +90,95 @@ def test_every_epsilon_greedy_agent_restarts_its_schedule_each_learn_and_saves_i
     assert seen[0] == pytest.approx(0.3 - 0.25 * 1 / 50)  # a new budget starts the schedule again
     agent.save(tmp_path / "agent.safetensors")
     assert agents.load(tmp_path / "agent.safetensors").epsilon_ == pytest.approx(agent.epsilon_)
+
+
+# -- the defaults of issue 15 --------------------------------------------------------------------------------
+@pytest.mark.parametrize("agent_id, q0", [("q-learning", 1.0), ("sarsa", 1.0), ("mc-control", 0.0)])
+def test_q_starts_at_the_default_initial_value_or_the_one_given(agent_id, q0):
+    env = gym.make("FrozenLake-v1")
+    agent = agents.make(agent_id, env, seed=0)
+    assert agent.initial_value == q0
+    np.testing.assert_array_equal(agent.q_table, np.full((16, 4), q0))
+    given = agents.make(agent_id, env, initial_value=-0.25, seed=0)
+    np.testing.assert_array_equal(given.q_table, np.full((16, 4), -0.25))
+
+
+@pytest.mark.parametrize("agent_id", ["q-learning", "sarsa", "mc-control"])
+def test_default_epsilon_decays_from_1_to_0_05_over_half_the_steps(agent_id):
+    agent = agents.make(agent_id, gym.make("FrozenLake-v1"), seed=0)
+    assert agent.epsilon is None and agent.epsilon_ == 1.0  # before any step
+    seen = {}
+    agent.learn(1000, callback=lambda l, g: seen.__setitem__(l["t"], l["self"].epsilon_))
+    # after t of the 1,000 steps: 1 - 0.95 t / 500 until step 500, then 0.05
+    assert seen[1] == pytest.approx(1.0 - 0.95 / 500, abs=1e-12)
+    assert seen[250] == pytest.approx(0.525, abs=1e-12)
+    assert seen[500] == 0.05 and seen[501] == 0.05 and seen[1000] == 0.05
+    agent.learn(10, callback=lambda l, g: seen.__setitem__(("again", l["t"]), l["self"].epsilon_))
+    assert seen["again", 1] == pytest.approx(1.0 - 0.95 / 5, abs=1e-12)  # each learn() budget starts the schedule again
+
+
+def test_default_epsilon_follows_the_episodes_when_the_budget_is_episodes():
+    agent = agents.make("mc-control", gym.make("FrozenLake-v1"), seed=0)
+    after_episode = {}
+    agent.learn(n_episodes=10, callback=lambda l, g: after_episode.__setitem__(l["episodes"], l["self"].epsilon_))
+    assert after_episode[0] == 1.0  # during the first episode
+    assert after_episode[2] == pytest.approx(1.0 - 0.95 * 2 / 5, abs=1e-12)
+    assert after_episode[5] == 0.05 and after_episode[9] == 0.05
+
+
+@pytest.mark.parametrize("agent_id", ["q-learning", "sarsa", "mc-control"])
+def test_a_number_keeps_epsilon_constant(agent_id):
+    agent = agents.make(agent_id, gym.make("FrozenLake-v1"), epsilon=0.2, seed=0)
+    seen = set()
+    agent.learn(500, callback=lambda l, g: seen.add(l["self"].epsilon_))
+    assert seen == {0.2} and not agent._uses_progress
+
+
+def test_mc_control_steps_are_one_over_the_visits_to_the_0_7():
+    agent = agents.make("mc-control", gym.make("FrozenLake-v1"), gamma=1.0, seed=0)
+    assert agent.learning_rate is None and agent.learning_rate_exponent == 0.7
+    expected = 0.0
+    for n, G in enumerate([1.0, 0.0, 0.0, 1.0], start=1):  # four one-step episodes from (S, A) = (5, 2)
+        agent.start_memory()
+        agent.remember(5, 2, G)
+        agent.end_episode(truncated=False)
+        expected += n**-0.7 * (G - expected)
+        assert agent.N[5][2] == n
+        assert agent.Q[5][2] == pytest.approx(expected, abs=1e-15)
+    assert agent.Q[5][2] == pytest.approx(1 - 2**-0.7 - 3**-0.7 * (1 - 2**-0.7) + 4**-0.7 * (1 - (1 - 2**-0.7) * (1 - 3**-0.7)))
+    book = agents.make("mc-control", gym.make("FrozenLake-v1"), gamma=1.0, learning_rate_exponent=1.0, seed=0)
+    for G in (1.0, 0.0, 0.0, 1.0):
+        book.start_memory()
+        book.remember(5, 2, G)
+        book.end_episode(truncated=False)
+    assert book.Q[5][2] == 0.5  # sample averages
+
+
+def test_mc_control_saves_and_loads_its_visit_counts_and_exponent(tmp_path):
+    env = gym.make("FrozenLake-v1")
+    agent = agents.make("mc-control", env, learning_rate_exponent=0.8, seed=0).learn(3000)
+    agent.save(tmp_path / "mc.safetensors")
+    loaded = agents.load(tmp_path / "mc.safetensors", env=env)
+    assert loaded.learning_rate_exponent == 0.8 and loaded.N == agent.N and sum(map(sum, agent.N)) > 0
+    for a in (agent, loaded):  # one more return of the most visited pair: the same step on both
+        a.start_memory()
+        a.remember(0, 0, 1.0)
+        a.end_episode(truncated=False)
+    assert loaded.Q[0][0] == agent.Q[0][0]
+
+
+@pytest.mark.parametrize("agent_id, kwargs, message", [
+    ("mc-control", {"learning_rate": 0}, r"learning_rate must be a positive finite number or None \(alpha = "
+                                         r"1/n\^learning_rate_exponent, n the visits of \(S, A\)\); got 0"),
+    ("mc-control", {"learning_rate": -0.5}, r"learning_rate must be a positive finite number.*; got -0.5"),
+    ("mc-control", {"learning_rate_exponent": 0.5}, r"learning_rate_exponent must be a number in \(0.5, 1\]; got 0.5"),
+    ("mc-control", {"learning_rate_exponent": 2}, r"learning_rate_exponent must be a number in \(0.5, 1\]; got 2"),
+    ("q-learning", {"learning_rate": 0}, r"learning_rate must be a positive finite number; got 0"),
+    ("q-learning", {"learning_rate": None}, r"learning_rate must be a positive finite number; got None"),
+    ("sarsa", {"initial_value": float("inf")}, r"initial_value must be a finite number; got inf"),
+    ("q-learning", {"initial_value": "1"}, r"initial_value must be a finite number; got '1' of type str"),
+    ("sarsa", {"epsilon": -0.1}, r"epsilon must be a probability in \[0, 1\]; got -0.1"),
+])
+def test_bad_settings_are_named_with_what_was_given_and_what_is_accepted(agent_id, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        agents.make(agent_id, gym.make("FrozenLake-v1"), **kwargs)
