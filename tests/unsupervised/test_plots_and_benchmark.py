@@ -69,7 +69,7 @@ def test_benchmark_smoke_run(tmp_path, run_benchmark):
     assert all(0.1 < draw[k] <= 1.0 for k in ("own", "new", "input_own", "input_new")) and draw["transform_s"] > 0
     (split,) = m["gaussian_rbm"]["splits"]  # standardised digits: 1,257 rows to train on, 540 to test
     assert m["gaussian_rbm"]["n_train"] == 1257 and split["n_components"] == 64 and split["acc_raw"] > 0.9
-    assert 0.1 < split["acc_rbm"] <= 1.0
+    assert 0.1 < split["acc_rbm"] <= 1.0 and 0.1 < split["learning_rate=0.01"] <= 1.0
     assert all(0.0 <= m[k]["test_error"] <= 1.0 for k in ("dbn", "sae")) and 0.0 <= m["random"]["best"]["valid_error"] <= 1.0
     assert 0.0 < m["autoencoder"]["mse_pca"] < m["autoencoder"]["mse_ae"] + 1.0
     assert len(m["dbn"]["map"]["xy"]) == 300 and len(m["rbm"]["pictures"]["filters_ours"]) == 100
