@@ -137,8 +137,9 @@ class PCA(TransformerMixin, TorchEstimator):
             if isinstance(k, float):
                 raise ValueError(f"n_components must be an integer or None with svd_solver='randomized'; got {self.n_components!r}")
             return self._fit_randomized(Xt, mean, k)
+        column_variance = None
         if solver == "covariance_eigh" or (solver == "auto" and n >= d):
-            variances, axes = self._covariance_eigh(Xt, mean)
+            variances, axes, column_variance = self._covariance_eigh(Xt, mean)
         else:
             _, S, Vt = torch.linalg.svd(Xt - mean, full_matrices=False)
             variances, axes = S * S / max(n - 1, 1), Vt
@@ -150,19 +151,21 @@ class PCA(TransformerMixin, TorchEstimator):
             k = int(torch.searchsorted(torch.cumsum(ratios.double(), 0), torch.tensor(k, dtype=torch.float64), right=False)) + 1
             k = min(k, variances.shape[0])
         rest = variances[k:]
-        self._publish(Xt, mean, axes[:k], variances[:k], ratios[:k], float(rest.mean()) if rest.numel() > 0 else 0.0)
+        self._publish(Xt, mean, axes[:k], variances[:k], ratios[:k], float(rest.mean()) if rest.numel() > 0 else 0.0,
+                      column_variance)
         return self
 
     def _publish(self, X: torch.Tensor, mean: torch.Tensor, axes: torch.Tensor, variances: torch.Tensor,
-                 ratios: torch.Tensor, noise_variance: float) -> None:
-        """Store a full fit's results (scikit-learn's attributes, NumPy arrays)."""
+                 ratios: torch.Tensor, noise_variance: float, column_variance: torch.Tensor | None = None) -> None:
+        """Store a full fit's results (scikit-learn's attributes, NumPy arrays); the
+        per-feature (biased) variance is computed from ``X`` unless given."""
         n = X.shape[0]
         self.components_ = _flip_signs(axes).cpu().numpy()
         self.explained_variance_ = variances.cpu().numpy()
         self.explained_variance_ratio_ = ratios.cpu().numpy()
         self.singular_values_ = torch.sqrt(variances * max(n - 1, 1)).cpu().numpy()
         self.mean_ = mean.cpu().numpy()
-        self.var_ = _column_variance(X, mean).cpu().numpy()
+        self.var_ = (_column_variance(X, mean) if column_variance is None else column_variance).cpu().numpy()
         self.n_components_ = int(axes.shape[0])
         self.n_samples_ = self.n_samples_seen_ = int(n)
         self.noise_variance_ = float(noise_variance)
@@ -192,11 +195,12 @@ class PCA(TransformerMixin, TorchEstimator):
         B = times_t(Q).T  # (size, d) = Q^T Xc
         _, S, Vt = torch.linalg.svd(B, full_matrices=False)
         variances = S[:k] ** 2 / max(n - 1, 1)
-        total = float(_column_variance(X, mean).sum()) * n / max(n - 1, 1)  # unbiased total variance
+        column_variance = _column_variance(X, mean)
+        total = float(column_variance.sum()) * n / max(n - 1, 1)  # unbiased total variance
         ratios = variances / total if total > 0 else torch.zeros_like(variances)
         rank = min(n, d)
         noise = (total - float(variances.sum())) / (rank - k) if k < rank else 0.0
-        self._publish(X, mean, Vt[:k], variances, ratios, max(noise, 0.0))
+        self._publish(X, mean, Vt[:k], variances, ratios, max(noise, 0.0), column_variance)
         return self
 
     # -- incremental ----------------------------------------------------------------------------
@@ -275,13 +279,16 @@ class PCA(TransformerMixin, TorchEstimator):
         )
 
     @staticmethod
-    def _covariance_eigh(X: torch.Tensor, mean: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Eigenvalues (descending) and eigenvectors (as rows) of the covariance of ``X``."""
+    def _covariance_eigh(X: torch.Tensor, mean: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Eigenvalues (descending) and eigenvectors (as rows) of the covariance of ``X``,
+        and each feature's biased variance, read off the covariance's diagonal (a second
+        pass over ``X`` for ``var_`` would cost as much as the whole covariance)."""
         n = X.shape[0]
         gram = _gram(X) if X.device.type == "cpu" else X.T @ X
         cov = (gram - n * torch.outer(mean, mean)) / max(n - 1, 1)
+        column_variance = (torch.diagonal(cov).double() * (max(n - 1, 1) / max(n, 1))).clamp_min(0.0)
         values, vectors = torch.linalg.eigh(cov)  # ascending order, vectors as columns
-        return values.flip(0), vectors.flip(1).T
+        return values.flip(0), vectors.flip(1).T, column_variance
 
     # -- using the fitted model -----------------------------------------------------------------
     def transform(self, X: Any) -> Any:
