@@ -106,8 +106,12 @@ def check_at_least_two(name: str, counts: Counter, kind: str, unit: str) -> None
 
 def upgrade_params(metadata: dict[str, Any]) -> dict[str, Any]:
     """The metadata of a tagger or tree-model file in the current layout: files written
-    before ``min_epochs`` existed were trained with no minimum, which is ``min_epochs=1``."""
+    before ``min_epochs`` existed were trained with no minimum, which is ``min_epochs=1``;
+    files written before ``early_stopping="auto"`` stopped early exactly when their
+    ``early_stopping`` switch said so (``early_stopping_``)."""
     params = metadata.get("params")
     if isinstance(params, dict) and "min_epochs" not in params:
         metadata = {**metadata, "params": {**params, "min_epochs": 1}}
+    if isinstance(params, dict) and "early_stopping" not in metadata and isinstance(params.get("early_stopping"), bool):
+        metadata = {**metadata, "early_stopping": params["early_stopping"]}
     return metadata
