@@ -30,7 +30,7 @@ from groundup.validation import (check_gamma, check_in_interval, check_int, chec
 
 __all__ = ["Agent", "EnvSpaces", "SpaceMismatchError", "check_gamma", "check_positive", "check_probability",
            "check_learning_rate", "check_initial_value", "check_learning_rate_exponent", "check_budget", "make_callback",
-           "load", "reset_env", "step_envs"]
+           "load", "reset_env", "step_envs", "visit_count_step"]
 
 Callback = Callable[[dict[str, Any], dict[str, Any]], Any]
 
@@ -60,6 +60,12 @@ def check_learning_rate_exponent(value: Any, name: str = "learning_rate_exponent
     (sum alpha^2 < inf), the Robbins-Monro conditions (Sutton & Barto, equation 2.7) under
     which the estimates converge. 1 gives sample averages."""
     return check_in_interval(name, value, 0.5, 1.0, low_open=True, what="a number")
+
+
+def visit_count_step(n: int, omega: float) -> float:
+    """The visit-count step size 1/n^omega for the n-th update (1/n exactly when omega is 1:
+    sample averages, as the book's)."""
+    return 1.0 / n if omega == 1.0 else n ** -omega
 
 
 def check_budget(total_timesteps: Any, n_episodes: Any = None, *, required: bool = True) -> tuple[int | None, int | None]:

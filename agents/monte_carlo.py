@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from groundup.agents.base import check_learning_rate_exponent, reset_env
+from groundup.agents.base import check_learning_rate_exponent, reset_env, visit_count_step
 from groundup.agents.exploration import greedy
 from groundup.agents.tabular import TabularControlAgent, TabularPredictionAgent
 from groundup.validation import check_learning_rate
@@ -113,11 +113,10 @@ class _MonteCarloControl(_EpisodeMemory, TabularControlAgent):
         return {} if "learning_rate_exponent" in params else {"learning_rate_exponent": 1.0}
 
     def end_episode(self, truncated: bool) -> None:
-        Q, N, alpha, omega = self.Q, self.N, self.learning_rate, self.learning_rate_exponent
+        Q, N, omega = self.Q, self.N, self.learning_rate_exponent
         for _, S, A, G in self.returns(self.gamma, by_pair=True, first_visit=self.first_visit):
             N[S][A] += 1
-            if self.learning_rate is None:
-                alpha = 1.0 / N[S][A] if omega == 1.0 else N[S][A] ** -omega
+            alpha = self.learning_rate if self.learning_rate is not None else visit_count_step(N[S][A], omega)
             Q[S][A] += alpha * (G - Q[S][A])
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:

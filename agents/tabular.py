@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from groundup.agents.base import Agent, check_initial_value, check_learning_rate_exponent
+from groundup.agents.base import Agent, check_initial_value, check_learning_rate_exponent, visit_count_step
 from groundup.agents.exploration import EpsilonGreedyExploration, argmax_first, epsilon_greedy
 from groundup.agents.policies import PolicyToEvaluate
 from groundup.agents.spaces import TabularIndexer
@@ -209,8 +209,7 @@ class TabularPredictionAgent(TabularAgent):
         query: it changes nothing."""
         if self.learning_rate is not None:
             return self.learning_rate
-        omega = self.learning_rate_exponent
-        return 1.0 / self.N[S] if omega == 1.0 else self.N[S] ** -omega
+        return visit_count_step(self.N[S], self.learning_rate_exponent)
 
     def _greedy_action(self, S: int) -> int:
         return self.evaluated_policy.mode(S)

@@ -23,6 +23,7 @@ __all__ = [
     "EarlyStoppingWarning",
     "NoLearningWarning",
     "ValidationMonitor",
+    "check_early_stopping",
     "resolve_early_stopping",
     "split_size",
     "warn_if_validation_too_small",
@@ -84,11 +85,16 @@ def resolve_early_stopping(early_stopping: Any, validation_fraction: float, n: i
     start of a slow climb as often as from its top; the model learns more from the items
     it would have set aside. Training on every item for ``max_iter`` epochs is then the
     better default, as it is scikit-learn's (``MLPClassifier(early_stopping=False)``)."""
-    if isinstance(early_stopping, (bool, np.bool_)):
+    if check_early_stopping(early_stopping) != "auto":
         return bool(early_stopping)
-    if early_stopping != "auto":
-        raise ValueError(f"early_stopping must be True, False or 'auto'; got {early_stopping!r:.80}")
     return has_validation_data or max(1, int(round(validation_fraction * n))) >= MIN_VALIDATION_SIZE
+
+
+def check_early_stopping(early_stopping: Any) -> bool | str:
+    """``early_stopping`` as given (a bool, or ``"auto"``); anything else is a ``ValueError``."""
+    if isinstance(early_stopping, (bool, np.bool_)) or early_stopping == "auto":
+        return early_stopping
+    raise ValueError(f"early_stopping must be True, False or 'auto'; got {early_stopping!r:.80}")
 
 
 @dataclass

@@ -28,7 +28,7 @@ from torch import nn
 
 from groundup.persistence import SaveLoadMixin, load_module_state
 from groundup.datasets.trees import check_sentiment_tree
-from groundup.early_stopping import resolve_early_stopping
+from groundup.early_stopping import check_early_stopping, resolve_early_stopping
 from groundup.nlp._estimator import (ValidationMonitor, check_at_least_two, check_training_classes, split_size,
                                      upgrade_params, warn_if_validation_too_small)
 from groundup.nlp._tree_batch import TreeBatch, collate, flatten_tree
@@ -167,7 +167,7 @@ class RecursiveNN(SaveLoadMixin, BaseEstimator):
         check_learning_rate(p["learning_rate"])
         check_number("alpha", p["alpha"], low=0.0, accepted="a non-negative number (an L2 penalty)")
         check_in_interval("validation_fraction", p["validation_fraction"], 0.0, 1.0, low_open=True, high_open=True)
-        resolve_early_stopping(p["early_stopping"], p["validation_fraction"], 0, has_validation_data=False)  # its type
+        check_early_stopping(p["early_stopping"])
         check_seed(p["random_state"], "random_state")
         return p
 

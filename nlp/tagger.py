@@ -42,7 +42,7 @@ from groundup.nlp._char_features import normalize_word
 from groundup.nlp._tagger_net import CELLS, CHAR_SPECIALS, TaggerNet, encode
 from groundup.nlp._tagger_predict import checked_score, metric_of, predict_together
 from groundup.nlp._weight_average import WeightAverage
-from groundup.early_stopping import resolve_early_stopping
+from groundup.early_stopping import check_early_stopping, resolve_early_stopping
 from groundup.nlp._estimator import (ValidationMonitor, check_at_least_two, check_sentences, check_tags,
                                      check_training_classes, split_size, upgrade_params,
                                      warn_if_validation_too_small)
@@ -240,7 +240,7 @@ class RNNTagger(SaveLoadMixin, BaseEstimator):
         for name in ("dropout", "singleton_unk_prob", "ema_momentum"):
             check_in_interval(name, p[name], 0.0, 1.0, high_open=True)
         check_in_interval("validation_fraction", p["validation_fraction"], 0.0, 1.0, low_open=True, high_open=True)
-        resolve_early_stopping(p["early_stopping"], p["validation_fraction"], 0, has_validation_data=False)  # its type
+        check_early_stopping(p["early_stopping"])
         check_learning_rate(p["learning_rate"])
         check_in_interval("learning_rate_decay", p["learning_rate_decay"], 0.0, 1.0, low_open=True)
         check_seed(p["random_state"], "random_state")
