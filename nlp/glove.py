@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from groundup.nlp._checkpoint import open_checkpoint, resume_tables, save_tables
 from groundup.nlp._keyedvectors import EmbeddingModel, keyed_vectors
 
 from groundup.datasets.vocabulary import EncodedCorpus, Vocabulary
@@ -205,10 +206,18 @@ class GloVe(EmbeddingModel):
         *,
         corpus_file: str | os.PathLike | None = None,
         progress_bar: bool = False,
+        checkpoint_path: str | os.PathLike | None = None,
+        checkpoint_every: int = 1,
     ) -> GloVe:
         """Count co-occurrences in ``sentences`` (token lists, read once) or in
         ``corpus_file`` (a text file, one sentence per line, whitespace-separated tokens,
-        streamed) and fit the vectors. Returns ``self``."""
+        streamed) and fit the vectors. Returns ``self``.
+
+        ``checkpoint_path``: write the fit's state there after every ``checkpoint_every``-th
+        epoch (AdaGrad pass or ALS sweep) and the last, atomically; an existing file is
+        resumed after its epoch, and one from another corpus or other settings is refused
+        (``CheckpointMismatchError``). The SVD solver has one step: its checkpoint holds
+        the finished factors, so a rerun only reloads them."""
         self._validate()
         sentences = self._corpus(sentences, corpus_file)
         vocab, corpus = Vocabulary.build(sentences, min_count=self.min_count, max_vocab=self.max_final_vocab)
@@ -221,9 +230,11 @@ class GloVe(EmbeddingModel):
             raise ValueError(
                 "no two words of the vocabulary co-occur within the window; pass longer sentences or a larger window"
             )
-        return self._fit_counts(vocab, x, show_progress=progress_bar)
+        steps = 1 if self.solver == "svd" else self.epochs  # the SVD is one step
+        checkpoint = open_checkpoint(self, checkpoint_path, checkpoint_every, vocab, corpus, steps)
+        return self._fit_counts(vocab, x, show_progress=progress_bar, checkpoint=checkpoint)
 
-    def _fit_counts(self, vocab: Vocabulary, x: Any, show_progress: bool = False) -> GloVe:
+    def _fit_counts(self, vocab: Vocabulary, x: Any, show_progress: bool = False, checkpoint: Any = None) -> GloVe:
         device = resolve_device(self.device)
         V, d = len(vocab), int(self.vector_size)
         seed = check_seed(self.seed, "seed") or 0
@@ -247,14 +258,17 @@ class GloVe(EmbeddingModel):
         if self.solver == "svd":
             from groundup.nlp._glove_solvers import svd_factors
 
-            w, c, residual = svd_factors(x, d, context_smoothing=self.context_smoothing, shift=self.shift,
-                                         eigenvalue_weighting=self.eigenvalue_weighting, seed=seed)
-            for table, start_values in ((w, W), (c, C)):
-                empty = ~table.any(1)  # no positive PMI: keep the starting values, as the other solvers do
-                table[empty] = start_values.cpu().numpy()[empty]
-            W, C = torch.as_tensor(w, dtype=torch.float32), torch.as_tensor(c, dtype=torch.float32)
             b, bc = torch.zeros(V), torch.zeros(V)
-            losses.append(float(residual))
+            if resume_tables(checkpoint, {"W": W, "C": C}, [], losses) == 0:  # the factors, unless a checkpoint has them
+                w, c, residual = svd_factors(x, d, context_smoothing=self.context_smoothing, shift=self.shift,
+                                             eigenvalue_weighting=self.eigenvalue_weighting, seed=seed)
+                for table, start_values in ((w, W), (c, C)):
+                    empty = ~table.any(1)  # no positive PMI: keep the starting values, as the other solvers do
+                    table[empty] = start_values.cpu().numpy()[empty]
+                W, C = torch.as_tensor(w, dtype=torch.float32), torch.as_tensor(c, dtype=torch.float32)
+                losses.append(float(residual))
+                if checkpoint is not None:
+                    save_tables(checkpoint, 1, {"W": W, "C": C}, [], losses)
             bar.update(1)
         elif self.solver == "adagrad":
             from groundup.nlp._glove_solvers import adagrad_epoch, adagrad_state, augment
@@ -262,18 +276,28 @@ class GloVe(EmbeddingModel):
             W_aug, C_aug = augment(W, C, b, bc)
             GW, GC = adagrad_state(W_aug, C_aug)
             perm_gen = torch.Generator(device=device).manual_seed(seed)
-            for _ in range(self.epochs):
+            tables = {"W_aug": W_aug, "C_aug": C_aug, "GW": GW, "GC": GC}
+            done = resume_tables(checkpoint, tables, [(None, perm_gen)], losses)
+            bar.update(done)
+            for epoch in range(done, self.epochs):
                 loss = adagrad_epoch(W_aug, C_aug, GW, GC, i, j, log_x, weight, self.learning_rate, self.batch_size, perm_gen)
                 losses.append(self._check_loss(loss, len(losses)))
+                if checkpoint is not None and checkpoint.due(epoch + 1):
+                    save_tables(checkpoint, epoch + 1, tables, [(None, perm_gen)], losses)
                 bar.update(1)
             W, b, C, bc = W_aug[:, :d], W_aug[:, d], C_aug[:, :d], C_aug[:, d + 1]
         else:
             from groundup.nlp._glove_solvers import als_sweep, glove_loss
 
             xt = x.T.tocsr()
-            for _ in range(self.epochs):
+            tables = {"W": W, "C": C, "b": b, "bc": bc}
+            done = resume_tables(checkpoint, tables, [], losses)
+            bar.update(done)
+            for epoch in range(done, self.epochs):
                 als_sweep(x, xt, W, C, b, bc, self.x_max, self.alpha, self.regularization)
                 losses.append(self._check_loss(glove_loss(W, C, b, bc, i, j, log_x, weight), len(losses)))
+                if checkpoint is not None and checkpoint.due(epoch + 1):
+                    save_tables(checkpoint, epoch + 1, tables, [], losses)
                 bar.update(1)
         self.train_time_ = time.perf_counter() - start
         bar.close()
@@ -293,6 +317,16 @@ class GloVe(EmbeddingModel):
                 f"GloVe: the loss became {loss} in epoch {epoch + 1}; lower learning_rate (or raise regularization for ALS)"
             )
         return float(loss)
+
+    @classmethod
+    def _upgrade_state(cls, metadata: dict[str, Any]) -> dict[str, Any]:
+        """A file from before ``solver="svd"`` existed has no ``context_smoothing``,
+        ``shift`` or ``eigenvalue_weighting``; they play no part in the least-squares fits
+        such a file holds, so it loads with their defaults."""
+        params = dict(metadata.get("params", {}))
+        for name, value in (("context_smoothing", 0.75), ("shift", 1.0), ("eigenvalue_weighting", 0.5)):
+            params.setdefault(name, value)
+        return {**metadata, "params": params}
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         tensors, metadata = super()._get_state()

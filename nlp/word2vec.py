@@ -33,6 +33,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import warnings
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -40,12 +41,13 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from groundup.nlp._checkpoint import open_checkpoint, resume_tables, save_tables
 from groundup.nlp._keyedvectors import EmbeddingModel, keyed_vectors
 
 from groundup.datasets.vocabulary import EncodedCorpus, Vocabulary
 from groundup.nlp._word2vec_sampling import draw_windows, random_streams, sentence_aligned_chunks, unigram_table
 from groundup.progress import progress_bar
-from groundup.torch_utils import resolve_device
+from groundup.torch_utils import available_cores, resolve_device
 from groundup.validation import check_choice, check_in_interval, check_int, check_number, check_seed
 
 __all__ = ["Word2Vec"]
@@ -94,14 +96,19 @@ class Word2Vec(EmbeddingModel):
     seed: seed for initialisation, subsampling, windows and noise words (1).
     workers: threads that train on different chunks of the corpus at the same time,
         updating the shared vectors without locks (Hogwild, as gensim's ``workers``).
-        1 (default): the same vectors for the same seed. More are faster on several cores
-        (torch releases the GIL inside each operation) but, as in gensim, not reproducible.
+        None (default): one per core this process may use
+        (:func:`groundup.torch_utils.available_cores`), which is fastest, but, as in
+        gensim, several workers are not reproducible: the order in which their updates land
+        varies from run to run. **workers=1 gives the same vectors, bit for bit, for the
+        same seed (on the CPU)**; pass it wherever results must be reproducible. More
+        workers than cores are allowed (a warning says they only add contention).
     device: "auto", "cpu", "cuda", ... (see groundup.torch_utils.resolve_device).
     compute_loss: record the mean negative-sampling loss of each epoch in
         ``training_loss_`` (False; costs a little time).
 
     After ``fit``: ``wv`` (gensim KeyedVectors of the input vectors), ``vocabulary_``,
     ``syn1neg_`` (output vectors, numpy), ``corpus_word_count_`` (tokens read),
+    ``workers_`` (the number of workers used),
     ``train_time_`` (seconds spent in the epochs), ``training_loss_``.
     """
 
@@ -126,7 +133,7 @@ class Word2Vec(EmbeddingModel):
         epochs: int = 5,
         batch_size: int | None = None,
         seed: int = 1,
-        workers: int = 1,
+        workers: int | None = None,
         device: str = "auto",
         compute_loss: bool = False,
     ) -> None:
@@ -163,7 +170,7 @@ class Word2Vec(EmbeddingModel):
         check_int("epochs", self.epochs, minimum=1)
         if self.batch_size is not None:
             check_int("batch_size", self.batch_size, minimum=1)
-        check_int("workers", self.workers, minimum=1)
+        check_int("workers", self.workers, minimum=1, allow_none=True)
 
     # -- training ----------------------------------------------------------------------------
     def fit(
@@ -172,14 +179,24 @@ class Word2Vec(EmbeddingModel):
         *,
         corpus_file: str | os.PathLike | None = None,
         progress_bar: bool = False,
+        checkpoint_path: str | os.PathLike | None = None,
+        checkpoint_every: int = 1,
     ) -> Word2Vec:
         """Build the vocabulary from ``sentences`` (an iterable of token lists, read once)
         or from ``corpus_file`` (a text file, one sentence per line, whitespace-separated
-        tokens, streamed), and train for ``epochs`` passes. Returns ``self``."""
+        tokens, streamed), and train for ``epochs`` passes. Returns ``self``.
+
+        ``checkpoint_path``: write the training state there after every
+        ``checkpoint_every``-th epoch and the last (atomically, groundup.persistence). If
+        the file exists, training resumes after its epoch; a checkpoint of another corpus
+        or other hyper-parameters is refused (``CheckpointMismatchError``, naming what
+        differs). With ``workers=1`` on the CPU the resumed run ends with exactly the
+        vectors of an uninterrupted one (see :mod:`groundup.nlp._checkpoint`)."""
         self._validate()
         sentences = self._corpus(sentences, corpus_file)
         vocab, corpus = Vocabulary.build(sentences, min_count=self.min_count, max_vocab=self.max_final_vocab)
-        return self._train(vocab, corpus, show_progress=progress_bar)
+        checkpoint = open_checkpoint(self, checkpoint_path, checkpoint_every, vocab, corpus, self.epochs)
+        return self._train(vocab, corpus, show_progress=progress_bar, checkpoint=checkpoint)
 
     def _init_state(self, vocab: Vocabulary, device: torch.device) -> None:
         """Fresh vectors, random generators and noise table for a run on ``vocab``."""
@@ -199,13 +216,27 @@ class Word2Vec(EmbeddingModel):
         self._noise_table = unigram_table(vocab, self.ns_exponent, device)
         self._V = V
 
+    def _n_workers(self, warn: bool = False) -> int:
+        """``workers``, or the cores this process may use when it is None. With ``warn``,
+        more workers than cores give a ``UserWarning``: allowed
+        (gensim allows it too), but the extra threads only take turns on the cores."""
+        cores = available_cores()
+        if self.workers is None:
+            return cores
+        workers = int(self.workers)
+        if warn and workers > cores:
+            warnings.warn(
+                f"Word2Vec: workers={workers} is more than the {cores} cores this process may use; the extra "
+                f"threads only take turns on them (workers=None uses one per core)", UserWarning, stacklevel=4)
+        return workers
+
     def _default_batch_size(self, vocab: Vocabulary) -> int:
         """1024 centre words, but at most an eighth (skip-gram) or half (CBOW) of the
         vocabulary: on a vocabulary of a few dozen words every row would otherwise collect
         dozens of stale updates in one step and overshoot. With several workers the updates
         in flight add up, so skip-gram's 1024 and CBOW's 2048 are shared among them (a full
         batch per worker can make skip-gram collapse)."""
-        in_flight = (1024 if self.sg else 2048) // int(self.workers)
+        in_flight = (1024 if self.sg else 2048) // self._n_workers()
         return max(8, min(1024, in_flight, len(vocab) // (8 if self.sg else 2)))
 
     def _start_alpha(self) -> float:
@@ -219,7 +250,7 @@ class Word2Vec(EmbeddingModel):
         alpha = self._start_alpha()
         return alpha - (alpha - self.min_alpha) * min(max(progress, 0.0), 1.0)
 
-    def _train(self, vocab: Vocabulary, corpus: EncodedCorpus, show_progress: bool = False) -> Word2Vec:
+    def _train(self, vocab: Vocabulary, corpus: EncodedCorpus, show_progress: bool = False, checkpoint: Any = None) -> Word2Vec:
         device = resolve_device(self.device)
         self._init_state(vocab, device)
         keep_prob = vocab.keep_probabilities(self.sample)
@@ -229,8 +260,12 @@ class Word2Vec(EmbeddingModel):
         total = n * self.epochs
         losses: list[float] = []
         bar = progress_bar(self.epochs, enabled=show_progress, desc="word2vec" if self.sg else "word2vec (CBOW)", unit="epoch")
-        streams = random_streams(self._rng, self._gen, int(self.workers), device)
+        self.workers_ = self._n_workers(warn=True)
+        streams = random_streams(self._rng, self._gen, self.workers_, device)
         train_chunk = self._train_chunk_skipgram if self.sg else self._train_chunk_cbow
+        tables = {"W_in": self._W_in, "W_out": self._W_out}  # what a checkpoint holds, with the generators
+        first_epoch = resume_tables(checkpoint, tables, streams, losses)
+        bar.update(first_epoch)
 
         def train_chunks(epoch: int, worker: int) -> None:
             rng, gen = streams[worker]
@@ -248,7 +283,7 @@ class Word2Vec(EmbeddingModel):
             torch.set_num_threads(max(1, torch_threads // len(streams)))
         start = time.perf_counter()
         try:
-            for epoch in range(self.epochs):
+            for epoch in range(first_epoch, self.epochs):
                 self._loss_sum, self._loss_count = 0.0, 0
                 if pool is None:
                     train_chunks(epoch, 0)
@@ -261,6 +296,8 @@ class Word2Vec(EmbeddingModel):
                     )
                 if self.compute_loss:
                     losses.append(self._loss_sum / max(self._loss_count, 1))
+                if checkpoint is not None and checkpoint.due(epoch + 1):
+                    save_tables(checkpoint, epoch + 1, tables, streams, losses)
                 bar.update(1)
         finally:
             torch.set_num_threads(torch_threads)
