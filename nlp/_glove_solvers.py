@@ -167,8 +167,25 @@ def ppmi_matrix(x: Any, context_smoothing: float = 0.75, shift: float = 1.0) -> 
     return m
 
 
+def _one_thread(fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` on one torch thread. For the small dense factorisations of the SVD
+    (QR of a tall, thin matrix; the SVD of a short, wide one) LAPACK's threads gain little,
+    and on a machine busy with other work they can make them ten or twenty times slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return fn(*args)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _orthonormal(y: torch.Tensor) -> torch.Tensor:
+    """An orthonormal basis of the columns of the tall, thin ``y`` (QR's Q)."""
+    return _one_thread(lambda t: torch.linalg.qr(t).Q, y)
+
+
 def _torch_csr(m: Any) -> torch.Tensor:
-    """A scipy sparse matrix as a float64 torch sparse CSR tensor."""
+    """A scipy sparse matrix as a float32 torch sparse CSR tensor."""
     import warnings
 
     csr = m.tocsr()
@@ -176,7 +193,7 @@ def _torch_csr(m: Any) -> torch.Tensor:
         warnings.simplefilter("ignore", UserWarning)
         return torch.sparse_csr_tensor(torch.from_numpy(csr.indptr.astype(np.int64)),
                                        torch.from_numpy(csr.indices.astype(np.int64)),
-                                       torch.from_numpy(csr.data.astype(np.float64)), size=csr.shape)
+                                       torch.from_numpy(csr.data.astype(np.float32)), size=csr.shape)
 
 
 def truncated_svd(
@@ -184,27 +201,27 @@ def truncated_svd(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ``rank`` leading singular triplets ``(U, s, Vt)`` of the scipy sparse matrix
     ``m``, by randomised range finding with power iterations (Halko, Martinsson & Tropp
-    2011), in float64.
+    2011): the products with ``m`` and the range finding in float32 (twice as fast, and
+    the range only has to be found, not exact), the final small SVD in float64.
 
     A Gaussian test matrix of ``rank + oversample`` columns is multiplied by ``m`` and
     re-orthonormalised ``power_iterations`` times against ``m.T`` and ``m``; the small
     matrix ``Q^T m`` is then decomposed exactly. Only sparse-dense products touch ``m``, so
     the cost grows with its non-zeros, not with the vocabulary squared. The products and
-    QR factorisations run in torch (on the CPU), whose threads share a busy machine better
-    than NumPy's BLAS does. The signs are fixed (each column of U has a non-negative sum),
+    QR factorisations run in torch on the CPU. The signs are fixed (each column of U has a non-negative sum),
     so the result depends on ``seed`` alone.
     """
     n_rows, n_cols = m.shape
     k = min(rank + oversample, n_rows, n_cols)
     a, at = _torch_csr(m), _torch_csr(m.T)  # m and its transpose, both as CSR: torch multiplies CSR fastest
     gen = torch.Generator().manual_seed(seed)
-    q = torch.linalg.qr(a @ torch.randn(n_cols, k, generator=gen, dtype=torch.float64)).Q
+    q = _orthonormal(a @ torch.randn(n_cols, k, generator=gen, dtype=torch.float32))
     for _ in range(power_iterations):
-        q = torch.linalg.qr(at @ q).Q
-        q = torch.linalg.qr(a @ q).Q
-    b = (at @ q).T  # Q^T m, (k, n_cols)
-    ub, s, vt = torch.linalg.svd(b, full_matrices=False)
-    u = q @ ub
+        q = _orthonormal(at @ q)
+        q = _orthonormal(a @ q)
+    b = (at @ q).T.double()  # Q^T m, (k, n_cols); its small SVD in float64
+    ub, s, vt = _one_thread(lambda t: torch.linalg.svd(t, full_matrices=False), b)
+    u = q.double() @ ub
     r = min(rank, s.shape[0])
     u, s, vt = u[:, :r].numpy(), s[:r].numpy(), vt[:r].numpy()
     signs = np.where(u.sum(0) < 0, -1.0, 1.0)
