@@ -8,6 +8,10 @@
     groundup tune AGENT ENV --trials N --timesteps T --seeds K [--address ADDR] [--study DIR] [--eval-episodes E]
                   [--env-arg k=v ...] [--param k=v ...]   Optuna TPE + median pruning on Ray; writes DIR/best_params.json
     groundup demo                           DP, Q-learning and SARSA on FrozenLake and Cliff Walking
+    groundup word2vec -train FILE -output FILE [-size 100 -window 5 -cbow 1 -threads N -binary 0 ...]
+    groundup glove -train FILE -output FILE [-size 100 -window 10 -solver svd ...]
+    groundup vectors-eval FILE              WordSim-353, SimLex-999 and analogy scores
+                                            (word2vec.c's flags; see groundup/cli_vectors.py)
 """
 
 from __future__ import annotations
@@ -352,6 +356,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_tune)
     sub.add_parser("demo", help="a two-minute tour: DP, Q-learning and SARSA").set_defaults(func=cmd_demo)
+    from groundup.cli_vectors import add_vector_commands
+
+    add_vector_commands(sub)
     return parser
 
 

@@ -101,6 +101,16 @@ def set_seed(seed: int | None) -> None:
         torch.cuda.manual_seed_all(seed)
 
 
+def available_cores() -> int:
+    """The cores this process may run on: its CPU affinity where the platform reports one
+    (a container or ``taskset`` can allow fewer than the machine has), else
+    ``os.cpu_count()``, else 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # macOS and Windows have no sched_getaffinity
+        return os.cpu_count() or 1
+
+
 def set_num_threads(n: int | None = None) -> int:
     """Set torch's intra-op thread count (default: ``$GROUNDUP_THREADS`` or all cores).
 

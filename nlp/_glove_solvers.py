@@ -1,4 +1,5 @@
-"""The two ways GloVe's weighted least squares is minimised: AdaGrad and ALS.
+"""How GloVe gets its vectors from the counts: the weighted least squares by AdaGrad or
+ALS, and the default, a truncated SVD of the shifted positive PMI matrix (at the end).
 
 Both work on the non-zero co-occurrence entries (i, j, X_ij) with residual
 
@@ -134,3 +135,120 @@ def als_sweep(x: Any, xt: Any, W, C, b, bc, x_max: float, alpha: float, reg: flo
     """One sweep of alternating least squares: solve the words, then the contexts."""
     _solve_side(x, W, b, C, bc, x_max, alpha, reg)
     _solve_side(xt, C, bc, W, b, x_max, alpha, reg)
+
+
+# -- the count-based default: shifted PPMI, smoothed, factorised by truncated SVD --------------
+def ppmi_matrix(x: Any, context_smoothing: float = 0.75, shift: float = 1.0) -> Any:
+    """Shifted positive PMI of the co-occurrence counts ``x`` (a scipy sparse matrix),
+    with context-distribution smoothing (Levy, Goldberg & Dagan 2015):
+
+        PMI(i, j) = log( X_ij * sum(X) / (X_i* * sum(X) * P_a(j)) ),
+        P_a(j) = X_*j ** a / sum_k X_*k ** a,        SPPMI = max(PMI - log shift, 0).
+
+    Smoothing the context distribution (a = ``context_smoothing``, 0.75 as in word2vec's
+    noise distribution) raises the probability of rare contexts, which tames PMI's bias
+    towards rare words; ``shift`` = k is word2vec's number of negative samples, which
+    skip-gram implicitly subtracts as log k (1: no shift). Only entries with a positive
+    value are kept, so the result is as sparse as ``x`` or sparser: a CSR matrix of float64.
+    """
+    import scipy.sparse as sp
+
+    coo = x.tocoo()
+    V = x.shape[0]
+    data = coo.data.astype(np.float64)
+    total = data.sum()
+    row = np.bincount(coo.row, weights=data, minlength=V)
+    col = np.bincount(coo.col, weights=data, minlength=x.shape[1]) ** context_smoothing
+    p_context = col / col.sum()
+    value = np.log(data) - np.log(row[coo.row]) - np.log(p_context[coo.col]) - np.log(shift)
+    keep = value > 0
+    m = sp.csr_matrix((value[keep], (coo.row[keep], coo.col[keep])), shape=x.shape)
+    m.sort_indices()
+    return m
+
+
+def _one_thread(fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` on one torch thread. For the small dense factorisations of the SVD
+    (QR of a tall, thin matrix; the SVD of a short, wide one) LAPACK's threads gain little,
+    and on a machine busy with other work they can make them ten or twenty times slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return fn(*args)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _orthonormal(y: torch.Tensor) -> torch.Tensor:
+    """An orthonormal basis of the columns of the tall, thin ``y`` (QR's Q)."""
+    return _one_thread(lambda t: torch.linalg.qr(t).Q, y)
+
+
+def _torch_csr(m: Any) -> torch.Tensor:
+    """A scipy sparse matrix as a float32 torch sparse CSR tensor."""
+    import warnings
+
+    csr = m.tocsr()
+    with warnings.catch_warnings():  # torch calls its sparse CSR support beta; products are all we use
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.sparse_csr_tensor(torch.from_numpy(csr.indptr.astype(np.int64)),
+                                       torch.from_numpy(csr.indices.astype(np.int64)),
+                                       torch.from_numpy(csr.data.astype(np.float32)), size=csr.shape)
+
+
+def truncated_svd(
+    m: Any, rank: int, *, power_iterations: int = 5, oversample: int = 10, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``rank`` leading singular triplets ``(U, s, Vt)`` of the scipy sparse matrix
+    ``m``, by randomised range finding with power iterations (Halko, Martinsson & Tropp
+    2011): the products with ``m`` and the range finding in float32 (twice as fast, and
+    the range only has to be found, not exact), the final small SVD in float64.
+
+    A Gaussian test matrix of ``rank + oversample`` columns is multiplied by ``m`` and
+    re-orthonormalised ``power_iterations`` times against ``m.T`` and ``m``; the small
+    matrix ``Q^T m`` is then decomposed exactly. Only sparse-dense products touch ``m``, so
+    the cost grows with its non-zeros, not with the vocabulary squared. The products and
+    QR factorisations run in torch on the CPU. The signs are fixed (each column of U has a non-negative sum),
+    so the result depends on ``seed`` alone.
+    """
+    n_rows, n_cols = m.shape
+    k = min(rank + oversample, n_rows, n_cols)
+    a, at = _torch_csr(m), _torch_csr(m.T)  # m and its transpose, both as CSR: torch multiplies CSR fastest
+    gen = torch.Generator().manual_seed(seed)
+    q = _orthonormal(a @ torch.randn(n_cols, k, generator=gen, dtype=torch.float32))
+    for _ in range(power_iterations):
+        q = _orthonormal(at @ q)
+        q = _orthonormal(a @ q)
+    b = (at @ q).T.double()  # Q^T m, (k, n_cols); its small SVD in float64
+    ub, s, vt = _one_thread(lambda t: torch.linalg.svd(t, full_matrices=False), b)
+    u = q.double() @ ub
+    r = min(rank, s.shape[0])
+    u, s, vt = u[:, :r].numpy(), s[:r].numpy(), vt[:r].numpy()
+    signs = np.where(u.sum(0) < 0, -1.0, 1.0)
+    return u * signs, s, vt * signs[:, None]
+
+
+def svd_factors(
+    x: Any, dim: int, *, context_smoothing: float, shift: float, eigenvalue_weighting: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Word and context vectors ``(U_d S_d^p, V_d S_d^p)`` of the SPPMI matrix of ``x``,
+    p = ``eigenvalue_weighting``, both sides weighted alike as in Levy et al.'s
+    ``hyperwords`` code (0.5: the singular values split evenly, so that W C^T is the best
+    rank-d approximation of the SPPMI matrix; 0: orthonormal U and V), padded
+    with zero columns when the matrix has fewer than ``dim`` dimensions. Also returns the
+    share of the matrix's squared Frobenius norm that the rank-d factorisation leaves out,
+    ``1 - sum s^2 / |M|^2`` (exact for the projection onto the found subspace).
+    """
+    m = ppmi_matrix(x, context_smoothing, shift)
+    norm2 = float(np.square(m.data).sum())
+    if m.nnz == 0:
+        raise ValueError(
+            f"every shifted PMI value is <= 0 with shift={shift}: nothing to factorise; lower shift (1 means no shift)"
+        )
+    u, s, vt = truncated_svd(m, dim, seed=seed)
+    weight = s**eigenvalue_weighting
+    W = np.zeros((x.shape[0], dim))
+    C = np.zeros((x.shape[1], dim))
+    W[:, : s.shape[0]] = u * weight
+    C[:, : s.shape[0]] = vt.T * weight
+    return W, C, max(0.0, 1.0 - float(np.square(s).sum()) / norm2)

@@ -85,9 +85,11 @@ class EmbeddingModel(SaveLoadMixin, BaseEstimator):
 
     def _corpus(self, sentences: Any, corpus_file: Any) -> Iterable[Any]:
         """The sentences to train on, from exactly one of ``sentences`` (an iterable of
-        token lists) and ``corpus_file`` (a text file, one sentence per line, tokens split
-        on whitespace, read as a stream by ``groundup.datasets.LineSentences``; ``.gz``
-        and ``.bz2`` are decompressed on the fly)."""
+        token lists) and ``corpus_file`` (a UTF-8 text file, one sentence per line, tokens
+        split on whitespace, streamed and checked by
+        :class:`groundup.datasets.corpus_file.CorpusFile`: lines past 10,000 tokens are
+        split as gensim splits them, and a missing, empty or binary file or non-UTF-8
+        bytes raise an error naming the file, the line and the byte offset)."""
         name = type(self).__name__
         if corpus_file is not None and not isinstance(corpus_file, (str, os.PathLike)):
             raise TypeError(
@@ -98,9 +100,9 @@ class EmbeddingModel(SaveLoadMixin, BaseEstimator):
         if sentences is not None and corpus_file is not None:
             raise TypeError(f"{name}: give either sentences (token lists) or corpus_file (a path), not both")
         if corpus_file is not None:
-            from groundup.datasets.text import LineSentences
+            from groundup.datasets.corpus_file import CorpusFile
 
-            return LineSentences(corpus_file)
+            return CorpusFile(corpus_file)
         if sentences is None:
             raise TypeError(
                 f"{name}.fit needs a corpus: fit(sentences), with sentences an iterable of token lists, "

@@ -3,7 +3,13 @@
 1. Count: X[i, j] sums 1/distance over every time word j appears within ``window``
    words of word i in a sentence (:func:`cooccurrence_matrix`, NumPy + scipy.sparse:
    one vectorised pass per distance, duplicates summed by the sparse format).
-2. Fit: minimise the weighted least squares over the non-zero counts
+2. Fit. The default (``solver="svd"``) factorises the counts instead of fitting them:
+   shifted positive PMI with context-distribution smoothing, then a truncated SVD with
+   the singular values split between word and context vectors (Levy, Goldberg & Dagan
+   2015, "Improving distributional similarity with lessons learned from word
+   embeddings"). It needs no learning rate, x_max or epochs, so it holds from one
+   corpus to the next, and it takes seconds. The classic GloVe objective is the option:
+   minimise the weighted least squares over the non-zero counts
 
        J = sum_ij f(X_ij) (w_i . c_j + b_i + b~_j - log X_ij)^2,
        f(x) = min(1, (x / x_max) ** alpha),
@@ -12,8 +18,8 @@
    glove.c's method), or by alternating least squares (``solver="als"``): with the
    context side fixed, each word's (w_i, b_i) is a small ridge regression, solved for
    all words at once (the matrix-factorisation view of GloVe).
-3. The word vectors are w + c, as the paper recommends, or w alone (``vectors="word"``,
-   better on small corpora; see the class docstring).
+3. The word vectors are w + c, as the paper recommends, or w alone (``vectors="word"``;
+   for the least-squares solvers better on small corpora, see the class docstring).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from groundup.nlp._checkpoint import open_checkpoint, resume_tables, save_tables
 from groundup.nlp._keyedvectors import EmbeddingModel, keyed_vectors
 
 from groundup.datasets.vocabulary import EncodedCorpus, Vocabulary
@@ -87,16 +94,32 @@ class GloVe(EmbeddingModel):
     window: co-occurrence window, words on each side (10).
     min_count: ignore words with fewer occurrences (5).
     max_final_vocab: keep at most this many of the most frequent words (None).
-    x_max, alpha: the weighting f(x) = min(1, (x / x_max) ** alpha) (100, 0.75, the paper's).
+    solver: how the vectors are obtained from the counts:
+        "svd" (default): factorise the shifted positive PMI matrix by truncated SVD
+        (Levy, Goldberg & Dagan 2015). Deterministic for a seed, no step sizes to tune,
+        and it holds across corpora: on small corpora (under a million tokens) the
+        least-squares fits below depend strongly on x_max and epochs and can fail
+        outright (benchmarks/results/embeddings.md has the comparison).
+        "adagrad": GloVe's weighted least squares by AdaGrad, as glove.c.
+        "als": the same objective by alternating least squares.
+    context_smoothing: "svd" only: the exponent a of the smoothed context distribution
+        P_a(c) = count(c)^a / sum count^a in the PMI (0.75, Levy et al.'s and word2vec's).
+    shift: "svd" only: subtract log(shift) from the PMI before clipping at 0 (1: none;
+        word2vec with k negative samples factorises the PMI shifted by log k).
+    eigenvalue_weighting: "svd" only: word vectors U S^p and context vectors V S^p with
+        p = eigenvalue_weighting (0.5: symmetric, so w . c reproduces the matrix; Levy
+        et al. find p below 1 better for similarity than the plain SVD's U S).
+    x_max, alpha: "adagrad"/"als": the weighting f(x) = min(1, (x / x_max) ** alpha)
+        (100, 0.75, the paper's).
     learning_rate: AdaGrad's initial step (0.05, glove.c's eta).
-    epochs: AdaGrad passes over the non-zero counts, or ALS sweeps (25).
-    solver: "adagrad" or "als".
+    epochs: AdaGrad passes over the non-zero counts, or ALS sweeps (25; "svd" has none).
     regularization: ALS only, the ridge penalty on each solved vector (0.1).
     batch_size: AdaGrad entries per update step (8192).
     symmetric, distance_weighting: how to count (True, True: left and right contexts,
         weighted 1/distance).
     vectors: what ``wv`` holds: "sum" (w + c, the paper's and glove.c's default) or
-        "word" (w alone, glove.c's ``-model 1``). On a small corpus "word" can be much
+        "word" (w alone, glove.c's ``-model 1``). For the least-squares solvers, on a
+        small corpus "word" can be much
         better: the log-count matrix is symmetric but indefinite, and w_i . c_j can only
         fit a negative eigen-direction with c pointing against w along it, so w + c
         cancels exactly those directions (benchmarks/results/embeddings.md compares
@@ -104,9 +127,14 @@ class GloVe(EmbeddingModel):
     seed, device: as everywhere in groundup.
 
     After ``fit``: ``wv`` (KeyedVectors of w + c, or w), ``word_vectors_`` and
-    ``context_vectors_`` (w and c, numpy), ``vocabulary_``, ``cooccurrence_``
-    (scipy CSR matrix), ``count_time_`` and ``train_time_`` (seconds),
-    ``training_loss_`` (J / number of non-zero counts, per epoch).
+    ``context_vectors_`` (w and c, numpy), ``bias_`` (zeros for "svd"), ``vocabulary_``,
+    ``cooccurrence_`` (scipy CSR matrix), ``count_time_`` and ``train_time_`` (seconds),
+    ``training_loss_`` (J / number of non-zero counts, per epoch; for "svd" one value,
+    the share of the SPPMI matrix's squared norm that the factorisation leaves out).
+
+    A word that passes ``min_count`` but has no positive PMI with any context (it only
+    stands alone, say) keeps small random starting vectors under every solver, so its
+    cosine similarities stay defined.
     """
 
     _class_id = "groundup.nlp.GloVe"
@@ -120,11 +148,14 @@ class GloVe(EmbeddingModel):
         window: int = 10,
         min_count: int = 5,
         max_final_vocab: int | None = None,
+        solver: str = "svd",
+        context_smoothing: float = 0.75,
+        shift: float = 1.0,
+        eigenvalue_weighting: float = 0.5,
         x_max: float = 100.0,
         alpha: float = 0.75,
         learning_rate: float = 0.05,
         epochs: int = 25,
-        solver: str = "adagrad",
         regularization: float = 0.1,
         batch_size: int = 8192,
         symmetric: bool = True,
@@ -137,11 +168,14 @@ class GloVe(EmbeddingModel):
         self.window = window
         self.min_count = min_count
         self.max_final_vocab = max_final_vocab
+        self.solver = solver
+        self.context_smoothing = context_smoothing
+        self.shift = shift
+        self.eigenvalue_weighting = eigenvalue_weighting
         self.x_max = x_max
         self.alpha = alpha
         self.learning_rate = learning_rate
         self.epochs = epochs
-        self.solver = solver
         self.regularization = regularization
         self.batch_size = batch_size
         self.symmetric = symmetric
@@ -157,7 +191,11 @@ class GloVe(EmbeddingModel):
         check_number("alpha", self.alpha, low=0.0, low_open=True)
         check_learning_rate(self.learning_rate)
         check_int("epochs", self.epochs, minimum=1)
-        check_choice("solver", self.solver, ("adagrad", "als"))
+        check_choice("solver", self.solver, {"svd": "shifted PPMI + truncated SVD", "adagrad": "GloVe by AdaGrad",
+                                             "als": "GloVe by alternating least squares"})
+        check_number("context_smoothing", self.context_smoothing, low=0.0, low_open=True, high=1.0)
+        check_number("shift", self.shift, low=1.0)
+        check_number("eigenvalue_weighting", self.eigenvalue_weighting, low=0.0, high=1.0)
         check_positive("regularization", self.regularization, allow_zero=True)
         check_int("batch_size", self.batch_size, minimum=1)
         check_choice("vectors", self.vectors, {"sum": "w + c", "word": "w alone"})
@@ -168,10 +206,18 @@ class GloVe(EmbeddingModel):
         *,
         corpus_file: str | os.PathLike | None = None,
         progress_bar: bool = False,
+        checkpoint_path: str | os.PathLike | None = None,
+        checkpoint_every: int = 1,
     ) -> GloVe:
         """Count co-occurrences in ``sentences`` (token lists, read once) or in
         ``corpus_file`` (a text file, one sentence per line, whitespace-separated tokens,
-        streamed) and fit the vectors. Returns ``self``."""
+        streamed) and fit the vectors. Returns ``self``.
+
+        ``checkpoint_path``: write the fit's state there after every ``checkpoint_every``-th
+        epoch (AdaGrad pass or ALS sweep) and the last, atomically; an existing file is
+        resumed after its epoch, and one from another corpus or other settings is refused
+        (``CheckpointMismatchError``). The SVD solver has one step: its checkpoint holds
+        the finished factors, so a rerun only reloads them."""
         self._validate()
         sentences = self._corpus(sentences, corpus_file)
         vocab, corpus = Vocabulary.build(sentences, min_count=self.min_count, max_vocab=self.max_final_vocab)
@@ -184,9 +230,11 @@ class GloVe(EmbeddingModel):
             raise ValueError(
                 "no two words of the vocabulary co-occur within the window; pass longer sentences or a larger window"
             )
-        return self._fit_counts(vocab, x, show_progress=progress_bar)
+        steps = 1 if self.solver == "svd" else self.epochs  # the SVD is one step
+        checkpoint = open_checkpoint(self, checkpoint_path, checkpoint_every, vocab, corpus, steps)
+        return self._fit_counts(vocab, x, show_progress=progress_bar, checkpoint=checkpoint)
 
-    def _fit_counts(self, vocab: Vocabulary, x: Any, show_progress: bool = False) -> GloVe:
+    def _fit_counts(self, vocab: Vocabulary, x: Any, show_progress: bool = False, checkpoint: Any = None) -> GloVe:
         device = resolve_device(self.device)
         V, d = len(vocab), int(self.vector_size)
         seed = check_seed(self.seed, "seed") or 0
@@ -203,27 +251,53 @@ class GloVe(EmbeddingModel):
         log_x = torch.log(counts)
         weight = torch.clamp(counts / self.x_max, max=1.0) ** self.alpha  # f(X_ij)
 
-        bar = progress_bar(self.epochs, enabled=show_progress, desc=f"GloVe ({self.solver})", unit="epoch")
+        steps = 1 if self.solver == "svd" else self.epochs  # the SVD is one step
+        bar = progress_bar(steps, enabled=show_progress, desc=f"GloVe ({self.solver})", unit="epoch" if steps > 1 else "step")
         losses: list[float] = []
         start = time.perf_counter()
-        if self.solver == "adagrad":
+        if self.solver == "svd":
+            from groundup.nlp._glove_solvers import svd_factors
+
+            b, bc = torch.zeros(V), torch.zeros(V)
+            if resume_tables(checkpoint, {"W": W, "C": C}, [], losses) == 0:  # the factors, unless a checkpoint has them
+                w, c, residual = svd_factors(x, d, context_smoothing=self.context_smoothing, shift=self.shift,
+                                             eigenvalue_weighting=self.eigenvalue_weighting, seed=seed)
+                for table, start_values in ((w, W), (c, C)):
+                    empty = ~table.any(1)  # no positive PMI: keep the starting values, as the other solvers do
+                    table[empty] = start_values.cpu().numpy()[empty]
+                W, C = torch.as_tensor(w, dtype=torch.float32), torch.as_tensor(c, dtype=torch.float32)
+                losses.append(float(residual))
+                if checkpoint is not None:
+                    save_tables(checkpoint, 1, {"W": W, "C": C}, [], losses)
+            bar.update(1)
+        elif self.solver == "adagrad":
             from groundup.nlp._glove_solvers import adagrad_epoch, adagrad_state, augment
 
             W_aug, C_aug = augment(W, C, b, bc)
             GW, GC = adagrad_state(W_aug, C_aug)
             perm_gen = torch.Generator(device=device).manual_seed(seed)
-            for _ in range(self.epochs):
+            tables = {"W_aug": W_aug, "C_aug": C_aug, "GW": GW, "GC": GC}
+            done = resume_tables(checkpoint, tables, [(None, perm_gen)], losses)
+            bar.update(done)
+            for epoch in range(done, self.epochs):
                 loss = adagrad_epoch(W_aug, C_aug, GW, GC, i, j, log_x, weight, self.learning_rate, self.batch_size, perm_gen)
                 losses.append(self._check_loss(loss, len(losses)))
+                if checkpoint is not None and checkpoint.due(epoch + 1):
+                    save_tables(checkpoint, epoch + 1, tables, [(None, perm_gen)], losses)
                 bar.update(1)
             W, b, C, bc = W_aug[:, :d], W_aug[:, d], C_aug[:, :d], C_aug[:, d + 1]
         else:
             from groundup.nlp._glove_solvers import als_sweep, glove_loss
 
             xt = x.T.tocsr()
-            for _ in range(self.epochs):
+            tables = {"W": W, "C": C, "b": b, "bc": bc}
+            done = resume_tables(checkpoint, tables, [], losses)
+            bar.update(done)
+            for epoch in range(done, self.epochs):
                 als_sweep(x, xt, W, C, b, bc, self.x_max, self.alpha, self.regularization)
                 losses.append(self._check_loss(glove_loss(W, C, b, bc, i, j, log_x, weight), len(losses)))
+                if checkpoint is not None and checkpoint.due(epoch + 1):
+                    save_tables(checkpoint, epoch + 1, tables, [], losses)
                 bar.update(1)
         self.train_time_ = time.perf_counter() - start
         bar.close()
@@ -243,6 +317,16 @@ class GloVe(EmbeddingModel):
                 f"GloVe: the loss became {loss} in epoch {epoch + 1}; lower learning_rate (or raise regularization for ALS)"
             )
         return float(loss)
+
+    @classmethod
+    def _upgrade_state(cls, metadata: dict[str, Any]) -> dict[str, Any]:
+        """A file from before ``solver="svd"`` existed has no ``context_smoothing``,
+        ``shift`` or ``eigenvalue_weighting``; they play no part in the least-squares fits
+        such a file holds, so it loads with their defaults."""
+        params = dict(metadata.get("params", {}))
+        for name, value in (("context_smoothing", 0.75), ("shift", 1.0), ("eigenvalue_weighting", 0.5)):
+            params.setdefault(name, value)
+        return {**metadata, "params": params}
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         tensors, metadata = super()._get_state()

@@ -25,7 +25,8 @@ share one draw of noise words, so the noise vectors are gathered once per group.
 
 With ``workers`` > 1, threads take every workers-th chunk of each epoch and update the
 shared tables without locks (Hogwild, as word2vec.c and gensim do). The chunks, windows and
-noise words are drawn in :mod:`groundup.nlp._word2vec_sampling`.
+noise words are drawn in :mod:`groundup.nlp._word2vec_sampling`; the SGD steps of
+skip-gram and CBOW are in :mod:`groundup.nlp._word2vec_steps`.
 """
 
 from __future__ import annotations
@@ -33,28 +34,29 @@ from __future__ import annotations
 import os
 import threading
 import time
+import warnings
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+from groundup.nlp._checkpoint import open_checkpoint, resume_tables, save_tables
 from groundup.nlp._keyedvectors import EmbeddingModel, keyed_vectors
 
 from groundup.datasets.vocabulary import EncodedCorpus, Vocabulary
 from groundup.nlp._word2vec_sampling import draw_windows, random_streams, sentence_aligned_chunks, unigram_table
+from groundup.nlp._word2vec_steps import _NOISE_GROUP, NegativeSamplingSteps  # noqa: F401  (_NOISE_GROUP: tests read it here)
 from groundup.progress import progress_bar
-from groundup.torch_utils import resolve_device
+from groundup.torch_utils import available_cores, resolve_device
 from groundup.validation import check_choice, check_in_interval, check_int, check_number, check_seed
 
 __all__ = ["Word2Vec"]
 
 _CHUNK = 65_536  # corpus positions whose windows are built at once (NumPy); bounds memory
-_NOISE_GROUP = 4  # CBOW: consecutive centre words that share one draw of noise words
 
 
-class Word2Vec(EmbeddingModel):
+class Word2Vec(NegativeSamplingSteps, EmbeddingModel):
     """Skip-gram (``sg=1``) or CBOW (``sg=0``) word vectors with negative sampling.
 
     Two ways to train, with the same result for the same seed (``workers=1``)::
@@ -94,14 +96,19 @@ class Word2Vec(EmbeddingModel):
     seed: seed for initialisation, subsampling, windows and noise words (1).
     workers: threads that train on different chunks of the corpus at the same time,
         updating the shared vectors without locks (Hogwild, as gensim's ``workers``).
-        1 (default): the same vectors for the same seed. More are faster on several cores
-        (torch releases the GIL inside each operation) but, as in gensim, not reproducible.
+        None (default): one per core this process may use
+        (:func:`groundup.torch_utils.available_cores`), which is fastest, but, as in
+        gensim, several workers are not reproducible: the order in which their updates land
+        varies from run to run. **workers=1 gives the same vectors, bit for bit, for the
+        same seed (on the CPU)**; pass it wherever results must be reproducible. More
+        workers than cores are allowed (a warning says they only add contention).
     device: "auto", "cpu", "cuda", ... (see groundup.torch_utils.resolve_device).
     compute_loss: record the mean negative-sampling loss of each epoch in
         ``training_loss_`` (False; costs a little time).
 
     After ``fit``: ``wv`` (gensim KeyedVectors of the input vectors), ``vocabulary_``,
     ``syn1neg_`` (output vectors, numpy), ``corpus_word_count_`` (tokens read),
+    ``workers_`` (the number of workers used),
     ``train_time_`` (seconds spent in the epochs), ``training_loss_``.
     """
 
@@ -126,7 +133,7 @@ class Word2Vec(EmbeddingModel):
         epochs: int = 5,
         batch_size: int | None = None,
         seed: int = 1,
-        workers: int = 1,
+        workers: int | None = None,
         device: str = "auto",
         compute_loss: bool = False,
     ) -> None:
@@ -163,7 +170,7 @@ class Word2Vec(EmbeddingModel):
         check_int("epochs", self.epochs, minimum=1)
         if self.batch_size is not None:
             check_int("batch_size", self.batch_size, minimum=1)
-        check_int("workers", self.workers, minimum=1)
+        check_int("workers", self.workers, minimum=1, allow_none=True)
 
     # -- training ----------------------------------------------------------------------------
     def fit(
@@ -172,14 +179,24 @@ class Word2Vec(EmbeddingModel):
         *,
         corpus_file: str | os.PathLike | None = None,
         progress_bar: bool = False,
+        checkpoint_path: str | os.PathLike | None = None,
+        checkpoint_every: int = 1,
     ) -> Word2Vec:
         """Build the vocabulary from ``sentences`` (an iterable of token lists, read once)
         or from ``corpus_file`` (a text file, one sentence per line, whitespace-separated
-        tokens, streamed), and train for ``epochs`` passes. Returns ``self``."""
+        tokens, streamed), and train for ``epochs`` passes. Returns ``self``.
+
+        ``checkpoint_path``: write the training state there after every
+        ``checkpoint_every``-th epoch and the last (atomically, groundup.persistence). If
+        the file exists, training resumes after its epoch; a checkpoint of another corpus
+        or other hyper-parameters is refused (``CheckpointMismatchError``, naming what
+        differs). With ``workers=1`` on the CPU the resumed run ends with exactly the
+        vectors of an uninterrupted one (see :mod:`groundup.nlp._checkpoint`)."""
         self._validate()
         sentences = self._corpus(sentences, corpus_file)
         vocab, corpus = Vocabulary.build(sentences, min_count=self.min_count, max_vocab=self.max_final_vocab)
-        return self._train(vocab, corpus, show_progress=progress_bar)
+        checkpoint = open_checkpoint(self, checkpoint_path, checkpoint_every, vocab, corpus, self.epochs)
+        return self._train(vocab, corpus, show_progress=progress_bar, checkpoint=checkpoint)
 
     def _init_state(self, vocab: Vocabulary, device: torch.device) -> None:
         """Fresh vectors, random generators and noise table for a run on ``vocab``."""
@@ -199,13 +216,27 @@ class Word2Vec(EmbeddingModel):
         self._noise_table = unigram_table(vocab, self.ns_exponent, device)
         self._V = V
 
+    def _n_workers(self, warn: bool = False) -> int:
+        """``workers``, or the cores this process may use when it is None. With ``warn``,
+        more workers than cores give a ``UserWarning``: allowed
+        (gensim allows it too), but the extra threads only take turns on the cores."""
+        cores = available_cores()
+        if self.workers is None:
+            return cores
+        workers = int(self.workers)
+        if warn and workers > cores:
+            warnings.warn(
+                f"Word2Vec: workers={workers} is more than the {cores} cores this process may use; the extra "
+                f"threads only take turns on them (workers=None uses one per core)", UserWarning, stacklevel=4)
+        return workers
+
     def _default_batch_size(self, vocab: Vocabulary) -> int:
         """1024 centre words, but at most an eighth (skip-gram) or half (CBOW) of the
         vocabulary: on a vocabulary of a few dozen words every row would otherwise collect
         dozens of stale updates in one step and overshoot. With several workers the updates
         in flight add up, so skip-gram's 1024 and CBOW's 2048 are shared among them (a full
         batch per worker can make skip-gram collapse)."""
-        in_flight = (1024 if self.sg else 2048) // int(self.workers)
+        in_flight = (1024 if self.sg else 2048) // self._n_workers()
         return max(8, min(1024, in_flight, len(vocab) // (8 if self.sg else 2)))
 
     def _start_alpha(self) -> float:
@@ -219,7 +250,7 @@ class Word2Vec(EmbeddingModel):
         alpha = self._start_alpha()
         return alpha - (alpha - self.min_alpha) * min(max(progress, 0.0), 1.0)
 
-    def _train(self, vocab: Vocabulary, corpus: EncodedCorpus, show_progress: bool = False) -> Word2Vec:
+    def _train(self, vocab: Vocabulary, corpus: EncodedCorpus, show_progress: bool = False, checkpoint: Any = None) -> Word2Vec:
         device = resolve_device(self.device)
         self._init_state(vocab, device)
         keep_prob = vocab.keep_probabilities(self.sample)
@@ -229,8 +260,12 @@ class Word2Vec(EmbeddingModel):
         total = n * self.epochs
         losses: list[float] = []
         bar = progress_bar(self.epochs, enabled=show_progress, desc="word2vec" if self.sg else "word2vec (CBOW)", unit="epoch")
-        streams = random_streams(self._rng, self._gen, int(self.workers), device)
+        self.workers_ = self._n_workers(warn=True)
+        streams = random_streams(self._rng, self._gen, self.workers_, device)
         train_chunk = self._train_chunk_skipgram if self.sg else self._train_chunk_cbow
+        tables = {"W_in": self._W_in, "W_out": self._W_out}  # what a checkpoint holds, with the generators
+        first_epoch = resume_tables(checkpoint, tables, streams, losses)
+        bar.update(first_epoch)
 
         def train_chunks(epoch: int, worker: int) -> None:
             rng, gen = streams[worker]
@@ -248,7 +283,7 @@ class Word2Vec(EmbeddingModel):
             torch.set_num_threads(max(1, torch_threads // len(streams)))
         start = time.perf_counter()
         try:
-            for epoch in range(self.epochs):
+            for epoch in range(first_epoch, self.epochs):
                 self._loss_sum, self._loss_count = 0.0, 0
                 if pool is None:
                     train_chunks(epoch, 0)
@@ -261,6 +296,8 @@ class Word2Vec(EmbeddingModel):
                     )
                 if self.compute_loss:
                     losses.append(self._loss_sum / max(self._loss_count, 1))
+                if checkpoint is not None and checkpoint.due(epoch + 1):
+                    save_tables(checkpoint, epoch + 1, tables, streams, losses)
                 bar.update(1)
         finally:
             torch.set_num_threads(torch_threads)
@@ -285,145 +322,6 @@ class Word2Vec(EmbeddingModel):
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:func:`draw_windows` with this model's ``window``."""
         return draw_windows(corpus, a, b, keep_prob, self.window, rng)
-
-    def _negatives(self, shape: tuple[int, ...], gen: torch.Generator | None = None) -> torch.Tensor:
-        """Noise words drawn from the unigram^ns_exponent distribution (with ``gen``, or
-        the run's own generator)."""
-        table = self._noise_table
-        return table[torch.randint(0, table.shape[0], shape, generator=gen or self._gen, device=table.device)]
-
-    # -- skip-gram ---------------------------------------------------------------------------
-    def _train_chunk_skipgram(self, ids, left, right, batch, lr, device, rng, gen) -> None:
-        """Group the chunk's centres by how far their window reaches (after clipping to the
-        sentence), so each group is a dense (centres, 2*width) matrix of context ids with
-        little padding, then train it batch by batch.
-
-        Within a group the centres keep their corpus order, the order word2vec.c and gensim
-        train in. Shuffling them gave slightly worse analogy accuracy, so they are not
-        shuffled."""
-        n = ids.shape[0]
-        width = np.maximum(np.arange(n) - left, right - np.arange(n))
-        for b in range(1, self.window + 1):
-            centres = np.flatnonzero(width == b)
-            if centres.size == 0:
-                continue
-            offsets = np.r_[np.arange(-b, 0), np.arange(1, b + 1)]
-            pos = centres[:, None] + offsets
-            inside = (pos >= left[centres, None]) & (pos <= right[centres, None])
-            contexts = np.where(inside, ids[np.clip(pos, 0, n - 1)], self._V)  # V pads
-            contexts_t = torch.from_numpy(contexts).to(device)
-            centres_t = torch.from_numpy(ids[centres]).to(device)
-            noise = self._negatives((centres.size, self.negative), gen)  # one draw for all batches: fewer calls
-            for s in range(0, centres.size, batch):
-                self._skipgram_step(contexts_t[s : s + batch], centres_t[s : s + batch], lr, noise[s : s + batch])
-
-    def _skipgram_step(
-        self, contexts: torch.Tensor, centres: torch.Tensor, lr: float, noise: torch.Tensor | None = None
-    ) -> None:
-        """One SGD step of skip-gram with negative sampling on a batch of windows.
-
-        For window word c and target t (the centre, label 1, or a noise word, label 0) the
-        log-likelihood is log sigmoid(+-v_c . u_t); its gradient is (label - sigmoid(v_c . u_t))
-        times the other vector. As in gensim, the context word's input vector v_c predicts
-        the centre word's output vector u_t. ``noise`` holds each centre's noise words
-        (drawn here when None).
-        """
-        if noise is None:
-            noise = self._negatives((centres.shape[0], self.negative))
-        targets = torch.cat([centres[:, None], noise], dim=1)  # (B, 1+K)
-        v = F.embedding(contexts, self._W_in)  # (B, 2b, d) input vectors of the window
-        u = F.embedding(targets, self._W_out)  # (B, 1+K, d) output vectors of centre and noise
-        f = torch.sigmoid(torch.bmm(v, u.transpose(1, 2)))  # (B, 2b, 1+K)
-        label = torch.zeros_like(f[:1])
-        label[..., 0] = 1.0
-        # Padded window slots, and noise words that happen to be the centre, learn nothing.
-        mask = (contexts != self._V).unsqueeze(2) & torch.cat([torch.ones_like(noise[:, :1], dtype=torch.bool), noise != centres[:, None]], 1).unsqueeze(1)
-        g = (label - f) * mask * lr
-        if self.compute_loss:
-            self._record_loss(f, label, mask)
-        self._W_in.index_add_(0, contexts.reshape(-1), torch.bmm(g, u).reshape(-1, v.shape[2]))
-        self._W_out.index_add_(0, targets.reshape(-1), torch.bmm(g.transpose(1, 2), v).reshape(-1, v.shape[2]))
-
-    # -- CBOW --------------------------------------------------------------------------------
-    def _train_chunk_cbow(self, ids, left, right, batch, lr, device, rng, gen) -> None:
-        """Lay the windows of the chunk's centre words end to end in one flat array of
-        context ids (a ragged batch: ``offsets[k]`` is where centre k's window starts), then
-        train ``batch`` centres at a time."""
-        centres = np.flatnonzero(right > left)  # words with at least one context word
-        # Shuffled, so that a batch holds few overlapping windows, whose stale updates add up.
-        centres = rng.permutation(centres)
-        lo, hi = left[centres], right[centres]
-        span = hi - lo + 1  # window including the centre
-        first = np.cumsum(span) - span  # where each window starts in the flat array
-        pos = np.arange(span.sum()) - np.repeat(first - lo, span)  # corpus position of each slot
-        not_centre = pos != np.repeat(centres, span)
-        contexts = torch.from_numpy(ids[pos[not_centre]]).to(device)
-        counts = span - 1
-        offsets = np.cumsum(counts) - counts
-        words = torch.from_numpy(ids[centres]).to(device)
-        # The noise words of every batch of the chunk in one draw (each batch uses
-        # ceil(batch / _NOISE_GROUP) rows): one call instead of one per step.
-        groups = -(-np.minimum(batch, centres.size - np.arange(0, centres.size, batch)) // _NOISE_GROUP)
-        noise = self._negatives((int(groups.sum()), self.negative), gen)
-        group_start = np.cumsum(groups) - groups
-        for k, s in enumerate(range(0, centres.size, batch)):
-            e = min(s + batch, centres.size)
-            a, b = offsets[s], offsets[e - 1] + counts[e - 1]
-            batch_offsets = torch.from_numpy(offsets[s:e] - a).to(device)
-            batch_noise = noise[group_start[k] : group_start[k] + groups[k]]
-            self._cbow_step(words[s:e], contexts[a:b], batch_offsets, lr, batch_noise)
-
-    def _cbow_step(
-        self, words: torch.Tensor, contexts: torch.Tensor, offsets: torch.Tensor, lr: float, noise: torch.Tensor | None = None
-    ) -> None:
-        """One SGD step of CBOW with negative sampling on a ragged batch of windows.
-
-        Centre k's window is ``contexts[offsets[k]:offsets[k + 1]]``. Its hidden layer h is
-        the mean (or sum) of the window's input vectors -- torch's ``embedding_bag`` -- and
-        predicts the centre's output vector against noise words. Every window word then
-        receives the gradient with respect to h (gensim does not divide it by the window size
-        when averaging, and neither do we). Each group of ``_NOISE_GROUP`` consecutive
-        centres shares its ``negative`` noise words (``noise``, one row per group; drawn
-        here when None).
-        """
-        W_in, W_out = self._W_in, self._W_out
-        d = W_in.shape[1]
-        h = F.embedding_bag(contexts, W_in, offsets, mode="mean" if self.cbow_mean else "sum")  # (B, d)
-        count = torch.diff(offsets, append=offsets.new_tensor([contexts.shape[0]]))  # window sizes
-
-        B, G = words.shape[0], _NOISE_GROUP
-        pad = -B % G  # fill the last group with zero rows that learn nothing
-        h_groups = F.pad(h, (0, 0, 0, pad)).view(-1, G, d)  # (groups, G, d)
-        word_groups = F.pad(words, (0, pad), value=-1).view(-1, G)
-        if noise is None:
-            noise = self._negatives((h_groups.shape[0], self.negative))  # (groups, K)
-        u_word = F.embedding(words, W_out)  # (B, d)
-        u_noise = F.embedding(noise, W_out)  # (groups, K, d)
-        f_word = torch.sigmoid((u_word * h).sum(1))  # (B,)
-        f_noise = torch.sigmoid(torch.bmm(h_groups, u_noise.transpose(1, 2)))  # (groups, G, K)
-        g_word = (1.0 - f_word) * lr  # label 1 for the centre word ...
-        # ... label 0 for noise words; padding rows and noise equal to the centre learn nothing.
-        learns = (noise.unsqueeze(1) != word_groups.unsqueeze(2)) & (word_groups >= 0).unsqueeze(2)
-        g_noise = (0.0 - f_noise) * lr * learns
-        if self.compute_loss:
-            self._add_loss(float(-torch.log(f_word.clamp_min(1e-7)).sum() - (torch.log((1 - f_noise).clamp_min(1e-7)) * learns).sum()), B)
-        grad_h = g_word.unsqueeze(1) * u_word + torch.bmm(g_noise, u_noise).view(-1, d)[:B]  # (B, d)
-        if not self.cbow_mean:
-            grad_h = grad_h / count.unsqueeze(1)  # gensim divides the summed-window gradient by its size
-        W_out.index_add_(0, words, g_word.unsqueeze(1) * h)
-        W_out.index_add_(0, noise.view(-1), torch.bmm(g_noise.transpose(1, 2), h_groups).view(-1, d))
-        W_in.index_add_(0, contexts, grad_h.repeat_interleave(count, dim=0, output_size=contexts.shape[0]))
-
-    def _record_loss(self, f: torch.Tensor, label: torch.Tensor, mask: torch.Tensor) -> None:
-        """Accumulate the negative-sampling loss -log sigmoid(+-score) of the batch."""
-        p = torch.where(label > 0, f, 1.0 - f).clamp_min(1e-7)
-        m = mask.expand_as(p)
-        self._add_loss(float(-(torch.log(p) * m).sum()), int(m[..., 0].sum()))
-
-    def _add_loss(self, total: float, count: int) -> None:
-        with self._loss_lock:  # workers' threads add to the same sums
-            self._loss_sum += total
-            self._loss_count += count
 
     # -- persistence -------------------------------------------------------------------------
     def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:

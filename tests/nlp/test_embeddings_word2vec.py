@@ -198,7 +198,8 @@ def test_chunks_end_at_sentence_ends():
 @pytest.mark.parametrize("sg", [1, 0])
 def test_learns_topics_and_is_reproducible(sg):
     corpus = topic_corpus()
-    kwargs = dict(vector_size=16, window=3, min_count=1, sample=0, epochs=5, sg=sg, seed=7, batch_size=64 if sg else 128)
+    kwargs = dict(vector_size=16, window=3, min_count=1, sample=0, epochs=5, sg=sg, seed=7, batch_size=64 if sg else 128,
+                  workers=1)  # workers=1: the documented way to reproducible vectors
     model = Word2Vec(**kwargs).fit(corpus)
     assert isinstance(model.wv, KeyedVectors)
     assert topic_purity(model.wv) >= 0.9
@@ -208,6 +209,7 @@ def test_learns_topics_and_is_reproducible(sg):
     assert not np.allclose(model.wv.vectors, other.wv.vectors)
 
 
+@pytest.mark.filterwarnings("ignore:Word2Vec. workers=3 is more than")  # a 2-core machine runs 3 workers too
 @pytest.mark.parametrize("sg", [1, 0])
 def test_workers_share_the_chunks_and_still_learn(sg, monkeypatch):
     monkeypatch.setattr(w2v_module, "_CHUNK", 300)  # several chunks for a small corpus
@@ -225,6 +227,21 @@ def test_workers_share_the_chunks_and_still_learn(sg, monkeypatch):
     model.fit(topic_corpus())
     assert len(threads) == 3 and min(threads.values()) >= 5  # every worker trained chunks in every epoch
     assert topic_purity(model.wv) >= 0.9
+
+
+def test_workers_default_to_the_cores_and_too_many_warn(monkeypatch):
+    monkeypatch.setattr(w2v_module, "available_cores", lambda: 3)
+    corpus = topic_corpus(200)
+    kw = dict(vector_size=8, window=2, min_count=1, epochs=1, seed=0)
+    assert Word2Vec(**kw).get_params()["workers"] is None
+    assert Word2Vec(**kw).fit(corpus).workers_ == 3
+    with pytest.warns(UserWarning, match="workers=5 is more than the 3 cores"):
+        assert Word2Vec(workers=5, **kw).fit(corpus).workers_ == 5
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Word2Vec(workers=3, **kw).fit(corpus)  # as many as the cores: no warning
 
 
 def test_gensim_keyedvectors_api(tmp_path):
@@ -295,7 +312,7 @@ def test_not_fitted():
         ({"alpha": 0.0}, ValueError, "alpha"),
         ({"min_alpha": 0.5}, ValueError, "min_alpha"),
         ({"seed": -1}, ValueError, "seed"),
-        ({"workers": 0}, ValueError, "workers must be a positive integer; got 0"),
+        ({"workers": 0}, ValueError, "workers must be a positive integer or None; got 0"),
         ({"device": "tpu"}, ValueError, "device"),
     ],
 )
