@@ -46,7 +46,7 @@ def test_benchmark_smoke_run(tmp_path, run_benchmark):
 
     run_benchmark("unsupervised", "--smoke", "--backend", "serial")
     table = (tmp_path / "unsupervised.md").read_text()
-    for row in ("PCA-50", "PCA-50 partial_fit", "svd_solver='randomized'", "t-SNE of 300 test images", "TSNE.transform: 100 random test images", "RBM 256 hidden", "RBM(visible='gaussian'), n_components=64, n_iter=2", "DBN 784-64-64-128-10", "Stacked denoising autoencoder", "Autoencoder 784-64-30"):
+    for row in ("PCA-50", "PCA-50 partial_fit", "svd_solver='randomized'", "t-SNE of 300 test images", "TSNE.transform: 100 random test images", "RBM 256 hidden", "RBM(visible='gaussian'), n_components=64, n_iter=2", "standardised MNIST (1,000 train / 500 test, 1 seed)", "DBN 784-64-64-128-10", "Stacked denoising autoencoder", "Autoencoder 784-64-30"):
         assert row in table, row
     assert "Not run" not in table and "command: `python -m benchmarks.unsupervised --smoke`" in table
     for png in ("pca_map", "tsne_pixels", "rbm_filters", "rbm_samples", "reconstructions", "tsne_dbn", "tsne_autoencoder",
@@ -57,7 +57,8 @@ def test_benchmark_smoke_run(tmp_path, run_benchmark):
     assert len(speedups) == 5 and all(s > 0 for s in speedups)  # PCA (exact, incremental, randomized), t-SNE and RBM against scikit-learn
 
     runs = {r["params"]["section"]: r for r in ResultStore(tmp_path / "store")}
-    assert set(runs) == {"pca", "pca_large", "tsne", "tsne_transform", "rbm", "gaussian_rbm", "dbn", "sae", "random", "autoencoder"}
+    assert set(runs) == {"pca", "pca_large", "tsne", "tsne_transform", "rbm", "gaussian_rbm", "gaussian_rbm_mnist", "dbn", "sae",
+                         "random", "autoencoder"}
     assert all(r["status"] == "ok" for r in runs.values())
     m = {section: r["metrics"] for section, r in runs.items()}
     assert m["pca"]["max_ratio_diff"] < 1e-4 and 0.0 < m["pca"]["ratio_sum_ours"] <= 1.0
@@ -70,6 +71,9 @@ def test_benchmark_smoke_run(tmp_path, run_benchmark):
     (split,) = m["gaussian_rbm"]["splits"]  # standardised digits: 1,257 rows to train on, 540 to test
     assert m["gaussian_rbm"]["n_train"] == 1257 and split["n_components"] == 64 and split["acc_raw"] > 0.9
     assert 0.1 < split["acc_rbm"] <= 1.0 and 0.1 < split["learning_rate=0.01"] <= 1.0
+    (mnist_run,) = m["gaussian_rbm_mnist"]["runs"]  # standardised MNIST: 1,000 training images
+    assert m["gaussian_rbm_mnist"]["n_train"] == 1000 and mnist_run["n_components"] == 64 and mnist_run["n_iter"] == 2
+    assert 0.1 < mnist_run["acc_rbm"] <= 1.0 and 0.5 < m["gaussian_rbm_mnist"]["acc_raw"] <= 1.0
     assert all(0.0 <= m[k]["test_error"] <= 1.0 for k in ("dbn", "sae")) and 0.0 <= m["random"]["best"]["valid_error"] <= 1.0
     assert 0.0 < m["autoencoder"]["mse_pca"] < m["autoencoder"]["mse_ae"] + 1.0
     assert len(m["dbn"]["map"]["xy"]) == 300 and len(m["rbm"]["pictures"]["filters_ours"]) == 100
