@@ -17,7 +17,8 @@ pytestmark = pytest.mark.slow
 def test_embeddings_benchmark_smoke(tmp_path, run_benchmark):
     run_benchmark("embeddings", "--smoke", "--backend", "serial")
     table = (tmp_path / "embeddings.md").read_text()
-    for row in ("gensim skip-gram (workers=2)", "groundup skip-gram (workers=1)", "gensim CBOW (workers=2)", "groundup CBOW (workers=2)",
+    for row in ("gensim skip-gram (workers = cores)", "groundup skip-gram (default workers = cores)",
+                "gensim CBOW (workers = cores)", "groundup CBOW (default workers = cores)",
                 "groundup GloVe (default, svd)", "groundup GloVe (adagrad)", "groundup GloVe (als)",
                 "groundup GloVe (adagrad, w + c)", "groundup GloVe (als, w + c)"):
         line = next((line for line in table.splitlines() if line.startswith(f"| {row} |")), None)
