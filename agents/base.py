@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.vector.utils import batch_space
 
 from groundup import persistence
 from groundup.agents import spaces as sp
@@ -70,6 +71,9 @@ def visit_count_step(n: int, omega: float) -> float:
 
 def check_budget(total_timesteps: Any, n_episodes: Any = None, *, required: bool = True) -> tuple[int | None, int | None]:
     """Validate ``learn``'s budget: a positive number of steps and/or episodes."""
+    if total_timesteps is not None and n_episodes is not None and total_timesteps == 0 and n_episodes == 0:
+        raise ValueError("learn() got total_timesteps=0 and n_episodes=0: nothing to train; give a positive number "
+                         "of environment steps (total_timesteps) and/or of episodes (n_episodes)")
     if total_timesteps is not None:
         if isinstance(total_timesteps, float) and total_timesteps.is_integer():
             total_timesteps = int(total_timesteps)
@@ -79,6 +83,23 @@ def check_budget(total_timesteps: Any, n_episodes: Any = None, *, required: bool
     if required and total_timesteps is None and n_episodes is None:
         raise ValueError("learn() needs a budget: total_timesteps (environment steps) and/or n_episodes")
     return total_timesteps, n_episodes
+
+
+def check_uniform_vector_env(env: gym.vector.VectorEnv, agent: str) -> None:
+    """Refuse a vector environment whose sub-environments differ in their spaces.
+
+    Gymnasium builds one from sub-environments with different spaces when asked
+    (``observation_mode="different"``); its batched spaces are then not ``num_envs`` copies
+    of the single ones, and an agent sized by the first sub-environment would index out of
+    range on the others."""
+    for what, single, batched in (("observation", env.single_observation_space, env.observation_space),
+                                  ("action", env.single_action_space, env.action_space)):
+        if batched != batch_space(single, env.num_envs):
+            raise ValueError(
+                f"{agent} needs a vector environment whose {env.num_envs} sub-environments share one {what} space; "
+                f"this one's {what}_space is {sp.describe(batched)}, not {env.num_envs} copies of "
+                f"single_{what}_space {sp.describe(single)}: give every sub-environment the same spaces"
+            )
 
 
 def make_callback(callback: Callback | Sequence[Callback] | None) -> Callable[[dict[str, Any]], bool] | None:
@@ -185,6 +206,7 @@ class Agent:
             if not self.supports_vector_env:
                 raise TypeError(f"{self._name()} takes a single gymnasium.Env, not a vector environment ({type(env).__name__})")
             obs_space, act_space, n_envs = env.single_observation_space, env.single_action_space, env.num_envs
+            check_uniform_vector_env(env, self._name())
         elif isinstance(env, EnvSpaces):
             obs_space, act_space, n_envs = env.observation_space, env.action_space, env.num_envs
         elif hasattr(env, "observation_space") and hasattr(env, "action_space") and hasattr(env, "step"):

@@ -233,15 +233,18 @@ def reference(task: str) -> dict[str, Any]:
             "agent": vi}
 
 
-def relative_score(G: float, G_ref: float) -> float:
-    """G / G_ref for a positive reference; G_ref / G when returns count costs (both negative)."""
+def relative_score(G: float, G_ref: float) -> float | None:
+    """G / G_ref for a positive reference; G_ref / G when returns count costs (both negative).
+
+    None when the reference's return is 0: a time limit too short to reach any reward
+    leaves the ratio undefined. The run still counts and is reported by its return."""
     if G_ref > 0:
         return G / G_ref
     if G_ref < 0:
         if G >= 0:
             raise ValueError(f"a return of {G} where every return is a cost (the reference's is {G_ref})")
         return G_ref / G
-    raise ValueError("a reference return of 0 leaves the score undefined")
+    return None
 
 
 def simulate(agent: Any, env: Any, episodes: int, seed: int) -> float:
@@ -393,13 +396,15 @@ def _steps(n: int) -> str:
     return f"{n // 1_000_000}M" if n % 1_000_000 == 0 else f"{n:,}"
 
 
-def control_rows(records: list[dict[str, Any]]) -> dict[tuple[str, str, int], list[dict[str, Any]]]:
-    """(task, agent, steps) -> the per-seed results at that budget."""
+def control_rows(records: list[dict[str, Any]], scored: bool = True) -> dict[tuple[str, str, int], list[dict[str, Any]]]:
+    """(task, agent, steps) -> the per-seed results at that budget: those with a score, or
+    (``scored=False``) those whose reference return is 0, which have none."""
     out: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
     for r in records:
         case = r["params"]["case"]
         for res in r["metrics"]["results"]:
-            out.setdefault((case["task"], case["agent"], res["steps"]), []).append({**res, "seed": r["seed"]})
+            if (res["score"] is not None) == scored:
+                out.setdefault((case["task"], case["agent"], res["steps"]), []).append({**res, "seed": r["seed"]})
     return out
 
 
@@ -495,6 +500,15 @@ def render_tabular(records: list[dict[str, Any]], args: Any, budgets: dict[str, 
                  "tasks, with the references' seeds):\n\n" + common.markdown_table(
                      ["task", "agent", "steps", "score", "exact return", "simulated return", "target (seeds)",
                       "learn() s"], per_task))
+    unscored = control_rows(records, scored=False)
+    if unscored:
+        parts.append("No score (the reference's return within the time limit is 0, so the ratio is undefined; "
+                     "the runs finished and are reported by their return):\n\n" + common.markdown_table(
+                         ["task", "agent", "steps", "exact return", "simulated return", "learn() s"],
+                         [[task, agent, _steps(steps), common.mean_ci([r["return"] for r in runs], 3),
+                           common.mean_ci([r["simulated"] for r in runs], 3),
+                           f"{np.median([r['learn_seconds'] for r in runs]):.1f}"]
+                          for (task, agent, steps), runs in unscored.items()]))
     picture = plot_tabular(rows, tasks, agents_here, budgets, args)
     return "\n\n".join(parts), [picture]
 

@@ -3,6 +3,7 @@ the targets computed from the runs, and (slow) the smoke mode end to end on the 
 
 from __future__ import annotations
 
+import argparse
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -40,8 +41,23 @@ def test_relative_score():
     assert bench.relative_score(-13.0, -13.0) == 1.0
     with pytest.raises(ValueError):
         bench.relative_score(1.0, -13.0)
-    with pytest.raises(ValueError):
-        bench.relative_score(1.0, 0.0)
+    assert bench.relative_score(1.0, 0.0) is None  # no reward reachable: undefined, not an error
+
+
+def test_a_time_limit_that_makes_the_reference_unreachable_is_run_and_reported(monkeypatch, tmp_path):
+    # FrozenLake 8x8 cut to 5 steps: the goal is 14 moves away, so every policy's return is 0
+    monkeypatch.setitem(bench.CONTROL_TASKS, "frozenlake-8x8-5-steps",
+                        dict(env="FrozenLake8x8-v1", kwargs={"max_episode_steps": 5}))
+    case = {"task": "frozenlake-8x8-5-steps", "agent": "q-learning", "steps": [3000], "eval_episodes": 20}
+    out = bench.control(case, seed=0)
+    assert out["reference"] == 0.0 and out["optimum_within_limit"] == 0.0
+    (result,) = out["results"]
+    assert result["score"] is None and result["return"] == 0.0 and result["episodes"] >= 3000 // 5
+    record = {"params": {"case": case}, "seed": 0, "metrics": out}
+    budgets = {**bench.BUDGETS["smoke"], "steps": 3000}
+    text, _ = bench.render_tabular([record], argparse.Namespace(out=tmp_path), budgets)
+    assert "No score (the reference's return within the time limit is 0" in text
+    assert "| frozenlake-8x8-5-steps | q-learning |" in text.split("No score")[1]
 
 
 def test_exact_values_are_the_linear_solve_and_match_policy_evaluation():
