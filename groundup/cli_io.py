@@ -288,8 +288,11 @@ def one_line_warnings(prefix: str) -> Iterator[None]:
     """Print each warning raised inside the block as one line, ``PREFIX: warning: message``,
     instead of Python's file-and-source-line format (meant for a command line's users)."""
 
+    from tqdm.auto import tqdm
+
     def show(message: Any, category: type, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
-        print(f"{prefix}: warning: {message}", file=sys.stderr)
+        # tqdm.write clears an open progress bar's line first, so the two do not mix
+        tqdm.write(f"{prefix}: warning: {message}", file=sys.stderr)
 
     with warnings.catch_warnings():
         warnings.showwarning = show

@@ -6,7 +6,7 @@
 DATA is a 2-D ``.npy`` array or a comma-separated file (one row per sample, an optional
 header line), read by :func:`groundup.cli_io.read_matrix`. ``--out`` ending in ``.png``
 draws the first two coordinates, coloured by ``--labels`` (one label per line), and
-writes the coordinates to ``--coords`` (default: the png's name with ``.csv``); ``--out``
+writes the coordinates to ``--coords`` (default: ``map.coords.csv`` for ``map.png``); ``--out``
 ending in ``.csv`` or ``.npy`` writes only the coordinates. Row ``i`` of the coordinates
 is row ``i`` of DATA. matplotlib (the ``[unsupervised]`` extra) is imported only to draw.
 """
@@ -33,7 +33,7 @@ def output_paths(out: str, coords: str | None) -> tuple[Path | None, Path]:
     """``(png, coordinates)`` from ``--out`` and ``--coords``.
 
     ``--out map.png`` draws a map and writes the coordinates to ``--coords`` or, without it,
-    ``map.csv``; ``--out coords.csv`` (or ``.npy``) writes only the coordinates.
+    ``map.coords.csv``; ``--out coords.csv`` (or ``.npy``) writes only the coordinates.
 
     Raises
     ------
@@ -49,17 +49,24 @@ def output_paths(out: str, coords: str | None) -> tuple[Path | None, Path]:
         if coords is not None:
             raise ValueError(f"--coords is for --out FILE.png; --out {out!r} already names the coordinates file")
         return None, out_path
-    coords_path = Path(coords) if coords is not None else out_path.with_suffix(".csv")
+    coords_path = Path(coords) if coords is not None else out_path.with_suffix(".coords.csv")
     if coords_path.suffix.lower() not in _COORD_SUFFIXES:
         raise ValueError(f"--coords must end in .csv or .npy; got {coords!r}")
     return out_path, coords_path
 
 
-def _check_folders(*paths: Path | None) -> None:
-    """Fail before the work, not after it, when an output's folder does not exist."""
-    for path in paths:
-        if path is not None and not path.parent.is_dir():
+def _check_outputs(outputs: tuple[Path | None, ...], inputs: tuple[str | None, ...]) -> None:
+    """Fail before the work, not after it, when an output's folder does not exist or an
+    output would overwrite an input file."""
+    read = {Path(p).resolve() for p in inputs if p is not None}
+    for path in outputs:
+        if path is None:
+            continue
+        if not path.parent.is_dir():
             raise FileNotFoundError(f"cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist")
+        if path.resolve() in read:
+            raise ValueError(f"writing {str(path)!r} would overwrite an input file; name another output "
+                             "(--out, or --coords for the coordinates)")
 
 
 def _draw(Y: np.ndarray, labels: list[str] | None, path: Path, title: str, axes: tuple[str, str]) -> None:
@@ -84,7 +91,7 @@ def _draw(Y: np.ndarray, labels: list[str] | None, path: Path, title: str, axes:
 
 def _read_inputs(args: argparse.Namespace) -> tuple[np.ndarray, list[str] | None, Path | None, Path]:
     png, coords = output_paths(args.out, args.coords)
-    _check_folders(png, coords)
+    _check_outputs((png, coords), (args.data, args.labels))
     X = read_matrix(args.data)
     labels = read_labels(args.labels, len(X), args.data) if args.labels else None
     if labels is not None and png is None:
@@ -171,7 +178,7 @@ def _learning_rate(text: str) -> float | str:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("data", help="2-D .npy array or CSV file (one row per sample, optional header line)")
     p.add_argument("--out", required=True, help="map.png (a map and its coordinates) or coords.csv / coords.npy")
-    p.add_argument("--coords", help="with --out FILE.png: where the coordinates go (default: FILE.csv)")
+    p.add_argument("--coords", help="with --out FILE.png: where the coordinates go (default: FILE.coords.csv)")
     p.add_argument("--labels", help="one label per line, one line per data row: colours the map")
     p.add_argument("--title", help="the map's title")
     p.add_argument("--device", default="auto", help="cpu, cuda, mps or auto (auto)")
@@ -183,7 +190,7 @@ def add_unsupervised_commands(sub: Any) -> None:
     p = sub.add_parser("tsne", help="t-SNE map of a .npy or CSV file: a png and the coordinates", formatter_class=fmt,
                        description=__doc__,
                        epilog="example:\n  groundup tsne digits.csv --labels digits_labels.txt --out digits.png\n"
-                              "  (writes digits.png and digits.csv, one row of coordinates per input row)")
+                              "  (writes digits.png and digits.coords.csv, one row of coordinates per input row)")
     _common(p)
     p.add_argument("--perplexity", type=float, default=30.0, help="effective number of neighbours (30)")
     p.add_argument("--n-components", type=int, default=2, help="dimensions of the embedding (2)")
@@ -197,7 +204,7 @@ def add_unsupervised_commands(sub: Any) -> None:
     p = sub.add_parser("pca", help="PCA of a .npy or CSV file: the coordinates, a png, the explained variance",
                        formatter_class=fmt, description=__doc__,
                        epilog="example:\n  groundup pca digits.csv --n-components 10 --labels digits_labels.txt --out pca.png\n"
-                              "  (writes pca.png, the first two components, and pca.csv, all ten)\n"
+                              "  (writes pca.png, the first two components, and pca.coords.csv, all ten)\n"
                               "  groundup pca data.npy --n-components 0.95 --out reduced.npy   # 95% of the variance")
     _common(p)
     p.add_argument("--n-components", type=_n_components, required=True,

@@ -107,6 +107,10 @@ def test_output_names_are_checked_before_any_work(tmp_path, capsys):
     assert "--out must end in .png" in _fails(["pca", str(data), "--n-components", "1", "--out", "x.txt"], capsys)
     err = _fails(["pca", str(data), "--n-components", "1", "--out", str(tmp_path / "no" / "x.csv")], capsys)
     assert "does not exist" in err
+    err = _fails(["pca", str(data), "--n-components", "1", "--out", str(tmp_path / "m.png"), "--coords", str(data)], capsys)
+    assert err == f"groundup pca: writing {str(data)!r} would overwrite an input file; name another output " \
+                  "(--out, or --coords for the coordinates)\n"
+    assert np.load(data).shape == (4, 2)
 
 
 @pytest.mark.parametrize("command, example", [

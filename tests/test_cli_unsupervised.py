@@ -44,8 +44,8 @@ def test_tsne_writes_a_map_and_one_row_of_coordinates_per_input_row(blobs, tmp_p
     assert main(["tsne", str(data), "--out", str(out), "--labels", str(label_file), "--perplexity", "10",
                  "--max-iter", "300", "--device", "cpu"]) == 0
     assert out.read_bytes()[:8] == PNG_MAGIC
-    coords = np.loadtxt(tmp_path / "map.csv", delimiter=",", skiprows=1)  # the default: next to the png
-    assert (tmp_path / "map.csv").read_text().splitlines()[0] == "tsne1,tsne2"
+    coords = np.loadtxt(tmp_path / "map.coords.csv", delimiter=",", skiprows=1)  # the default: next to the png
+    assert (tmp_path / "map.coords.csv").read_text().splitlines()[0] == "tsne1,tsne2"
     assert coords.shape == (105, 2) and np.isfinite(coords).all()
     # the map keeps the clusters: each point's nearest neighbour on the map is of its own cluster
     d = ((coords[:, None, :] - coords[None, :, :]) ** 2).sum(-1)
@@ -77,7 +77,7 @@ def test_pca_coordinates_equal_the_estimator_and_scikit_learn(blobs, tmp_path, c
     assert main(["pca", str(data), "--n-components", "3", "--out", str(out), "--labels", str(label_file),
                  "--device", "cpu"]) == 0
     assert out.read_bytes()[:8] == PNG_MAGIC
-    coords = np.loadtxt(tmp_path / "pca.csv", delimiter=",", skiprows=1)
+    coords = np.loadtxt(tmp_path / "pca.coords.csv", delimiter=",", skiprows=1)
     ours = PCA(n_components=3, device="cpu").fit(X)
     np.testing.assert_allclose(coords, ours.transform(X), atol=1e-6)
     reference = SkPCA(n_components=3).fit(X)
@@ -94,7 +94,7 @@ def test_pca_variance_fraction_and_one_component(blobs, tmp_path, capsys):
     assert np.loadtxt(out, delimiter=",", skiprows=1, ndmin=2).shape == (105, 1)  # one axis holds half the variance
     assert main(["pca", str(data), "--n-components", "1", "--out", str(tmp_path / "one.png")]) == 2
     assert "a map needs 2 or more components" in capsys.readouterr().err
-    assert not (tmp_path / "one.png").exists() and not (tmp_path / "one.csv").exists()
+    assert not (tmp_path / "one.png").exists() and not (tmp_path / "one.coords.csv").exists()
 
 
 def _console_script() -> Path:
