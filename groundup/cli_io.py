@@ -27,7 +27,7 @@ import numpy as np
 from groundup.persistence import atomic_write_bytes
 from groundup.progress import progress_bar
 
-__all__ = ["CliFileError", "check_input_file", "read_matrix", "read_labels", "write_text", "write_matrix",
+__all__ = ["CliFileError", "check_input_file", "check_not_an_input", "read_matrix", "read_labels", "write_text", "write_matrix",
            "epoch_progress", "one_line_warnings"]
 
 
@@ -208,6 +208,13 @@ def read_labels(path: str | os.PathLike, n_rows: int, data_path: str | os.PathLi
 
 
 # ------------------------------------------------------------------------------ outputs
+def check_not_an_input(output: str | os.PathLike | None, *inputs: str | os.PathLike) -> None:
+    """Raise ``ValueError`` when ``output`` names one of the ``inputs`` (checked before any work,
+    so that a command never writes its results over the file it reads)."""
+    if output is not None and Path(output).resolve() in {Path(p).resolve() for p in inputs}:
+        raise ValueError(f"--output {str(output)!r} would overwrite an input file; name another output file")
+
+
 def write_text(path: str | os.PathLike | None, text: str) -> None:
     """Write ``text`` to ``path`` atomically (never half a file), or to stdout when ``path`` is None."""
     if path is None:

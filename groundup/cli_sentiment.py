@@ -21,7 +21,7 @@ import sys
 import time
 from typing import Any
 
-from groundup.cli_io import CliFileError, check_input_file, epoch_progress, one_line_warnings, write_text
+from groundup.cli_io import CliFileError, check_input_file, check_not_an_input, epoch_progress, one_line_warnings, write_text
 
 __all__ = ["add_sentiment_commands", "read_trees"]
 
@@ -98,6 +98,7 @@ def _load_model(path: str, device: str | None) -> Any:
 
 
 def cmd_sentiment_predict(args: argparse.Namespace) -> int:
+    check_not_an_input(args.output, args.file, args.path)
     model = _load_model(args.path, args.device)
     trees = read_trees(args.file)
     if args.all_nodes:

@@ -22,7 +22,7 @@ import sys
 import time
 from typing import Any, NamedTuple
 
-from groundup.cli_io import CliFileError, check_input_file, epoch_progress, one_line_warnings, write_text
+from groundup.cli_io import CliFileError, check_input_file, check_not_an_input, epoch_progress, one_line_warnings, write_text
 
 __all__ = ["add_tagger_commands", "read_tagger_input", "TaggerInput"]
 
@@ -171,6 +171,7 @@ def cmd_tagger_tag(args: argparse.Namespace) -> int:
     from groundup.nlp import RNNTagger
 
     check_input_file(args.path, "tagger file")
+    check_not_an_input(args.output, args.file, args.path)
     data = read_tagger_input(args.file, args.format)
     model = RNNTagger.load(args.path, device=args.device)
     predicted = model.predict(data.sentences)

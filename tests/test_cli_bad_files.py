@@ -47,6 +47,9 @@ def test_tagger_tag_bad_columns_and_a_model_file_that_is_not_one(tmp_path, capsy
     text = _write(tmp_path / "in.txt", "EU rejects German call\n")
     err = _fails(["tagger", "tag", str(not_a_model), str(text)], capsys)
     assert str(not_a_model) in err  # persistence refuses it, naming the file
+    err = _fails(["tagger", "tag", str(not_a_model), str(text), "--output", str(text)], capsys)
+    assert err == f"groundup tagger: --output {str(text)!r} would overwrite an input file; name another output file\n"
+    assert text.read_text(encoding="utf-8") == "EU rejects German call\n"
 
 
 def test_sentiment_unbalanced_bracket_names_file_line_and_character(tmp_path, capsys):
