@@ -210,13 +210,29 @@ def read_labels(path: str | os.PathLike, n_rows: int, data_path: str | os.PathLi
 # ------------------------------------------------------------------------------ outputs
 def check_not_an_input(output: str | os.PathLike | None, *inputs: str | os.PathLike) -> None:
     """Raise ``ValueError`` when ``output`` names one of the ``inputs`` (checked before any work,
-    so that a command never writes its results over the file it reads)."""
+    so that a command never writes its results over the file it reads).
+
+    Parameters
+    ----------
+    output : str, PathLike or None
+        The ``--output`` file; None (stdout) always passes.
+    *inputs : str or PathLike
+        The files the command reads.
+    """
     if output is not None and Path(output).resolve() in {Path(p).resolve() for p in inputs}:
         raise ValueError(f"--output {str(output)!r} would overwrite an input file; name another output file")
 
 
 def write_text(path: str | os.PathLike | None, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (never half a file), or to stdout when ``path`` is None."""
+    """Write ``text`` to ``path`` atomically (never half a file), or to stdout when ``path`` is None.
+
+    Parameters
+    ----------
+    path : str, PathLike or None
+        The output file (its folder must exist), or None for stdout.
+    text : str
+        Written as UTF-8.
+    """
     if path is None:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -229,6 +245,15 @@ def write_matrix(path: str | os.PathLike, X: np.ndarray, header: list[str]) -> N
 
     CSV values are written with 9 significant digits, enough to give back every float32
     exactly.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The output file; ``.npy`` writes NumPy's format, anything else CSV.
+    X : numpy.ndarray
+        The 2-D array, one row per sample.
+    header : list of str
+        The column names, the CSV's first line.
     """
     if Path(path).suffix.lower() == ".npy":
         buffer = io.BytesIO()
@@ -293,7 +318,13 @@ def epoch_progress(module: ModuleType, total: int, *, desc: str, unit: str = "ep
 @contextlib.contextmanager
 def one_line_warnings(prefix: str) -> Iterator[None]:
     """Print each warning raised inside the block as one line, ``PREFIX: warning: message``,
-    instead of Python's file-and-source-line format (meant for a command line's users)."""
+    instead of Python's file-and-source-line format (meant for a command line's users).
+
+    Parameters
+    ----------
+    prefix : str
+        What starts the line, the command's name (``"groundup tagger train"``).
+    """
 
     from tqdm.auto import tqdm
 

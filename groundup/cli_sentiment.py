@@ -60,6 +60,19 @@ def _flat(tree: Any) -> str:
 
 
 def cmd_sentiment_train(args: argparse.Namespace) -> int:
+    """Run ``groundup sentiment train``: read the tree files, fit a ``RecursiveNN`` or
+    ``RNTN`` with a progress bar over its epochs, save it and print a summary to stderr.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status: 0 (errors raise, and ``groundup.cli.main`` turns them into status 2).
+    """
     from groundup.nlp import recursive_nn
     from groundup.nlp.rntn import RNTN
 
@@ -98,6 +111,19 @@ def _load_model(path: str, device: str | None) -> Any:
 
 
 def cmd_sentiment_predict(args: argparse.Namespace) -> int:
+    """Run ``groundup sentiment predict``: load a saved model and write each tree's
+    predicted root label, or the tree labelled at every node with ``--all-nodes``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status: 0 (errors raise, and ``groundup.cli.main`` turns them into status 2).
+    """
     check_not_an_input(args.output, args.file, args.path)
     model = _load_model(args.path, args.device)
     trees = read_trees(args.file)
@@ -113,7 +139,13 @@ def cmd_sentiment_predict(args: argparse.Namespace) -> int:
 
 
 def add_sentiment_commands(sub: Any) -> None:
-    """Add ``sentiment train`` and ``sentiment predict`` to the ``groundup`` sub-parsers."""
+    """Add ``sentiment train`` and ``sentiment predict`` to the ``groundup`` sub-parsers.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The sub-parsers of the ``groundup`` parser (``groundup.cli.build_parser``).
+    """
     fmt = argparse.RawDescriptionHelpFormatter
     top = sub.add_parser("sentiment", help="train a recursive net (RNN or RNTN) on sentiment trees, label trees",
                          description=__doc__, formatter_class=fmt)

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 from groundup.cli_io import CliFileError, check_input_file, check_not_an_input, epoch_progress, one_line_warnings, write_text
 
-__all__ = ["add_tagger_commands", "read_tagger_input", "TaggerInput"]
+__all__ = ["add_tagger_commands", "read_tagger_input", "format_conll", "TaggerInput"]
 
 _COLUMNS = ("pos", "chunk", "ner")
 
@@ -118,7 +118,20 @@ def read_tagger_input(path: str | os.PathLike, fmt: str = "auto") -> TaggerInput
 def format_conll(data: TaggerInput, predicted: list[list[str]]) -> str:
     """The CoNLL column text: each input row with its predicted tag appended, a blank line
     after every sentence, ``-DOCSTART-`` lines kept (with the tag "O", so every line has
-    the same number of columns)."""
+    the same number of columns).
+
+    Parameters
+    ----------
+    data : TaggerInput
+        What :func:`read_tagger_input` read.
+    predicted : list of list of str
+        One tag per token, in the order of ``data.sentences``.
+
+    Returns
+    -------
+    str
+        The text to write, ending with a newline.
+    """
     out: list[str] = []
     for i, (sentence_rows, tags) in enumerate(zip(data.rows, predicted)):
         if i in data.markers:
@@ -140,6 +153,19 @@ def _read_training_file(path: str, column: str) -> tuple[list[list[str]], list[l
 
 
 def cmd_tagger_train(args: argparse.Namespace) -> int:
+    """Run ``groundup tagger train``: read the CoNLL files, fit an ``RNNTagger`` with a
+    progress bar over its epochs, save it and print a summary to stderr.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status: 0 (errors raise, and ``groundup.cli.main`` turns them into status 2).
+    """
     from groundup.nlp import tagger as tagger_module
 
     X, y = _read_training_file(args.train, args.column)
@@ -168,6 +194,19 @@ def cmd_tagger_train(args: argparse.Namespace) -> int:
 
 
 def cmd_tagger_tag(args: argparse.Namespace) -> int:
+    """Run ``groundup tagger tag``: load a saved tagger, tag a CoNLL or text file and write
+    the CoNLL columns with the predicted tag last (to ``--output`` or stdout).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status: 0 (errors raise, and ``groundup.cli.main`` turns them into status 2).
+    """
     from groundup.nlp import RNNTagger
 
     check_input_file(args.path, "tagger file")
@@ -183,7 +222,13 @@ def cmd_tagger_tag(args: argparse.Namespace) -> int:
 
 
 def add_tagger_commands(sub: Any) -> None:
-    """Add ``tagger train`` and ``tagger tag`` to the ``groundup`` sub-parsers."""
+    """Add ``tagger train`` and ``tagger tag`` to the ``groundup`` sub-parsers.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The sub-parsers of the ``groundup`` parser (``groundup.cli.build_parser``).
+    """
     fmt = argparse.RawDescriptionHelpFormatter
     top = sub.add_parser("tagger", help="train a BiLSTM-CRF tagger on CoNLL files, tag text with it",
                          description=__doc__, formatter_class=fmt)

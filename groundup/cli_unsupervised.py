@@ -101,6 +101,19 @@ def _read_inputs(args: argparse.Namespace) -> tuple[np.ndarray, list[str] | None
 
 
 def cmd_tsne(args: argparse.Namespace) -> int:
+    """Run ``groundup tsne``: embed the data file with ``TSNE`` (a progress bar over its
+    iterations), write the coordinates and, for ``--out FILE.png``, the map.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status: 0 (errors raise, and ``groundup.cli.main`` turns them into status 2).
+    """
     from groundup.unsupervised import tsne as tsne_module
 
     X, labels, png, coords = _read_inputs(args)
@@ -143,6 +156,19 @@ def _n_components(text: str) -> int | float:
 
 
 def cmd_pca(args: argparse.Namespace) -> int:
+    """Run ``groundup pca``: project the data file on its principal axes, write the
+    coordinates and, for ``--out FILE.png``, the map; print the explained-variance ratios.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    int
+        The exit status: 0 (errors raise, and ``groundup.cli.main`` turns them into status 2).
+    """
     from groundup.unsupervised import PCA
 
     X, labels, png, coords = _read_inputs(args)
@@ -185,7 +211,13 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def add_unsupervised_commands(sub: Any) -> None:
-    """Add ``tsne`` and ``pca`` to the ``groundup`` sub-parsers."""
+    """Add ``tsne`` and ``pca`` to the ``groundup`` sub-parsers.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The sub-parsers of the ``groundup`` parser (``groundup.cli.build_parser``).
+    """
     fmt = argparse.RawDescriptionHelpFormatter
     p = sub.add_parser("tsne", help="t-SNE map of a .npy or CSV file: a png and the coordinates", formatter_class=fmt,
                        description=__doc__,
