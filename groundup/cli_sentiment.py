@@ -91,7 +91,8 @@ def cmd_sentiment_train(args: argparse.Namespace) -> int:
     model.save(args.save)
     scored = validation if validation is not None else trees
     which = "validation" if validation is not None else "training"
-    print(f"{cls.__name__}: {len(trees):,} trees, labels {model.classes_}, {model.n_iter_} epochs, "
+    epochs = f"{model.n_iter_} epoch{'s' if model.n_iter_ != 1 else ''}"
+    print(f"{cls.__name__}: {len(trees):,} trees, labels {model.classes_}, {epochs}, "
           f"{which} root accuracy {model.score(scored):.4f} (all nodes {model.score(scored, nodes='all'):.4f}), "
           f"{time.perf_counter() - start:.1f} s -> {args.save}", file=sys.stderr)
     print(f"stopped: {model.training_log_.stop_reason}", file=sys.stderr)

@@ -188,7 +188,8 @@ def cmd_tagger_train(args: argparse.Namespace) -> int:
     model.save(args.save)
     score = f", validation {model.scoring_} {model.best_score_:.4f}" if model.best_score_ > float("-inf") else ""
     print(f"RNNTagger ({args.cell}, {args.column}): {len(X):,} sentences, {len(model.classes_)} tags, "
-          f"{model.n_iter_} epochs{score}, {time.perf_counter() - start:.1f} s -> {args.save}", file=sys.stderr)
+          f"{model.n_iter_} epoch{'s' if model.n_iter_ != 1 else ''}{score}, "
+          f"{time.perf_counter() - start:.1f} s -> {args.save}", file=sys.stderr)
     print(f"stopped: {model.training_log_.stop_reason}", file=sys.stderr)
     return 0
 

@@ -158,3 +158,15 @@ def test_tagger_input_one_sentence_conll_needs_the_format_flag(tmp_path):
     conll.write_text("EU NNP\nrejects VBZ\n", encoding="utf-8")
     assert read_tagger_input(conll).sentences == [["EU", "NNP"], ["rejects", "VBZ"]]  # no blank line: text
     assert read_tagger_input(conll, "conll").sentences == [["EU", "rejects"]]
+
+
+def test_tagger_learns_the_chunk_column(tmp_path, capsys):
+    train = tmp_path / "train.txt"
+    _write_conll(train, _sentences(12, seed=2))
+    model = tmp_path / "chunk.safetensors"
+    assert main(["tagger", "train", "--train", str(train), "--column", "chunk", "--save", str(model), "--epochs", "1",
+                 "--hidden-size", "8", "--vector-size", "8", "--no-progress", "--device", "cpu"]) == 0
+    assert "RNNTagger (lstm, chunk): 12 sentences, 5 tags, 1 epoch, " in capsys.readouterr().err
+    from groundup.nlp import RNNTagger
+
+    assert RNNTagger.load(model).classes_ == ["B-NP", "B-PP", "B-VP", "I-NP", "O"]
