@@ -12,6 +12,14 @@
     groundup glove -train FILE -output FILE [-size 100 -window 10 -solver svd ...]
     groundup vectors-eval FILE              WordSim-353, SimLex-999 and analogy scores
                                             (word2vec.c's flags; see groundup/cli_vectors.py)
+    groundup tagger train --train FILE [--valid FILE] --column pos|chunk|ner --save PATH [--epochs N ...]
+    groundup tagger tag PATH FILE [--output FILE]   CoNLL or text in, CoNLL columns + predicted tag out
+    groundup sentiment train --train FILE [--valid FILE] --model rnn|rntn --save PATH
+    groundup sentiment predict PATH FILE [--all-nodes]   bracketed trees in, root labels (or trees) out
+    groundup tsne DATA.npy|.csv --out map.png [--labels FILE] [--perplexity P] [--coords FILE.csv]
+    groundup pca DATA.npy|.csv --n-components K --out map.png|coords.csv [--labels FILE]
+                                            (see groundup/cli_tagger.py, cli_sentiment.py, cli_unsupervised.py;
+                                            `groundup COMMAND --help` shows an example of each)
 """
 
 from __future__ import annotations
@@ -356,9 +364,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_tune)
     sub.add_parser("demo", help="a two-minute tour: DP, Q-learning and SARSA").set_defaults(func=cmd_demo)
+    from groundup.cli_sentiment import add_sentiment_commands
+    from groundup.cli_tagger import add_tagger_commands
+    from groundup.cli_unsupervised import add_unsupervised_commands
     from groundup.cli_vectors import add_vector_commands
 
     add_vector_commands(sub)
+    add_tagger_commands(sub)
+    add_sentiment_commands(sub)
+    add_unsupervised_commands(sub)
     return parser
 
 
