@@ -114,7 +114,7 @@ def test_targets_are_computed_from_the_runs():
 def test_robustness_smoke(tmp_path, run_benchmark):
     run_benchmark("robustness", "--smoke", "--backend", "serial", timeout=600)
     report = (tmp_path / "robustness.md").read_text()
-    for heading in ("### Tabular control with the defaults", "### Prediction with the defaults", "Sections to come",
+    for heading in ("### Tabular control with the defaults", "### Prediction with the defaults", "Section to come",
                     "command: `python -m benchmarks.robustness --smoke`", "](robustness_tabular.png)"):
         assert heading in report
     assert (tmp_path / "robustness_tabular.png").stat().st_size > 10_000
