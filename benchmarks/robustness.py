@@ -64,7 +64,7 @@ it, and met by an agent when it is met on every task it applies to:
   map, return >= 5.0 on Taxi-v4 (where the agent can run at all);
 * prediction agents: RMS error <= 2% of the exact values' range on every task.
 
-* ``bandits`` (benchmarks/robustness_bandits.py, whose docstring gives the details and
+* ``bandits`` (benchmarks/_robustness_bandits.py, whose docstring gives the details and
   the papers): ``epsilon-greedy``, ``optimistic-initial-values``, ``ucb1`` and
   ``thompson-sampling`` on the Gaussian testbed with 2, 10 and 50 arms and on Bernoulli
   arms (2 and 10, means drawn from U(0, 1)), many problems per seed in one vector
@@ -92,7 +92,7 @@ import numpy as np
 
 from benchmarks import common
 from benchmarks.rl_tabular import horizon_values
-from benchmarks.robustness_bandits import bandit_cases, render_bandits
+from benchmarks._robustness_bandits import bandit_cases, render_bandits
 from groundup.experiments.stats import bootstrap_ci, iqm, summarize
 
 # -- the grid ---------------------------------------------------------------------------------------------
@@ -633,7 +633,7 @@ def prediction_cases(budgets: dict[str, Any]) -> list[dict[str, Any]]:
 SECTIONS: dict[str, Section] = {
     "tabular": Section("benchmarks.robustness:control", tabular_cases, render_tabular),
     "prediction": Section("benchmarks.robustness:prediction", prediction_cases, render_prediction),
-    "bandits": Section("benchmarks.robustness_bandits:bandit", bandit_cases, render_bandits),
+    "bandits": Section("benchmarks._robustness_bandits:bandit", bandit_cases, render_bandits),
     # "deep" comes here: see the module docstring
 }
 

@@ -10,7 +10,7 @@ import pytest
 
 import groundup  # noqa: F401  (registers groundup/ environments)
 from benchmarks import robustness as bench
-from benchmarks.robustness_bandits import BANDIT_AGENTS, BANDIT_TASKS
+from benchmarks._robustness_bandits import BANDIT_AGENTS, BANDIT_TASKS
 from groundup import agents
 from groundup.experiments import ResultStore
 

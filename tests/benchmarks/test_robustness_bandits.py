@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import groundup  # noqa: F401  (registers groundup/Bandit-v0)
-from benchmarks import robustness_bandits as rb
+from benchmarks import _robustness_bandits as rb
 from groundup import agents
 from groundup.experiments import ResultStore
 

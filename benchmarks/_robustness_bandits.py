@@ -48,6 +48,9 @@ The literature:
   Lai & Robbins' Gaussian bound as the yardstick.
 
 No target is set for the bandits (issue 15 sets none): the section reports.
+
+The module is a part of benchmarks/robustness.py (run it there: ``--only bandits``); the
+leading underscore keeps ``groundup bench`` from running it as a benchmark of its own.
 """
 
 from __future__ import annotations
