@@ -7,7 +7,7 @@ benchmark measures exactly that call. (A benchmark that reproduces a book figure
 benchmarks/rl_tabular.py's Example 6.6, passes the book's settings explicitly instead.)
 
     python -m benchmarks.robustness                      # the full tables (5 seeds)
-    python -m benchmarks.robustness --only tabular       # one section (or --only prediction)
+    python -m benchmarks.robustness --only tabular       # one section (or prediction, bandits)
     python -m benchmarks.robustness --only taxi          # one task of a section
     python -m benchmarks.robustness --quick              # smaller budgets, 2 seeds (minutes)
     python -m benchmarks.robustness --smoke              # tiny budgets (seconds; the tests)
@@ -64,8 +64,15 @@ it, and met by an agent when it is met on every task it applies to:
   map, return >= 5.0 on Taxi-v4 (where the agent can run at all);
 * prediction agents: RMS error <= 2% of the exact values' range on every task.
 
-Sections to come: ``bandits`` (the bandit agents' defaults on the testbeds) and ``deep``
-(``dqn`` and ``policy-gradient`` on the classic-control tasks) are not written yet. A
+* ``bandits`` (benchmarks/_robustness_bandits.py, whose docstring gives the details and
+  the papers): ``epsilon-greedy``, ``optimistic-initial-values``, ``ucb1`` and
+  ``thompson-sampling`` on the Gaussian testbed with 2, 10 and 50 arms and on Bernoulli
+  arms (2 and 10, means drawn from U(0, 1)), many problems per seed in one vector
+  environment; score 1 - R(T) / R_uniform(T), and the regret beside Lai & Robbins' lower
+  bound and UCB1's finite-time upper bound (Auer et al. 2002), computed per problem.
+
+Section to come: ``deep`` (``dqn`` and ``policy-gradient`` on the classic-control tasks)
+is not written yet. A
 section is one ``Section`` entry in ``SECTIONS``: a run function (one engine run per
 case and seed, returning JSON), the cases of each mode (dicts with ``task``, ``agent`` and
 whatever the function takes) and a renderer from the records to markdown and pictures.
@@ -85,6 +92,7 @@ import numpy as np
 
 from benchmarks import common
 from benchmarks.rl_tabular import horizon_values
+from benchmarks._robustness_bandits import bandit_cases, render_bandits
 from groundup.experiments.stats import bootstrap_ci, iqm, summarize
 
 # -- the grid ---------------------------------------------------------------------------------------------
@@ -115,12 +123,14 @@ PREDICTION_TASKS: dict[str, dict[str, Any]] = {
 PREDICTION_AGENTS = ("policy-evaluation", "mc-prediction", "td0-prediction", "semi-gradient-td0")
 
 # per mode: steps of the TD agents, the Monte Carlo budgets, evaluation episodes of the
-# stochastic tasks, prediction steps, seeds
+# stochastic tasks, prediction steps, the bandits' pulls per problem and problems per seed, seeds
 BUDGETS: dict[str, dict[str, Any]] = {
     "full": dict(steps=1_000_000, mc_steps=(1_000_000, 5_000_000), eval_episodes=1000, prediction_steps=1_000_000,
-                 seeds=(0, 1, 2, 3, 4)),
-    "quick": dict(steps=200_000, mc_steps=(200_000, 1_000_000), eval_episodes=200, prediction_steps=200_000, seeds=(0, 1)),
-    "smoke": dict(steps=2_000, mc_steps=(2_000, 4_000), eval_episodes=10, prediction_steps=2_000, seeds=(0,)),
+                 bandit_steps=10_000, bandit_problems=200, seeds=(0, 1, 2, 3, 4)),
+    "quick": dict(steps=200_000, mc_steps=(200_000, 1_000_000), eval_episodes=200, prediction_steps=200_000,
+                  bandit_steps=2_000, bandit_problems=100, seeds=(0, 1)),
+    "smoke": dict(steps=2_000, mc_steps=(2_000, 4_000), eval_episodes=10, prediction_steps=2_000,
+                  bandit_steps=200, bandit_problems=10, seeds=(0,)),
 }
 
 # -- the targets ---------------------------------------------------------------------------------------------
@@ -366,6 +376,9 @@ def prediction(case: dict[str, Any], seed: int) -> dict[str, Any]:
 def unsupported(section: str, task: str, agent: str) -> str | None:
     """Why ``agent`` cannot run on ``task`` (its constructor's message), or None."""
     from groundup import agents
+
+    if section not in ("tabular", "prediction"):
+        return None  # every bandit agent runs on every bandit task
 
     tasks = CONTROL_TASKS if section == "tabular" else PREDICTION_TASKS
     env = make_task(task, tasks)
@@ -620,7 +633,8 @@ def prediction_cases(budgets: dict[str, Any]) -> list[dict[str, Any]]:
 SECTIONS: dict[str, Section] = {
     "tabular": Section("benchmarks.robustness:control", tabular_cases, render_tabular),
     "prediction": Section("benchmarks.robustness:prediction", prediction_cases, render_prediction),
-    # "bandits" and "deep" come here: see the module docstring
+    "bandits": Section("benchmarks._robustness_bandits:bandit", bandit_cases, render_bandits),
+    # "deep" comes here: see the module docstring
 }
 
 
@@ -648,7 +662,7 @@ def main(argv: list[str] | None = None) -> None:
                 pictures += pics
         if pictures:
             parts.append(" ".join(f"![{p.removesuffix('.png')}]({p})" for p in pictures))
-        parts.append("Sections to come: `bandits` and `deep` (not written yet; see the module docstring).")
+        parts.append("Section to come: `deep` (not written yet; see the module docstring).")
         return "\n\n".join(parts)
 
     common.finish(args, every, render, lambda r: run_name(next(n for n in records if r in records[n]),

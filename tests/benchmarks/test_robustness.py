@@ -10,6 +10,7 @@ import pytest
 
 import groundup  # noqa: F401  (registers groundup/ environments)
 from benchmarks import robustness as bench
+from benchmarks._robustness_bandits import BANDIT_AGENTS, BANDIT_TASKS
 from groundup import agents
 from groundup.experiments import ResultStore
 
@@ -114,7 +115,7 @@ def test_targets_are_computed_from_the_runs():
 def test_robustness_smoke(tmp_path, run_benchmark):
     run_benchmark("robustness", "--smoke", "--backend", "serial", timeout=600)
     report = (tmp_path / "robustness.md").read_text()
-    for heading in ("### Tabular control with the defaults", "### Prediction with the defaults", "Sections to come",
+    for heading in ("### Tabular control with the defaults", "### Prediction with the defaults", "Section to come", "### Bandits with the defaults",
                     "command: `python -m benchmarks.robustness --smoke`", "](robustness_tabular.png)"):
         assert heading in report
     assert (tmp_path / "robustness_tabular.png").stat().st_size > 10_000
@@ -125,9 +126,12 @@ def test_robustness_smoke(tmp_path, run_benchmark):
     assert "| blackjack | td0-prediction | 1 |" in report and "| frozenlake-8x8 | policy-evaluation | 0.99 | 0.0000 |" in report
     records = list(ResultStore(tmp_path / "store"))
     n_control = 3 * len(bench.CONTROL_TASKS) + 3  # mc-exploring-starts on the three groundup environments
-    assert len(records) == n_control + 4 * 4 - 2 and all(r["status"] == "ok" for r in records)
+    n_bandits = len(BANDIT_TASKS) * len(BANDIT_AGENTS)
+    assert len(records) == n_control + 4 * 4 - 2 + n_bandits and all(r["status"] == "ok" for r in records)
     for r in records:
-        if "results" in r["metrics"]:
+        if "score" in r["metrics"]:  # a bandit run
+            assert r["metrics"]["score"] <= 1.0
+        elif "results" in r["metrics"]:
             assert all(np.isfinite(x["score"]) for x in r["metrics"]["results"])
         else:
             assert r["metrics"]["relative"] >= 0
