@@ -220,6 +220,7 @@ class Agent:
             )
 
     def get_env(self) -> Any:
+        """The environment this agent acts in (None after ``agents.load`` without ``env=``)."""
         return self.env
 
     def _require_env(self) -> Any:
@@ -266,9 +267,43 @@ class Agent:
 
     # -- the API ------------------------------------------------------------------------
     def learn(self, total_timesteps: int | None = None, *, callback: Callback | None = None, progress_bar: bool = False) -> "Agent":
+        """Train in the environment and return ``self`` (Stable-Baselines3's ``learn``).
+
+        Parameters
+        ----------
+        total_timesteps : int or None
+            Environment steps to train for. Dynamic-programming agents need none: they sweep
+            until ``theta`` or ``max_iterations``; step-wise agents also take ``n_episodes=``.
+        callback : callable, optional
+            Called as ``callback(locals_, globals_)`` after each step; returning ``False`` stops
+            training early.
+        progress_bar : bool, default False
+            Show a tqdm progress bar.
+
+        Returns
+        -------
+        Agent
+            This agent, trained; ``episode_returns`` and ``episode_lengths`` hold each episode.
+        """
         raise NotImplementedError
 
     def predict(self, observation: Any, state: Any = None, episode_start: Any = None, deterministic: bool = True) -> tuple[Any, None]:
+        """The action for an observation, as Stable-Baselines3's ``predict``.
+
+        Parameters
+        ----------
+        observation : array_like
+            One observation, or a batch (first axis) as a vector environment returns them.
+        state, episode_start : None
+            Accepted for SB3's signature (recurrent policies); ignored.
+        deterministic : bool, default True
+            The greedy action; ``False`` samples from the behaviour policy.
+
+        Returns
+        -------
+        tuple
+            ``(action, None)``; ``action`` is batched when the observation is.
+        """
         raise NotImplementedError
 
     def _record_episode(self, G: float, length: int) -> None:

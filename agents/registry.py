@@ -58,18 +58,22 @@ class AgentSpec:
 
     @property
     def observation_spaces(self) -> tuple[str, ...]:
+        """The observation-space kinds the agent accepts (e.g. ``"Discrete"``)."""
         return tuple(self.load().observation_spaces)
 
     @property
     def action_spaces(self) -> tuple[str, ...]:
+        """The action-space kinds the agent accepts (e.g. ``"Discrete"``, ``"Box"``)."""
         return tuple(self.load().action_spaces)
 
     @property
     def requires_model(self) -> bool:
+        """Whether the agent reads the environment's model ``env.unwrapped.P`` (dynamic programming)."""
         return bool(self.load().requires_model)
 
     @property
     def is_prediction(self) -> bool:
+        """Whether the agent evaluates a given policy (``policy=``) rather than learning to act."""
         return bool(self.load().is_prediction)
 
     @property

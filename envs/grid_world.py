@@ -65,6 +65,7 @@ class GridWorldEnv(FiniteModelEnv):
 
     @classmethod
     def to_state(cls, row: int, col: int) -> int:
+        """The state index of grid cell ``(row, col)``: ``row * COLS + col``."""
         return row * cls.COLS + col
 
     def _move(self, r: int, c: int, a: int) -> tuple[int, int]:
@@ -92,6 +93,7 @@ class GridWorldEnv(FiniteModelEnv):
         return " . "
 
     def render(self) -> str | np.ndarray | None:
+        """The grid as text (``"ansi"``) or as an RGB array (``"rgb_array"``); None without a render mode."""
         if self.render_mode is None:
             return None
         row, col = divmod(self.s, self.COLS)

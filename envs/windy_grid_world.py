@@ -57,6 +57,7 @@ class WindyGridWorldEnv(FiniteModelEnv):
 
     @classmethod
     def to_state(cls, row: int, col: int) -> int:
+        """The state index of grid cell ``(row, col)``: ``row * COLS + col``."""
         return row * cls.COLS + col
 
     def _outcomes(self, r: int, c: int, a: int) -> list[Transition]:
@@ -76,6 +77,7 @@ class WindyGridWorldEnv(FiniteModelEnv):
         return "G" if (r, c) == self.GOAL else "S" if (r, c) == self.START else "."
 
     def render(self) -> str | np.ndarray | None:
+        """The grid as text (``"ansi"``) or as an RGB array (``"rgb_array"``); None without a render mode."""
         if self.render_mode is None:
             return None
         row, col = divmod(self.s, self.COLS)

@@ -177,6 +177,7 @@ class SweepResult:
         self.failed = [r for r in self.records if r["status"] != "ok"]
 
     def ok(self) -> list[dict[str, Any]]:
+        """The records of the runs that finished without an error."""
         return [r for r in self.records if r["status"] == "ok"]
 
     def metric(self, name: str, **params: Any) -> list[Any]:
