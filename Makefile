@@ -26,7 +26,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
-# everything but the tests marked slow (benchmark smoke runs, multi-node clusters, README blocks)
+# everything but the tests marked slow (benchmark smoke runs, multi-node clusters, long documentation examples)
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
 
