@@ -44,8 +44,12 @@ docs: $(STAMP)
 
 # the built site opened in headless chromium (installed with apt-get if missing): headings,
 # search, console errors, screenshots under site-check/. Not part of `make test`.
+# apt-get needs root: sudo is used when make does not run as root
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 docs-check: docs
-	$(PY) -m pip install -q -e ".[docs-check]"
+	command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+		($(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+	$(PY) -c "import playwright" 2>/dev/null || $(PY) -m pip install -e ".[docs-check]"
 	$(PY) tools/docs_check.py --site site --out site-check
 
 clean:
