@@ -138,13 +138,19 @@ def step_envs(env: Any, actions: np.ndarray, vector: bool, discrete: bool = True
 class Agent:
     """Base class of every groundup agent (see the module docstring for the API).
 
-    Args:
-        env: a Gymnasium environment (or a ``gymnasium.vector.VectorEnv`` where the agent
-            supports one).
-        gamma: discount factor in [0, 1].
-        seed: seeds the agent's random choices and the environment's first reset.
-        verbose: 0 silent, 1 a line per (some) episodes or sweeps.
-        device: torch device for the agents that use torch; accepted everywhere for one API.
+    Parameters
+    ----------
+    env
+        A Gymnasium environment (or a ``gymnasium.vector.VectorEnv`` where the agent
+        supports one).
+    gamma
+        Discount factor in [0, 1].
+    seed
+        Seeds the agent's random choices and the environment's first reset.
+    verbose
+        0 silent, 1 a line per (some) episodes or sweeps.
+    device
+        Torch device for the agents that use torch; accepted everywhere for one API.
     """
 
     agent_id: ClassVar[str] = ""

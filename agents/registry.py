@@ -30,12 +30,18 @@ FAMILIES = ("bandits", "dynamic programming", "Monte Carlo", "temporal differenc
 class AgentSpec:
     """What the registry knows about one agent id.
 
-    Attributes:
-        id: the name passed to :func:`make` (``"q-learning"``).
-        entry_point: ``"module:Class"`` or the class itself; imported on first use.
-        family: one of :data:`FAMILIES` (or a third party's own family name).
-        summary: one line for ``groundup agents``.
-        kwargs: default keyword arguments :func:`make` passes before the caller's.
+    Attributes
+    ----------
+    id
+        The name passed to :func:`make` (``"q-learning"``).
+    entry_point
+        ``"module:Class"`` or the class itself; imported on first use.
+    family
+        One of :data:`FAMILIES` (or a third party's own family name).
+    summary
+        One line for ``groundup agents``.
+    kwargs
+        Default keyword arguments :func:`make` passes before the caller's.
     """
 
     id: str

@@ -50,12 +50,18 @@ def _draw_means(rng: np.random.Generator, shape: tuple[int, ...], dist: str, loc
 class BanditEnv(gym.Env):
     """One k-armed bandit problem with a single state (observation always 0).
 
-    Args:
-        k: number of arms (default 10).
-        arm_distribution: ``"gaussian"`` (default) or ``"bernoulli"``.
-        mean_loc, mean_scale: the Gaussian testbed's ``q*`` distribution (default 0, 1).
-        reward_std: standard deviation of a Gaussian arm's reward (default 1).
-        render_mode: ``None``, ``"ansi"`` or ``"rgb_array"``.
+    Parameters
+    ----------
+    k
+        Number of arms (default 10).
+    arm_distribution
+        ``"gaussian"`` (default) or ``"bernoulli"``.
+    mean_loc, mean_scale
+        The Gaussian testbed's ``q*`` distribution (default 0, 1).
+    reward_std
+        Standard deviation of a Gaussian arm's reward (default 1).
+    render_mode
+        ``None``, ``"ansi"`` or ``"rgb_array"``.
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 30}

@@ -32,10 +32,14 @@ ARROWS = {LEFT: "<", DOWN: "v", RIGHT: ">", UP: "^"}
 class GridWorldEnv(FiniteModelEnv):
     """The 3x4 grid world, deterministic by default.
 
-    Args:
-        slip_probability: chance of sliding to a perpendicular side (default 0: deterministic).
-        step_reward: reward of every non-terminal step (default 0; -0.1 makes the "negative grid").
-        render_mode: ``None``, ``"ansi"`` or ``"rgb_array"``.
+    Parameters
+    ----------
+    slip_probability
+        Chance of sliding to a perpendicular side (default 0: deterministic).
+    step_reward
+        Reward of every non-terminal step (default 0; -0.1 makes the "negative grid").
+    render_mode
+        ``None``, ``"ansi"`` or ``"rgb_array"``.
     """
 
     ROWS, COLS = 3, 4

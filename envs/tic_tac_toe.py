@@ -80,11 +80,15 @@ _MODEL_CACHE: dict[tuple[str, bool], dict] = {}
 class TicTacToeEnv(gym.Env):
     """Tic-tac-toe for one agent against a built-in opponent.
 
-    Args:
-        opponent: ``"random"`` (default) or ``"perfect"`` (plays minimax; never loses).
-        agent_first: whether the agent moves first (default True); otherwise the opponent
-            opens and the first observation already shows its mark.
-        render_mode: ``None``, ``"ansi"`` or ``"rgb_array"``.
+    Parameters
+    ----------
+    opponent
+        ``"random"`` (default) or ``"perfect"`` (plays minimax; never loses).
+    agent_first
+        Whether the agent moves first (default True); otherwise the opponent
+        opens and the first observation already shows its mark.
+    render_mode
+        ``None``, ``"ansi"`` or ``"rgb_array"``.
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 2}

@@ -25,10 +25,14 @@ ARROWS = ["<", "v", ">", "^", "\u2199", "\u2198", "\u2197", "\u2196"]
 class WindyGridWorldEnv(FiniteModelEnv):
     """Sutton & Barto's windy grid world.
 
-    Args:
-        king_moves: eight actions instead of four (default False).
-        stochastic_wind: wind strength varies by +-1 with probability 1/3 each (default False).
-        render_mode: ``None``, ``"ansi"`` or ``"rgb_array"``.
+    Parameters
+    ----------
+    king_moves
+        Eight actions instead of four (default False).
+    stochastic_wind
+        Wind strength varies by +-1 with probability 1/3 each (default False).
+    render_mode
+        ``None``, ``"ansi"`` or ``"rgb_array"``.
     """
 
     ROWS, COLS = 7, 10
