@@ -67,6 +67,7 @@ def small_config(tmp_path) -> Path:
     _hook("api_coverage").lay_out_source_tree()
     python = config["plugins"][1]["mkdocstrings"]["handlers"]["python"]
     python["paths"] = [str(ROOT / p) for p in python["paths"]]
+    python["options"]["extensions"] = [str(ROOT / e) if ".py" in e else e for e in python["options"]["extensions"]]
     for key in ("hooks", "nav", "exclude_docs"):
         config.pop(key)
     config["docs_dir"] = str(tmp_path / "docs")
@@ -122,3 +123,12 @@ def test_the_real_reference_covers_every_export():
     assert (undocumented, unrendered) == ([], [])
     # the check looked at something: the reference renders every agent and estimator class
     assert len(coverage.directives()) >= 15
+
+
+def test_restructuredtext_habits_become_markdown():
+    roles = _hook("sphinx_roles")
+    assert roles.plain("see :class:`RBM` and :func:`~groundup.torch_utils.make_optimizer`.") == \
+        "see `RBM` and `make_optimizer`."
+    text = "Two ways::\n\n    a = 1\n    b = 2\n\nAfter.\n\n>>> x = 1\n>>> x\n1\n\nEnd."
+    assert roles.fence_literal_blocks(text) == (
+        "Two ways:\n\n```python\na = 1\nb = 2\n```\n\nAfter.\n\n```pycon\n>>> x = 1\n>>> x\n1\n```\n\nEnd.")
