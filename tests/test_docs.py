@@ -132,3 +132,12 @@ def test_restructuredtext_habits_become_markdown():
     text = "Two ways::\n\n    a = 1\n    b = 2\n\nAfter.\n\n>>> x = 1\n>>> x\n1\n\nEnd."
     assert roles.fence_literal_blocks(text) == (
         "Two ways:\n\n```python\na = 1\nb = 2\n```\n\nAfter.\n\n```pycon\n>>> x = 1\n>>> x\n1\n```\n\nEnd.")
+
+
+def test_import_groundup_loads_no_documentation_library():
+    code = ("import sys, groundup, groundup.agents, groundup.nlp, groundup.unsupervised, groundup.experiments; "
+            "print(sorted(m for m in ('mkdocs', 'mkdocstrings', 'griffe', 'material', 'playwright', 'mktestdocs') "
+            "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
