@@ -159,13 +159,19 @@ def step_envs(env: Any, actions: np.ndarray, vector: bool, discrete: bool = True
 class Agent:
     """Base class of every groundup agent (see the module docstring for the API).
 
-    Args:
-        env: a Gymnasium environment (or a ``gymnasium.vector.VectorEnv`` where the agent
-            supports one).
-        gamma: discount factor in [0, 1].
-        seed: seeds the agent's random choices and the environment's first reset.
-        verbose: 0 silent, 1 a line per (some) episodes or sweeps.
-        device: torch device for the agents that use torch; accepted everywhere for one API.
+    Parameters
+    ----------
+    env
+        A Gymnasium environment (or a ``gymnasium.vector.VectorEnv`` where the agent
+        supports one).
+    gamma
+        Discount factor in [0, 1].
+    seed
+        Seeds the agent's random choices and the environment's first reset.
+    verbose
+        0 silent, 1 a line per (some) episodes or sweeps.
+    device
+        Torch device for the agents that use torch; accepted everywhere for one API.
     """
 
     agent_id: ClassVar[str] = ""
@@ -242,6 +248,7 @@ class Agent:
             )
 
     def get_env(self) -> Any:
+        """The environment this agent acts in (None after ``agents.load`` without ``env=``)."""
         return self.env
 
     def _require_env(self) -> Any:
@@ -288,9 +295,43 @@ class Agent:
 
     # -- the API ------------------------------------------------------------------------
     def learn(self, total_timesteps: int | None = None, *, callback: Callback | None = None, progress_bar: bool = False) -> "Agent":
+        """Train in the environment and return ``self`` (Stable-Baselines3's ``learn``).
+
+        Parameters
+        ----------
+        total_timesteps : int or None
+            Environment steps to train for. Dynamic-programming agents need none: they sweep
+            until ``theta`` or ``max_iterations``; step-wise agents also take ``n_episodes=``.
+        callback : callable, optional
+            Called as ``callback(locals_, globals_)`` after each step; returning ``False`` stops
+            training early.
+        progress_bar : bool, default False
+            Show a tqdm progress bar.
+
+        Returns
+        -------
+        Agent
+            This agent, trained; ``episode_returns`` and ``episode_lengths`` hold each episode.
+        """
         raise NotImplementedError
 
     def predict(self, observation: Any, state: Any = None, episode_start: Any = None, deterministic: bool = True) -> tuple[Any, None]:
+        """The action for an observation, as Stable-Baselines3's ``predict``.
+
+        Parameters
+        ----------
+        observation : array_like
+            One observation, or a batch (first axis) as a vector environment returns them.
+        state, episode_start : None
+            Accepted for SB3's signature (recurrent policies); ignored.
+        deterministic : bool, default True
+            The greedy action; ``False`` samples from the behaviour policy.
+
+        Returns
+        -------
+        tuple
+            ``(action, None)``; ``action`` is batched when the observation is.
+        """
         raise NotImplementedError
 
     def _record_episode(self, G: float, length: int) -> None:

@@ -3,7 +3,7 @@
     groundup agents                         the registry as a table
     groundup train ID ENV --timesteps N --seed S --save PATH [--params-file FILE] [--param k=v ...] [--env-arg k=v ...]
     groundup evaluate PATH ENV --episodes N [--seed S]
-    groundup bench [--smoke | --quick | --full] [--only NAME ...] [--address ADDR] [--update-readme]
+    groundup bench [--smoke | --quick | --full] [--only NAME ...] [--address ADDR] [--update-results]
     groundup sweep AGENT ENV --seeds 0-9 --timesteps N [--param k=v1,v2 ...] [--address ADDR] [--store DIR]
     groundup tune AGENT ENV --trials N --timesteps T --seeds K [--address ADDR] [--study DIR] [--eval-episodes E]
                   [--env-arg k=v ...] [--param k=v ...]   Optuna TPE + median pruning on Ray; writes DIR/best_params.json
@@ -162,7 +162,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     for flag, value in (("--address", args.address), ("--seeds", args.seeds), ("--store", args.store)):
         if value is not None:
             flags += [flag, str(value) if flag != "--store" else str(Path(value).resolve() / "{name}")]
-    flags += ["--fresh"] * args.fresh + ["--update-readme"] * args.update_readme
+    flags += ["--fresh"] * args.fresh + ["--update-results"] * args.update_results
     failed = []
     for name in names:
         cmd = [sys.executable, "-m", f"benchmarks.{name}"] + [f.replace("{name}", name) for f in flags]
@@ -320,7 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", help="seeds for every benchmark, e.g. 0-4 (default: each mode's)")
     p.add_argument("--store", help="results store folder (one sub-folder per benchmark)")
     p.add_argument("--fresh", action="store_true", help="rerun runs already in the store")
-    p.add_argument("--update-readme", action="store_true", help="full mode: rewrite benchmarks/results/ and the README tables")
+    p.add_argument("--update-results", "--update-readme", dest="update_results", action="store_true",
+                   help="full mode: rewrite the tracked tables in benchmarks/results/ (the docs' benchmarks page is built from them)")
     p.set_defaults(func=cmd_bench)
     p = sub.add_parser("sweep", help="train an agent over seeds and a grid of settings, on Ray; print the table",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
