@@ -45,6 +45,7 @@ running.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import statistics
@@ -78,6 +79,7 @@ CHILD_TIMEOUT = 3 * 3600  # seconds a single fit may take
 
 
 # -- the corpora --------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=1)  # read once per process, however many corpora it writes
 def source_sentences() -> list[list[str]]:
     """Every sentence of the offline English text, lowercased (see the module docstring)."""
     from groundup.datasets.conll import load_conll2003
@@ -217,7 +219,10 @@ def draw(table: dict[tuple[int, str], dict[str, Any]], args: Any) -> str:
     memory.axhline(MEMORY_TARGET_MB, color="grey", linestyle=":", label="target at 50M (1.5 GB)")
     speed.set(title="training throughput", xlabel="corpus tokens", ylabel="million words / s")
     memory.set(title="peak memory added by the fit, beyond the two tables", xlabel="corpus tokens", ylabel="MB")
+    sizes = sorted({n for n, _ in table})
     for ax in (speed, memory):
+        ax.set_xticks(sizes, [tokens_label(n) for n in sizes])
+        ax.set_xticks([], minor=True)
         ax.set_ylim(bottom=0)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
