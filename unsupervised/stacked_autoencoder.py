@@ -42,7 +42,7 @@ class StackedAutoencoder(PretrainedClassifier):
         Each layer's decoder uses its encoder's transposed weights.
     optimizer, learning_rate, momentum, nesterov, optimizer_kwargs, max_iter, batch_size,
     early_stopping, validation_fraction, n_iter_no_change, tol, min_epochs, weight_decay,
-    final_lr_fraction, dropout, verbose, random_state, device : as in :class:`DBN` (fine-tuning; ``optimizer`` and its settings do not change the layers'
+    final_lr_fraction, dropout, verbose, random_state, device, tensorboard_log : as in :class:`DBN` (fine-tuning; ``optimizer`` and its settings do not change the layers'
     pretraining, which stays Adam at ``pretrain_learning_rate``).
 
     Each layer's autoencoder has sigmoid code units and a sigmoid output trained with
@@ -76,6 +76,7 @@ class StackedAutoencoder(PretrainedClassifier):
         verbose: int = 0,
         random_state: int | None = None,
         device: str = "auto",
+        tensorboard_log: str | None = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.pretrain = pretrain
@@ -101,6 +102,7 @@ class StackedAutoencoder(PretrainedClassifier):
         self.verbose = verbose
         self.random_state = random_state
         self.device = device
+        self.tensorboard_log = tensorboard_log
 
     def _check_params(self) -> tuple[int, ...]:
         sizes = self._check_common()

@@ -96,6 +96,10 @@ class TSNE(TransformerMixin, TorchEstimator):
     random_state : int or None, default None
         Seed for the random initialisation (PCA initialisation is deterministic).
     device : str, default "auto"
+    tensorboard_log : str or None, default None
+        A folder for TensorBoard: each row of ``training_log_`` (the KL divergence where it is computed) is written as scalars (``train/<column>``)
+        in a run sub-folder ``TSNE_<n>`` (see :class:`groundup.progress.TrainingLog`).
+        Needs ``pip install groundup[logging]``.
 
     Attributes
     ----------
@@ -125,6 +129,7 @@ class TSNE(TransformerMixin, TorchEstimator):
         verbose: int = 0,
         random_state: int | None = None,
         device: str = "auto",
+        tensorboard_log: str | None = None,
     ) -> None:
         self.n_components = n_components
         self.perplexity = perplexity
@@ -140,6 +145,7 @@ class TSNE(TransformerMixin, TorchEstimator):
         self.verbose = verbose
         self.random_state = random_state
         self.device = device
+        self.tensorboard_log = tensorboard_log
 
     # -- checks ---------------------------------------------------------------------------------
     def _check_params(self, n: int, device: torch.device) -> str:
@@ -224,7 +230,7 @@ class TSNE(TransformerMixin, TorchEstimator):
             raise ValueError(f"t-SNE needs at least 2 samples; got n_samples={n}")
         method = self._check_params(n, device)
         gen = self._generator(device)
-        log = TrainingLog(self.verbose, name="TSNE")
+        log = TrainingLog(self.verbose, name="TSNE", tensorboard_log=self.tensorboard_log)
         self._index = None
         timings = {}
 
