@@ -141,6 +141,7 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
             self.module_ = DenseStack(weights, biases, ["sigmoid"] * len(sizes))
             self.classes_ = None
             self.loss_curve_ = []
+            log.close()  # fine-tuning closes it otherwise (TrainingLog.stop)
             return self
 
         n_classes = len(self.classes_)

@@ -309,8 +309,7 @@ class RBM(TransformerMixin, TorchEstimator):
         batch, n_iter, self._lr = self._resolve_schedule(Xt.shape[0])
         self.batch_size_, self.n_iter_, self.learning_rate_ = batch, n_iter, self._lr
         self._init_params(Xt.shape[1], device, min(batch, Xt.shape[0]))
-        log = TrainingLog(self.verbose, name="RBM", tensorboard_log=self.tensorboard_log)
-        with torch.no_grad():
+        with TrainingLog(self.verbose, name="RBM", tensorboard_log=self.tensorboard_log) as log, torch.no_grad():
             self.loss_curve_ = train_minibatches(
                 self._cd_update,
                 [Xt],
