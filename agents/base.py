@@ -25,7 +25,8 @@ import numpy as np
 
 from groundup import persistence
 from groundup.agents import spaces as sp
-from groundup.telemetry import AgentTelemetry, MonitorFile, check_log_dir, env_id_of, next_run_dir
+from groundup.agents.telemetry import AgentLogging
+from groundup.telemetry import AgentTelemetry, check_log_dir
 from groundup.validation import (check_gamma, check_in_interval, check_int, check_learning_rate, check_number,
                                  check_positive, check_probability, check_seed)
 
@@ -136,7 +137,7 @@ def step_envs(env: Any, actions: np.ndarray, vector: bool, discrete: bool = True
     return [raw], np.array([reward], dtype=np.float64), np.array([term]), np.array([trunc]), info
 
 
-class Agent:
+class Agent(AgentLogging):
     """Base class of every groundup agent (see the module docstring for the API).
 
     Args:
@@ -292,43 +293,6 @@ class Agent:
             self._telemetry.episode(float(G), int(length))
         if self.verbose and self.num_episodes % max(1, 10 ** (len(str(self.num_episodes)) - 1)) == 0:
             print(f"[{self._name()}] episode {self.num_episodes}: return {G:.3f}, length {length}, steps {self.num_timesteps}")
-
-    # -- telemetry: TensorBoard and monitor files (groundup.telemetry) ---------------------------
-    def _start_telemetry(self, tb_log_name: str | None) -> float:
-        """Open this ``learn()`` call's logs (none unless ``tensorboard_log`` or
-        ``monitor_dir`` is set); returns the step count at which to call :meth:`_log_telemetry`
-        first (infinity when there is nothing to write at intervals). A learning loop calls
-        this first and :meth:`_close_telemetry` in its ``finally``."""
-        self._telemetry = None
-        if self.tensorboard_log is None and self.monitor_dir is None:
-            return float("inf")
-        run_dir = None
-        if self.tensorboard_log is not None:
-            run_dir = next_run_dir(self.tensorboard_log, type(self).__name__ if tb_log_name is None else tb_log_name)
-        monitor = None
-        if self.monitor_dir is not None:
-            monitor = MonitorFile(self.monitor_dir, env_id_of(self.env), self._monitor_t_start)
-            self._monitor_t_start = monitor.t_start  # a later learn() appends to the same file
-        self._telemetry = AgentTelemetry(run_dir, monitor, self.num_timesteps)
-        return self._telemetry.next_step
-
-    def _telemetry_scalars(self) -> dict[str, float | None]:
-        """The scalars besides the episode means and ``time/fps``, SB3's tags: here
-        ``train/learning_rate`` where the agent has a constant one; agents with an
-        exploration rate or a loss add theirs."""
-        lr = getattr(self, "learning_rate", None)
-        return {"train/learning_rate": lr if isinstance(lr, (int, float)) and not isinstance(lr, bool) else None}
-
-    def _log_telemetry(self) -> float:
-        """Write the scalars at the current step count; returns the next step to log at."""
-        self._telemetry.log(self.num_timesteps, self._telemetry_scalars())
-        return self._telemetry.next_step
-
-    def _close_telemetry(self) -> None:
-        """Write the last point and close the logs (also when learning raised)."""
-        telemetry, self._telemetry = self._telemetry, None
-        if telemetry is not None:
-            telemetry.close(self.num_timesteps, self._telemetry_scalars())
 
     # -- persistence: one protocol ---------------------------------------------------------
     def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
