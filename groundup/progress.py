@@ -11,6 +11,7 @@ import sys
 import time
 from typing import Any
 
+import numpy as np
 from tqdm.auto import tqdm
 
 from groundup.telemetry import ScalarWriter, check_log_dir, next_run_dir
@@ -55,7 +56,7 @@ class TrainingLog:
     starts with what stopped it: ``"max_iter: ..."`` (every epoch ran) or
     ``"early_stopping: ..."`` (the validation score stopped improving).
 
-    With ``tensorboard_log``, every numeric value of a row is also written as the
+    With ``tensorboard_log``, every float value of a row is also written as the
     TensorBoard scalar ``train/<key>`` (``<phase>/<key>`` for a row with a ``phase``), at x =
     the row's ``epoch`` (or ``iteration``, else the row count), in a run folder
     ``tensorboard_log/{tb_log_name}_{n}`` (:func:`groundup.telemetry.next_run_dir`; the
@@ -105,9 +106,9 @@ class TrainingLog:
     def _write(self, row: dict[str, Any]) -> None:
         step = next((row[k] for k in self.STEP_KEYS if k in row), len(self.rows))
         prefix = row["phase"] if isinstance(row.get("phase"), str) else "train"
+        # floats only: the integers in a row count or describe (a layer's number, its units)
         values = {f"{prefix}/{key}": float(value) for key, value in row.items()
-                  if key not in self.STEP_KEYS and key != "time_s" and not isinstance(value, bool)
-                  and (isinstance(value, (int, float)) or getattr(value, "size", None) == 1)}
+                  if key not in self.STEP_KEYS and key != "time_s" and isinstance(value, (float, np.floating))}
         self._writer.scalars(values, int(step))
         self._writer.flush()
 

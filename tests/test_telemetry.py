@@ -209,3 +209,43 @@ def test_word2vec_logs_its_loss_per_epoch(tmp_path):
     np.testing.assert_array_equal(steps, [1, 2, 3])
     np.testing.assert_allclose(loss, model.training_loss_, rtol=1e-6)
     assert np.all(loss > 0)
+
+
+def _toy_data():
+    rng = np.random.default_rng(0)
+    X = rng.random((80, 12)).astype(np.float32)
+    sentences = [[f"w{i}" for i in rng.integers(20, size=6)] for _ in range(60)]
+    return X, (X[:, 0] > 0.5).astype(int), sentences
+
+
+ESTIMATORS = {
+    # name -> (fit(folder) -> model, the tag it logs, the x-axis positions)
+    "GloVe": (lambda d, X, y, s: __import__("groundup.nlp", fromlist=["GloVe"]).GloVe(
+        vector_size=8, min_count=1, solver="adagrad", epochs=3, tensorboard_log=d).fit(s), "train/loss", [1, 2, 3]),
+    "RNNTagger": (lambda d, X, y, s: __import__("groundup.nlp", fromlist=["RNNTagger"]).RNNTagger(
+        max_iter=2, tensorboard_log=d).fit(s, [["A" if w < "w1" else "B" for w in x] for x in s]), "train/loss", [1, 2]),
+    "Autoencoder": (lambda d, X, y, s: __import__("groundup.unsupervised", fromlist=["Autoencoder"]).Autoencoder(
+        n_components=3, max_iter=3, tensorboard_log=d).fit(X), "train/loss", [1, 2, 3]),
+    "DBN": (lambda d, X, y, s: __import__("groundup.unsupervised", fromlist=["DBN"]).DBN(
+        hidden_layer_sizes=(4,), max_iter=2, tensorboard_log=d).fit(X, y), "train/loss", [1, 2]),
+    "TSNE": (lambda d, X, y, s: __import__("groundup.unsupervised", fromlist=["TSNE"]).TSNE(
+        max_iter=300, random_state=0, tensorboard_log=d).fit(X), "train/kl_divergence", [50, 100, 150, 200, 250, 300]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ESTIMATORS))
+@pytest.mark.filterwarnings("ignore")  # toy data: the estimators warn that they learn little from it
+def test_epoch_trained_estimators_log_through_their_training_log(name, tmp_path):
+    fit, tag, steps = ESTIMATORS[name]
+    model = fit(str(tmp_path), *_toy_data())
+    assert [p.name for p in tmp_path.iterdir()] == [f"{name}_1"]
+    scalars = read_scalars(tmp_path / f"{name}_1")
+    np.testing.assert_array_equal(scalars[tag][0], steps)
+    assert np.all(np.isfinite(scalars[tag][1]))
+    assert not any(t.endswith(("/layer", "/units", "/time_s")) for t in scalars)  # counters and times are not plotted
+    if name == "TSNE":  # no per-iteration record: the last point is the final divergence (Z from one step before)
+        assert scalars[tag][1][-1] == pytest.approx(model.kl_divergence_, rel=0.05)
+    elif name == "GloVe":
+        np.testing.assert_allclose(scalars[tag][1], model.training_loss_, rtol=1e-6)
+    else:  # the same numbers as the estimator's own record
+        np.testing.assert_allclose(scalars[tag][1], model.training_log_.column(tag.split("/")[1]), rtol=1e-6)
