@@ -114,7 +114,7 @@ class DeepAgent(Checkpointable, Agent):
 
     def __init__(self, env: Any, *, learning_rate: float, learning_rate_schedule: str, scale_observations: bool,
                  gamma: float, seed: int | None, verbose: int, device: str,
-                 tensorboard_log: str | None, monitor_dir: str | None) -> None:
+                 tensorboard_log: str | None = None, monitor_dir: str | None = None) -> None:
         super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device,
                          tensorboard_log=tensorboard_log, monitor_dir=monitor_dir)
         self.learning_rate = check_learning_rate(learning_rate)
