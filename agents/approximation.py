@@ -37,17 +37,23 @@ class LinearAgent(StepwiseAgent):
     """What both linear agents share: features, the weight table, persistence; the loop is
     :class:`~groundup.agents.stepwise.StepwiseAgent`'s, with S = ``(observation, x)``.
 
-    Args:
-        features: ``"tile-coding"`` (default for Box observations), ``"rbf"`` or
-            ``"one-hot"`` (default for Discrete observations).
-        learning_rate: the step size α. Default (None): 0.5 / n_tilings for tile coding (the
-            best of Sutton & Barto's Figure 10.2), 0.5 / ||x(s)||² at the centre of the
-            observation box for RBFs, 0.1 for one-hot.
-        n_tilings, tiles_per_dim: the tile coder's shape (default 8 tilings of 8 × 8 ... tiles).
-        rbf_per_dim, rbf_width: RBF centres per dimension (default 5) and σ in grid spacings
-            (default 1.0).
-        n_scaling_samples: random-policy steps used to scale unbounded observation
-            dimensions (default 10 000; bounded dimensions use the space's bounds).
+    Parameters
+    ----------
+    features
+        ``"tile-coding"`` (default for Box observations), ``"rbf"`` or
+        ``"one-hot"`` (default for Discrete observations).
+    learning_rate
+        The step size α. Default (None): 0.5 / n_tilings for tile coding (the
+        best of Sutton & Barto's Figure 10.2), 0.5 / ||x(s)||² at the centre of the
+        observation box for RBFs, 0.1 for one-hot.
+    n_tilings, tiles_per_dim
+        The tile coder's shape (default 8 tilings of 8 × 8 ... tiles).
+    rbf_per_dim, rbf_width
+        RBF centres per dimension (default 5) and σ in grid spacings
+        (default 1.0).
+    n_scaling_samples
+        Random-policy steps used to scale unbounded observation
+        dimensions (default 10 000; bounded dimensions use the space's bounds).
     """
 
     family = "approximation"
@@ -180,22 +186,31 @@ class LinearAgent(StepwiseAgent):
 class SemiGradientTD0(LinearAgent):
     """Semi-gradient TD(0) for estimating v̂ ≈ v_π (Sutton & Barto, section 9.3).
 
-    Args:
-        policy: the policy to evaluate: another agent, a callable from observation to action,
-            or (Discrete observations) an ``(n_states, n_actions)`` probability array.
-        learning_rate: ``None`` (default), with one-hot or tile-coding features, gives
-            visit-count step sizes: n_i counts the updates in which feature i was active
-            (this one included), and each active weight moves by δ / (k n_i^0.7), k the
-            number of active features (1 for one-hot, ``n_tilings`` for tile coding; the
-            exponent is ``learning_rate_exponent``). With one-hot features n_i is the visit
-            count of the state and this is ``td0-prediction``'s rule exactly; the first
-            update of a region moves v̂ there all the way to its target, so no step size has
-            to fit the scale of the task. With RBF features every feature is active at
-            every step, so there is no per-state count (a count of all updates would starve
-            the regions reached late): ``None`` keeps :class:`LinearAgent`'s constant
-            default there. A number gives a constant α.
-        learning_rate_exponent: omega in (0.5, 1] (default 0.7) of the visit-count steps.
-        (features and the rest: see :class:`LinearAgent`; gamma defaults to 1.)
+    Parameters
+    ----------
+    policy
+        The policy to evaluate: another agent, a callable from observation to action,
+        or (Discrete observations) an ``(n_states, n_actions)`` probability array.
+    learning_rate_exponent
+        Omega in (0.5, 1] (default 0.7) of the visit-count steps.
+
+    Other Parameters
+    ----------------
+    learning_rate : float or None
+        ``None`` (default), with one-hot or tile-coding features, gives visit-count step
+        sizes: n_i counts the updates in which feature i was active (this one included),
+        and each active weight moves by δ / (k n_i^0.7), k the number of active features
+        (1 for one-hot, ``n_tilings`` for tile coding; the exponent is
+        ``learning_rate_exponent``). With one-hot features n_i is the visit count of the
+        state and this is ``td0-prediction``'s rule exactly; the first update of a region
+        moves v̂ there all the way to its target, so no step size has to fit the scale of
+        the task. With RBF features every feature is active at every step, so there is no
+        per-state count (a count of all updates would starve the regions reached late):
+        ``None`` keeps the linear agents' constant default there. A number gives a
+        constant α.
+    **kwargs
+        ``features`` and the other settings of the linear agents (``SemiGradientSarsa``
+        lists them); ``gamma`` defaults to 1.
     """
 
     agent_id = "semi-gradient-td0"
@@ -315,15 +330,20 @@ class SemiGradientSarsa(EpsilonGreedyExploration, LinearAgent):
     """Episodic semi-gradient SARSA (Sutton & Barto, section 10.1), with expected-SARSA and
     Q-learning targets as options.
 
-    Args:
-        target: ``"sarsa"`` (R + γ q̂(S', A'), the default), ``"expected-sarsa"``
-            (R + γ Σ_a π(a|S') q̂(S', a)) or ``"q-learning"`` (R + γ max_a q̂(S', a)).
-        epsilon: a constant exploration rate; overrides the schedule below when given.
-        exploration_initial_eps, exploration_final_eps, exploration_fraction: epsilon decays
-            linearly from the initial to the final value over that fraction of each ``learn``
-            call's budget (default 0.1 to 0.0 over half of it).
-        initial_value: q̂'s starting value everywhere (default 0; on Mountain Car, with rewards
-            of -1, zero is already optimistic and drives exploration, as in the book).
+    Parameters
+    ----------
+    target
+        ``"sarsa"`` (R + γ q̂(S', A'), the default), ``"expected-sarsa"``
+        (R + γ Σ_a π(a|S') q̂(S', a)) or ``"q-learning"`` (R + γ max_a q̂(S', a)).
+    epsilon
+        A constant exploration rate; overrides the schedule below when given.
+    exploration_initial_eps, exploration_final_eps, exploration_fraction
+        Epsilon decays
+        linearly from the initial to the final value over that fraction of each ``learn``
+        call's budget (default 0.1 to 0.0 over half of it).
+    initial_value
+        Q̂'s starting value everywhere (default 0; on Mountain Car, with rewards
+        of -1, zero is already optimistic and drives exploration, as in the book).
         (features, learning_rate and the rest: see :class:`LinearAgent`; gamma defaults to 1.)
     """
 

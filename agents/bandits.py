@@ -32,10 +32,13 @@ class _Bandit(StepwiseAgent):
     """The estimates and persistence shared by the bandit agents; the loop is
     :class:`~groundup.agents.stepwise.StepwiseAgent`'s, every hook taking arrays over runs.
 
-    Args:
-        learning_rate: None (default) for sample averages ``Q += (R - Q) / N``; a number
-            alpha for a constant step size (for nonstationary problems).
-        initial_value: the estimates' starting value Q_1.
+    Parameters
+    ----------
+    learning_rate
+        None (default) for sample averages ``Q += (R - Q) / N``; a number
+        alpha for a constant step size (for nonstationary problems).
+    initial_value
+        The estimates' starting value Q_1.
     """
 
     family = "bandits"
@@ -165,9 +168,15 @@ class EpsilonGreedyBandit(_Bandit):
     """Epsilon-greedy action values (section 2.2): explore a random arm with probability
     epsilon, else pull a greedy one.
 
-    Args:
-        epsilon: exploration probability (default 0.1).
-        learning_rate, initial_value: see the bandit base (sample averages from 0 by default).
+    Parameters
+    ----------
+    epsilon
+        Exploration probability (default 0.1).
+
+    Other Parameters
+    ----------------
+    learning_rate, initial_value : float or None
+        See the bandit base (sample averages from 0 by default).
     """
 
     agent_id = "epsilon-greedy"
@@ -187,10 +196,14 @@ class OptimisticInitialValues(EpsilonGreedyBandit):
     """Greedy with optimistic initial values (section 2.6): Q_1 = 5 makes every arm look
     good until tried, which drives early exploration without randomness.
 
-    Args:
-        initial_value: the optimistic Q_1 (default 5.0).
-        learning_rate: constant step size (default 0.1, as in the book's Figure 2.3).
-        epsilon: exploration probability (default 0: purely greedy).
+    Parameters
+    ----------
+    initial_value
+        The optimistic Q_1 (default 5.0).
+    learning_rate
+        Constant step size (default 0.1, as in the book's Figure 2.3).
+    epsilon
+        Exploration probability (default 0: purely greedy).
     """
 
     agent_id = "optimistic-initial-values"
@@ -206,10 +219,16 @@ class UCB1(_Bandit):
     """Upper-confidence-bound action selection (section 2.7):
     ``A = argmax_a [Q(a) + c sqrt(ln t / N(a))]``, untried arms first.
 
-    Args:
-        c: the exploration weight (default 2, as in the book's Figure 2.4; UCB1 proper is
-            sqrt(2)).
-        learning_rate, initial_value: see the bandit base.
+    Parameters
+    ----------
+    c
+        The exploration weight (default 2, as in the book's Figure 2.4; UCB1 proper is
+        sqrt(2)).
+
+    Other Parameters
+    ----------------
+    learning_rate, initial_value : float or None
+        See the bandit base.
     """
 
     agent_id = "ucb1"

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.vector.utils import batch_space
 
 from groundup import persistence
 from groundup.agents import spaces as sp
@@ -72,6 +73,9 @@ def visit_count_step(n: int, omega: float) -> float:
 
 def check_budget(total_timesteps: Any, n_episodes: Any = None, *, required: bool = True) -> tuple[int | None, int | None]:
     """Validate ``learn``'s budget: a positive number of steps and/or episodes."""
+    if total_timesteps is not None and n_episodes is not None and total_timesteps == 0 and n_episodes == 0:
+        raise ValueError("learn() got total_timesteps=0 and n_episodes=0: nothing to train; give a positive number "
+                         "of environment steps (total_timesteps) and/or of episodes (n_episodes)")
     if total_timesteps is not None:
         if isinstance(total_timesteps, float) and total_timesteps.is_integer():
             total_timesteps = int(total_timesteps)
@@ -81,6 +85,23 @@ def check_budget(total_timesteps: Any, n_episodes: Any = None, *, required: bool
     if required and total_timesteps is None and n_episodes is None:
         raise ValueError("learn() needs a budget: total_timesteps (environment steps) and/or n_episodes")
     return total_timesteps, n_episodes
+
+
+def check_uniform_vector_env(env: gym.vector.VectorEnv, agent: str) -> None:
+    """Refuse a vector environment whose sub-environments differ in their spaces.
+
+    Gymnasium builds one from sub-environments with different spaces when asked
+    (``observation_mode="different"``); its batched spaces are then not ``num_envs`` copies
+    of the single ones, and an agent sized by the first sub-environment would index out of
+    range on the others."""
+    for what, single, batched in (("observation", env.single_observation_space, env.observation_space),
+                                  ("action", env.single_action_space, env.action_space)):
+        if batched != batch_space(single, env.num_envs):
+            raise ValueError(
+                f"{agent} needs a vector environment whose {env.num_envs} sub-environments share one {what} space; "
+                f"this one's {what}_space is {sp.describe(batched)}, not {env.num_envs} copies of "
+                f"single_{what}_space {sp.describe(single)}: give every sub-environment the same spaces"
+            )
 
 
 def make_callback(callback: Callback | Sequence[Callback] | None) -> Callable[[dict[str, Any]], bool] | None:
@@ -140,20 +161,28 @@ def step_envs(env: Any, actions: np.ndarray, vector: bool, discrete: bool = True
 class Agent(AgentLogging):
     """Base class of every groundup agent (see the module docstring for the API).
 
-    Args:
-        env: a Gymnasium environment (or a ``gymnasium.vector.VectorEnv`` where the agent
-            supports one).
-        gamma: discount factor in [0, 1].
-        seed: seeds the agent's random choices and the environment's first reset.
-        verbose: 0 silent, 1 a line per (some) episodes or sweeps.
-        device: torch device for the agents that use torch; accepted everywhere for one API.
-        tensorboard_log: a folder for TensorBoard scalars (SB3's name and layout: each
-            ``learn(tb_log_name=...)`` call writes into ``tensorboard_log/{tb_log_name}_{n}``);
-            ``None`` (default) logs nothing. Needs ``pip install groundup[logging]``.
-        monitor_dir: a folder for SB3's ``monitor.csv`` (one row per finished episode),
-            read by ``stable_baselines3.common.results_plotter.load_results``; ``None``
-            (default) writes none. Both are saved with the agent, as SB3 saves
-            ``tensorboard_log``, so a loaded agent goes on logging where it did.
+    Parameters
+    ----------
+    env
+        A Gymnasium environment (or a ``gymnasium.vector.VectorEnv`` where the agent
+        supports one).
+    gamma
+        Discount factor in [0, 1].
+    seed
+        Seeds the agent's random choices and the environment's first reset.
+    verbose
+        0 silent, 1 a line per (some) episodes or sweeps.
+    device
+        Torch device for the agents that use torch; accepted everywhere for one API.
+    tensorboard_log
+        A folder for TensorBoard scalars (SB3's name and layout: each
+        ``learn(tb_log_name=...)`` call writes into ``tensorboard_log/{tb_log_name}_{n}``);
+        ``None`` (default) logs nothing. Needs ``pip install groundup[logging]``.
+    monitor_dir
+        A folder for SB3's ``monitor.csv`` (one row per finished episode), read by
+        ``stable_baselines3.common.results_plotter.load_results``; ``None`` (default)
+        writes none. Both are saved with the agent, as SB3 saves ``tensorboard_log``, so
+        a loaded agent goes on logging where it did.
     """
 
     agent_id: ClassVar[str] = ""
@@ -199,6 +228,7 @@ class Agent(AgentLogging):
             if not self.supports_vector_env:
                 raise TypeError(f"{self._name()} takes a single gymnasium.Env, not a vector environment ({type(env).__name__})")
             obs_space, act_space, n_envs = env.single_observation_space, env.single_action_space, env.num_envs
+            check_uniform_vector_env(env, self._name())
         elif isinstance(env, EnvSpaces):
             obs_space, act_space, n_envs = env.observation_space, env.action_space, env.num_envs
         elif hasattr(env, "observation_space") and hasattr(env, "action_space") and hasattr(env, "step"):
@@ -234,6 +264,7 @@ class Agent(AgentLogging):
             )
 
     def get_env(self) -> Any:
+        """The environment this agent acts in (None after ``agents.load`` without ``env=``)."""
         return self.env
 
     def _require_env(self) -> Any:
@@ -280,9 +311,43 @@ class Agent(AgentLogging):
 
     # -- the API ------------------------------------------------------------------------
     def learn(self, total_timesteps: int | None = None, *, callback: Callback | None = None, progress_bar: bool = False) -> "Agent":
+        """Train in the environment and return ``self`` (Stable-Baselines3's ``learn``).
+
+        Parameters
+        ----------
+        total_timesteps : int or None
+            Environment steps to train for. Dynamic-programming agents need none: they sweep
+            until ``theta`` or ``max_iterations``; step-wise agents also take ``n_episodes=``.
+        callback : callable, optional
+            Called as ``callback(locals_, globals_)`` after each step; returning ``False`` stops
+            training early.
+        progress_bar : bool, default False
+            Show a tqdm progress bar.
+
+        Returns
+        -------
+        Agent
+            This agent, trained; ``episode_returns`` and ``episode_lengths`` hold each episode.
+        """
         raise NotImplementedError
 
     def predict(self, observation: Any, state: Any = None, episode_start: Any = None, deterministic: bool = True) -> tuple[Any, None]:
+        """The action for an observation, as Stable-Baselines3's ``predict``.
+
+        Parameters
+        ----------
+        observation : array_like
+            One observation, or a batch (first axis) as a vector environment returns them.
+        state, episode_start : None
+            Accepted for SB3's signature (recurrent policies); ignored.
+        deterministic : bool, default True
+            The greedy action; ``False`` samples from the behaviour policy.
+
+        Returns
+        -------
+        tuple
+            ``(action, None)``; ``action`` is batched when the observation is.
+        """
         raise NotImplementedError
 
     def _record_episode(self, G: float, length: int) -> None:

@@ -101,23 +101,40 @@ class ReplayBuffer:
 class DQN(DeepAgent):
     """Deep Q-network for Discrete actions (SB3's names and defaults).
 
-    Args:
-        learning_rate: Adam's step size (default 1e-4); ``learning_rate_schedule="linear"``
-            decays it to 0 over each ``learn`` call.
-        buffer_size: replay capacity in transitions (default 1 000 000).
-        learning_starts: steps of uniformly random actions before training (default 100).
-        batch_size: transitions per gradient step (default 32).
-        tau: target update coefficient, 1 = hard copy (default 1.0).
-        train_freq: train every this many (vector) environment steps (default 4).
-        gradient_steps: gradient steps per training phase, -1 = as many as steps collected.
-        target_update_interval: environment steps between target updates (default 10 000).
-        exploration_fraction, exploration_initial_eps, exploration_final_eps: ε decays
-            linearly from 1.0 to 0.05 over the first 10% of each ``learn`` call.
-        max_grad_norm: gradient-norm clipping (default 10).
-        net_arch, activation: hidden layer sizes (default [64, 64]) and "relu" or "tanh".
-        double_q: Double DQN targets (default False). dueling: dueling heads (default False).
-        scale_observations: map a Box space's finite bounds to [-1, 1] (default False).
-        device: "auto" (CUDA, then MPS, then CPU), or a torch device name.
+    Parameters
+    ----------
+    learning_rate
+        Adam's step size (default 1e-4); ``learning_rate_schedule="linear"``
+        decays it to 0 over each ``learn`` call.
+    buffer_size
+        Replay capacity in transitions (default 1 000 000).
+    learning_starts
+        Steps of uniformly random actions before training (default 100).
+    batch_size
+        Transitions per gradient step (default 32).
+    tau
+        Target update coefficient, 1 = hard copy (default 1.0).
+    train_freq
+        Train every this many (vector) environment steps (default 4).
+    gradient_steps
+        Gradient steps per training phase, -1 = as many as steps collected.
+    target_update_interval
+        Environment steps between target updates (default 10 000).
+    exploration_fraction, exploration_initial_eps, exploration_final_eps
+        ε decays
+        linearly from 1.0 to 0.05 over the first 10% of each ``learn`` call.
+    max_grad_norm
+        Gradient-norm clipping (default 10).
+    net_arch, activation
+        Hidden layer sizes (default [64, 64]) and "relu" or "tanh".
+    double_q
+        Double DQN targets (default False).
+    dueling
+        Dueling heads (default False).
+    scale_observations
+        Map a Box space's finite bounds to [-1, 1] (default False).
+    device
+        "auto" (CUDA, then MPS, then CPU), or a torch device name.
     """
 
     agent_id = "dqn"

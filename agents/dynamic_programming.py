@@ -78,9 +78,12 @@ class _DynamicProgramming(TabularBase):
     """Shared by the three methods: the model, V, the sweep loop, predict and saving. There
     is no episode loop: dynamic programming sweeps the model and never steps the environment.
 
-    Args:
-        theta: stop when a sweep changes no value by more than this (default 1e-10).
-        max_iterations: at most this many sweeps (default 100,000).
+    Parameters
+    ----------
+    theta
+        Stop when a sweep changes no value by more than this (default 1e-10).
+    max_iterations
+        At most this many sweeps (default 100,000).
     """
 
     family = "dynamic programming"
@@ -207,10 +210,16 @@ class _DynamicProgramming(TabularBase):
 class PolicyEvaluation(_DynamicProgramming):
     """Iterative policy evaluation (section 4.1): V(s) <- sum_a pi(a|s) [r + gamma V(s')].
 
-    Args:
-        policy: the policy to evaluate (see :mod:`groundup.agents.policies`; a callable is
-            asked once per state).
-        theta, max_iterations: see the dynamic programming base.
+    Parameters
+    ----------
+    policy
+        The policy to evaluate (see :mod:`groundup.agents.policies`; a callable is
+        asked once per state).
+
+    Other Parameters
+    ----------------
+    theta, max_iterations : float, int
+        See the dynamic programming base.
     """
 
     agent_id = "policy-evaluation"

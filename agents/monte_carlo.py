@@ -52,13 +52,18 @@ class _EpisodeMemory:
 class MCPrediction(_EpisodeMemory, TabularPredictionAgent):
     """First-visit Monte Carlo prediction of V for a given policy (section 5.1).
 
-    Args:
-        policy: the policy to evaluate (see :mod:`groundup.agents.policies`).
-        learning_rate: None (default) averages returns, ``V(S) += (G - V(S)) / N(S)``;
-            a number gives constant-alpha MC.
-        learning_rate_exponent: with ``learning_rate=None``, alpha = 1/N(S)^omega for omega
-            in (0.5, 1] (default 1: sample averages, the book's, unbiased for a fixed policy).
-        first_visit: average first visits only (default True) or every visit.
+    Parameters
+    ----------
+    policy
+        The policy to evaluate (see :mod:`groundup.agents.policies`).
+    learning_rate
+        None (default) averages returns, ``V(S) += (G - V(S)) / N(S)``;
+        a number gives constant-alpha MC.
+    learning_rate_exponent
+        With ``learning_rate=None``, alpha = 1/N(S)^omega for omega
+        in (0.5, 1] (default 1: sample averages, the book's, unbiased for a fixed policy).
+    first_visit
+        Average first visits only (default True) or every visit.
     """
 
     agent_id = "mc-prediction"
@@ -135,16 +140,20 @@ class MCControl(_MonteCarloControl):
     """On-policy first-visit Monte Carlo control with an epsilon-soft (epsilon-greedy)
     policy (section 5.4).
 
-    Args:
-        learning_rate: ``None`` (default) gives visit-count step sizes, alpha = 1/n^0.7 (the
-            exponent is ``learning_rate_exponent``), n the number of returns of (S, A)
-            learned from so far, this one included; a number gives constant-alpha MC. The
-            policy improves as it learns, so the returns that followed (S, A) early, under
-            heavy exploration and a worse policy, should not weigh as much as the recent
-            ones, which sample averages (exponent 1) make them do.
-        learning_rate_exponent: omega in (0.5, 1] (default 0.7); 1 gives the book's sample
-            averages.
-        first_visit: learn from first visits of (S, A) only (default True).
+    Parameters
+    ----------
+    learning_rate
+        ``None`` (default) gives visit-count step sizes, alpha = 1/n^0.7 (the
+        exponent is ``learning_rate_exponent``), n the number of returns of (S, A)
+        learned from so far, this one included; a number gives constant-alpha MC. The
+        policy improves as it learns, so the returns that followed (S, A) early, under
+        heavy exploration and a worse policy, should not weigh as much as the recent
+        ones, which sample averages (exponent 1) make them do.
+    learning_rate_exponent
+        Omega in (0.5, 1] (default 0.7); 1 gives the book's sample
+        averages.
+    first_visit
+        Learn from first visits of (S, A) only (default True).
         (exploration: see :class:`~groundup.agents.tabular.TabularControlAgent`; by default
         epsilon decays from 1 to 0.05 over the first half of each ``learn`` budget; pass
         ``epsilon=0.1`` for the book's constant rate.)
@@ -166,11 +175,15 @@ class MCExploringStarts(_MonteCarloControl):
     through ``reset(options={"state": s})`` (groundup's grid worlds and tic-tac-toe can;
     Gymnasium's toy-text environments cannot; use ``mc-control`` there).
 
-    Args:
-        learning_rate: None (default) averages returns; a number gives constant-alpha MC.
-        learning_rate_exponent: with ``learning_rate=None``, alpha = 1/n^omega for omega in
-            (0.5, 1] (default 1: sample averages, the book's).
-        first_visit: learn from first visits of (S, A) only (default True).
+    Parameters
+    ----------
+    learning_rate
+        None (default) averages returns; a number gives constant-alpha MC.
+    learning_rate_exponent
+        With ``learning_rate=None``, alpha = 1/n^omega for omega in
+        (0.5, 1] (default 1: sample averages, the book's).
+    first_visit
+        Learn from first visits of (S, A) only (default True).
     """
 
     agent_id = "mc-exploring-starts"

@@ -108,29 +108,44 @@ class Critic(nn.Module):
 class PolicyGradient(DeepAgent):
     """REINFORCE with a learned baseline, or an n-step actor-critic (SB3's A2C names).
 
-    Args:
-        mode: ``"actor-critic"`` (default) or ``"reinforce"`` (one environment; an update
-            after every episode).
-        learning_rate: the optimizer's step size (default 7e-4); ``learning_rate_schedule=
-            "linear"`` decays it to 0 over each ``learn`` call.
-        n_steps: steps per environment between actor-critic updates (default 5).
-        gae_lambda: λ of generalised advantage estimation (default 1.0, the n-step return).
-        ent_coef: weight β of the entropy bonus (default 0). vf_coef: weight of the value
-            loss (default 0.5). max_grad_norm: per-network gradient-norm clip (default 0.5).
-        normalize_advantage: standardise Â over each batch (default False).
-        net_arch, activation: hidden layers of both networks (default [64, 64], "tanh").
-        ortho_init: SB3's orthogonal initialisation (default True).
-        log_std_init: initial ln σ of Gaussian actions (default 0).
-        use_sde, sde_sample_freq: gSDE exploration for Box actions; resample ε every this
-            many steps (default -1: once per rollout, or per episode with REINFORCE).
-        normalize_observations: standardise inputs with running statistics, as SB3's
-            VecNormalize does (default False). scale_observations: map a Box space's finite
-            bounds to [-1, 1] instead, a fixed map (default False).
-        normalize_rewards: divide each reward by the running standard deviation of the
-            discounted return, clipped to ±10, as VecNormalize's ``norm_reward`` does
-            (default False); the episode returns reported stay unscaled.
-        optimizer: ``"adam"`` (default) or ``"rmsprop"`` (SB3 A2C's, alpha=0.99, eps=1e-5).
-        device: "auto" (CUDA, then MPS, then CPU), or a torch device name.
+    Parameters
+    ----------
+    mode
+        ``"actor-critic"`` (default) or ``"reinforce"`` (one environment; an update
+        after every episode).
+    learning_rate
+        The optimizer's step size (default 7e-4); ``learning_rate_schedule=
+        "linear"`` decays it to 0 over each ``learn`` call.
+    n_steps
+        Steps per environment between actor-critic updates (default 5).
+    gae_lambda
+        λ of generalised advantage estimation (default 1.0, the n-step return).
+    ent_coef
+        Weight β of the entropy bonus (default 0). vf_coef: weight of the value
+        loss (default 0.5). max_grad_norm: per-network gradient-norm clip (default 0.5).
+    normalize_advantage
+        Standardise Â over each batch (default False).
+    net_arch, activation
+        Hidden layers of both networks (default [64, 64], "tanh").
+    ortho_init
+        SB3's orthogonal initialisation (default True).
+    log_std_init
+        Initial ln σ of Gaussian actions (default 0).
+    use_sde, sde_sample_freq
+        GSDE exploration for Box actions; resample ε every this
+        many steps (default -1: once per rollout, or per episode with REINFORCE).
+    normalize_observations
+        Standardise inputs with running statistics, as SB3's
+        VecNormalize does (default False). scale_observations: map a Box space's finite
+        bounds to [-1, 1] instead, a fixed map (default False).
+    normalize_rewards
+        Divide each reward by the running standard deviation of the
+        discounted return, clipped to ±10, as VecNormalize's ``norm_reward`` does
+        (default False); the episode returns reported stay unscaled.
+    optimizer
+        ``"adam"`` (default) or ``"rmsprop"`` (SB3 A2C's, alpha=0.99, eps=1e-5).
+    device
+        "auto" (CUDA, then MPS, then CPU), or a torch device name.
     """
 
     agent_id = "policy-gradient"

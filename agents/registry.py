@@ -30,12 +30,18 @@ FAMILIES = ("bandits", "dynamic programming", "Monte Carlo", "temporal differenc
 class AgentSpec:
     """What the registry knows about one agent id.
 
-    Attributes:
-        id: the name passed to :func:`make` (``"q-learning"``).
-        entry_point: ``"module:Class"`` or the class itself; imported on first use.
-        family: one of :data:`FAMILIES` (or a third party's own family name).
-        summary: one line for ``groundup agents``.
-        kwargs: default keyword arguments :func:`make` passes before the caller's.
+    Attributes
+    ----------
+    id
+        The name passed to :func:`make` (``"q-learning"``).
+    entry_point
+        ``"module:Class"`` or the class itself; imported on first use.
+    family
+        One of :data:`FAMILIES` (or a third party's own family name).
+    summary
+        One line for ``groundup agents``.
+    kwargs
+        Default keyword arguments :func:`make` passes before the caller's.
     """
 
     id: str
@@ -58,18 +64,22 @@ class AgentSpec:
 
     @property
     def observation_spaces(self) -> tuple[str, ...]:
+        """The observation-space kinds the agent accepts (e.g. ``"Discrete"``)."""
         return tuple(self.load().observation_spaces)
 
     @property
     def action_spaces(self) -> tuple[str, ...]:
+        """The action-space kinds the agent accepts (e.g. ``"Discrete"``, ``"Box"``)."""
         return tuple(self.load().action_spaces)
 
     @property
     def requires_model(self) -> bool:
+        """Whether the agent reads the environment's model ``env.unwrapped.P`` (dynamic programming)."""
         return bool(self.load().requires_model)
 
     @property
     def is_prediction(self) -> bool:
+        """Whether the agent evaluates a given policy (``policy=``) rather than learning to act."""
         return bool(self.load().is_prediction)
 
     @property

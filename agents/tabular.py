@@ -125,19 +125,25 @@ class TabularAgent(StepwiseAgent, TabularBase):
 class TabularControlAgent(EpsilonGreedyExploration, TabularAgent):
     """A tabular control agent that behaves epsilon-greedily with respect to Q.
 
-    Args (besides :class:`~groundup.agents.base.Agent`'s):
-        epsilon: ``None`` (default) follows the schedule below; a number is a constant
-            exploration rate (0.1 is the book's).
-        exploration_initial_eps, exploration_final_eps, exploration_fraction: with
-            ``epsilon=None``, epsilon decays linearly from the initial value (default 1.0)
-            to the final one (default 0.05) over that fraction (default 0.5) of each
-            ``learn`` call's budget (steps, or episodes when only ``n_episodes`` is given),
-            then stays at the final value. Exploring everything early and little late
-            suits any budget a user gives, where a constant rate that fits one task (0.1)
-            leaves a larger map barely explored and a smaller one paying for exploration
-            to the end.
-        initial_value: Q's starting value for every pair (default 0; SARSA and Q-learning
-            start optimistic, see :class:`~groundup.agents.temporal_difference.QLearning`).
+    Parameters
+    ----------
+    env, gamma, seed, verbose, device
+        As every agent takes them (:class:`~groundup.agents.base.Agent`).
+    epsilon
+        ``None`` (default) follows the schedule below; a number is a constant
+        exploration rate (0.1 is the book's).
+    exploration_initial_eps, exploration_final_eps, exploration_fraction
+        With
+        ``epsilon=None``, epsilon decays linearly from the initial value (default 1.0)
+        to the final one (default 0.05) over that fraction (default 0.5) of each
+        ``learn`` call's budget (steps, or episodes when only ``n_episodes`` is given),
+        then stays at the final value. Exploring everything early and little late
+        suits any budget a user gives, where a constant rate that fits one task (0.1)
+        leaves a larger map barely explored and a smaller one paying for exploration
+        to the end.
+    initial_value
+        Q's starting value for every pair (default 0; SARSA and Q-learning
+        start optimistic, see :class:`~groundup.agents.temporal_difference.QLearning`).
     """
 
     search_space = {"epsilon": ("uniform", 0.01, 0.3)}

@@ -17,17 +17,22 @@ __all__ = ["TD0Prediction", "Sarsa", "QLearning"]
 class TD0Prediction(TabularPredictionAgent):
     """Tabular TD(0) for estimating V of a given policy (Sutton & Barto, section 6.1).
 
-    Args:
-        policy: the policy to evaluate (see :mod:`groundup.agents.policies`).
-        learning_rate: ``None`` (default) gives visit-count step sizes, alpha = 1/n(S)^0.7
-            (the exponent is ``learning_rate_exponent``), n(S) the number of TD updates of S
-            so far, this one included; a number gives a constant alpha. The first update of
-            a state takes its target whole, so no step size has to fit the scale of the
-            task, and the steps shrink slowly enough (slower than sample averages, 1/n) for
-            values to keep propagating back along long chains.
-        learning_rate_exponent: omega in (0.5, 1] (default 0.7); 1 gives sample averages,
-            exact on short episodic chains such as Blackjack.
-        initial_value: V's starting value.
+    Parameters
+    ----------
+    policy
+        The policy to evaluate (see :mod:`groundup.agents.policies`).
+    learning_rate
+        ``None`` (default) gives visit-count step sizes, alpha = 1/n(S)^0.7
+        (the exponent is ``learning_rate_exponent``), n(S) the number of TD updates of S
+        so far, this one included; a number gives a constant alpha. The first update of
+        a state takes its target whole, so no step size has to fit the scale of the
+        task, and the steps shrink slowly enough (slower than sample averages, 1/n) for
+        values to keep propagating back along long chains.
+    learning_rate_exponent
+        Omega in (0.5, 1] (default 0.7); 1 gives sample averages,
+        exact on short episodic chains such as Blackjack.
+    initial_value
+        V's starting value.
     """
 
     agent_id = "td0-prediction"
@@ -57,14 +62,17 @@ class TD0Prediction(TabularPredictionAgent):
 class _TDControl(TabularControlAgent):
     """SARSA and Q-learning share their arguments and their first action.
 
-    Args:
-        learning_rate: the step size alpha (default 0.1).
-        initial_value: Q's starting value for every pair (default 1.0, optimistic): every
-            untried action looks better than the tried ones until it has been tried, so even
-            the greedy choices try every action of every state they reach, where the epsilon
-            schedule alone can leave whole regions of a large map unexplored. 1.0 is
-            optimistic on tasks whose returns are at most 1 (success rates) or negative
-            (costs); pass 0.0 for the book's settings.
+    Parameters
+    ----------
+    learning_rate
+        The step size alpha (default 0.1).
+    initial_value
+        Q's starting value for every pair (default 1.0, optimistic): every
+        untried action looks better than the tried ones until it has been tried, so even
+        the greedy choices try every action of every state they reach, where the epsilon
+        schedule alone can leave whole regions of a large map unexplored. 1.0 is
+        optimistic on tasks whose returns are at most 1 (success rates) or negative
+        (costs); pass 0.0 for the book's settings.
         (exploration: see :class:`~groundup.agents.tabular.TabularControlAgent`; by default
         epsilon decays from 1 to 0.05 over the first half of each ``learn`` budget.)
     """

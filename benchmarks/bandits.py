@@ -1,7 +1,7 @@
 """The 10-armed testbed (Sutton & Barto, section 2.3 and Figures 2.2-2.4), vectorised over
 runs, and a Bernoulli testbed where regret is the measure.
 
-    python -m benchmarks.bandits [--smoke | --quick | --full] [--update-readme]
+    python -m benchmarks.bandits [--smoke | --quick | --full] [--update-results]
 
 One engine run is one method on one testbed with one seed: ``runs`` independent bandit
 problems stepped together as one vectorised environment for ``steps`` steps. The tables

@@ -7,14 +7,16 @@ from the repository root (``groundup bench`` runs them all). A script declares i
 the records into a markdown table with :func:`write_result`. Everything else is here:
 
 * the flags, defined once: ``--smoke``/``--quick``/``--full`` (the default), ``--only``,
-  ``--seeds``, ``--fresh``, ``--address``, ``--store``, ``--out``, ``--update-readme``,
+  ``--seeds``, ``--fresh``, ``--address``, ``--store``, ``--out``, ``--update-results``,
   ``--backend``;
 * the runs go through :func:`groundup.experiments.sweep`, so each finished run is one
   file in the results store (default ``benchmarks/output/store/NAME``) and a benchmark
   stopped half-way resumes where it stopped; ``--fresh`` reruns everything;
-* outputs go to ``benchmarks/output/MODE/`` (ignored by git) unless ``--update-readme``
-  is given with the full mode, which writes ``benchmarks/results/`` and the README's
-  ``<!-- bench:NAME -->`` block. A quick or smoke run never touches a tracked file.
+* outputs go to ``benchmarks/output/MODE/`` (ignored by git) unless ``--update-results``
+  (formerly ``--update-readme``, still accepted) is given with the full mode, which writes
+  ``benchmarks/results/``. The documentation's benchmarks page is built from that folder
+  (``docs/hooks/benchmarks_page.py``), and the README's headline table quotes it (a test
+  checks the quotes). A quick or smoke run never touches a tracked file.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ import argparse
 import io
 import os
 import platform
-import re
 import statistics
 import sys
 import time
@@ -39,7 +40,6 @@ from groundup.persistence import atomic_write_bytes
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 OUTPUT = ROOT / "benchmarks" / "output"
-README = ROOT / "README.md"
 MODES = ("smoke", "quick", "full")
 
 
@@ -60,19 +60,20 @@ def parse_args(name: str, description: str, argv: Sequence[str] | None = None,
     parser.add_argument("--address", default=None, help="Ray cluster address ('auto', 'host:port', 'ray://host:port'); default: a local Ray, or $RAY_ADDRESS")
     parser.add_argument("--backend", choices=("ray", "serial"), default="ray", help="'serial' runs in this process, without Ray")
     parser.add_argument("--store", type=Path, default=None, help=f"results store folder (default: benchmarks/output/store/{name})")
-    parser.add_argument("--out", type=Path, default=None, help="folder for tables and pictures (default: benchmarks/output/MODE, or benchmarks/results with --update-readme)")
-    parser.add_argument("--update-readme", action="store_true", help="full mode only: write benchmarks/results/ and the README's block")
+    parser.add_argument("--out", type=Path, default=None, help="folder for tables and pictures (default: benchmarks/output/MODE, or benchmarks/results with --update-results)")
+    parser.add_argument("--update-results", "--update-readme", dest="update_results", action="store_true",
+                        help="full mode only: write the tracked tables and pictures in benchmarks/results/")
     parser.add_argument("--threads", type=int, default=None, help="torch threads in this process (default: all cores)")
     if extra is not None:
         extra(parser)
     args = parser.parse_args(argv)
-    if args.update_readme and args.mode != "full":
-        parser.error(f"--update-readme writes the tracked tables and is only for the full mode, not --{args.mode}")
-    if args.update_readme and args.out is not None and args.out.resolve() != RESULTS.resolve():
-        parser.error("--update-readme writes benchmarks/results/; leave --out out")
+    if args.update_results and args.mode != "full":
+        parser.error(f"--update-results writes the tracked tables and is only for the full mode, not --{args.mode}")
+    if args.update_results and args.out is not None and args.out.resolve() != RESULTS.resolve():
+        parser.error("--update-results writes benchmarks/results/; leave --out out")
     args.name = name
     args.only = [s for s in args.only.split(",") if s]
-    args.out = args.out or (RESULTS if args.update_readme else OUTPUT / args.mode)
+    args.out = args.out or (RESULTS if args.update_results else OUTPUT / args.mode)
     args.store = args.store or OUTPUT / "store" / name
     args.out.mkdir(parents=True, exist_ok=True)
     set_threads(args.threads or os.cpu_count() or 1)
@@ -168,19 +169,16 @@ def machine_line(threads: int | None = None) -> str:
 
 def command_line(args: argparse.Namespace) -> str:
     flag = "" if args.mode == "full" else f" --{args.mode}"
-    return f"python -m benchmarks.{args.name}{flag}" + (" --update-readme" if args.update_readme else "")
+    return f"python -m benchmarks.{args.name}{flag}" + (" --update-results" if args.update_results else "")
 
 
 def write_result(args: argparse.Namespace, markdown: str, name: str | None = None) -> Path:
     """Write ``NAME.md`` into ``args.out`` with a footer naming the configuration and the
-    command; with ``--update-readme`` also replace the README's block."""
+    command (``benchmarks/results/`` with ``--update-results``)."""
     name = name or args.name
     body = markdown.rstrip() + f"\n\n_Configuration: {args.mode}; {machine_line(args.threads)}; command: `{command_line(args)}`._\n"
     path = args.out / f"{name}.md"
     atomic_write_bytes(path, body.encode())
-    if args.update_readme:
-        if not sync_readme(name, body):
-            log(f"README.md has no <!-- bench:{name} --> block; only {path} was written")
     print(body)
     return path
 
@@ -197,23 +195,6 @@ def finish(args: argparse.Namespace, records: Sequence[dict[str, Any]], render: 
         log(f"run {run_name(r)} seed {r['seed']} failed:\n{r.get('error')}")
     if failed:
         raise SystemExit(f"{len(failed)} of {len(records)} runs failed (tracebacks above and in {args.store})")
-
-
-def sync_readme(name: str, body: str, readme: Path = README) -> bool:
-    """Replace the README block for ``name``; returns whether a block was found."""
-    if not readme.is_file():
-        return False
-    text = readme.read_text()
-    # the table links its pictures by file name (they sit beside it); from the README,
-    # which is at the repository root, they are in benchmarks/results/
-    body = re.sub(r"\]\(([^)/:]+\.(?:png|svg|jpg))\)", lambda m: f"]({RESULTS.relative_to(ROOT).as_posix()}/{m.group(1)})", body)
-    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
-    i, j = text.find(start), text.find(end)
-    if i < 0 or j < i:
-        return False
-    text = text[: i + len(start)] + "\n" + body.rstrip() + "\n" + text[j:]
-    atomic_write_bytes(readme, text.encode())
-    return True
 
 
 def savefig(fig: Any, args: argparse.Namespace, filename: str) -> Path:

@@ -1,6 +1,6 @@
 """groundup's deep and linear agents against Stable-Baselines3 on classic control.
 
-    python -m benchmarks.rl_deep [--smoke | --quick | --full] [--only dqn/Acrobot] [--update-readme]
+    python -m benchmarks.rl_deep [--smoke | --quick | --full] [--only dqn/Acrobot] [--update-results]
 
 * ``dqn`` against SB3's DQN on CartPole-v1 (50k steps), Acrobot-v1 (100k) and
   MountainCar-v0 (120k);

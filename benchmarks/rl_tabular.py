@@ -1,7 +1,7 @@
 """Tabular RL against exact answers: dynamic programming optima, Sutton & Barto's figures,
 the exact Blackjack values, and the speed of a plain random-action loop.
 
-    python -m benchmarks.rl_tabular [--smoke | --quick | --full] [--update-readme]
+    python -m benchmarks.rl_tabular [--smoke | --quick | --full] [--update-results]
 
 Every section is a grid of engine runs (one module-level function each, below); the
 tables and pictures are drawn from their records. Writes rl_tabular.md and PNGs (learning

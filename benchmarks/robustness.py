@@ -7,7 +7,7 @@ benchmark measures exactly that call. (A benchmark that reproduces a book figure
 benchmarks/rl_tabular.py's Example 6.6, passes the book's settings explicitly instead.)
 
     python -m benchmarks.robustness                      # the full tables (5 seeds)
-    python -m benchmarks.robustness --only tabular       # one section (or --only prediction)
+    python -m benchmarks.robustness --only tabular       # one section (or prediction, bandits)
     python -m benchmarks.robustness --only taxi          # one task of a section
     python -m benchmarks.robustness --quick              # smaller budgets, 2 seeds (minutes)
     python -m benchmarks.robustness --smoke              # tiny budgets (seconds; the tests)
@@ -64,8 +64,15 @@ it, and met by an agent when it is met on every task it applies to:
   map, return >= 5.0 on Taxi-v4 (where the agent can run at all);
 * prediction agents: RMS error <= 2% of the exact values' range on every task.
 
-Sections to come: ``bandits`` (the bandit agents' defaults on the testbeds) and ``deep``
-(``dqn`` and ``policy-gradient`` on the classic-control tasks) are not written yet. A
+* ``bandits`` (benchmarks/_robustness_bandits.py, whose docstring gives the details and
+  the papers): ``epsilon-greedy``, ``optimistic-initial-values``, ``ucb1`` and
+  ``thompson-sampling`` on the Gaussian testbed with 2, 10 and 50 arms and on Bernoulli
+  arms (2 and 10, means drawn from U(0, 1)), many problems per seed in one vector
+  environment; score 1 - R(T) / R_uniform(T), and the regret beside Lai & Robbins' lower
+  bound and UCB1's finite-time upper bound (Auer et al. 2002), computed per problem.
+
+Section to come: ``deep`` (``dqn`` and ``policy-gradient`` on the classic-control tasks)
+is not written yet. A
 section is one ``Section`` entry in ``SECTIONS``: a run function (one engine run per
 case and seed, returning JSON), the cases of each mode (dicts with ``task``, ``agent`` and
 whatever the function takes) and a renderer from the records to markdown and pictures.
@@ -85,6 +92,7 @@ import numpy as np
 
 from benchmarks import common
 from benchmarks.rl_tabular import horizon_values
+from benchmarks._robustness_bandits import bandit_cases, render_bandits
 from groundup.experiments.stats import bootstrap_ci, iqm, summarize
 
 # -- the grid ---------------------------------------------------------------------------------------------
@@ -115,12 +123,14 @@ PREDICTION_TASKS: dict[str, dict[str, Any]] = {
 PREDICTION_AGENTS = ("policy-evaluation", "mc-prediction", "td0-prediction", "semi-gradient-td0")
 
 # per mode: steps of the TD agents, the Monte Carlo budgets, evaluation episodes of the
-# stochastic tasks, prediction steps, seeds
+# stochastic tasks, prediction steps, the bandits' pulls per problem and problems per seed, seeds
 BUDGETS: dict[str, dict[str, Any]] = {
     "full": dict(steps=1_000_000, mc_steps=(1_000_000, 5_000_000), eval_episodes=1000, prediction_steps=1_000_000,
-                 seeds=(0, 1, 2, 3, 4)),
-    "quick": dict(steps=200_000, mc_steps=(200_000, 1_000_000), eval_episodes=200, prediction_steps=200_000, seeds=(0, 1)),
-    "smoke": dict(steps=2_000, mc_steps=(2_000, 4_000), eval_episodes=10, prediction_steps=2_000, seeds=(0,)),
+                 bandit_steps=10_000, bandit_problems=200, seeds=(0, 1, 2, 3, 4)),
+    "quick": dict(steps=200_000, mc_steps=(200_000, 1_000_000), eval_episodes=200, prediction_steps=200_000,
+                  bandit_steps=2_000, bandit_problems=100, seeds=(0, 1)),
+    "smoke": dict(steps=2_000, mc_steps=(2_000, 4_000), eval_episodes=10, prediction_steps=2_000,
+                  bandit_steps=200, bandit_problems=10, seeds=(0,)),
 }
 
 # -- the targets ---------------------------------------------------------------------------------------------
@@ -233,15 +243,18 @@ def reference(task: str) -> dict[str, Any]:
             "agent": vi}
 
 
-def relative_score(G: float, G_ref: float) -> float:
-    """G / G_ref for a positive reference; G_ref / G when returns count costs (both negative)."""
+def relative_score(G: float, G_ref: float) -> float | None:
+    """G / G_ref for a positive reference; G_ref / G when returns count costs (both negative).
+
+    None when the reference's return is 0: a time limit too short to reach any reward
+    leaves the ratio undefined. The run still counts and is reported by its return."""
     if G_ref > 0:
         return G / G_ref
     if G_ref < 0:
         if G >= 0:
             raise ValueError(f"a return of {G} where every return is a cost (the reference's is {G_ref})")
         return G_ref / G
-    raise ValueError("a reference return of 0 leaves the score undefined")
+    return None
 
 
 def simulate(agent: Any, env: Any, episodes: int, seed: int) -> float:
@@ -364,6 +377,9 @@ def unsupported(section: str, task: str, agent: str) -> str | None:
     """Why ``agent`` cannot run on ``task`` (its constructor's message), or None."""
     from groundup import agents
 
+    if section not in ("tabular", "prediction"):
+        return None  # every bandit agent runs on every bandit task
+
     tasks = CONTROL_TASKS if section == "tabular" else PREDICTION_TASKS
     env = make_task(task, tasks)
     kwargs = {"policy": prediction_policy(task, env)} if section == "prediction" else {}
@@ -393,13 +409,15 @@ def _steps(n: int) -> str:
     return f"{n // 1_000_000}M" if n % 1_000_000 == 0 else f"{n:,}"
 
 
-def control_rows(records: list[dict[str, Any]]) -> dict[tuple[str, str, int], list[dict[str, Any]]]:
-    """(task, agent, steps) -> the per-seed results at that budget."""
+def control_rows(records: list[dict[str, Any]], scored: bool = True) -> dict[tuple[str, str, int], list[dict[str, Any]]]:
+    """(task, agent, steps) -> the per-seed results at that budget: those with a score, or
+    (``scored=False``) those whose reference return is 0, which have none."""
     out: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
     for r in records:
         case = r["params"]["case"]
         for res in r["metrics"]["results"]:
-            out.setdefault((case["task"], case["agent"], res["steps"]), []).append({**res, "seed": r["seed"]})
+            if (res["score"] is not None) == scored:
+                out.setdefault((case["task"], case["agent"], res["steps"]), []).append({**res, "seed": r["seed"]})
     return out
 
 
@@ -495,6 +513,15 @@ def render_tabular(records: list[dict[str, Any]], args: Any, budgets: dict[str, 
                  "tasks, with the references' seeds):\n\n" + common.markdown_table(
                      ["task", "agent", "steps", "score", "exact return", "simulated return", "target (seeds)",
                       "learn() s"], per_task))
+    unscored = control_rows(records, scored=False)
+    if unscored:
+        parts.append("No score (the reference's return within the time limit is 0, so the ratio is undefined; "
+                     "the runs finished and are reported by their return):\n\n" + common.markdown_table(
+                         ["task", "agent", "steps", "exact return", "simulated return", "learn() s"],
+                         [[task, agent, _steps(steps), common.mean_ci([r["return"] for r in runs], 3),
+                           common.mean_ci([r["simulated"] for r in runs], 3),
+                           f"{np.median([r['learn_seconds'] for r in runs]):.1f}"]
+                          for (task, agent, steps), runs in unscored.items()]))
     picture = plot_tabular(rows, tasks, agents_here, budgets, args)
     return "\n\n".join(parts), [picture]
 
@@ -606,7 +633,8 @@ def prediction_cases(budgets: dict[str, Any]) -> list[dict[str, Any]]:
 SECTIONS: dict[str, Section] = {
     "tabular": Section("benchmarks.robustness:control", tabular_cases, render_tabular),
     "prediction": Section("benchmarks.robustness:prediction", prediction_cases, render_prediction),
-    # "bandits" and "deep" come here: see the module docstring
+    "bandits": Section("benchmarks._robustness_bandits:bandit", bandit_cases, render_bandits),
+    # "deep" comes here: see the module docstring
 }
 
 
@@ -634,7 +662,7 @@ def main(argv: list[str] | None = None) -> None:
                 pictures += pics
         if pictures:
             parts.append(" ".join(f"![{p.removesuffix('.png')}]({p})" for p in pictures))
-        parts.append("Sections to come: `bandits` and `deep` (not written yet; see the module docstring).")
+        parts.append("Section to come: `deep` (not written yet; see the module docstring).")
         return "\n\n".join(parts)
 
     common.finish(args, every, render, lambda r: run_name(next(n for n in records if r in records[n]),

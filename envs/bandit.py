@@ -50,12 +50,18 @@ def _draw_means(rng: np.random.Generator, shape: tuple[int, ...], dist: str, loc
 class BanditEnv(gym.Env):
     """One k-armed bandit problem with a single state (observation always 0).
 
-    Args:
-        k: number of arms (default 10).
-        arm_distribution: ``"gaussian"`` (default) or ``"bernoulli"``.
-        mean_loc, mean_scale: the Gaussian testbed's ``q*`` distribution (default 0, 1).
-        reward_std: standard deviation of a Gaussian arm's reward (default 1).
-        render_mode: ``None``, ``"ansi"`` or ``"rgb_array"``.
+    Parameters
+    ----------
+    k
+        Number of arms (default 10).
+    arm_distribution
+        ``"gaussian"`` (default) or ``"bernoulli"``.
+    mean_loc, mean_scale
+        The Gaussian testbed's ``q*`` distribution (default 0, 1).
+    reward_std
+        Standard deviation of a Gaussian arm's reward (default 1).
+    render_mode
+        ``None``, ``"ansi"`` or ``"rgb_array"``.
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 30}
@@ -77,6 +83,7 @@ class BanditEnv(gym.Env):
 
     @property
     def optimal_action(self) -> int:
+        """The arm with the highest mean reward (drawn at the first ``reset``)."""
         self._require_arms()
         return int(np.argmax(self.q_star))
 
@@ -93,6 +100,8 @@ class BanditEnv(gym.Env):
             raise RuntimeError("the arms are drawn at the first reset(); call reset() first")
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+        """Start a run: arms are drawn at the first reset, on a new ``seed`` or with
+        ``options={"resample": True}``; the observation is always 0 (one state)."""
         super().reset(seed=seed)
         options = options or {}
         if "state" in options and options["state"] != 0:
@@ -104,6 +113,8 @@ class BanditEnv(gym.Env):
         return 0, {"optimal_action": self.optimal_action}
 
     def step(self, action: int) -> tuple[int, float, bool, bool, dict[str, Any]]:
+        """Pull arm ``action``; ``info`` holds the optimal arm, whether this one was it and
+        the regret (best mean minus this arm's mean). A run never terminates by itself."""
         self._require_arms()
         a = int(action)
         if not 0 <= a < self.k:
@@ -120,6 +131,7 @@ class BanditEnv(gym.Env):
         return 0, reward, False, False, info
 
     def render(self) -> str | np.ndarray | None:
+        """The arms' means and pull counts, as text (``"ansi"``) or an RGB array (``"rgb_array"``)."""
         if self.render_mode is None:
             return None
         self._require_arms()
@@ -177,11 +189,14 @@ class BanditVecEnv(VectorEnv):
 
     @property
     def optimal_action(self) -> np.ndarray:
+        """The best arm of every run, shape ``(num_envs,)``."""
         if self.q_star is None:
             raise RuntimeError("the arms are drawn at the first reset(); call reset() first")
         return self.q_star.argmax(axis=1)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+        """Start all runs: each row draws its own arms (at the first reset, on a new
+        ``seed``, or with ``options={"resample": True}``)."""
         if seed is not None:
             self._np_random, self._np_random_seed = gym.utils.seeding.np_random(seed)
         options = options or {}
@@ -191,6 +206,8 @@ class BanditVecEnv(VectorEnv):
         return np.zeros(self.num_envs, dtype=np.int64), {"optimal_action": self.optimal_action}
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """Pull one arm in every run (``actions`` of shape ``(num_envs,)``); returns rewards,
+        and ``info`` with the optimal arms and each run's regret."""
         if self.q_star is None:
             raise RuntimeError("the arms are drawn at the first reset(); call reset() first")
         A = np.asarray(actions)

@@ -32,10 +32,14 @@ ARROWS = {LEFT: "<", DOWN: "v", RIGHT: ">", UP: "^"}
 class GridWorldEnv(FiniteModelEnv):
     """The 3x4 grid world, deterministic by default.
 
-    Args:
-        slip_probability: chance of sliding to a perpendicular side (default 0: deterministic).
-        step_reward: reward of every non-terminal step (default 0; -0.1 makes the "negative grid").
-        render_mode: ``None``, ``"ansi"`` or ``"rgb_array"``.
+    Parameters
+    ----------
+    slip_probability
+        Chance of sliding to a perpendicular side (default 0: deterministic).
+    step_reward
+        Reward of every non-terminal step (default 0; -0.1 makes the "negative grid").
+    render_mode
+        ``None``, ``"ansi"`` or ``"rgb_array"``.
     """
 
     ROWS, COLS = 3, 4
@@ -65,6 +69,7 @@ class GridWorldEnv(FiniteModelEnv):
 
     @classmethod
     def to_state(cls, row: int, col: int) -> int:
+        """The state index of grid cell ``(row, col)``: ``row * COLS + col``."""
         return row * cls.COLS + col
 
     def _move(self, r: int, c: int, a: int) -> tuple[int, int]:
@@ -92,6 +97,7 @@ class GridWorldEnv(FiniteModelEnv):
         return " . "
 
     def render(self) -> str | np.ndarray | None:
+        """The grid as text (``"ansi"``) or as an RGB array (``"rgb_array"``); None without a render mode."""
         if self.render_mode is None:
             return None
         row, col = divmod(self.s, self.COLS)

@@ -80,11 +80,15 @@ _MODEL_CACHE: dict[tuple[str, bool], dict] = {}
 class TicTacToeEnv(gym.Env):
     """Tic-tac-toe for one agent against a built-in opponent.
 
-    Args:
-        opponent: ``"random"`` (default) or ``"perfect"`` (plays minimax; never loses).
-        agent_first: whether the agent moves first (default True); otherwise the opponent
-            opens and the first observation already shows its mark.
-        render_mode: ``None``, ``"ansi"`` or ``"rgb_array"``.
+    Parameters
+    ----------
+    opponent
+        ``"random"`` (default) or ``"perfect"`` (plays minimax; never loses).
+    agent_first
+        Whether the agent moves first (default True); otherwise the opponent
+        opens and the first observation already shows its mark.
+    render_mode
+        ``None``, ``"ansi"`` or ``"rgb_array"``.
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 2}
@@ -112,6 +116,7 @@ class TicTacToeEnv(gym.Env):
 
     @property
     def start_states(self) -> list[int]:
+        """Every encoded board with the agent to move and no winner yet (``reset(options={"state": s})`` takes these)."""
         return [s for s in range(N_STATES) if self.is_agent_turn(decode(s))]
 
     def _outcomes(self, board: Board, a: int) -> list[tuple[float, int, float, bool]]:
@@ -157,6 +162,8 @@ class TicTacToeEnv(gym.Env):
         return {"action_mask": np.array([c == 0 for c in self.board], dtype=np.int8), "board": np.array(self.board, dtype=np.int8)}
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+        """An empty board (after the opponent's first move when it starts), or the board
+        ``options={"state": s}`` encodes; ``info`` holds the legal-move mask and the board."""
         super().reset(seed=seed)
         if options and "state" in options:
             s = options["state"]
@@ -170,6 +177,8 @@ class TicTacToeEnv(gym.Env):
         return encode(self.board), self._info()
 
     def step(self, action: int) -> tuple[int, float, bool, bool, dict[str, Any]]:
+        """Mark cell ``action`` (0-8, row by row), then the opponent replies. Reward +1 for a
+        win, -1 for a loss or an illegal move (which ends the game), 0 otherwise."""
         a = int(action)
         if not 0 <= a < 9:
             raise ValueError(f"action must be a cell in [0, 9); got {action!r}")
@@ -192,6 +201,7 @@ class TicTacToeEnv(gym.Env):
         return encode(self.board), reward, terminated, False, self._info()
 
     def render(self) -> str | np.ndarray | None:
+        """The board as text (``"ansi"``) or as an RGB array (``"rgb_array"``); None without a render mode."""
         if self.render_mode is None:
             return None
         if self.render_mode == "ansi":

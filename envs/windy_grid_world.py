@@ -25,10 +25,14 @@ ARROWS = ["<", "v", ">", "^", "\u2199", "\u2198", "\u2197", "\u2196"]
 class WindyGridWorldEnv(FiniteModelEnv):
     """Sutton & Barto's windy grid world.
 
-    Args:
-        king_moves: eight actions instead of four (default False).
-        stochastic_wind: wind strength varies by +-1 with probability 1/3 each (default False).
-        render_mode: ``None``, ``"ansi"`` or ``"rgb_array"``.
+    Parameters
+    ----------
+    king_moves
+        Eight actions instead of four (default False).
+    stochastic_wind
+        Wind strength varies by +-1 with probability 1/3 each (default False).
+    render_mode
+        ``None``, ``"ansi"`` or ``"rgb_array"``.
     """
 
     ROWS, COLS = 7, 10
@@ -57,6 +61,7 @@ class WindyGridWorldEnv(FiniteModelEnv):
 
     @classmethod
     def to_state(cls, row: int, col: int) -> int:
+        """The state index of grid cell ``(row, col)``: ``row * COLS + col``."""
         return row * cls.COLS + col
 
     def _outcomes(self, r: int, c: int, a: int) -> list[Transition]:
@@ -76,6 +81,7 @@ class WindyGridWorldEnv(FiniteModelEnv):
         return "G" if (r, c) == self.GOAL else "S" if (r, c) == self.START else "."
 
     def render(self) -> str | np.ndarray | None:
+        """The grid as text (``"ansi"``) or as an RGB array (``"rgb_array"``); None without a render mode."""
         if self.render_mode is None:
             return None
         row, col = divmod(self.s, self.COLS)

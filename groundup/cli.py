@@ -3,7 +3,7 @@
     groundup agents                         the registry as a table
     groundup train ID ENV --timesteps N --seed S --save PATH [--params-file FILE] [--param k=v ...] [--env-arg k=v ...]
     groundup evaluate PATH ENV --episodes N [--seed S]
-    groundup bench [--smoke | --quick | --full] [--only NAME ...] [--address ADDR] [--update-readme]
+    groundup bench [--smoke | --quick | --full] [--only NAME ...] [--address ADDR] [--update-results]
     groundup sweep AGENT ENV --seeds 0-9 --timesteps N [--param k=v1,v2 ...] [--address ADDR] [--store DIR]
     groundup tune AGENT ENV --trials N --timesteps T --seeds K [--address ADDR] [--study DIR] [--eval-episodes E]
                   [--env-arg k=v ...] [--param k=v ...]   Optuna TPE + median pruning on Ray; writes DIR/best_params.json
@@ -12,6 +12,14 @@
     groundup glove -train FILE -output FILE [-size 100 -window 10 -solver svd ...]
     groundup vectors-eval FILE              WordSim-353, SimLex-999 and analogy scores
                                             (word2vec.c's flags; see groundup/cli_vectors.py)
+    groundup tagger train --train FILE [--valid FILE] --column pos|chunk|ner --save PATH [--epochs N ...]
+    groundup tagger tag PATH FILE [--output FILE]   CoNLL or text in, CoNLL columns + predicted tag out
+    groundup sentiment train --train FILE [--valid FILE] --model rnn|rntn --save PATH
+    groundup sentiment predict PATH FILE [--all-nodes]   bracketed trees in, root labels (or trees) out
+    groundup tsne DATA.npy|.csv --out map.png [--labels FILE] [--perplexity P] [--coords FILE.csv]
+    groundup pca DATA.npy|.csv --n-components K --out map.png|coords.csv [--labels FILE]
+                                            (see groundup/cli_tagger.py, cli_sentiment.py, cli_unsupervised.py;
+                                            `groundup COMMAND --help` shows an example of each)
 """
 
 from __future__ import annotations
@@ -154,7 +162,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     for flag, value in (("--address", args.address), ("--seeds", args.seeds), ("--store", args.store)):
         if value is not None:
             flags += [flag, str(value) if flag != "--store" else str(Path(value).resolve() / "{name}")]
-    flags += ["--fresh"] * args.fresh + ["--update-readme"] * args.update_readme
+    flags += ["--fresh"] * args.fresh + ["--update-results"] * args.update_results
     failed = []
     for name in names:
         cmd = [sys.executable, "-m", f"benchmarks.{name}"] + [f.replace("{name}", name) for f in flags]
@@ -312,7 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", help="seeds for every benchmark, e.g. 0-4 (default: each mode's)")
     p.add_argument("--store", help="results store folder (one sub-folder per benchmark)")
     p.add_argument("--fresh", action="store_true", help="rerun runs already in the store")
-    p.add_argument("--update-readme", action="store_true", help="full mode: rewrite benchmarks/results/ and the README tables")
+    p.add_argument("--update-results", "--update-readme", dest="update_results", action="store_true",
+                   help="full mode: rewrite the tracked tables in benchmarks/results/ (the docs' benchmarks page is built from them)")
     p.set_defaults(func=cmd_bench)
     p = sub.add_parser("sweep", help="train an agent over seeds and a grid of settings, on Ray; print the table",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -356,9 +365,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_tune)
     sub.add_parser("demo", help="a two-minute tour: DP, Q-learning and SARSA").set_defaults(func=cmd_demo)
+    from groundup.cli_sentiment import add_sentiment_commands
+    from groundup.cli_tagger import add_tagger_commands
+    from groundup.cli_unsupervised import add_unsupervised_commands
     from groundup.cli_vectors import add_vector_commands
 
     add_vector_commands(sub)
+    add_tagger_commands(sub)
+    add_sentiment_commands(sub)
+    add_unsupervised_commands(sub)
     return parser
 
 

@@ -84,57 +84,87 @@ class GloVe(EmbeddingModel):
 
     Parameters
     ----------
-    sentences: the corpus, an iterable of token lists (read once). Given here, the model
-        trains at once, as gensim's models do; left out (None), call ``fit``. Not a
-        hyper-parameter: ``get_params``/``clone`` leave it out and the model does not keep it.
-    corpus_file: instead of ``sentences``, a plain-text file (``.gz``/``.bz2`` too), one
-        sentence per line, tokens separated by whitespace, read as a stream (None).
-    The hyper-parameters below are keyword-only:
-    vector_size: dimensionality of the vectors (100).
-    window: co-occurrence window, words on each side (10).
-    min_count: ignore words with fewer occurrences (5).
-    max_final_vocab: keep at most this many of the most frequent words (None).
-    solver: how the vectors are obtained from the counts:
-        "svd" (default): factorise the shifted positive PMI matrix by truncated SVD
-        (Levy, Goldberg & Dagan 2015). Deterministic for a seed, no step sizes to tune,
-        and it holds across corpora: on small corpora (under a million tokens) the
-        least-squares fits below depend strongly on x_max and epochs and can fail
-        outright (benchmarks/results/embeddings.md has the comparison).
-        "adagrad": GloVe's weighted least squares by AdaGrad, as glove.c.
-        "als": the same objective by alternating least squares.
-    context_smoothing: "svd" only: the exponent a of the smoothed context distribution
-        P_a(c) = count(c)^a / sum count^a in the PMI (0.75, Levy et al.'s and word2vec's).
-    shift: "svd" only: subtract log(shift) from the PMI before clipping at 0 (1: none;
+    sentences : iterable of list of str, optional
+        The corpus, an iterable of token lists (read once). Given here, the model trains at
+        once, as gensim's models do; left out (None), call ``fit``. Not a hyper-parameter:
+        ``get_params``/``clone`` leave it out and the model does not keep it.
+    corpus_file : str or path, optional
+        Instead of ``sentences``, a plain-text file (``.gz``/``.bz2`` too), one sentence per
+        line, tokens separated by whitespace, read as a stream. The parameters below are
+        keyword-only.
+    vector_size : int, default 100
+        Dimensionality of the vectors.
+    window : int, default 10
+        Co-occurrence window, words on each side.
+    min_count : int, default 5
+        Ignore words with fewer occurrences.
+    max_final_vocab : int, optional
+        Keep at most this many of the most frequent words.
+    solver : {"svd", "adagrad", "als"}, default "svd"
+        How the vectors are obtained from the counts. "svd" factorises the shifted positive
+        PMI matrix by truncated SVD (Levy, Goldberg & Dagan 2015): deterministic for a
+        seed, no step sizes to tune, and it holds across corpora; on small corpora (under a
+        million tokens) the least-squares fits depend strongly on ``x_max`` and ``epochs``
+        and can fail outright (the benchmarks page has the comparison). "adagrad" fits
+        GloVe's weighted least squares by AdaGrad, as glove.c; "als" fits the same
+        objective by alternating least squares.
+    context_smoothing : float, default 0.75
+        "svd" only: the exponent a of the smoothed context distribution
+        P_a(c) = count(c)^a / sum count^a in the PMI (Levy et al.'s and word2vec's).
+    shift : float, default 1
+        "svd" only: subtract log(shift) from the PMI before clipping at 0 (1: none;
         word2vec with k negative samples factorises the PMI shifted by log k).
-    eigenvalue_weighting: "svd" only: word vectors U S^p and context vectors V S^p with
-        p = eigenvalue_weighting (0.5: symmetric, so w . c reproduces the matrix; Levy
-        et al. find p below 1 better for similarity than the plain SVD's U S).
-    x_max, alpha: "adagrad"/"als": the weighting f(x) = min(1, (x / x_max) ** alpha)
-        (100, 0.75, the paper's).
-    learning_rate: AdaGrad's initial step (0.05, glove.c's eta).
-    epochs: AdaGrad passes over the non-zero counts, or ALS sweeps (25; "svd" has none).
-    regularization: ALS only, the ridge penalty on each solved vector (0.1).
-    batch_size: AdaGrad entries per update step (8192).
-    symmetric, distance_weighting: how to count (True, True: left and right contexts,
-        weighted 1/distance).
-    vectors: what ``wv`` holds: "sum" (w + c, the paper's and glove.c's default) or
-        "word" (w alone, glove.c's ``-model 1``). For the least-squares solvers, on a
-        small corpus "word" can be much
-        better: the log-count matrix is symmetric but indefinite, and w_i . c_j can only
-        fit a negative eigen-direction with c pointing against w along it, so w + c
-        cancels exactly those directions (benchmarks/results/embeddings.md compares
-        the two on the PTB text).
-    seed, device: as everywhere in groundup.
-    tensorboard_log: a folder where each epoch's loss (the SVD's residual share, as one
-        point) goes as the TensorBoard scalar ``train/loss``, in a run sub-folder
-        ``GloVe_<n>`` (None: no log). Needs ``pip install groundup[logging]``.
+    eigenvalue_weighting : float, default 0.5
+        "svd" only: word vectors U S^p and context vectors V S^p with p this value (0.5:
+        symmetric, so w . c reproduces the matrix; Levy et al. find p below 1 better for
+        similarity than the plain SVD's U S).
+    x_max, alpha : float, default 100 and 0.75
+        "adagrad"/"als": the weighting f(x) = min(1, (x / x_max) ** alpha), the paper's.
+    learning_rate : float, default 0.05
+        AdaGrad's initial step (glove.c's eta).
+    epochs : int, default 25
+        AdaGrad passes over the non-zero counts, or ALS sweeps ("svd" has none).
+    regularization : float, default 0.1
+        ALS only: the ridge penalty on each solved vector.
+    batch_size : int, default 8192
+        AdaGrad entries per update step.
+    symmetric, distance_weighting : bool, default True
+        How to count: left and right contexts, weighted 1/distance.
+    vectors : {"sum", "word"}, default "sum"
+        What ``wv`` holds: w + c (the paper's and glove.c's default) or w alone (glove.c's
+        ``-model 1``). For the least-squares solvers on a small corpus "word" can be much
+        better: the log-count matrix is symmetric but indefinite, and w_i . c_j can only fit
+        a negative eigen-direction with c pointing against w along it, so w + c cancels
+        exactly those directions (the benchmarks page compares the two on PTB).
+    seed : int, default 1
+        Seeds the random starting vectors and the SVD's range finder (gensim's default seed).
+    device : str, default "auto"
+        Where torch trains: "auto" (CUDA, then MPS, then CPU), "cpu", "cuda", ...
+    tensorboard_log : str, optional
+        A folder where each epoch's loss (for "svd", the residual share as one point) goes
+        as the TensorBoard scalar ``train/loss``, in a run sub-folder ``GloVe_<n>`` (None:
+        no log). Needs ``pip install groundup[logging]``.
 
-    After ``fit``: ``wv`` (KeyedVectors of w + c, or w), ``word_vectors_`` and
-    ``context_vectors_`` (w and c, numpy), ``bias_`` (zeros for "svd"), ``vocabulary_``,
-    ``cooccurrence_`` (scipy CSR matrix), ``count_time_`` and ``train_time_`` (seconds),
-    ``training_loss_`` (J / number of non-zero counts, per epoch; for "svd" one value,
-    the share of the SPPMI matrix's squared norm that the factorisation leaves out).
+    Attributes
+    ----------
+    wv : gensim.models.KeyedVectors
+        The vectors ``vectors`` names, after ``fit``.
+    word_vectors_, context_vectors_ : numpy.ndarray
+        w and c.
+    bias_ : numpy.ndarray
+        The word biases (zeros for "svd").
+    vocabulary_ : Vocabulary
+        The words kept and their counts.
+    cooccurrence_ : scipy.sparse.csr_matrix
+        The co-occurrence counts (1/distance weighted).
+    count_time_, train_time_ : float
+        Seconds spent counting and fitting.
+    training_loss_ : list of float
+        J / number of non-zero counts, per epoch; for "svd" one value, the share of the
+        SPPMI matrix's squared norm that the factorisation leaves out.
 
+    Notes
+    -----
     A word that passes ``min_count`` but has no positive PMI with any context (it only
     stands alone, say) keeps small random starting vectors under every solver, so its
     cosine similarities stay defined.

@@ -1,12 +1,13 @@
-"""What a new user reads first works (issue 20, items 5 and 6).
+"""What a new user reads first is true and its links work (issue 20 items 5-6, issue 19).
 
-- Every link and picture in README.md and in benchmarks/results/*.md points to a file that
-  exists (relative to the markdown file), and every in-page anchor to a heading.
-- Every ```python block of README.md runs on its own, each in a fresh Python process in an
-  empty folder, with its budgets scaled down through the table ``SCALE_DOWN`` below. The
-  blocks are extracted with ``mktestdocs``; they run in a subprocess rather than through
-  ``mktestdocs.check_md_file`` (which ``exec``s them inside pytest) because one block starts
-  worker processes with the "spawn" method, which re-import the script that started them.
+- Every link and picture in README.md, in docs/**/*.md and in benchmarks/results/*.md
+  points to a file that exists (relative to the markdown file), and every in-page anchor to
+  a heading. (The built site's own links are checked by ``mkdocs build --strict``, in
+  tests/test_docs.py.)
+- The README is a front page: at most 10,000 characters, the two set-up commands first, and
+  a headline table whose every number appears in the benchmarks/results/ file its row cites.
+
+The README's and the guides' ```python blocks run in tests/test_docs_examples.py.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
-MARKDOWN_FILES = [README, *sorted((ROOT / "benchmarks" / "results").glob("*.md"))]
+DOCS = ROOT / "docs"
+GENERATED_PAGE = DOCS / "benchmarks.md"  # completed by docs/hooks/benchmarks_page.py when the site is built
+MARKDOWN_FILES = [README, *sorted(DOCS.rglob("*.md")), *sorted((ROOT / "benchmarks" / "results").glob("*.md"))]
 
 # ---------------------------------------------------------------------------------------------
 # links and pictures
@@ -70,6 +73,8 @@ def broken_links(path: Path) -> list[str]:
         dest = (path.parent / unquote(file_part)).resolve() if file_part else path
         if not dest.exists():
             broken.append(f"{target} (no file {dest.relative_to(ROOT) if dest.is_relative_to(ROOT) else dest})")
+        elif dest == GENERATED_PAGE:
+            continue  # its sections come from benchmarks/results/ at build time: mkdocs --strict checks these anchors
         elif anchor and dest.suffix == ".md" and unquote(anchor).lower() not in anchors(dest.read_text(encoding="utf-8")):
             broken.append(f"{target} (no heading with anchor #{anchor} in {dest.name})")
     return broken
@@ -86,11 +91,16 @@ def test_link_extraction_finds_links_and_skips_code():
         "groundup", "set-up-make--pip", "set-up-make--pip-1"}
 
 
-def test_readme_links_its_benchmark_pictures():
-    # the check below is not vacuous: the README's benchmark blocks show their pictures
-    pictures = [t for t in link_targets(README.read_text(encoding="utf-8")) if t.endswith(".png")]
+def test_the_link_check_has_links_to_check():
+    # the check below is not vacuous: the results tables show their pictures, the README
+    # links the guides and the results, the guides link the benchmarks page
+    results = ROOT / "benchmarks" / "results"
+    pictures = [t for p in results.glob("*.md") for t in link_targets(p.read_text(encoding="utf-8")) if t.endswith(".png")]
     assert len(pictures) >= 5
-    assert all(t.startswith("benchmarks/results/") for t in pictures), pictures
+    readme = link_targets(README.read_text(encoding="utf-8"))
+    assert sum(t.startswith("docs/guides/") for t in readme) >= 6
+    assert sum(t.startswith("benchmarks/results/") for t in readme) >= 5
+    assert any("benchmarks.md" in t for p in (DOCS / "guides").glob("*.md") for t in link_targets(p.read_text(encoding="utf-8")))
 
 
 @pytest.mark.parametrize("path", MARKDOWN_FILES, ids=lambda p: str(p.relative_to(ROOT)))
@@ -99,128 +109,54 @@ def test_every_relative_link_resolves(path):
 
 
 # ---------------------------------------------------------------------------------------------
-# the README's python blocks
+# the README as a front page
 
-try:
-    import mktestdocs  # in the [test] extra
-except ImportError:  # the link tests above still run
-    mktestdocs = None
-
-# Budgets that would take minutes are scaled down before a block runs. Keys are the blocks'
-# ids (the README section, then the block's number in it); values are (text in the block,
-# what replaces it, why). Every entry must still match its block (see the test below), so an
-# edited README cannot silently run its full budgets here.
-SCALE_DOWN: dict[str, list[tuple[str, str, str]]] = {
-    "rl-tabular-1": [
-        ("total_timesteps=200_000", "total_timesteps=5_000", "200k steps take ~2 s; 5k show the same API"),
-    ],
-    "rl-deep-1": [
-        ("sarsa.learn(n_episodes=500)", "sarsa.learn(n_episodes=2)", "500 Mountain Car episodes take ~3 s"),
-        ("dqn.learn(50_000, checkpoint_every=10_000", "dqn.learn(2_000, checkpoint_every=1_000",
-         "50k DQN steps take ~40 s; 2k still pass learning_starts=1000 and write a checkpoint"),
-        (".learn(200_000)", ".learn(2_000)", "200k actor-critic steps take ~10 s"),
-    ],
-    "embeddings-1": [
-        ('sentences = ptb("train")', 'sentences = list(ptb("train"))[:10_000]',
-         "a quarter of PTB's 42k sentences ('monday' is still in the vocabulary)"),
-        ("epochs=5", "epochs=1", "one epoch is enough to run the code"),
-        ("epochs=15", "epochs=1", "one epoch"),
-        ("epochs=12", "epochs=1", "one epoch"),
-    ],
-    # the taggers: a few hundred CoNLL sentences and one epoch, instead of 14k sentences and
-    # ~20 epochs (6 to 13 minutes a tagger)
-    "taggers-1": [
-        ('(load_conll2003(split) for split in ("train", "valid", "test"))',
-         '(load_conll2003(split)[:300] for split in ("train", "valid", "test"))', "300 sentences a split"),
-        ("random_state=0, verbose=1)", "random_state=0, verbose=1, max_iter=1)", "one epoch"),
-    ],
-    "taggers-2": [
-        ('load_conll2003("train"), load_conll2003("valid")',
-         'load_conll2003("train")[:300], load_conll2003("valid")[:100]', "a few hundred sentences"),
-        ('list(ptb("train"))', 'list(ptb("train"))[:2000]', "a slice of PTB is enough to train vectors"),
-        ("epochs=10", "epochs=1", "one epoch"),
-        ("use_ema=True, random_state=0)", "use_ema=True, random_state=0, max_iter=1)", "one epoch"),
-    ],
-    "taggers-3": [
-        ('load_conll2003("train"), load_conll2003("valid")',
-         'load_conll2003("train")[:300], load_conll2003("valid")[:100]', "a few hundred sentences"),
-        ("max_iter=22", "max_iter=1", "one epoch per ensemble member"),
-    ],
-    "taggers-4": [
-        ("make_sentiment_treebank(random_state=0)", "make_sentiment_treebank(300, 50, 50, 100, random_state=0)",
-         "6,000 training trees take ~25 s"),
-        ("RNTN(random_state=0)", "RNTN(random_state=0, max_iter=2)", "two epochs"),
-    ],
-    # 1,000 MNIST images and one epoch each, instead of 50,000 and 10-30 epochs (~10 minutes)
-    "unsupervised-1": [
-        ("X, y = mnist.X_train, mnist.y_train", "X, y = mnist.X_train[:1000], mnist.y_train[:1000]", "1,000 images"),
-        ("[:5000]", "[:500]", "t-SNE of 5,000 points takes ~10 s"),
-        ("TSNE(random_state=0)", "TSNE(random_state=0, max_iter=250)", "fewer t-SNE iterations"),
-        ("n_iter=10", "n_iter=1", "one RBM epoch"),
-        ("rbm.pseudo_likelihood(mnist.X_test)", "rbm.pseudo_likelihood(mnist.X_test[:200])",
-         "the exact pseudo-likelihood of 10,000 images (784 flips each) takes ~30 s"),
-        ("n_steps=1000", "n_steps=10", "fewer Gibbs steps"),
-        ('("rbm", RBM())', '("rbm", RBM(64, n_iter=1))', "a small RBM, one epoch"),
-        ("Autoencoder(30).fit(X)", "Autoencoder(30, max_iter=1).fit(X)", "one autoencoder epoch"),
-        ("DBN().fit(X, y)", "DBN(pretrain_n_iter=1, max_iter=1).fit(X, y)", "one pretraining and one fine-tuning epoch"),
-    ],
-    "experiments-1": [
-        ('"timesteps": [20_000]', '"timesteps": [2_000]', "fewer steps per run"),
-        ("seeds=range(5)", "seeds=range(2)", "fewer runs"),
-    ],
-}
-
-# Blocks that cannot run here, by id, with the reason (none today: no block may need the
-# network).
-SKIP: dict[str, str] = {}
+README_LIMIT = 10_000
+NUMBER = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?%?")
 
 
-def _readme_blocks() -> list[tuple[str, str]]:
-    """(id, code) for each ```python block; the id is the README section it sits in and the
-    block's number there."""
-    if mktestdocs is None:
-        return []
+def test_readme_is_a_front_page():
     text = README.read_text(encoding="utf-8")
-    sections = [(m.start(), m.group(1)) for m in re.finditer(r"<!-- section:([\w-]+) -->", text)]
-    blocks, counts, start = [], {}, 0
-    for code in mktestdocs.grab_code_blocks(text, lang="python"):
-        at = text.find(code, start)
-        start = max(start, at)
-        section = next((name for pos, name in reversed(sections) if pos < at), "top")
-        counts[section] = counts.get(section, 0) + 1
-        blocks.append((f"{section}-{counts[section]}", code))
-    return blocks
+    assert len(text) <= README_LIMIT, f"README.md has {len(text)} characters; the limit is {README_LIMIT}: move detail into docs/"
+    first_block = re.search(r"```sh\n(.*?)```", text, re.DOTALL)
+    assert first_block and text.index(first_block.group(0)) < text.index("\n## ")
+    assert re.findall(r"^make (\w+)", first_block.group(1), re.MULTILINE) == ["demo", "test"]
 
 
-BLOCKS = _readme_blocks()
+def headline_rows(text: str) -> list[dict[str, str]]:
+    """The rows of the README's "Headline results" table, as {column: cell}."""
+    section = text.split("## Headline results", 1)[1]
+    lines = [line for line in section.splitlines() if line.startswith("|")]
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    return [dict(zip(header, (c.strip() for c in line.strip("|").split("|")))) for line in lines[2:]]
 
 
-def scaled_down(name: str, code: str) -> str:
-    for old, new, _why in SCALE_DOWN.get(name, []):
-        code = code.replace(old, new)
-    return code
+def numbers(cell: str) -> list[str]:
+    return [n for n in NUMBER.findall(cell) if not re.fullmatch(r"\d{1,3}", n)]  # "5/5", "784-500" parts stay out
 
 
-def test_readme_has_python_blocks_and_the_scale_down_table_matches_them():
-    if mktestdocs is None:
-        pytest.skip("mktestdocs is not installed: pip install -e '.[test]'")
-    assert len(BLOCKS) >= 8
-    codes = dict(BLOCKS)
-    assert len(codes) == len(BLOCKS)
-    assert set(SCALE_DOWN) | set(SKIP) <= set(codes), "SCALE_DOWN or SKIP name a block the README no longer has"
-    stale = [(name, old) for name, entries in SCALE_DOWN.items() for old, _, _ in entries if old not in codes[name]]
-    assert stale == [], "SCALE_DOWN entries that their README block no longer contains"
+HEADLINE_FAMILIES = {"tabular RL", "bandits", "deep RL", "word embeddings", "taggers", "sentiment trees",
+                     "unsupervised", "experiments"}
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name, code", BLOCKS, ids=[name for name, _ in BLOCKS])
-def test_readme_python_block_runs_on_its_own(name, code, tmp_path):
-    if name in SKIP:
-        pytest.skip(SKIP[name])
-    script = tmp_path / "readme_block.py"
-    script.write_text(scaled_down(name, code), encoding="utf-8")
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg",
-           "RAY_DISABLE_IMPORT_WARNING": "1"}
-    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=240)
-    assert done.returncode == 0, f"README block {name} failed:\n{scaled_down(name, code)}\n--- stderr ---\n{done.stderr[-4000:]}"
+def test_headline_table_has_one_row_per_family_and_cites_a_results_file():
+    rows = headline_rows(README.read_text(encoding="utf-8"))
+    assert {r["family"] for r in rows} == HEADLINE_FAMILIES
+    for row in rows:
+        assert re.fullmatch(r"\[\w+\]\(benchmarks/results/\w+\.md\)", row["source"]), row
+
+
+@pytest.mark.parametrize("row", headline_rows(README.read_text(encoding="utf-8")), ids=lambda r: f"{r['family']}: {r['task'][:30]}")
+def test_headline_numbers_appear_in_the_results_file_they_cite(row):
+    source = ROOT / re.search(r"\((benchmarks/results/\w+\.md)\)", row["source"]).group(1)
+    results = source.read_text(encoding="utf-8")
+    cited = numbers(row["groundup"]) + numbers(row["baseline"])
+    assert cited, f"no number to check in {row}"
+    missing = [n for n in cited if not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d])", results)]
+    assert missing == [], f"{source.name} does not hold {missing} (README row {row['family']}: {row['task']})"
+
+
+def test_headline_check_catches_a_number_the_results_do_not_hold():
+    row = {"family": "x", "task": "t", "groundup": "0.7341", "baseline": "0.744", "source": "[rl_tabular](benchmarks/results/rl_tabular.md)"}
+    with pytest.raises(AssertionError, match="0.7341"):
+        test_headline_numbers_appear_in_the_results_file_they_cite(row)

@@ -49,27 +49,52 @@ def _in_parallel(jobs: list[Callable[[], object]]) -> None:
         future.result()
 
 
+# Pairs per slice of the attraction: a slice's temporaries (a few arrays of this many
+# floats) stay in the core's cache, so each pair is read from memory once, not once per
+# operation.
+_PAIR_CHUNK = 1 << 17
+# The pair arrays are cut into this many parts, each adding into a force array of its own,
+# summed in a fixed order: the threads share out the parts, so the result does not depend
+# on how many threads there are.
+_PAIR_PARTS = 8
+
+
 def attraction(Y: torch.Tensor, i: torch.Tensor, j: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
     """``sum_j p_ij K_ij (y_i - y_j)`` for every i; each pair ``(i < j, p_ij)`` is stored once.
 
-    One coordinate at a time, in place where possible: the pairs outnumber the points
-    about a hundred to one, so the cost is the passes over the pair arrays (int32 indices
-    halve the largest of them)."""
+    The pairs outnumber the points about a hundred to one, so the cost is the passes over
+    the pair arrays. They are taken in cache-sized slices (``_PAIR_CHUNK``), one coordinate
+    at a time, and the parts (``_PAIR_PARTS``) are shared among ``torch.get_num_threads()``
+    threads; each part adds into a force array of its own (the scatter-adds of two threads
+    would race on one), and they are summed at the end."""
     Yt = Y.T.contiguous()  # coordinates as rows (d, N): long contiguous rows
-    out = torch.zeros_like(Yt)
-    diffs = [Yt[c].index_select(0, i).sub_(Yt[c].index_select(0, j)) for c in range(Yt.shape[0])]
-    w = diffs[0] * diffs[0]
-    for d in diffs[1:]:
-        w.addcmul_(d, d)
-    torch.div(p, w.add_(1.0), out=w)  # p_ij K_ij
+    n_pairs = i.shape[0]
+    parts = max(1, min(_PAIR_PARTS, -(-n_pairs // _PAIR_CHUNK)))
+    outs = [torch.zeros_like(Yt) for _ in range(parts)]
+    bounds = [n_pairs * t // parts for t in range(parts + 1)]
 
-    def pull(c: int) -> Callable[[], object]:
-        force = diffs[c].mul_(w)
-        # the other end of each pair feels the opposite pull
-        return lambda: out[c].index_add_(0, i, force).index_add_(0, j, force, alpha=-1.0)
+    def pull(part: int) -> Callable[[], object]:
+        def run() -> None:
+            out = outs[part]
+            for s in range(bounds[part], bounds[part + 1], _PAIR_CHUNK):
+                e = min(s + _PAIR_CHUNK, bounds[part + 1])
+                ii, jj = i[s:e], j[s:e]
+                diffs = [y.index_select(0, ii).sub_(y.index_select(0, jj)) for y in Yt]
+                w = diffs[0] * diffs[0]
+                for d in diffs[1:]:
+                    w.addcmul_(d, d)
+                w = torch.div(p[s:e], w.add_(1.0), out=w)  # p_ij K_ij
+                for c, d in enumerate(diffs):
+                    force = d.mul_(w)
+                    # the other end of each pair feels the opposite pull
+                    out[c].index_add_(0, ii, force).index_add_(0, jj, force, alpha=-1.0)
+        return run
 
-    _in_parallel([pull(c) for c in range(len(diffs))])
-    return out.T
+    _in_parallel([pull(part) for part in range(parts)])
+    total = outs[0]
+    for other in outs[1:]:
+        total += other
+    return total.T
 
 
 def exact_repulsion(Y: torch.Tensor, *, block_size: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:

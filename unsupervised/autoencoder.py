@@ -130,9 +130,11 @@ class Autoencoder(TransformerMixin, TorchEstimator):
         weights and ``n_components <= min(n_samples, n_features)``.
         "random": Glorot-uniform weights and no linear path, the classic autoencoder of
         Hinton & Salakhutdinov (2006); an over-complete code (``n_components`` above
-        ``n_features``) is allowed here, with ``noise`` to keep it from copying its input.    noise : float, default 0.0
+        ``n_features``) is allowed here, with ``noise`` to keep it from copying its input.
+    noise : float, default 0.0
         Corruption during training: the masking probability ("mask") or the std ("gaussian").
-    noise_type : "mask" or "gaussian", default "mask"
+    noise_type : {"mask", "gaussian"}, default "mask"
+        How ``noise`` corrupts the input: zeroing entries, or adding Gaussian noise.
     optimizer : {"sgd", "adagrad", "rmsprop", "adam"}, default "adam"
         ``torch.optim``'s SGD, Adagrad, RMSprop or Adam (built by
         :func:`groundup.torch_utils.make_optimizer`).

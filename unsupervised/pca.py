@@ -78,16 +78,26 @@ class PCA(TransformerMixin, TorchEstimator):
 
     Attributes
     ----------
-    components_ : (n_components, n_features) principal axes, by decreasing variance.
-    explained_variance_ : (n_components,) variance along each axis (unbiased, n-1).
-    explained_variance_ratio_ : (n_components,) fraction of the total variance.
-    singular_values_ : (n_components,) singular values of the centred data.
-    mean_ : (n_features,) per-feature mean of the training data.
-    var_ : (n_features,) per-feature variance of all the data seen (biased, n).
-    n_samples_seen_ : samples seen by :meth:`fit` or all :meth:`partial_fit` calls.
-    n_components_, n_samples_, noise_variance_, n_features_in_ : as in scikit-learn.
+    components_ : ndarray of shape (n_components, n_features)
+        Principal axes, by decreasing variance.
+    explained_variance_ : ndarray of shape (n_components,)
+        Variance along each axis (unbiased, n - 1).
+    explained_variance_ratio_ : ndarray of shape (n_components,)
+        Fraction of the total variance along each axis.
+    singular_values_ : ndarray of shape (n_components,)
+        Singular values of the centred data.
+    mean_ : ndarray of shape (n_features,)
+        Per-feature mean of the training data.
+    var_ : ndarray of shape (n_features,)
+        Per-feature variance of all the data seen (biased, n).
+    n_samples_seen_ : int
+        Samples seen by ``fit`` or by all ``partial_fit`` calls.
+    n_components_, n_samples_, noise_variance_, n_features_in_
+        As in scikit-learn.
 
-    :meth:`partial_fit` continues from :meth:`fit` or from earlier batches, as
+    Notes
+    -----
+    ``partial_fit`` continues from ``fit`` or from earlier batches, as
     scikit-learn's ``IncrementalPCA.partial_fit`` does (an integer or None
     ``n_components``; each batch needs at least ``n_components`` rows).
     """

@@ -40,11 +40,13 @@ class StackedAutoencoder(PretrainedClassifier):
         Masking noise of each layer's input during pretraining (0 for plain autoencoders).
     tied_weights : bool, default True
         Each layer's decoder uses its encoder's transposed weights.
-    optimizer, learning_rate, momentum, nesterov, optimizer_kwargs, max_iter, batch_size,
-    early_stopping, validation_fraction, n_iter_no_change, tol, min_epochs, weight_decay,
-    final_lr_fraction, dropout, verbose, random_state, device, tensorboard_log : as in :class:`DBN` (fine-tuning; ``optimizer`` and its settings do not change the layers'
-    pretraining, which stays Adam at ``pretrain_learning_rate``).
+    optimizer, learning_rate, momentum, nesterov, optimizer_kwargs, max_iter, batch_size, early_stopping, validation_fraction, n_iter_no_change, tol, min_epochs, weight_decay, final_lr_fraction, dropout, verbose, random_state, device, tensorboard_log
+        As in [DBN][groundup.unsupervised.DBN] (fine-tuning; ``optimizer`` and its settings
+        do not change the layers' pretraining, which stays Adam at
+        ``pretrain_learning_rate``).
 
+    Notes
+    -----
     Each layer's autoencoder has sigmoid code units and a sigmoid output trained with
     cross-entropy (inputs and codes are in [0, 1]), so inputs must lie in [0, 1].
     """

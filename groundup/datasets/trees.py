@@ -246,8 +246,8 @@ def make_sentiment_treebank(
 ) -> SentimentTreebank:
     """Generate binarised sentiment trees with a compositionally computed label at every node.
 
-    Sentences are "DET [ADJ] NOUN" + a predicate ("COPULA [not|never] [INTENSIFIER] ADJ"
-    or "[never] VERB"), optionally followed by "but" and a second such clause. Labels:
+    Sentences are ``DET [ADJ] NOUN`` + a predicate (``COPULA [not|never] [INTENSIFIER] ADJ``
+    or ``[never] VERB``), optionally followed by "but" and a second such clause. Labels:
     words from the lexicon; an intensifier applies :func:`intensify`, a negator
     :func:`negate`; a clause takes its predicate's label unless that is neutral (then its
     subject's); "X but Y" takes Y's label unless Y is neutral. ``negation``,

@@ -177,6 +177,7 @@ class SweepResult:
         self.failed = [r for r in self.records if r["status"] != "ok"]
 
     def ok(self) -> list[dict[str, Any]]:
+        """The records of the runs that finished without an error."""
         return [r for r in self.records if r["status"] == "ok"]
 
     def metric(self, name: str, **params: Any) -> list[Any]:
@@ -209,23 +210,36 @@ def sweep(
     """Run ``function(seed=s, **combination)`` for every combination of ``params`` and
     every seed, skipping runs already in ``store``; returns a :class:`SweepResult`.
 
-    Args:
-        function: a callable, or an importable ``"module:function"`` path. It returns a
-            dict of JSON values (metrics, and curves as lists).
-        params: parameter name -> list of values; the sweep runs their product.
-        seeds: the seeds, each a non-negative int.
-        store: the folder of run records (created if missing).
-        address: ``None`` for a local Ray on all cores (or ``$RAY_ADDRESS``), ``"auto"``
-            or ``"ray://host:port"``/``"host:port"`` for a running cluster.
-        num_cpus, num_gpus: each run's Ray resource request; torch's thread count inside
-            the run is set to ``num_cpus``.
-        fresh: rerun everything, overwriting stored records as the new ones arrive.
-        max_retries: how often Ray reruns a run whose worker process died (killed, out of
-            memory, node lost). An exception raised by ``function`` is not retried: it is
-            recorded as a failed run, with its traceback, and the sweep goes on.
-        progress_bar: a tqdm bar over the runs.
-        backend: ``"ray"`` or ``"serial"`` (this process, one run after another).
+    Parameters
+    ----------
+    function
+        A callable, or an importable ``"module:function"`` path. It returns a
+        dict of JSON values (metrics, and curves as lists).
+    params
+        Parameter name -> list of values; the sweep runs their product.
+    seeds
+        The seeds, each a non-negative int.
+    store
+        The folder of run records (created if missing).
+    address
+        ``None`` for a local Ray on all cores (or ``$RAY_ADDRESS``), ``"auto"``
+        or ``"ray://host:port"``/``"host:port"`` for a running cluster.
+    num_cpus, num_gpus
+        Each run's Ray resource request; torch's thread count inside
+        the run is set to ``num_cpus``.
+    fresh
+        Rerun everything, overwriting stored records as the new ones arrive.
+    max_retries
+        How often Ray reruns a run whose worker process died (killed, out of
+        memory, node lost). An exception raised by ``function`` is not retried: it is
+        recorded as a failed run, with its traceback, and the sweep goes on.
+    progress_bar
+        A tqdm bar over the runs.
+    backend
+        ``"ray"`` or ``"serial"`` (this process, one run after another).
 
+    Notes
+    -----
     Failed runs are kept in the store and run again by the next call (a failure may be
     transient: memory, a lost node); successful runs are never rerun unless ``fresh``.
     """

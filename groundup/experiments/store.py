@@ -81,6 +81,7 @@ class ResultStore:
         self.path.mkdir(parents=True, exist_ok=True)
 
     def file(self, key: str) -> Path:
+        """The JSON file that holds (or will hold) the run with this key."""
         return self.path / f"{key}.json"
 
     def get(self, key: str) -> dict[str, Any] | None:

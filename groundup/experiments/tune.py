@@ -127,32 +127,51 @@ def tune(
     """Search ``agent``'s hyper-parameters on ``env`` with TPE and median pruning; trials
     run as Ray tasks. Returns a :class:`TuneResult` (see the module docstring for the design).
 
-    Args:
-        agent: a registered agent id with a non-empty ``search_space``.
-        env: a Gymnasium environment id (``env_kwargs`` go to ``gym.make``).
-        n_trials: the study's total number of finished trials (complete, pruned or failed);
-            a call runs only those missing, so running it again resumes.
-        timesteps: the training budget of each seed of each trial.
-        seeds: K, meaning seeds 0..K-1, or a list of seeds; every trial trains one agent per
-            seed and is scored by their mean.
-        study: the study's folder (default ``studies/AGENT-ENV``): ``study.db`` (SQLite)
-            and ``best_params.json``. study_name: the study's name in the database
-            (default ``AGENT-ENV``).
-        address: ``None`` for a local Ray on all cores (or ``$RAY_ADDRESS``), ``"auto"`` or
-            ``"ray://host:port"`` for a running cluster.
-        num_cpus, num_gpus: each trial's Ray resource request (torch's thread count too).
-        n_evaluations: evaluation points per trial (evenly spaced; the last ends training).
-        eval_episodes: deterministic episodes per seed at each evaluation point.
-        fixed_params: hyper-parameters every trial uses, taken out of the search.
-        search_space: replaces the agent's declared space (same format, same checks).
-        sampler_seed: seeds the TPE sampler (offset by the trials already in the study).
-        n_startup_trials: random trials before TPE models the results, and completed
-            trials before the pruner prunes (RL Zoo's defaults' role).
-        sampler, pruner: Optuna objects replacing the defaults (``TPESampler(multivariate=
-            True)``; ``MedianPruner`` that never prunes in the first third of the budget).
-        backend: ``"ray"`` or ``"serial"`` (this process, one trial after another).
-        max_retries: how often Ray reruns a trial whose worker process died.
-        progress_bar: a tqdm bar over the trials.
+    Parameters
+    ----------
+    agent
+        A registered agent id with a non-empty ``search_space``.
+    env
+        A Gymnasium environment id (``env_kwargs`` go to ``gym.make``).
+    n_trials
+        The study's total number of finished trials (complete, pruned or failed);
+        a call runs only those missing, so running it again resumes.
+    timesteps
+        The training budget of each seed of each trial.
+    seeds
+        K, meaning seeds 0..K-1, or a list of seeds; every trial trains one agent per
+        seed and is scored by their mean.
+    study
+        The study's folder (default ``studies/AGENT-ENV``): ``study.db`` (SQLite)
+        and ``best_params.json``. study_name: the study's name in the database
+        (default ``AGENT-ENV``).
+    address
+        ``None`` for a local Ray on all cores (or ``$RAY_ADDRESS``), ``"auto"`` or
+        ``"ray://host:port"`` for a running cluster.
+    num_cpus, num_gpus
+        Each trial's Ray resource request (torch's thread count too).
+    n_evaluations
+        Evaluation points per trial (evenly spaced; the last ends training).
+    eval_episodes
+        Deterministic episodes per seed at each evaluation point.
+    fixed_params
+        Hyper-parameters every trial uses, taken out of the search.
+    search_space
+        Replaces the agent's declared space (same format, same checks).
+    sampler_seed
+        Seeds the TPE sampler (offset by the trials already in the study).
+    n_startup_trials
+        Random trials before TPE models the results, and completed
+        trials before the pruner prunes (RL Zoo's defaults' role).
+    sampler, pruner
+        Optuna objects replacing the defaults (``TPESampler(multivariate=
+        True)``; ``MedianPruner`` that never prunes in the first third of the budget).
+    backend
+        ``"ray"`` or ``"serial"`` (this process, one trial after another).
+    max_retries
+        How often Ray reruns a trial whose worker process died.
+    progress_bar
+        A tqdm bar over the trials.
     """
     seeds, env_kwargs, fixed, space = _check_tune_args(
         agent, env, n_trials, timesteps, seeds, n_evaluations, eval_episodes, n_startup_trials, num_cpus, num_gpus,

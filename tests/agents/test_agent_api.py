@@ -177,6 +177,23 @@ def test_learn_needs_a_budget():
         agents.make("q-learning", gym.make("FrozenLake-v1")).learn()
 
 
+@pytest.mark.parametrize("agent_id", ["q-learning", "mc-control", "semi-gradient-sarsa"])
+def test_a_budget_of_zero_steps_and_zero_episodes_is_refused(agent_id):
+    env = gym.make("MountainCar-v0" if agent_id == "semi-gradient-sarsa" else "FrozenLake-v1")
+    with pytest.raises(ValueError, match=r"total_timesteps=0 and n_episodes=0: nothing to train"):
+        agents.make(agent_id, env).learn(total_timesteps=0, n_episodes=0)
+
+
+@pytest.mark.parametrize("agent_id", ["dqn", "policy-gradient"])
+def test_a_vector_environment_of_mixed_spaces_is_refused(agent_id):
+    # gymnasium builds it when asked (observation_mode="different"): Discrete(16) and Discrete(64)
+    env = gym.vector.SyncVectorEnv([lambda: gym.make("FrozenLake-v1"), lambda: gym.make("FrozenLake-v1", map_name="8x8")],
+                                   observation_mode="different")
+    with pytest.raises(ValueError, match=r"2 sub-environments share one observation space; this one's observation_space "
+                                         r"is MultiDiscrete\(\[16 64\]\), not 2 copies of single_observation_space Discrete\(16\)"):
+        agents.make(agent_id, env)
+
+
 @pytest.mark.parametrize("gamma", [-0.1, 1.01, float("nan"), "0.9"])
 def test_gamma_outside_unit_interval(gamma):
     with pytest.raises(ValueError, match=r"gamma \(the discount factor\) must be a number in \[0, 1\]"):

@@ -11,7 +11,7 @@ from benchmarks import common
 
 
 @pytest.mark.parametrize("mode", ["smoke", "quick", "full"])
-def test_outputs_go_to_an_ignored_folder_unless_update_readme(mode):
+def test_outputs_go_to_an_ignored_folder_unless_update_results(mode):
     args = common.parse_args("bandits", "test", [f"--{mode}"])
     assert args.out == common.OUTPUT / mode
     assert args.store == common.OUTPUT / "store" / "bandits"
@@ -19,15 +19,17 @@ def test_outputs_go_to_an_ignored_folder_unless_update_readme(mode):
     assert ignored.returncode == 0, f"{args.out} is not ignored by git"
 
 
-def test_update_readme_writes_the_results_folder_in_full_mode():
-    args = common.parse_args("bandits", "test", ["--update-readme"])
-    assert args.mode == "full" and args.out == common.RESULTS
+@pytest.mark.parametrize("flag", ["--update-results", "--update-readme"])
+def test_update_results_writes_the_results_folder_in_full_mode(flag):
+    # --update-readme is the flag's old name, kept so the commands in the results' footers still run
+    args = common.parse_args("bandits", "test", [flag])
+    assert args.mode == "full" and args.out == common.RESULTS and args.update_results
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--quick", "--update-readme"], "only for the full mode, not --quick"),
-    (["--smoke", "--update-readme"], "only for the full mode, not --smoke"),
-    (["--update-readme", "--out", "/tmp/elsewhere"], "leave --out out"),
+    (["--quick", "--update-results"], "only for the full mode, not --quick"),
+    (["--smoke", "--update-results"], "only for the full mode, not --smoke"),
+    (["--update-results", "--out", "/tmp/elsewhere"], "leave --out out"),
     (["--smoke", "--quick"], "not allowed with argument"),
     (["--seeds", "3-1"], "--seeds"),
 ])

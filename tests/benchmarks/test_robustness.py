@@ -3,12 +3,14 @@ the targets computed from the runs, and (slow) the smoke mode end to end on the 
 
 from __future__ import annotations
 
+import argparse
 import gymnasium as gym
 import numpy as np
 import pytest
 
 import groundup  # noqa: F401  (registers groundup/ environments)
 from benchmarks import robustness as bench
+from benchmarks._robustness_bandits import BANDIT_AGENTS, BANDIT_TASKS
 from groundup import agents
 from groundup.experiments import ResultStore
 
@@ -40,8 +42,23 @@ def test_relative_score():
     assert bench.relative_score(-13.0, -13.0) == 1.0
     with pytest.raises(ValueError):
         bench.relative_score(1.0, -13.0)
-    with pytest.raises(ValueError):
-        bench.relative_score(1.0, 0.0)
+    assert bench.relative_score(1.0, 0.0) is None  # no reward reachable: undefined, not an error
+
+
+def test_a_time_limit_that_makes_the_reference_unreachable_is_run_and_reported(monkeypatch, tmp_path):
+    # FrozenLake 8x8 cut to 5 steps: the goal is 14 moves away, so every policy's return is 0
+    monkeypatch.setitem(bench.CONTROL_TASKS, "frozenlake-8x8-5-steps",
+                        dict(env="FrozenLake8x8-v1", kwargs={"max_episode_steps": 5}))
+    case = {"task": "frozenlake-8x8-5-steps", "agent": "q-learning", "steps": [3000], "eval_episodes": 20}
+    out = bench.control(case, seed=0)
+    assert out["reference"] == 0.0 and out["optimum_within_limit"] == 0.0
+    (result,) = out["results"]
+    assert result["score"] is None and result["return"] == 0.0 and result["episodes"] >= 3000 // 5
+    record = {"params": {"case": case}, "seed": 0, "metrics": out}
+    budgets = {**bench.BUDGETS["smoke"], "steps": 3000}
+    text, _ = bench.render_tabular([record], argparse.Namespace(out=tmp_path), budgets)
+    assert "No score (the reference's return within the time limit is 0" in text
+    assert "| frozenlake-8x8-5-steps | q-learning |" in text.split("No score")[1]
 
 
 def test_exact_values_are_the_linear_solve_and_match_policy_evaluation():
@@ -98,7 +115,7 @@ def test_targets_are_computed_from_the_runs():
 def test_robustness_smoke(tmp_path, run_benchmark):
     run_benchmark("robustness", "--smoke", "--backend", "serial", timeout=600)
     report = (tmp_path / "robustness.md").read_text()
-    for heading in ("### Tabular control with the defaults", "### Prediction with the defaults", "Sections to come",
+    for heading in ("### Tabular control with the defaults", "### Prediction with the defaults", "Section to come", "### Bandits with the defaults",
                     "command: `python -m benchmarks.robustness --smoke`", "](robustness_tabular.png)"):
         assert heading in report
     assert (tmp_path / "robustness_tabular.png").stat().st_size > 10_000
@@ -109,9 +126,12 @@ def test_robustness_smoke(tmp_path, run_benchmark):
     assert "| blackjack | td0-prediction | 1 |" in report and "| frozenlake-8x8 | policy-evaluation | 0.99 | 0.0000 |" in report
     records = list(ResultStore(tmp_path / "store"))
     n_control = 3 * len(bench.CONTROL_TASKS) + 3  # mc-exploring-starts on the three groundup environments
-    assert len(records) == n_control + 4 * 4 - 2 and all(r["status"] == "ok" for r in records)
+    n_bandits = len(BANDIT_TASKS) * len(BANDIT_AGENTS)
+    assert len(records) == n_control + 4 * 4 - 2 + n_bandits and all(r["status"] == "ok" for r in records)
     for r in records:
-        if "results" in r["metrics"]:
+        if "score" in r["metrics"]:  # a bandit run
+            assert r["metrics"]["score"] <= 1.0
+        elif "results" in r["metrics"]:
             assert all(np.isfinite(x["score"]) for x in r["metrics"]["results"])
         else:
             assert r["metrics"]["relative"] >= 0

@@ -77,7 +77,7 @@ def test_smoke_run(tmp_path, run_benchmark):
         assert f"| {label} |" in table, label
     assert "Not run" not in table and "command: `python -m benchmarks.training --smoke`" in table
     for png in ("optimizers_epochs", "optimizers_time", "gradients"):
-        assert f"](training_{png}.png)" in table  # plain file names: the README sync prefixes the folder
+        assert f"](training_{png}.png)" in table  # plain file names: the docs hook (benchmarks_page.py) prefixes the folder
         assert (tmp_path / f"training_{png}.png").stat().st_size > 10_000, png
 
     records = list(ResultStore(tmp_path / "store"))
