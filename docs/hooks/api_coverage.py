@@ -121,8 +121,14 @@ def lay_out_source_tree(root: Path = ROOT, tree: Path = SOURCE_TREE) -> Path:
     return tree
 
 
-def on_config(config):
+def on_startup(command, dirty) -> None:
+    # before any plugin's config event: mkdocstrings looks for the package while it is
+    # configured, so on a fresh clone the tree must exist by then
     lay_out_source_tree()
+
+
+def on_config(config):
+    lay_out_source_tree()  # again for `mkdocs serve` rebuilds, which skip on_startup
     return config
 
 
