@@ -310,7 +310,8 @@ class Agent(AgentLogging):
         return {name: getattr(self, attribute) for name, attribute in attributes if hasattr(self, attribute)}
 
     # -- the API ------------------------------------------------------------------------
-    def learn(self, total_timesteps: int | None = None, *, callback: Callback | None = None, progress_bar: bool = False) -> "Agent":
+    def learn(self, total_timesteps: int | None = None, *, callback: Callback | None = None, progress_bar: bool = False,
+              tb_log_name: str | None = None) -> "Agent":
         """Train in the environment and return ``self`` (Stable-Baselines3's ``learn``).
 
         Parameters
@@ -323,6 +324,9 @@ class Agent(AgentLogging):
             training early.
         progress_bar : bool, default False
             Show a tqdm progress bar.
+        tb_log_name : str, optional
+            This run's TensorBoard sub-folder, ``tensorboard_log/{tb_log_name}_{n}`` (default:
+            the class name, as SB3's ``"DQN"``); used only when the agent has a ``tensorboard_log``.
 
         Returns
         -------
