@@ -66,8 +66,10 @@ class LinearAgent(StepwiseAgent):
 
     def __init__(self, env: Any, *, features: str | None = None, learning_rate: float | None = None, n_tilings: int = 8,
                  tiles_per_dim: int = 8, rbf_per_dim: int = 5, rbf_width: float = 1.0, n_scaling_samples: int = 10_000,
-                 gamma: float = 1.0, seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
-        super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device)
+                 gamma: float = 1.0, seed: int | None = None, verbose: int = 0, device: str = "auto",
+                 tensorboard_log: str | None = None, monitor_dir: str | None = None) -> None:
+        super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device,
+                         tensorboard_log=tensorboard_log, monitor_dir=monitor_dir)
         if features is None:
             features = "one-hot" if isinstance(self.observation_space, spaces.Discrete) else "tile-coding"
         check_choice("features", features, FEATURES)

@@ -48,8 +48,10 @@ class _Bandit(StepwiseAgent):
     _batched = True
 
     def __init__(self, env: Any, *, learning_rate: float | None = None, initial_value: float = 0.0, gamma: float = 0.99,
-                 seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
-        super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device)
+                 seed: int | None = None, verbose: int = 0, device: str = "auto",
+                 tensorboard_log: str | None = None, monitor_dir: str | None = None) -> None:
+        super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device,
+                         tensorboard_log=tensorboard_log, monitor_dir=monitor_dir)
         self.learning_rate = check_learning_rate(learning_rate, allow_none=True)
         self.initial_value = check_initial_value(initial_value)
         self.k = int(self.action_space.n)
@@ -89,16 +91,46 @@ class _Bandit(StepwiseAgent):
 
     def _stepper(self, env: Any) -> Any:
         vector, a0 = isinstance(env, gym.vector.VectorEnv), self._action_start
-        return lambda A: step_envs(env, A + a0, vector)
+        step = lambda A: step_envs(env, A + a0, vector)  # noqa: E731
+        if self._telemetry is None:
+            return step
+        # with logs, the pulls between two log points are summed (a bandit's episodes end only
+        # at the horizon, so the rolling episode means alone would show no learning curve)
+        self._pulls = np.zeros(3)  # reward sum, regret sum, pulls
+
+        def step_and_count(A: np.ndarray) -> tuple:
+            out = step(A)
+            self._pulls[0] += out[1].sum()
+            regret = out[4].get("regret") if isinstance(out[4], dict) else None
+            self._pulls[1] += np.nan if regret is None else np.sum(regret)
+            self._pulls[2] += len(out[1])
+            return out
+
+        return step_and_count
+
+    def _telemetry_scalars(self) -> dict[str, float | None]:
+        """Besides the learning rate: ``rollout/reward_mean`` and ``rollout/regret_mean``,
+        the mean reward and expected regret per pull since the last log point (Sutton &
+        Barto's Figure 2.2 curves), and ``rollout/exploration_rate`` for epsilon-greedy."""
+        values = super()._telemetry_scalars()
+        pulls = getattr(self, "_pulls", None)
+        if pulls is not None and pulls[2] > 0:
+            values["rollout/reward_mean"] = pulls[0] / pulls[2]
+            values["rollout/regret_mean"] = None if np.isnan(pulls[1]) else pulls[1] / pulls[2]
+            pulls[:] = 0.0
+        if hasattr(self, "epsilon"):
+            values["rollout/exploration_rate"] = self.epsilon
+        return values
 
     def learn(self, total_timesteps: int | None = None, *, n_episodes: int | None = None, callback: Callback | None = None,
-              progress_bar: bool = False) -> "_Bandit":
+              progress_bar: bool = False, tb_log_name: str | None = None) -> "_Bandit":
         """Pull arms for ``total_timesteps`` pulls in all (SB3 counts every run's steps, so
         2,000 runs x 1,000 steps is ``total_timesteps=2_000_000``) or ``n_episodes``
         episodes. ``callback(locals_, globals_)`` runs after every step with ``A``, ``R``
         and ``info`` (arrays over runs) and ``it`` (the pulls of each run) in ``locals_``;
         returning False stops."""
-        return super().learn(total_timesteps, n_episodes=n_episodes, callback=callback, progress_bar=progress_bar)
+        return super().learn(total_timesteps, n_episodes=n_episodes, callback=callback, progress_bar=progress_bar,
+                             tb_log_name=tb_log_name)
 
     def predict(self, observation: Any, state: Any = None, episode_start: Any = None, deterministic: bool = True) -> tuple[Any, None]:
         """The arm with the highest estimate (lowest index on ties), per run when the

@@ -26,6 +26,8 @@ from gymnasium.vector.utils import batch_space
 
 from groundup import persistence
 from groundup.agents import spaces as sp
+from groundup.agents.telemetry import AgentLogging
+from groundup.telemetry import AgentTelemetry, check_log_dir
 from groundup.validation import (check_gamma, check_in_interval, check_int, check_learning_rate, check_number,
                                  check_positive, check_probability, check_seed)
 
@@ -156,7 +158,7 @@ def step_envs(env: Any, actions: np.ndarray, vector: bool, discrete: bool = True
     return [raw], np.array([reward], dtype=np.float64), np.array([term]), np.array([trunc]), info
 
 
-class Agent:
+class Agent(AgentLogging):
     """Base class of every groundup agent (see the module docstring for the API).
 
     Parameters
@@ -172,6 +174,15 @@ class Agent:
         0 silent, 1 a line per (some) episodes or sweeps.
     device
         Torch device for the agents that use torch; accepted everywhere for one API.
+    tensorboard_log
+        A folder for TensorBoard scalars (SB3's name and layout: each
+        ``learn(tb_log_name=...)`` call writes into ``tensorboard_log/{tb_log_name}_{n}``);
+        ``None`` (default) logs nothing. Needs ``pip install groundup[logging]``.
+    monitor_dir
+        A folder for SB3's ``monitor.csv`` (one row per finished episode), read by
+        ``stable_baselines3.common.results_plotter.load_results``; ``None`` (default)
+        writes none. Both are saved with the agent, as SB3 saves ``tensorboard_log``, so
+        a loaded agent goes on logging where it did.
     """
 
     agent_id: ClassVar[str] = ""
@@ -192,11 +203,16 @@ class Agent:
     #: __init__ arguments stored under another attribute name (argument -> attribute)
     _param_attributes: ClassVar[dict[str, str]] = {}
 
-    def __init__(self, env: Any, *, gamma: float = 0.99, seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
+    def __init__(self, env: Any, *, gamma: float = 0.99, seed: int | None = None, verbose: int = 0, device: str = "auto",
+                 tensorboard_log: str | None = None, monitor_dir: str | None = None) -> None:
         self.gamma = check_gamma(gamma)
         self.seed = check_seed(seed)
         self.verbose = check_int("verbose", verbose, minimum=0)
         self.device = device
+        self.tensorboard_log = check_log_dir("tensorboard_log", tensorboard_log)
+        self.monitor_dir = check_log_dir("monitor_dir", monitor_dir)
+        self._telemetry: AgentTelemetry | None = None
+        self._monitor_t_start: float | None = None
         self.num_timesteps = 0
         self.num_episodes = 0
         self.episode_returns: list[float] = []
@@ -294,7 +310,8 @@ class Agent:
         return {name: getattr(self, attribute) for name, attribute in attributes if hasattr(self, attribute)}
 
     # -- the API ------------------------------------------------------------------------
-    def learn(self, total_timesteps: int | None = None, *, callback: Callback | None = None, progress_bar: bool = False) -> "Agent":
+    def learn(self, total_timesteps: int | None = None, *, callback: Callback | None = None, progress_bar: bool = False,
+              tb_log_name: str | None = None) -> "Agent":
         """Train in the environment and return ``self`` (Stable-Baselines3's ``learn``).
 
         Parameters
@@ -307,6 +324,9 @@ class Agent:
             training early.
         progress_bar : bool, default False
             Show a tqdm progress bar.
+        tb_log_name : str, optional
+            This run's TensorBoard sub-folder, ``tensorboard_log/{tb_log_name}_{n}`` (default:
+            the class name, as SB3's ``"DQN"``); used only when the agent has a ``tensorboard_log``.
 
         Returns
         -------
@@ -338,6 +358,8 @@ class Agent:
         self.episode_returns.append(float(G))
         self.episode_lengths.append(int(length))
         self.num_episodes += 1
+        if self._telemetry is not None:
+            self._telemetry.episode(float(G), int(length))
         if self.verbose and self.num_episodes % max(1, 10 ** (len(str(self.num_episodes)) - 1)) == 0:
             print(f"[{self._name()}] episode {self.num_episodes}: return {G:.3f}, length {length}, steps {self.num_timesteps}")
 

@@ -113,8 +113,10 @@ class DeepAgent(Checkpointable, Agent):
     supports_vector_env = True
 
     def __init__(self, env: Any, *, learning_rate: float, learning_rate_schedule: str, scale_observations: bool,
-                 gamma: float, seed: int | None, verbose: int, device: str) -> None:
-        super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device)
+                 gamma: float, seed: int | None, verbose: int, device: str,
+                 tensorboard_log: str | None = None, monitor_dir: str | None = None) -> None:
+        super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device,
+                         tensorboard_log=tensorboard_log, monitor_dir=monitor_dir)
         self.learning_rate = check_learning_rate(learning_rate)
         self.learning_rate_schedule = check_choice("learning_rate_schedule", learning_rate_schedule, LR_SCHEDULES)
         self.device_ = resolve_device(device)
@@ -138,13 +140,16 @@ class DeepAgent(Checkpointable, Agent):
 
     # -- the learn() every deep agent shares ------------------------------------------------------
     def learn(self, total_timesteps: int, *, callback: Callback | None = None, progress_bar: bool = False,
-              checkpoint_every: int | None = None, checkpoint_path: str | os.PathLike | None = None) -> "DeepAgent":
+              checkpoint_every: int | None = None, checkpoint_path: str | os.PathLike | None = None,
+              tb_log_name: str | None = None) -> "DeepAgent":
         """Train for ``total_timesteps`` environment steps (counted over all environments).
 
         ``callback(locals_, globals_)`` runs after every step (SB3's convention); returning
         ``False`` stops. With ``checkpoint_every=N`` and ``checkpoint_path``, a checkpoint is
         written atomically at the first episode end after every N steps (and at the end);
-        :func:`~groundup.agents.checkpoint.resume` continues an interrupted run from it. Returns the agent.
+        :func:`~groundup.agents.checkpoint.resume` continues an interrupted run from it.
+        ``tb_log_name`` names this run's TensorBoard sub-folder (default: the class name, as
+        SB3's ``"DQN"``) when the agent has a ``tensorboard_log``. Returns the agent.
         """
         total_timesteps, _ = check_budget(total_timesteps)
         if (checkpoint_every is None) != (checkpoint_path is None):
@@ -157,7 +162,8 @@ class DeepAgent(Checkpointable, Agent):
         env = self._require_env()
         run = {"start": self.num_timesteps, "total": total_timesteps, "end": self.num_timesteps + total_timesteps,
                "checkpoint_every": checkpoint_every, "checkpoint_path": None if checkpoint_path is None else str(checkpoint_path),
-               "last_checkpoint": self.num_timesteps, "checkpoint_written": None, "done": False}
+               "last_checkpoint": self.num_timesteps, "checkpoint_written": None, "done": False,
+               "tb_log_name": tb_log_name}
         return self._learn_flushing_denormals(env, run, callback, progress_bar)
 
     def _learn_flushing_denormals(self, env: Any, run: dict[str, Any], callback: Callback | None,
@@ -181,15 +187,18 @@ class DeepAgent(Checkpointable, Agent):
         self._run = run
         cb = make_callback(callback)
         runner = EnvRunner(env, self.encoder, self._rng)
-        runner.reset()
-        self._begin_run(runner)
-        n_envs = runner.n_envs
         bar = make_progress_bar(run["end"] - self.num_timesteps, enabled=progress_bar, desc=self._name(), unit="step")
         try:
+            next_log = self._start_telemetry(run.get("tb_log_name"))
+            runner.reset()
+            self._begin_run(runner)
+            n_envs = runner.n_envs
             while self.num_timesteps < run["end"]:
                 self._collect_step(runner)
                 self._train_step(runner)
                 self._record_finished(runner)
+                if self.num_timesteps >= next_log:
+                    next_log = self._log_telemetry()
                 bar.update(n_envs)
                 if cb is not None and not cb(locals()):
                     break
@@ -198,6 +207,7 @@ class DeepAgent(Checkpointable, Agent):
             self._maybe_checkpoint(runner, run, final=True)
         finally:
             bar.close()
+            self._close_telemetry()
             self._run = None
         return self
 
@@ -218,6 +228,15 @@ class DeepAgent(Checkpointable, Agent):
         """How much of the current learn() budget is spent, in [0, 1]."""
         run = self._run
         return min(1.0, (self.num_timesteps - run["start"]) / run["total"])
+
+    def _telemetry_scalars(self) -> dict[str, float | None]:
+        """``train/learning_rate`` as the optimizer has it now (the schedule's value) and
+        ``train/loss``, the mean loss of the last update (read here, at the logging interval,
+        so that training steps never wait for the device to report it)."""
+        optimizer = next(iter(self._optimizers.values()), None)
+        lr = optimizer.param_groups[0]["lr"] if optimizer is not None else self.learning_rate
+        losses = getattr(self, "_last_losses", None)
+        return {"train/learning_rate": lr, "train/loss": None if losses is None else float(losses.float().mean())}
 
     def _update_learning_rate(self) -> None:
         lr = self.learning_rate * (1.0 - self._progress()) if self.learning_rate_schedule == "linear" else self.learning_rate

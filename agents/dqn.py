@@ -160,9 +160,11 @@ class DQN(DeepAgent):
                  exploration_final_eps: float = 0.05, max_grad_norm: float = 10.0, net_arch: Any = (64, 64),
                  activation: str = "relu", double_q: bool = False, dueling: bool = False,
                  learning_rate_schedule: str = "constant", scale_observations: bool = False, seed: int | None = None,
-                 verbose: int = 0, device: str = "auto") -> None:
+                 verbose: int = 0, device: str = "auto",
+                 tensorboard_log: str | None = None, monitor_dir: str | None = None) -> None:
         super().__init__(env, learning_rate=learning_rate, learning_rate_schedule=learning_rate_schedule,
-                         scale_observations=scale_observations, gamma=gamma, seed=seed, verbose=verbose, device=device)
+                         scale_observations=scale_observations, gamma=gamma, seed=seed, verbose=verbose, device=device,
+                         tensorboard_log=tensorboard_log, monitor_dir=monitor_dir)
         self.buffer_size = check_positive("buffer_size", buffer_size, integer=True)
         self.batch_size = check_positive("batch_size", batch_size, integer=True)
         if self.buffer_size < self.batch_size:
@@ -294,7 +296,8 @@ class DQN(DeepAgent):
             nn.utils.clip_grad_norm_(params, self.max_grad_norm)
             self.optimizer.step()
             losses.append(loss.detach())
-        self._check_loss(torch.stack(losses), "TD (Huber)")
+        self._last_losses = torch.stack(losses)  # train/loss: their mean, as SB3 logs its last phase's
+        self._check_loss(self._last_losses, "TD (Huber)")
         self.n_updates += gradient_steps
         if device.type != "cpu":
             self._after_weights_changed()
@@ -321,6 +324,11 @@ class DQN(DeepAgent):
                     target.mul_(1.0 - self.tau).add_(online, alpha=self.tau)
 
     # -- persistence -----------------------------------------------------------------------------------
+    def _telemetry_scalars(self) -> dict[str, float | None]:
+        values = super()._telemetry_scalars()
+        values["rollout/exploration_rate"] = self.exploration_rate
+        return values
+
     def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         tensors, metadata = super()._get_state()
         metadata["algorithm"].update(exploration_rate=self.exploration_rate, buffer_pos=self.replay_buffer.pos)

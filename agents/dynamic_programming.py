@@ -91,8 +91,10 @@ class _DynamicProgramming(TabularBase):
     requires_model = True
 
     def __init__(self, env: Any, *, theta: float = 1e-10, max_iterations: int = 100_000, gamma: float = 0.99,
-                 seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
-        super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device)
+                 seed: int | None = None, verbose: int = 0, device: str = "auto",
+                 tensorboard_log: str | None = None, monitor_dir: str | None = None) -> None:
+        super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device,
+                         tensorboard_log=tensorboard_log, monitor_dir=monitor_dir)
         self.theta = check_positive("theta", theta)
         self.max_iterations = check_positive("max_iterations", max_iterations, integer=True)
         self.V = np.zeros(self.n_states)
@@ -144,12 +146,15 @@ class _DynamicProgramming(TabularBase):
         """After the sweeps: set the final policy."""
 
     def learn(self, total_timesteps: int | None = None, *, callback: Callback | None = None, progress_bar: bool = False,
-              **_: Any) -> "_DynamicProgramming":
+              tb_log_name: str | None = None, **_: Any) -> "_DynamicProgramming":
         """Sweep until no value changes by more than ``theta`` (or ``max_iterations``).
 
         Dynamic programming needs no interaction, so ``total_timesteps`` is accepted for a
         uniform API and ignored. ``callback(locals_, globals_)`` runs after every sweep
-        (``locals_["delta"]``, ``locals_["sweep"]``); returning False stops.
+        (``locals_["delta"]``, ``locals_["sweep"]``); returning False stops. With a
+        ``tensorboard_log``, every sweep writes ``train/value_change`` (its delta, the
+        largest change of V) at x = the sweep count: there are no steps or episodes to
+        log, and sweeps are few. A ``monitor_dir`` gets a file with no rows, for the same reason.
         """
         if self.model_ is None:
             self._require_env()
@@ -157,10 +162,14 @@ class _DynamicProgramming(TabularBase):
         bar = make_progress_bar(None, enabled=progress_bar, desc=self._name(), unit="sweep")
         self.converged_ = False
         try:
+            self._start_telemetry(tb_log_name)
+            writer = None if self._telemetry is None else self._telemetry.writer
             for sweep in range(1, self.max_iterations + 1):
                 delta = self.sweep()
                 self.n_sweeps_ += 1
                 bar.update(1)
+                if writer is not None:
+                    writer.scalar("train/value_change", delta, self.n_sweeps_)
                 if self.verbose and (sweep & (sweep - 1)) == 0:
                     print(f"[{self._name()}] sweep {sweep}: delta {delta:.3g}")
                 if delta < self.theta:
@@ -171,6 +180,7 @@ class _DynamicProgramming(TabularBase):
                     break
         finally:
             bar.close()
+            self._close_telemetry()
         self._finish()
         return self
 

@@ -66,6 +66,11 @@ class EpsilonGreedyExploration:
     def _on_progress(self, progress: float) -> None:
         self.epsilon_ = self._schedule.value(progress)
 
+    def _telemetry_scalars(self) -> dict[str, float | None]:
+        values = super()._telemetry_scalars()  # type: ignore[misc]
+        values["rollout/exploration_rate"] = self.epsilon_
+        return values
+
     def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         tensors, metadata = super()._get_state()  # type: ignore[misc]
         metadata["epsilon_"] = self.epsilon_

@@ -71,9 +71,11 @@ class MCPrediction(_EpisodeMemory, TabularPredictionAgent):
 
     def __init__(self, env: Any, policy: Any = None, *, learning_rate: float | None = None,
                  learning_rate_exponent: float = 1.0, first_visit: bool = True, gamma: float = 0.99,
-                 seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
+                 seed: int | None = None, verbose: int = 0, device: str = "auto",
+                 tensorboard_log: str | None = None, monitor_dir: str | None = None) -> None:
         super().__init__(env, policy, learning_rate=learning_rate, learning_rate_exponent=learning_rate_exponent,
-                         gamma=gamma, seed=seed, verbose=verbose, device=device)
+                         gamma=gamma, seed=seed, verbose=verbose, device=device,
+                         tensorboard_log=tensorboard_log, monitor_dir=monitor_dir)
         self.first_visit = bool(first_visit)
         self.start_memory()
 
@@ -191,9 +193,11 @@ class MCExploringStarts(_MonteCarloControl):
 
     def __init__(self, env: Any, *, learning_rate: float | None = None, learning_rate_exponent: float = 1.0,
                  first_visit: bool = True, gamma: float = 0.99, seed: int | None = None, verbose: int = 0,
-                 device: str = "auto") -> None:
+                 device: str = "auto",
+                 tensorboard_log: str | None = None, monitor_dir: str | None = None) -> None:
         super().__init__(env, learning_rate=learning_rate, learning_rate_exponent=learning_rate_exponent,
-                         first_visit=first_visit, epsilon=0.0, gamma=gamma, seed=seed, verbose=verbose, device=device)
+                         first_visit=first_visit, epsilon=0.0, gamma=gamma, seed=seed, verbose=verbose, device=device,
+                         tensorboard_log=tensorboard_log, monitor_dir=monitor_dir)
         self.start_states_: list[int] | None = None
         if self.env is not None:
             self.start_states_ = self._find_start_states(self.env)

@@ -173,9 +173,11 @@ class PolicyGradient(DeepAgent):
                  activation: str = "tanh", ortho_init: bool = True, log_std_init: float = 0.0, use_sde: bool = False,
                  sde_sample_freq: int = -1, normalize_observations: bool = False, normalize_rewards: bool = False,
                  optimizer: str = "adam", learning_rate_schedule: str = "constant", scale_observations: bool = False,
-                 seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
+                 seed: int | None = None, verbose: int = 0, device: str = "auto",
+                 tensorboard_log: str | None = None, monitor_dir: str | None = None) -> None:
         super().__init__(env, learning_rate=learning_rate, learning_rate_schedule=learning_rate_schedule,
-                         scale_observations=scale_observations, gamma=gamma, seed=seed, verbose=verbose, device=device)
+                         scale_observations=scale_observations, gamma=gamma, seed=seed, verbose=verbose, device=device,
+                         tensorboard_log=tensorboard_log, monitor_dir=monitor_dir)
         check_choice("mode", mode, MODES)
         if mode == "reinforce" and self.n_envs != 1:
             raise ValueError(f"mode='reinforce' learns from whole episodes of one environment; got a vector environment "
@@ -363,6 +365,7 @@ class PolicyGradient(DeepAgent):
         loss = policy_loss + self.vf_coef * value_loss - self.ent_coef * entropy.mean()
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        self._last_losses = loss.detach()  # train/loss
         nn.utils.clip_grad_norm_(list(self.actor.parameters()), self.max_grad_norm)
         nn.utils.clip_grad_norm_(list(self.critic.parameters()), self.max_grad_norm)
         self._check_loss(torch.stack([policy_loss.detach(), value_loss.detach()]).max().reshape(1), "policy-gradient")

@@ -93,7 +93,7 @@ class StepwiseAgent(Agent):
 
     # -- the loop --------------------------------------------------------------------------------
     def learn(self, total_timesteps: int | None = None, *, n_episodes: int | None = None, callback: Callback | None = None,
-              progress_bar: bool = False) -> "StepwiseAgent":
+              progress_bar: bool = False, tb_log_name: str | None = None) -> "StepwiseAgent":
         """Interact with the environment for ``total_timesteps`` steps and/or ``n_episodes``
         episodes (whichever ends first), learning as the algorithm says. With a vector
         environment, steps count every run's steps (as in SB3: 2,000 runs of 1,000 steps are
@@ -102,7 +102,8 @@ class StepwiseAgent(Agent):
         ``callback(locals_, globals_)`` is called after every step (``locals_["self"]`` is
         the agent; ``A``, ``R``, ``info``, ``terminated``, ``truncated`` are there too, with
         ``t`` the steps counted so far and ``it`` the steps of each run); returning ``False``
-        stops. Returns the agent.
+        stops. ``tb_log_name`` names this run's TensorBoard sub-folder (default: the
+        class name) when the agent has a ``tensorboard_log``. Returns the agent.
         """
         total_timesteps, n_episodes = check_budget(total_timesteps, n_episodes)
         env = self._require_env()
@@ -113,16 +114,17 @@ class StepwiseAgent(Agent):
         budget = total_timesteps if by_steps else n_episodes
         self._on_learn_start(total_timesteps, n_episodes)
         bar = make_progress_bar(budget, enabled=progress_bar, desc=self._name(), unit="step" if by_steps else "episode")
-        observe, step, update, act = self._observer(), self._stepper(env), self.update, self.act
-        uses_progress, batched, n = self._uses_progress, self._batched, self.n_envs
-        autoreset = isinstance(env, gym.vector.VectorEnv)
-        to_float = float if self._float_rewards else None
-        obs, _ = self._episode_reset(env)
-        S = observe(obs)
-        A_next = self.start_episode(S)
-        G: Any = np.zeros(n) if batched else 0.0
         length, t, it, shown, episodes = 0, 0, 0, 0, 0
         try:
+            next_log = self._start_telemetry(tb_log_name)  # before _stepper: a stepper may count for the logs
+            observe, step, update, act = self._observer(), self._stepper(env), self.update, self.act
+            uses_progress, batched, n = self._uses_progress, self._batched, self.n_envs
+            autoreset = isinstance(env, gym.vector.VectorEnv)
+            to_float = float if self._float_rewards else None
+            obs, _ = self._episode_reset(env)
+            S = observe(obs)
+            A_next = self.start_episode(S)
+            G: Any = np.zeros(n) if batched else 0.0
             while t < max_steps and episodes < max_episodes:
                 A = A_next if A_next is not None else act(S)
                 obs, R, terminated, truncated, info = step(A)
@@ -130,6 +132,8 @@ class StepwiseAgent(Agent):
                 it += 1
                 t += n
                 self.num_timesteps += n
+                if self.num_timesteps >= next_log:
+                    next_log = self._log_telemetry()
                 G += R
                 length += 1
                 A_next = update(S, A, R if to_float is None else to_float(R), S_next, terminated)
@@ -166,4 +170,5 @@ class StepwiseAgent(Agent):
             if by_steps:
                 bar.update(t - shown)
             bar.close()
+            self._close_telemetry()
         return self

@@ -39,8 +39,10 @@ class TabularBase(Agent):
     observation_spaces = ("Discrete", "Tuple[Discrete]")
     action_spaces = ("Discrete",)
 
-    def __init__(self, env: Any, *, gamma: float = 0.99, seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
-        super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device)
+    def __init__(self, env: Any, *, gamma: float = 0.99, seed: int | None = None, verbose: int = 0, device: str = "auto",
+                 tensorboard_log: str | None = None, monitor_dir: str | None = None) -> None:
+        super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device,
+                         tensorboard_log=tensorboard_log, monitor_dir=monitor_dir)
         self._indexer = TabularIndexer(self.observation_space)
         self.n_states = self._indexer.n_states
         self.n_actions = int(self.action_space.n)
@@ -71,8 +73,10 @@ class TabularAgent(StepwiseAgent, TabularBase):
     """Base of the tabular agents that learn from experience, step by step, through the
     loop of :class:`~groundup.agents.stepwise.StepwiseAgent`: S is the state's index."""
 
-    def __init__(self, env: Any, *, gamma: float = 0.99, seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
-        super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device)
+    def __init__(self, env: Any, *, gamma: float = 0.99, seed: int | None = None, verbose: int = 0, device: str = "auto",
+                 tensorboard_log: str | None = None, monitor_dir: str | None = None) -> None:
+        super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device,
+                         tensorboard_log=tensorboard_log, monitor_dir=monitor_dir)
         self.Q: list[list[float]] = [[0.0] * self.n_actions for _ in range(self.n_states)]
 
     # -- arrays for users -----------------------------------------------------------------
@@ -146,8 +150,10 @@ class TabularControlAgent(EpsilonGreedyExploration, TabularAgent):
 
     def __init__(self, env: Any, *, epsilon: float | None = None, exploration_initial_eps: float = 1.0,
                  exploration_final_eps: float = 0.05, exploration_fraction: float = 0.5, initial_value: float = 0.0,
-                 gamma: float = 0.99, seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
-        super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device)
+                 gamma: float = 0.99, seed: int | None = None, verbose: int = 0, device: str = "auto",
+                 tensorboard_log: str | None = None, monitor_dir: str | None = None) -> None:
+        super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device,
+                         tensorboard_log=tensorboard_log, monitor_dir=monitor_dir)
         self._init_exploration(epsilon, exploration_initial_eps, exploration_final_eps, exploration_fraction)
         self.initial_value = check_initial_value(initial_value)
         self.Q = [[self.initial_value] * self.n_actions for _ in range(self.n_states)]
@@ -176,8 +182,10 @@ class TabularPredictionAgent(TabularAgent):
 
     def __init__(self, env: Any, policy: Any = None, *, learning_rate: float | None = None,
                  learning_rate_exponent: float = 1.0, gamma: float = 0.99, seed: int | None = None, verbose: int = 0,
-                 device: str = "auto") -> None:
-        super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device)
+                 device: str = "auto",
+                 tensorboard_log: str | None = None, monitor_dir: str | None = None) -> None:
+        super().__init__(env, gamma=gamma, seed=seed, verbose=verbose, device=device,
+                         tensorboard_log=tensorboard_log, monitor_dir=monitor_dir)
         self.learning_rate = check_learning_rate(learning_rate, allow_none=True,
                                                  none_means="alpha = 1/n^learning_rate_exponent, n the visits")
         self.learning_rate_exponent = check_learning_rate_exponent(learning_rate_exponent)

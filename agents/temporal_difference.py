@@ -40,9 +40,11 @@ class TD0Prediction(TabularPredictionAgent):
 
     def __init__(self, env: Any, policy: Any = None, *, learning_rate: float | None = None,
                  learning_rate_exponent: float = 0.7, initial_value: float = 0.0, gamma: float = 0.99,
-                 seed: int | None = None, verbose: int = 0, device: str = "auto") -> None:
+                 seed: int | None = None, verbose: int = 0, device: str = "auto",
+                 tensorboard_log: str | None = None, monitor_dir: str | None = None) -> None:
         super().__init__(env, policy, learning_rate=learning_rate, learning_rate_exponent=learning_rate_exponent,
-                         gamma=gamma, seed=seed, verbose=verbose, device=device)
+                         gamma=gamma, seed=seed, verbose=verbose, device=device,
+                         tensorboard_log=tensorboard_log, monitor_dir=monitor_dir)
         self.initial_value = check_initial_value(initial_value)
         self.V = [self.initial_value] * self.n_states
 

@@ -1,4 +1,9 @@
-"""Progress bars and training logs, shared by every long-running loop."""
+"""Progress bars and training logs, shared by every long-running loop.
+
+A :class:`TrainingLog` given ``tensorboard_log`` also writes its rows as TensorBoard
+scalars through :mod:`groundup.telemetry`: the one place where every estimator that trains
+in epochs gets its TensorBoard log.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,10 @@ import sys
 import time
 from typing import Any
 
+import numpy as np
 from tqdm.auto import tqdm
+
+from groundup.telemetry import ScalarWriter, check_log_dir, next_run_dir
 
 __all__ = ["progress_bar", "NullBar", "TrainingLog"]
 
@@ -47,30 +55,84 @@ class TrainingLog:
     records why training ended in ``log.stop_reason`` (None until then), a sentence that
     starts with what stopped it: ``"max_iter: ..."`` (every epoch ran) or
     ``"early_stopping: ..."`` (the validation score stopped improving).
+
+    With ``tensorboard_log``, every float value of a row is also written as the
+    TensorBoard scalar ``train/<key>`` (``<phase>/<key>`` for a row with a ``phase``), at x =
+    the row's ``epoch`` (or ``iteration``, else the row count), in a run folder
+    ``tensorboard_log/{tb_log_name}_{n}`` (:func:`groundup.telemetry.next_run_dir`; the
+    name defaults to ``name``). Each row is flushed at once, since epochs are few and long,
+    so a run that raises leaves every finished epoch on disk; :meth:`stop` or :meth:`close`
+    (or leaving a ``with`` block) closes the file.
     """
 
-    def __init__(self, verbose: int = 0, name: str = "") -> None:
+    #: keys that place a row on the x-axis rather than being plotted
+    STEP_KEYS = ("epoch", "iteration")
+
+    def __init__(self, verbose: int = 0, name: str = "", tensorboard_log: str | None = None,
+                 tb_log_name: str | None = None) -> None:
         self.verbose = verbose
         self.name = name
         self.rows: list[dict[str, Any]] = []
         self.stop_reason: str | None = None
         self._start = time.perf_counter()
+        tensorboard_log = check_log_dir("tensorboard_log", tensorboard_log)
+        self._writer: ScalarWriter | None = None
+        if tensorboard_log is not None:
+            self._writer = ScalarWriter(next_run_dir(tensorboard_log, tb_log_name or name or "run"))
+
+    @property
+    def log_dir(self) -> str | None:
+        """The TensorBoard run folder this log writes to (None without ``tensorboard_log``)."""
+        return None if self._writer is None else str(self._writer.log_dir)
 
     def stop(self, reason: str) -> None:
-        """Record why training stopped (printed when ``verbose``)."""
+        """Record why training stopped (printed when ``verbose``) and close the TensorBoard file."""
         self.stop_reason = reason
         if self.verbose:
             print(f"[{self.name}] stopped: {reason}", file=sys.stderr)
+        self.close()
 
     def append(self, **row: Any) -> None:
+        """Store one row (``time_s`` is added), print it when ``verbose``, write its numbers
+        to TensorBoard when the log has a ``tensorboard_log``."""
         row.setdefault("time_s", round(time.perf_counter() - self._start, 3))
         self.rows.append(row)
         if self.verbose:
             parts = [f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()]
             print(f"[{self.name}] " + " ".join(parts), file=sys.stderr)
+        if self._writer is not None:
+            self._write(row)
+
+    def _write(self, row: dict[str, Any]) -> None:
+        step = next((row[k] for k in self.STEP_KEYS if k in row), len(self.rows))
+        prefix = row["phase"] if isinstance(row.get("phase"), str) else "train"
+        # floats only: the integers in a row count or describe (a layer's number, its units)
+        values = {f"{prefix}/{key}": float(value) for key, value in row.items()
+                  if key not in self.STEP_KEYS and key != "time_s" and isinstance(value, (float, np.floating))}
+        self._writer.scalars(values, int(step))
+        self._writer.flush()
+
+    def close(self) -> None:
+        """Close the TensorBoard file, if any (idempotent)."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def __enter__(self) -> "TrainingLog":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
 
     def column(self, key: str) -> list[Any]:
+        """The values of ``key`` in row order (rows without it skipped)."""
         return [row[key] for row in self.rows if key in row]
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # an open event file cannot be copied (sklearn.clone, deepcopy): copies keep the rows only
+        state = dict(self.__dict__)
+        state["_writer"] = None
+        return state

@@ -48,8 +48,8 @@ def corpus_fingerprint(vocab: Vocabulary, corpus: EncodedCorpus) -> str:
 
 
 def _comparable(params: dict[str, Any]) -> dict[str, Any]:
-    """The hyper-parameters a resumed run must share (where it runs may differ)."""
-    return {k: v for k, v in params.items() if k != "device"}
+    """The hyper-parameters a resumed run must share (where it runs, and where it logs, may differ)."""
+    return {k: v for k, v in params.items() if k not in ("device", "tensorboard_log")}
 
 
 def save_tables(checkpoint: EpochCheckpoint, epoch: int, tables: dict[str, torch.Tensor],

@@ -18,6 +18,9 @@ _NOISE_GROUP = 4  # CBOW: consecutive centre words that share one draw of noise 
 class NegativeSamplingSteps:
     """Skip-gram's and CBOW's batched steps, on the tables of a Word2Vec being trained."""
 
+    #: sum the loss as the steps go (``fit`` sets it: ``compute_loss`` or a TensorBoard log)
+    _track_loss: bool = False
+
     def _negatives(self, shape: tuple[int, ...], gen: torch.Generator | None = None) -> torch.Tensor:
         """Noise words drawn from the unigram^ns_exponent distribution (with ``gen``, or
         the run's own generator)."""
@@ -71,7 +74,7 @@ class NegativeSamplingSteps:
         # Padded window slots, and noise words that happen to be the centre, learn nothing.
         mask = (contexts != self._V).unsqueeze(2) & torch.cat([torch.ones_like(noise[:, :1], dtype=torch.bool), noise != centres[:, None]], 1).unsqueeze(1)
         g = (label - f) * mask * lr
-        if self.compute_loss:
+        if self._track_loss:
             self._record_loss(f, label, mask)
         self._W_in.index_add_(0, contexts.reshape(-1), torch.bmm(g, u).reshape(-1, v.shape[2]))
         self._W_out.index_add_(0, targets.reshape(-1), torch.bmm(g.transpose(1, 2), v).reshape(-1, v.shape[2]))
@@ -137,7 +140,7 @@ class NegativeSamplingSteps:
         # ... label 0 for noise words; padding rows and noise equal to the centre learn nothing.
         learns = (noise.unsqueeze(1) != word_groups.unsqueeze(2)) & (word_groups >= 0).unsqueeze(2)
         g_noise = (0.0 - f_noise) * lr * learns
-        if self.compute_loss:
+        if self._track_loss:
             self._add_loss(float(-torch.log(f_word.clamp_min(1e-7)).sum() - (torch.log((1 - f_noise).clamp_min(1e-7)) * learns).sum()), B)
         grad_h = g_word.unsqueeze(1) * u_word + torch.bmm(g_noise, u_noise).view(-1, d)[:B]  # (B, d)
         if not self.cbow_mean:

@@ -35,7 +35,7 @@ from groundup.nlp._checkpoint import open_checkpoint, resume_tables, save_tables
 from groundup.nlp._keyedvectors import EmbeddingModel, keyed_vectors
 
 from groundup.datasets.vocabulary import EncodedCorpus, Vocabulary
-from groundup.progress import progress_bar
+from groundup.progress import TrainingLog, progress_bar
 from groundup.torch_utils import resolve_device
 from groundup.validation import check_choice, check_int, check_learning_rate, check_number, check_positive, check_seed
 
@@ -140,6 +140,10 @@ class GloVe(EmbeddingModel):
         Seeds the random starting vectors and the SVD's range finder (gensim's default seed).
     device : str, default "auto"
         Where torch trains: "auto" (CUDA, then MPS, then CPU), "cpu", "cuda", ...
+    tensorboard_log : str, optional
+        A folder where each epoch's loss (for "svd", the residual share as one point) goes
+        as the TensorBoard scalar ``train/loss``, in a run sub-folder ``GloVe_<n>`` (None:
+        no log). Needs ``pip install groundup[logging]``.
 
     Attributes
     ----------
@@ -192,6 +196,7 @@ class GloVe(EmbeddingModel):
         vectors: str = "sum",
         seed: int = 1,
         device: str = "auto",
+        tensorboard_log: str | None = None,
     ) -> None:
         self.vector_size = vector_size
         self.window = window
@@ -212,6 +217,7 @@ class GloVe(EmbeddingModel):
         self.vectors = vectors
         self.seed = seed
         self.device = device
+        self.tensorboard_log = tensorboard_log
         self._fit_if_given(sentences, corpus_file)
 
     def _validate(self) -> None:
@@ -281,55 +287,59 @@ class GloVe(EmbeddingModel):
         weight = torch.clamp(counts / self.x_max, max=1.0) ** self.alpha  # f(X_ij)
 
         steps = 1 if self.solver == "svd" else self.epochs  # the SVD is one step
-        bar = progress_bar(steps, enabled=show_progress, desc=f"GloVe ({self.solver})", unit="epoch" if steps > 1 else "step")
-        losses: list[float] = []
-        start = time.perf_counter()
-        if self.solver == "svd":
-            from groundup.nlp._glove_solvers import svd_factors
+        with TrainingLog(0, name="GloVe", tensorboard_log=self.tensorboard_log) as log:
+            bar = progress_bar(steps, enabled=show_progress, desc=f"GloVe ({self.solver})", unit="epoch" if steps > 1 else "step")
+            losses: list[float] = []
+            start = time.perf_counter()
+            if self.solver == "svd":
+                from groundup.nlp._glove_solvers import svd_factors
 
-            b, bc = torch.zeros(V), torch.zeros(V)
-            if resume_tables(checkpoint, {"W": W, "C": C}, [], losses) == 0:  # the factors, unless a checkpoint has them
-                w, c, residual = svd_factors(x, d, context_smoothing=self.context_smoothing, shift=self.shift,
-                                             eigenvalue_weighting=self.eigenvalue_weighting, seed=seed)
-                for table, start_values in ((w, W), (c, C)):
-                    empty = ~table.any(1)  # no positive PMI: keep the starting values, as the other solvers do
-                    table[empty] = start_values.cpu().numpy()[empty]
-                W, C = torch.as_tensor(w, dtype=torch.float32), torch.as_tensor(c, dtype=torch.float32)
-                losses.append(float(residual))
-                if checkpoint is not None:
-                    save_tables(checkpoint, 1, {"W": W, "C": C}, [], losses)
-            bar.update(1)
-        elif self.solver == "adagrad":
-            from groundup.nlp._glove_solvers import adagrad_epoch, adagrad_state, augment
-
-            W_aug, C_aug = augment(W, C, b, bc)
-            GW, GC = adagrad_state(W_aug, C_aug)
-            perm_gen = torch.Generator(device=device).manual_seed(seed)
-            tables = {"W_aug": W_aug, "C_aug": C_aug, "GW": GW, "GC": GC}
-            done = resume_tables(checkpoint, tables, [(None, perm_gen)], losses)
-            bar.update(done)
-            for epoch in range(done, self.epochs):
-                loss = adagrad_epoch(W_aug, C_aug, GW, GC, i, j, log_x, weight, self.learning_rate, self.batch_size, perm_gen)
-                losses.append(self._check_loss(loss, len(losses)))
-                if checkpoint is not None and checkpoint.due(epoch + 1):
-                    save_tables(checkpoint, epoch + 1, tables, [(None, perm_gen)], losses)
+                b, bc = torch.zeros(V), torch.zeros(V)
+                if resume_tables(checkpoint, {"W": W, "C": C}, [], losses) == 0:  # the factors, unless a checkpoint has them
+                    w, c, residual = svd_factors(x, d, context_smoothing=self.context_smoothing, shift=self.shift,
+                                                 eigenvalue_weighting=self.eigenvalue_weighting, seed=seed)
+                    for table, start_values in ((w, W), (c, C)):
+                        empty = ~table.any(1)  # no positive PMI: keep the starting values, as the other solvers do
+                        table[empty] = start_values.cpu().numpy()[empty]
+                    W, C = torch.as_tensor(w, dtype=torch.float32), torch.as_tensor(c, dtype=torch.float32)
+                    losses.append(float(residual))
+                    log.append(epoch=1, loss=losses[-1])
+                    if checkpoint is not None:
+                        save_tables(checkpoint, 1, {"W": W, "C": C}, [], losses)
                 bar.update(1)
-            W, b, C, bc = W_aug[:, :d], W_aug[:, d], C_aug[:, :d], C_aug[:, d + 1]
-        else:
-            from groundup.nlp._glove_solvers import als_sweep, glove_loss
+            elif self.solver == "adagrad":
+                from groundup.nlp._glove_solvers import adagrad_epoch, adagrad_state, augment
 
-            xt = x.T.tocsr()
-            tables = {"W": W, "C": C, "b": b, "bc": bc}
-            done = resume_tables(checkpoint, tables, [], losses)
-            bar.update(done)
-            for epoch in range(done, self.epochs):
-                als_sweep(x, xt, W, C, b, bc, self.x_max, self.alpha, self.regularization)
-                losses.append(self._check_loss(glove_loss(W, C, b, bc, i, j, log_x, weight), len(losses)))
-                if checkpoint is not None and checkpoint.due(epoch + 1):
-                    save_tables(checkpoint, epoch + 1, tables, [], losses)
-                bar.update(1)
-        self.train_time_ = time.perf_counter() - start
-        bar.close()
+                W_aug, C_aug = augment(W, C, b, bc)
+                GW, GC = adagrad_state(W_aug, C_aug)
+                perm_gen = torch.Generator(device=device).manual_seed(seed)
+                tables = {"W_aug": W_aug, "C_aug": C_aug, "GW": GW, "GC": GC}
+                done = resume_tables(checkpoint, tables, [(None, perm_gen)], losses)
+                bar.update(done)
+                for epoch in range(done, self.epochs):
+                    loss = adagrad_epoch(W_aug, C_aug, GW, GC, i, j, log_x, weight, self.learning_rate, self.batch_size, perm_gen)
+                    losses.append(self._check_loss(loss, len(losses)))
+                    log.append(epoch=len(losses), loss=losses[-1])
+                    if checkpoint is not None and checkpoint.due(epoch + 1):
+                        save_tables(checkpoint, epoch + 1, tables, [(None, perm_gen)], losses)
+                    bar.update(1)
+                W, b, C, bc = W_aug[:, :d], W_aug[:, d], C_aug[:, :d], C_aug[:, d + 1]
+            else:
+                from groundup.nlp._glove_solvers import als_sweep, glove_loss
+
+                xt = x.T.tocsr()
+                tables = {"W": W, "C": C, "b": b, "bc": bc}
+                done = resume_tables(checkpoint, tables, [], losses)
+                bar.update(done)
+                for epoch in range(done, self.epochs):
+                    als_sweep(x, xt, W, C, b, bc, self.x_max, self.alpha, self.regularization)
+                    losses.append(self._check_loss(glove_loss(W, C, b, bc, i, j, log_x, weight), len(losses)))
+                    log.append(epoch=len(losses), loss=losses[-1])
+                    if checkpoint is not None and checkpoint.due(epoch + 1):
+                        save_tables(checkpoint, epoch + 1, tables, [], losses)
+                    bar.update(1)
+            self.train_time_ = time.perf_counter() - start
+            bar.close()
 
         self.vocabulary_ = vocab
         self.cooccurrence_ = x

@@ -101,7 +101,9 @@ class RecursiveNN(SaveLoadMixin, BaseEstimator):
     than 50 trees, too few to judge, and early stopping ended training early or kept an
     earlier epoch, ``fit`` warns with an ``EarlyStoppingWarning``: pass
     ``early_stopping=False`` or more data); ``min_epochs`` (5: early stopping never ends
-    training sooner); ``random_state`` (None); ``device`` ("auto"); ``verbose`` (0).
+    training sooner); ``random_state`` (None); ``device`` ("auto"); ``verbose`` (0); ``tensorboard_log``
+    (None: a folder where each epoch's row of ``training_log_`` goes as TensorBoard scalars,
+    see :class:`groundup.progress.TrainingLog`).
 
     Early stopping waits for learning to start, by the tagger's rules
     (:class:`groundup.early_stopping.ValidationMonitor`): ``n_iter_no_change`` counts from
@@ -139,6 +141,7 @@ class RecursiveNN(SaveLoadMixin, BaseEstimator):
         random_state: int | None = None,
         device: str = "auto",
         verbose: int = 0,
+        tensorboard_log: str | None = None,
     ) -> None:
         self.vector_size = vector_size
         self.lowercase = lowercase
@@ -154,6 +157,7 @@ class RecursiveNN(SaveLoadMixin, BaseEstimator):
         self.min_epochs = min_epochs
         self.random_state = random_state
         self.device = device
+        self.tensorboard_log = tensorboard_log
         self.verbose = verbose
 
     def _make_composition(self, d: int) -> nn.Module:
@@ -238,7 +242,7 @@ class RecursiveNN(SaveLoadMixin, BaseEstimator):
             optimizer.step()
             return loss
 
-        self.training_log_ = TrainingLog(p["verbose"], name=type(self).__name__)
+        self.training_log_ = TrainingLog(p["verbose"], name=type(self).__name__, tensorboard_log=p["tensorboard_log"])
         self.best_score_, best_state = -np.inf, None
         monitor = self._monitor(trees, val_flat, p)
         start = time.perf_counter()

@@ -136,7 +136,8 @@ class RNNTagger(SaveLoadMixin, BaseEstimator):
     exponential moving average of the weights, updated after every step, instead of the
     last weights) with ``ema_momentum`` (0.999; the first steps use the smaller
     ``(1 + t) / (10 + t)`` after ``t`` steps, so the starting weights are soon forgotten); ``random_state`` (None);
-    ``device`` ("auto"); ``verbose`` (0).
+    ``device`` ("auto"); ``verbose`` (0); ``tensorboard_log`` (None: a folder where each epoch's
+    row of ``training_log_`` goes as TensorBoard scalars, see :class:`groundup.progress.TrainingLog`).
 
     Learned attributes: ``vocabulary_`` (words), ``classes_`` (tags), ``scoring_``,
     ``decoding_``, ``best_score_`` (validation score of the kept epoch), ``n_iter_`` (epochs run),
@@ -181,6 +182,7 @@ class RNNTagger(SaveLoadMixin, BaseEstimator):
         ema_momentum: float = 0.999,
         random_state: int | None = None,
         device: str = "auto",
+        tensorboard_log: str | None = None,
         verbose: int = 0,
     ) -> None:
         self.cell = cell
@@ -215,6 +217,7 @@ class RNNTagger(SaveLoadMixin, BaseEstimator):
         self.ema_momentum = ema_momentum
         self.random_state = random_state
         self.device = device
+        self.tensorboard_log = tensorboard_log
         self.verbose = verbose
 
     # ----------------------------------------------------------------- parameters
@@ -378,7 +381,7 @@ class RNNTagger(SaveLoadMixin, BaseEstimator):
         averaged = WeightAverage(self.net_.parameters(), p["ema_momentum"]) if p["use_ema"] else None
         columns = {k: data[k].to(self.device_) for k in ("words", "cases", "forms", "lengths", "tags")}
         val_data = self._encode(validation[0]) if validation is not None else None
-        self.training_log_ = TrainingLog(p["verbose"], name="RNNTagger")
+        self.training_log_ = TrainingLog(p["verbose"], name="RNNTagger", tensorboard_log=p["tensorboard_log"])
         self.best_score_ = -np.inf
         return _TrainingRun(columns, form_chars, singletons, data["lengths"].numpy(), optimizer, averaged,
                             validation, val_data, self._monitor(validation, p), start=time.perf_counter())

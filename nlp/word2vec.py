@@ -47,7 +47,7 @@ from groundup.nlp._keyedvectors import EmbeddingModel, keyed_vectors
 from groundup.datasets.vocabulary import EncodedCorpus, Vocabulary
 from groundup.nlp._word2vec_sampling import draw_windows, random_streams, sentence_aligned_chunks, unigram_table
 from groundup.nlp._word2vec_steps import _NOISE_GROUP, NegativeSamplingSteps  # noqa: F401  (_NOISE_GROUP: tests read it here)
-from groundup.progress import progress_bar
+from groundup.progress import TrainingLog, progress_bar
 from groundup.torch_utils import available_cores, resolve_device
 from groundup.validation import check_choice, check_in_interval, check_int, check_number, check_seed
 
@@ -105,6 +105,9 @@ class Word2Vec(NegativeSamplingSteps, EmbeddingModel):
     device: "auto", "cpu", "cuda", ... (see groundup.torch_utils.resolve_device).
     compute_loss: record the mean negative-sampling loss of each epoch in
         ``training_loss_`` (False; costs a little time).
+    tensorboard_log: a folder where each epoch's loss goes as the TensorBoard scalar
+        ``train/loss``, in a run sub-folder ``Word2Vec_<n>`` (None: no log). The loss is
+        then computed whatever ``compute_loss`` says. Needs ``pip install groundup[logging]``.
 
     After ``fit``: ``wv`` (gensim KeyedVectors of the input vectors), ``vocabulary_``,
     ``syn1neg_`` (output vectors, numpy), ``corpus_word_count_`` (tokens read),
@@ -135,6 +138,7 @@ class Word2Vec(NegativeSamplingSteps, EmbeddingModel):
         seed: int = 1,
         workers: int | None = None,
         device: str = "auto",
+        tensorboard_log: str | None = None,
         compute_loss: bool = False,
     ) -> None:
         self.vector_size = vector_size
@@ -153,6 +157,7 @@ class Word2Vec(NegativeSamplingSteps, EmbeddingModel):
         self.seed = seed
         self.workers = workers
         self.device = device
+        self.tensorboard_log = tensorboard_log
         self.compute_loss = compute_loss
         self._fit_if_given(sentences, corpus_file)
 
@@ -282,6 +287,8 @@ class Word2Vec(NegativeSamplingSteps, EmbeddingModel):
             # cores, several one-thread workers train faster than one worker with them all.
             torch.set_num_threads(max(1, torch_threads // len(streams)))
         start = time.perf_counter()
+        log = TrainingLog(0, name="Word2Vec", tensorboard_log=self.tensorboard_log)
+        self._track_loss = self.compute_loss or log.log_dir is not None
         try:
             for epoch in range(first_epoch, self.epochs):
                 self._loss_sum, self._loss_count = 0.0, 0
@@ -294,12 +301,14 @@ class Word2Vec(NegativeSamplingSteps, EmbeddingModel):
                     raise FloatingPointError(
                         f"word2vec: the vectors became non-finite in epoch {epoch + 1}; lower alpha or batch_size"
                     )
-                if self.compute_loss:
+                if self._track_loss:
                     losses.append(self._loss_sum / max(self._loss_count, 1))
+                    log.append(epoch=epoch + 1, loss=losses[-1])
                 if checkpoint is not None and checkpoint.due(epoch + 1):
                     save_tables(checkpoint, epoch + 1, tables, streams, losses)
                 bar.update(1)
         finally:
+            log.close()
             torch.set_num_threads(torch_threads)
             if pool is not None:
                 pool.shutdown()

@@ -124,7 +124,7 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
         Xt = self._check_X(X, reset=True, device=device)
         self._check_data(Xt)
         gen = self._generator(device)
-        log = TrainingLog(self.verbose, name=type(self).__name__)
+        log = TrainingLog(self.verbose, name=type(self).__name__, tensorboard_log=self.tensorboard_log)
         if y is None and not self.pretrain:
             raise ValueError(f"{type(self).__name__}(pretrain=False).fit needs labels y: without pretraining there is nothing to learn from X alone")
         yt = None if y is None else self._encode_labels(y, Xt.shape[0], device)  # check labels before training
@@ -141,6 +141,7 @@ class PretrainedClassifier(ClassifierMixin, TransformerMixin, TorchEstimator):
             self.module_ = DenseStack(weights, biases, ["sigmoid"] * len(sizes))
             self.classes_ = None
             self.loss_curve_ = []
+            log.close()  # fine-tuning closes it otherwise (TrainingLog.stop)
             return self
 
         n_classes = len(self.classes_)

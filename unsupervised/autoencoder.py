@@ -171,6 +171,10 @@ class Autoencoder(TransformerMixin, TorchEstimator):
     weight_decay : float, default 0.0
         L2 penalty on the parameters (torch.optim's ``weight_decay``).
     verbose, random_state, device : as elsewhere.
+    tensorboard_log : str or None, default None
+        A folder for TensorBoard: each epoch's row of ``training_log_`` is written as scalars (``train/<column>``)
+        in a run sub-folder ``Autoencoder_<n>`` (see :class:`groundup.progress.TrainingLog`).
+        Needs ``pip install groundup[logging]``.
 
     Attributes
     ----------
@@ -210,6 +214,7 @@ class Autoencoder(TransformerMixin, TorchEstimator):
         verbose: int = 0,
         random_state: int | None = None,
         device: str = "auto",
+        tensorboard_log: str | None = None,
     ) -> None:
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -237,6 +242,7 @@ class Autoencoder(TransformerMixin, TorchEstimator):
         self.verbose = verbose
         self.random_state = random_state
         self.device = device
+        self.tensorboard_log = tensorboard_log
 
     def _check_params(self) -> list[int]:
         check_positive("n_components", self.n_components, integer=True)
@@ -342,7 +348,7 @@ class Autoencoder(TransformerMixin, TorchEstimator):
             def score(loss: float) -> float:
                 return -loss / variance
 
-        log = TrainingLog(self.verbose, name="Autoencoder")
+        log = TrainingLog(self.verbose, name="Autoencoder", tensorboard_log=self.tensorboard_log)
         self.loss_curve_ = train_until_stopped(
             self.module_, step, [Xt], monitor=monitor, score=score, keep_best=Xv is not None, max_iter=self.max_iter,
             batch_size=resolve_batch_size(self.batch_size, Xt.shape[0]), generator=gen, log=log,

@@ -109,6 +109,10 @@ class DBN(PretrainedClassifier):
         500 units fit a few thousand training labels exactly, noise and all, so without it
         they fall behind a smaller network on classes that overlap.
     verbose, random_state, device : as elsewhere.
+    tensorboard_log : str or None, default None
+        A folder for TensorBoard: each row of ``training_log_`` (pretraining and fine-tuning epochs) is written as scalars (``train/<column>``)
+        in a run sub-folder ``DBN_<n>`` (see :class:`groundup.progress.TrainingLog`).
+        Needs ``pip install groundup[logging]``.
 
     Attributes
     ----------
@@ -150,6 +154,7 @@ class DBN(PretrainedClassifier):
         verbose: int = 0,
         random_state: int | None = None,
         device: str = "auto",
+        tensorboard_log: str | None = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.visible = visible
@@ -177,6 +182,7 @@ class DBN(PretrainedClassifier):
         self.verbose = verbose
         self.random_state = random_state
         self.device = device
+        self.tensorboard_log = tensorboard_log
 
     def _check_params(self) -> tuple[int, ...]:
         sizes = self._check_common()

@@ -91,6 +91,10 @@ class RBM(TransformerMixin, TorchEstimator):
     random_state : int or None, default None
         Seed for the initial weights, the minibatch order and the Gibbs samples.
     device : str, default "auto"
+    tensorboard_log : str or None, default None
+        A folder for TensorBoard: each epoch's reconstruction error is written as scalars (``train/<column>``)
+        in a run sub-folder ``RBM_<n>`` (see :class:`groundup.progress.TrainingLog`).
+        Needs ``pip install groundup[logging]``.
 
     Attributes
     ----------
@@ -125,6 +129,7 @@ class RBM(TransformerMixin, TorchEstimator):
         verbose: int = 0,
         random_state: int | None = None,
         device: str = "auto",
+        tensorboard_log: str | None = None,
     ) -> None:
         self.n_components = n_components
         self.visible = visible
@@ -140,6 +145,7 @@ class RBM(TransformerMixin, TorchEstimator):
         self.verbose = verbose
         self.random_state = random_state
         self.device = device
+        self.tensorboard_log = tensorboard_log
 
     # -- conditionals and sampling --------------------------------------------------------------
     def _hidden_probs(self, v: torch.Tensor) -> torch.Tensor:
@@ -303,8 +309,7 @@ class RBM(TransformerMixin, TorchEstimator):
         batch, n_iter, self._lr = self._resolve_schedule(Xt.shape[0])
         self.batch_size_, self.n_iter_, self.learning_rate_ = batch, n_iter, self._lr
         self._init_params(Xt.shape[1], device, min(batch, Xt.shape[0]))
-        log = TrainingLog(self.verbose, name="RBM")
-        with torch.no_grad():
+        with TrainingLog(self.verbose, name="RBM", tensorboard_log=self.tensorboard_log) as log, torch.no_grad():
             self.loss_curve_ = train_minibatches(
                 self._cd_update,
                 [Xt],

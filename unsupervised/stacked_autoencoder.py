@@ -40,7 +40,7 @@ class StackedAutoencoder(PretrainedClassifier):
         Masking noise of each layer's input during pretraining (0 for plain autoencoders).
     tied_weights : bool, default True
         Each layer's decoder uses its encoder's transposed weights.
-    optimizer, learning_rate, momentum, nesterov, optimizer_kwargs, max_iter, batch_size, early_stopping, validation_fraction, n_iter_no_change, tol, min_epochs, weight_decay, final_lr_fraction, dropout, verbose, random_state, device
+    optimizer, learning_rate, momentum, nesterov, optimizer_kwargs, max_iter, batch_size, early_stopping, validation_fraction, n_iter_no_change, tol, min_epochs, weight_decay, final_lr_fraction, dropout, verbose, random_state, device, tensorboard_log
         As in [DBN][groundup.unsupervised.DBN] (fine-tuning; ``optimizer`` and its settings
         do not change the layers' pretraining, which stays Adam at
         ``pretrain_learning_rate``).
@@ -78,6 +78,7 @@ class StackedAutoencoder(PretrainedClassifier):
         verbose: int = 0,
         random_state: int | None = None,
         device: str = "auto",
+        tensorboard_log: str | None = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.pretrain = pretrain
@@ -103,6 +104,7 @@ class StackedAutoencoder(PretrainedClassifier):
         self.verbose = verbose
         self.random_state = random_state
         self.device = device
+        self.tensorboard_log = tensorboard_log
 
     def _check_params(self) -> tuple[int, ...]:
         sizes = self._check_common()

@@ -96,6 +96,11 @@ class TSNE(TransformerMixin, TorchEstimator):
     random_state : int or None, default None
         Seed for the random initialisation (PCA initialisation is deterministic).
     device : str, default "auto"
+    tensorboard_log : str or None, default None
+        A folder for TensorBoard: every 50 iterations the KL divergence (as ``verbose``
+        prints it) is written as scalars (``train/<column>``)
+        in a run sub-folder ``TSNE_<n>`` (see :class:`groundup.progress.TrainingLog`).
+        Needs ``pip install groundup[logging]``.
 
     Attributes
     ----------
@@ -125,6 +130,7 @@ class TSNE(TransformerMixin, TorchEstimator):
         verbose: int = 0,
         random_state: int | None = None,
         device: str = "auto",
+        tensorboard_log: str | None = None,
     ) -> None:
         self.n_components = n_components
         self.perplexity = perplexity
@@ -140,6 +146,7 @@ class TSNE(TransformerMixin, TorchEstimator):
         self.verbose = verbose
         self.random_state = random_state
         self.device = device
+        self.tensorboard_log = tensorboard_log
 
     # -- checks ---------------------------------------------------------------------------------
     def _check_params(self, n: int, device: torch.device) -> str:
@@ -224,7 +231,7 @@ class TSNE(TransformerMixin, TorchEstimator):
             raise ValueError(f"t-SNE needs at least 2 samples; got n_samples={n}")
         method = self._check_params(n, device)
         gen = self._generator(device)
-        log = TrainingLog(self.verbose, name="TSNE")
+        log = TrainingLog(self.verbose, name="TSNE", tensorboard_log=self.tensorboard_log)
         self._index = None
         timings = {}
 
@@ -243,16 +250,19 @@ class TSNE(TransformerMixin, TorchEstimator):
         cache: dict = {}  # the FFT kernel's spectrum, reused while the grid size holds
         update = torch.zeros_like(Y)
         gains = torch.ones_like(Y)
-        for it in range(self.max_iter):
-            exaggeration = self.early_exaggeration if it < _EXAGGERATION_ITER else 1.0
-            lr = self._step_size(n, exaggeration)
-            # dC/dY = 4 [exaggeration * attraction - repulsion / Z]
-            rep, Z = self._repulsion(Y, method, cache)
-            grad = attraction(Y, i, j, p).mul_(4.0 * exaggeration).sub_(rep, alpha=4.0 / float(Z))
-            update = _gains_step(update, grad, gains, 0.5 if it < _EXAGGERATION_ITER else 0.8, lr)
-            Y = Y + update
-            if self.verbose and (it + 1) % 50 == 0:
-                log.append(iteration=it + 1, kl_divergence=float(kl_divergence_exact(Y, i, j, p, Z)), grad_norm=float(grad.norm()))
+        try:
+            for it in range(self.max_iter):
+                exaggeration = self.early_exaggeration if it < _EXAGGERATION_ITER else 1.0
+                lr = self._step_size(n, exaggeration)
+                # dC/dY = 4 [exaggeration * attraction - repulsion / Z]
+                rep, Z = self._repulsion(Y, method, cache)
+                grad = attraction(Y, i, j, p).mul_(4.0 * exaggeration).sub_(rep, alpha=4.0 / float(Z))
+                update = _gains_step(update, grad, gains, 0.5 if it < _EXAGGERATION_ITER else 0.8, lr)
+                Y = Y + update
+                if (self.verbose or log.log_dir is not None) and (it + 1) % 50 == 0:
+                    log.append(iteration=it + 1, kl_divergence=float(kl_divergence_exact(Y, i, j, p, Z)), grad_norm=float(grad.norm()))
+        finally:
+            log.close()
         if not bool(torch.isfinite(Y).all()):
             raise FloatingPointError("t-SNE diverged (non-finite embedding); lower learning_rate")
         timings["optimization"] = time.perf_counter() - start
