@@ -334,8 +334,30 @@ class SaveLoadMixin:
 
     @classmethod
     def _upgrade_state(cls, metadata: dict[str, Any]) -> dict[str, Any]:
-        """The metadata of an older file in the current layout (here: unchanged)."""
-        return metadata
+        """The metadata of an older file in the current layout.
+
+        A file written before a constructor parameter existed lacks it; it gets the value
+        that describes how the file's model was trained: what :meth:`_params_before` says
+        the model did before the parameter existed, else the parameter's default (the
+        model family is scikit-learn-style: ``cls()`` builds it with its defaults). A family
+        whose layout changed extends this (and calls it)."""
+        params = metadata.get("params")
+        if not isinstance(params, dict):
+            return metadata
+        defaults = cls().get_params(deep=False)  # an unfitted model's parameters, as a file holds them
+        missing = {k: v for k, v in defaults.items() if k not in params}
+        if not missing:
+            return metadata
+        before = cls._params_before(params)
+        missing.update({k: before[k] for k in missing if k in before})
+        return {**metadata, "params": {**params, **missing}}
+
+    @classmethod
+    def _params_before(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """For a file whose saved parameters are ``params``: the behaviour, as parameter
+        values, of each parameter added since whose default differs from what the model
+        did before it existed (the others take their defaults)."""
+        return {}
 
     def _file_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """Everything :meth:`save` writes but the class id (a container, such as an

@@ -357,16 +357,6 @@ class GloVe(EmbeddingModel):
             )
         return float(loss)
 
-    @classmethod
-    def _upgrade_state(cls, metadata: dict[str, Any]) -> dict[str, Any]:
-        """A file from before ``solver="svd"`` existed has no ``context_smoothing``,
-        ``shift`` or ``eigenvalue_weighting``; they play no part in the least-squares fits
-        such a file holds, so it loads with their defaults."""
-        params = dict(metadata.get("params", {}))
-        for name, value in (("context_smoothing", 0.75), ("shift", 1.0), ("eigenvalue_weighting", 0.5)):
-            params.setdefault(name, value)
-        return {**metadata, "params": params}
-
     def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         tensors, metadata = super()._get_state()
         tensors.update(bias=self.bias_, word_vectors=self.word_vectors_, context_vectors=self.context_vectors_)

@@ -404,7 +404,7 @@ class RecursiveNN(SaveLoadMixin, BaseEstimator):
 
     @classmethod
     def _upgrade_state(cls, metadata: dict[str, Any]) -> dict[str, Any]:
-        return upgrade_params(metadata)
+        return super()._upgrade_state(upgrade_params(metadata))
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         self._check_fitted()

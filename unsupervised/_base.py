@@ -91,27 +91,11 @@ class TorchEstimator(SaveLoadMixin, BaseEstimator):
     def _upgrade_state(cls, metadata: dict[str, Any]) -> dict[str, Any]:
         """Files written before the shared protocol (groundup.persistence.SaveLoadMixin)
         kept each estimator's own metadata under "extra"; it now sits beside "params".
-
-        A file written before a parameter existed lacks it; it gets the value that
-        describes how the file's model was trained: what :meth:`_params_before` says the
-        estimator did before the parameter existed, else the parameter's default."""
+        Parameters added since are filled as :class:`~groundup.persistence.SaveLoadMixin`
+        says (with :meth:`_params_before`)."""
         if isinstance(metadata.get("extra"), dict):
             metadata = {**{k: v for k, v in metadata.items() if k != "extra"}, **metadata["extra"]}
-        params = metadata.get("params")
-        if isinstance(params, dict):
-            missing = {k: v for k, v in cls().get_params(deep=False).items() if k not in params}
-            before = cls._params_before(params)
-            missing.update({k: before[k] for k in missing if k in before})
-            if missing:
-                metadata = {**metadata, "params": {**params, **missing}}
-        return metadata
-
-    @classmethod
-    def _params_before(cls, params: dict[str, Any]) -> dict[str, Any]:
-        """For a file whose saved parameters are ``params``: the behaviour, as parameter
-        values, of each parameter added since whose default has since changed (the rest
-        default to what the estimator did before them)."""
-        return {}
+        return super()._upgrade_state(metadata)
 
 
 def stopping_before(params: dict[str, Any]) -> dict[str, Any]:
