@@ -81,6 +81,13 @@ def check(site: Path, out: Path, browser: str) -> list[str]:
             # Material's search: open the box, type, wait for the results list
             page.goto(base, wait_until="networkidle")
             page.locator("label.md-search__icon, .md-search__input").first.click()
+            # the worker builds the index first ("Initializing search"); a query typed before
+            # it is ready fails inside lunr, and a large site takes seconds to index
+            meta = page.locator(".md-search-result__meta")
+            try:
+                page.wait_for_function("el => !/initializ/i.test(el.textContent)", arg=meta.element_handle(), timeout=60_000)
+            except PlaywrightTimeout:
+                failures.append("the search index was not ready after 60 s")
             page.locator("input.md-search__input").press_sequentially(SEARCH_TERM, delay=50)
             results = page.locator("li.md-search-result__item")
             try:
