@@ -165,7 +165,7 @@ def test_a_bad_run_name_is_refused(tmp_path):
 
 
 def test_without_tensorboard_the_error_names_the_extra(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard.writer", None)
+    monkeypatch.setitem(sys.modules, "tensorboard.summary.writer.record_writer", None)  # as if tensorboard were not installed
     agent = agents.make("q-learning", gym.make("FrozenLake-v1"), tensorboard_log=tmp_path, monitor_dir=tmp_path)
     with pytest.raises(ImportError, match=r"pip install groundup\[logging\]"):
         agent.learn(100)
