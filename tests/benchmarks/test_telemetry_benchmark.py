@@ -19,7 +19,7 @@ def test_the_full_mode_times_the_issues_budgets():
 def test_benchmark_smoke_run(tmp_path, run_benchmark):
     run_benchmark("telemetry", "--smoke", "--threads", "1", timeout=600)
     table = (tmp_path / "telemetry.md").read_text()
-    rows = re.findall(r"^\| (q-learning|dqn|RBM)[^|]*\| [^|]+\| (\d+\.\d+) \| (\d+\.\d+) \| ([+-]\d+\.\d)% \| [+-]\d+\.\d% \| (yes|NO) \|$",
+    rows = re.findall(r"^\| (q-learning|dqn|RBM)[^|]*\| [^|]+\| \d+ \| (\d+\.\d+) \| (\d+\.\d+) \| ([+-]\d+\.\d)% \| [+-]\d+\.\d% \| (yes|NO) \|$",
                       table, flags=re.M)
     assert [r[0] for r in rows] == ["q-learning", "dqn", "RBM"]
     for _, without, with_logs, overhead, verdict in rows:
