@@ -27,5 +27,6 @@ def test_benchmark_smoke_run(tmp_path, run_benchmark):
         # the table rounds seconds to 1 ms: the overhead recomputed from it agrees within that
         rounding = 100 * 0.001 * (1 + float(with_logs) / float(without)) / float(without)
         assert float(overhead) == pytest.approx(100 * (float(with_logs) / float(without) - 1), abs=rounding + 0.06)
-        assert verdict == ("yes" if float(overhead) <= 3.0 else "NO")
+        if abs(float(overhead) - 3.0) > 0.05:  # the verdict is on the unrounded overhead
+            assert verdict == ("yes" if float(overhead) <= 3.0 else "NO")
     assert "command: `python -m benchmarks.telemetry --smoke`" in table
