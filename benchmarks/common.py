@@ -25,6 +25,7 @@ import argparse
 import io
 import os
 import platform
+import resource
 import statistics
 import sys
 import time
@@ -208,3 +209,28 @@ def savefig(fig: Any, args: argparse.Namespace, filename: str) -> Path:
 
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
+
+
+# -- memory of the running process (the scaling benchmarks) ---------------------------------
+def memory_mb(field: str) -> float:
+    """``VmHWM`` (peak) or ``VmRSS`` (now) of this process in MB, from /proc (Linux); elsewhere
+    the peak from ``ru_maxrss`` (which, unlike VmHWM, a spawned process inherits)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
+
+
+def reset_peak_memory() -> None:
+    """Reset VmHWM to the current resident set (Linux >= 4.0), so that the next
+    ``memory_mb("VmHWM")`` is the peak of what ran since (a fit's own)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass

@@ -58,7 +58,6 @@ import numpy as np
 
 from benchmarks import common
 from benchmarks.embeddings import evaluate, pm
-from benchmarks.tsne_scaling import _memory_mb, _reset_peak  # the same VmHWM measure as the t-SNE scaling runs
 
 RUN = "benchmarks.embeddings_scaling:run"
 MODELS = ("gensim-sg", "groundup-sg", "gensim-cbow", "groundup-cbow")
@@ -132,8 +131,8 @@ def fit_one(model: str, path: str, epochs: int, seed: int) -> dict[str, Any]:
 
         workers = common.all_cores()
         m = GensimWord2Vec(sg=sg, seed=seed, epochs=epochs, workers=workers, **COMMON)
-        _reset_peak()
-        before = _memory_mb("VmRSS")
+        common.reset_peak_memory()
+        before = common.memory_mb("VmRSS")
         start = time.perf_counter()
         m.build_vocab(corpus_file=path)
         vocab_seconds = time.perf_counter() - start
@@ -146,14 +145,14 @@ def fit_one(model: str, path: str, epochs: int, seed: int) -> dict[str, Any]:
         from groundup.nlp import Word2Vec
 
         m = Word2Vec(sg=sg, seed=seed, epochs=epochs, **COMMON)
-        _reset_peak()
-        before = _memory_mb("VmRSS")
+        common.reset_peak_memory()
+        before = common.memory_mb("VmRSS")
         start = time.perf_counter()
         m.fit(corpus_file=path)
         total = time.perf_counter() - start
         train_seconds, corpus_words, workers = m.train_time_, int(m.corpus_word_count_), m.workers_
         vocab_seconds = total - train_seconds
-    peak = _memory_mb("VmHWM")
+    peak = common.memory_mb("VmHWM")
     vocab = len(m.wv.index_to_key)
     tables_mb = 2 * vocab * COMMON["vector_size"] * 4 / 2**20
     added = max(0.0, peak - before)

@@ -32,8 +32,6 @@ import io
 import multiprocessing
 import os
 import re
-import resource
-import sys
 import tempfile
 import time
 from contextlib import redirect_stdout
@@ -71,29 +69,6 @@ def mnist_pca50(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 # -- one fit, in a process of its own -----------------------------------------------------------------
-def _memory_mb(field: str) -> float:
-    """``VmHWM`` (peak) or ``VmRSS`` (now) of this process in MB, from /proc (Linux); elsewhere
-    the peak from ``ru_maxrss`` (which, unlike VmHWM, a spawned process inherits)."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
-
-
-def _reset_peak() -> None:
-    """Reset VmHWM to the current resident set (Linux >= 4.0), so the peak is the fit's own."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-    except OSError:
-        pass
-
-
 def _elapsed_after(log: str, marker: str) -> float:
     """openTSNE's log: the "--> Time elapsed: X seconds" that follows ``marker``."""
     m = re.search(re.escape(marker) + r".*?Time elapsed: ([0-9.]+) seconds", log, re.S)
@@ -122,14 +97,14 @@ def fit_one(library: str, path: str, seed: int, threads: int) -> dict[str, Any]:
     else:
         raise ValueError(f"unknown library {library!r}; choose from {', '.join(LIBRARIES)}")
     model = make()
-    _reset_peak()
-    before = _memory_mb("VmRSS")
+    common.reset_peak_memory()
+    before = common.memory_mb("VmRSS")
     log = io.StringIO()
     start = time.perf_counter()
     with redirect_stdout(log):
         Y = np.asarray(model.fit(X) if library == "openTSNE" else model.fit_transform(X))
     total = time.perf_counter() - start
-    peak = _memory_mb("VmHWM")
+    peak = common.memory_mb("VmHWM")
     text = log.getvalue()
     if library == "groundup":
         phases = dict(model.timings_)
