@@ -19,16 +19,15 @@ import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from groundup.persistence import atomic_write_bytes
-from groundup.progress import progress_bar
+from groundup.progress import follow_training, progress_bar
 
 __all__ = ["CliFileError", "check_input_file", "check_not_an_input", "read_matrix", "read_labels", "write_text", "write_matrix",
-           "epoch_progress", "one_line_warnings"]
+           "epoch_progress", "one_line_warnings", "add_training_options", "early_stopping_setting"]
 
 
 class CliFileError(ValueError):
@@ -267,21 +266,18 @@ def write_matrix(path: str | os.PathLike, X: np.ndarray, header: list[str]) -> N
 
 # ------------------------------------------------------------------------------ training
 @contextlib.contextmanager
-def epoch_progress(module: ModuleType, total: int, *, desc: str, unit: str = "epoch", step: str = "epoch",
+def epoch_progress(total: int, *, desc: str, unit: str = "epoch", step: str = "epoch",
                    enabled: bool = True) -> Iterator[Any]:
-    """A progress bar over the training of a model whose module logs with ``TrainingLog``.
+    """A progress bar over the training of a model that logs with ``TrainingLog``.
 
     The estimators take no ``progress_bar`` argument; each keeps its per-epoch rows in a
-    :class:`groundup.progress.TrainingLog` that it makes, during ``fit``, from its own
-    module's ``TrainingLog`` name. For the length of the ``with`` block that name points to
-    a subclass that also moves a tqdm bar to the row's ``step`` (epoch or iteration) and
-    shows the row's numbers (loss, validation score); the rows are kept as before but not
-    printed, since the bar shows them.
+    :class:`groundup.progress.TrainingLog`, and :func:`groundup.progress.follow_training`
+    hands those rows to this bar for the length of the ``with`` block: it moves to the
+    row's ``step`` (epoch or iteration) and shows the row's numbers (loss, validation
+    score); the rows are kept as before but not printed, since the bar shows them.
 
     Parameters
     ----------
-    module : module
-        The estimator's module (``groundup.nlp.tagger``, ``groundup.unsupervised.tsne``...).
     total : int
         The most steps training can run (``max_iter``); early stopping leaves the bar short.
     desc, unit : str
@@ -292,26 +288,18 @@ def epoch_progress(module: ModuleType, total: int, *, desc: str, unit: str = "ep
         False gives a bar that shows nothing (``--no-progress``).
     """
     bar = progress_bar(total, enabled=enabled, desc=desc, unit=unit)
-    original = module.TrainingLog
 
-    class BarLog(original):  # type: ignore[misc, valid-type]
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self.verbose = 0
+    def show(row: dict[str, Any]) -> None:
+        if isinstance(row.get(step), int):
+            bar.update(row[step] - bar.n)
+        shown = {k: f"{v:.4g}" for k, v in row.items()
+                 if isinstance(v, float) and k not in ("time_s", "learning_rate", "grad_norm")}
+        bar.set_postfix(shown, refresh=False)
 
-        def append(self, **row: Any) -> None:
-            super().append(**row)
-            if isinstance(row.get(step), int):
-                bar.update(row[step] - bar.n)
-            shown = {k: f"{v:.4g}" for k, v in row.items()
-                     if isinstance(v, float) and k not in ("time_s", "learning_rate", "grad_norm")}
-            bar.set_postfix(shown, refresh=False)
-
-    module.TrainingLog = BarLog
     try:
-        yield bar
+        with follow_training(show):
+            yield bar
     finally:
-        module.TrainingLog = original
         bar.close()
 
 
@@ -335,3 +323,26 @@ def one_line_warnings(prefix: str) -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.showwarning = show
         yield
+
+
+def add_training_options(parser: Any, examples: str) -> None:
+    """The options every training command shares: ``--early-stopping``, ``--seed``,
+    ``--device`` and ``--no-progress``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The command's parser.
+    examples : str
+        What training counts in, for the help of ``--early-stopping`` ("sentences", "trees").
+    """
+    parser.add_argument("--early-stopping", choices=("auto", "on", "off"), default="auto",
+                        help=f"auto: on with --valid or 500+ training {examples} (see the estimator's docs)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (0): the same seed gives the same model on one machine")
+    parser.add_argument("--device", default="auto", help="cpu, cuda, mps or auto (auto)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def early_stopping_setting(choice: str) -> str | bool:
+    """``--early-stopping auto|on|off`` as the estimators' ``early_stopping`` value."""
+    return {"auto": "auto", "on": True, "off": False}[choice]

@@ -21,7 +21,8 @@ import sys
 import time
 from typing import Any
 
-from groundup.cli_io import CliFileError, check_input_file, check_not_an_input, epoch_progress, one_line_warnings, write_text
+from groundup.cli_io import (CliFileError, add_training_options, check_input_file, check_not_an_input,
+                              early_stopping_setting, epoch_progress, one_line_warnings, write_text)
 
 __all__ = ["add_sentiment_commands", "read_trees"]
 
@@ -73,20 +74,19 @@ def cmd_sentiment_train(args: argparse.Namespace) -> int:
     int
         The exit status: 0 (errors raise, and ``groundup.cli.main`` turns them into status 2).
     """
-    from groundup.nlp import recursive_nn
+    from groundup.nlp import RecursiveNN
     from groundup.nlp.rntn import RNTN
 
     trees = read_trees(args.train)
     validation = read_trees(args.valid) if args.valid else None
-    cls = RNTN if args.model == "rntn" else recursive_nn.RecursiveNN
+    cls = RNTN if args.model == "rntn" else RecursiveNN
     model = cls(vector_size=args.vector_size, optimizer=args.optimizer, learning_rate=args.learning_rate,
                 alpha=args.alpha, batch_size=args.batch_size, max_iter=args.epochs,
-                early_stopping={"auto": "auto", "on": True, "off": False}[args.early_stopping],
+                early_stopping=early_stopping_setting(args.early_stopping),
                 random_state=args.seed, device=args.device)
     start = time.perf_counter()
-    # RNTN.fit is RecursiveNN's, which makes its log from recursive_nn's TrainingLog
     with one_line_warnings("groundup sentiment train"), \
-            epoch_progress(recursive_nn, args.epochs, desc=cls.__name__, enabled=not args.no_progress):
+            epoch_progress(args.epochs, desc=cls.__name__, enabled=not args.no_progress):
         model.fit(trees, validation_data=validation)
     model.save(args.save)
     scored = validation if validation is not None else trees
@@ -168,11 +168,7 @@ def add_sentiment_commands(sub: Any) -> None:
     p.add_argument("--learning-rate", type=float, default=0.05, help="learning rate (0.05)")
     p.add_argument("--alpha", type=float, default=1e-4, help="L2 penalty (1e-4)")
     p.add_argument("--batch-size", type=int, default=32, help="trees per step (32)")
-    p.add_argument("--early-stopping", choices=("auto", "on", "off"), default="auto",
-                   help="auto: on with --valid or 500+ training trees (see RecursiveNN)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (0): the same seed gives the same model on one machine")
-    p.add_argument("--device", default="auto", help="cpu, cuda, mps or auto (auto)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_training_options(p, "trees")
     p.set_defaults(func=cmd_sentiment_train)
 
     p = commands.add_parser(

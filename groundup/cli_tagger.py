@@ -22,7 +22,8 @@ import sys
 import time
 from typing import Any, NamedTuple
 
-from groundup.cli_io import CliFileError, check_input_file, check_not_an_input, epoch_progress, one_line_warnings, write_text
+from groundup.cli_io import (CliFileError, add_training_options, check_input_file, check_not_an_input,
+                              early_stopping_setting, epoch_progress, one_line_warnings, write_text)
 
 __all__ = ["add_tagger_commands", "read_tagger_input", "format_conll", "TaggerInput"]
 
@@ -166,7 +167,7 @@ def cmd_tagger_train(args: argparse.Namespace) -> int:
     int
         The exit status: 0 (errors raise, and ``groundup.cli.main`` turns them into status 2).
     """
-    from groundup.nlp import tagger as tagger_module
+    from groundup.nlp import RNNTagger
 
     X, y = _read_training_file(args.train, args.column)
     validation = _read_training_file(args.valid, args.column) if args.valid else None
@@ -175,15 +176,15 @@ def cmd_tagger_train(args: argparse.Namespace) -> int:
         from groundup.cli_vectors import load_vectors
 
         word_vectors = load_vectors(args.word_vectors)
-    model = tagger_module.RNNTagger(
+    model = RNNTagger(
         cell=args.cell, hidden_size=args.hidden_size, vector_size=None if word_vectors is not None else args.vector_size,
         word_vectors=word_vectors, char_features=not args.no_char_features, crf=not args.no_crf, dropout=args.dropout,
         learning_rate=args.learning_rate, batch_size=args.batch_size, max_iter=args.epochs,
-        early_stopping={"auto": "auto", "on": True, "off": False}[args.early_stopping],
+        early_stopping=early_stopping_setting(args.early_stopping),
         random_state=args.seed, device=args.device)
     start = time.perf_counter()
     with one_line_warnings("groundup tagger train"), \
-            epoch_progress(tagger_module, args.epochs, desc=f"tagger ({args.column})", enabled=not args.no_progress):
+            epoch_progress(args.epochs, desc=f"tagger ({args.column})", enabled=not args.no_progress):
         model.fit(X, y, validation_data=validation)
     model.save(args.save)
     score = f", validation {model.scoring_} {model.best_score_:.4f}" if model.best_score_ > float("-inf") else ""
@@ -255,11 +256,7 @@ def add_tagger_commands(sub: Any) -> None:
     p.add_argument("--dropout", type=float, default=0.5, help="dropout (0.5)")
     p.add_argument("--learning-rate", type=float, default=2e-3, help="Adam's learning rate (2e-3)")
     p.add_argument("--batch-size", type=int, default=32, help="sentences per step (32)")
-    p.add_argument("--early-stopping", choices=("auto", "on", "off"), default="auto",
-                   help="auto: on with --valid or 500+ training sentences (see RNNTagger)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (0): the same seed gives the same model on one machine")
-    p.add_argument("--device", default="auto", help="cpu, cuda, mps or auto (auto)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_training_options(p, "sentences")
     p.set_defaults(func=cmd_tagger_train)
 
     p = commands.add_parser(

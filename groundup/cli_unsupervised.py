@@ -114,7 +114,7 @@ def cmd_tsne(args: argparse.Namespace) -> int:
     int
         The exit status: 0 (errors raise, and ``groundup.cli.main`` turns them into status 2).
     """
-    from groundup.unsupervised import tsne as tsne_module
+    from groundup.unsupervised import TSNE
 
     X, labels, png, coords = _read_inputs(args)
     if len(X) < 3:
@@ -125,11 +125,11 @@ def cmd_tsne(args: argparse.Namespace) -> int:
     if png is not None and args.n_components < 2:
         raise ValueError(f"a map needs --n-components 2 or more; got {args.n_components}: give --out FILE.csv instead")
     # verbose=1 makes TSNE log every 50 iterations, which is what moves the progress bar
-    model = tsne_module.TSNE(n_components=args.n_components, perplexity=args.perplexity, max_iter=args.max_iter,
+    model = TSNE(n_components=args.n_components, perplexity=args.perplexity, max_iter=args.max_iter,
                              learning_rate=args.learning_rate, init=args.init, random_state=args.seed,
                              device=args.device, verbose=1)
     start = time.perf_counter()
-    with one_line_warnings("groundup tsne"), epoch_progress(tsne_module, args.max_iter, desc="t-SNE", unit="it",
+    with one_line_warnings("groundup tsne"), epoch_progress(args.max_iter, desc="t-SNE", unit="it",
                                                              step="iteration", enabled=not args.no_progress):
         Y = np.asarray(model.fit_transform(X))
     write_matrix(coords, Y, [f"tsne{k + 1}" for k in range(Y.shape[1])])

@@ -2,13 +2,18 @@
 
 A :class:`TrainingLog` given ``tensorboard_log`` also writes its rows as TensorBoard
 scalars through :mod:`groundup.telemetry`: the one place where every estimator that trains
-in epochs gets its TensorBoard log.
+in epochs gets its TensorBoard log. :func:`follow_training` hands the rows of every
+``TrainingLog`` to a caller while a block runs (the command line's progress bars), so a
+caller can watch an estimator's epochs without the estimator taking an argument for it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -16,7 +21,27 @@ from tqdm.auto import tqdm
 
 from groundup.telemetry import ScalarWriter, check_log_dir, next_run_dir
 
-__all__ = ["progress_bar", "NullBar", "TrainingLog"]
+__all__ = ["progress_bar", "NullBar", "TrainingLog", "follow_training"]
+
+_FOLLOWERS: ContextVar[tuple[Callable[[dict[str, Any]], None], ...]] = ContextVar("groundup_training_followers", default=())
+
+
+@contextlib.contextmanager
+def follow_training(callback: Callable[[dict[str, Any]], None]) -> Iterator[None]:
+    """While the block runs, every row that a :class:`TrainingLog` records in this thread
+    (any estimator's ``fit``) is also given to ``callback(row)``, and rows and the stop
+    reason are not printed, whatever the log's ``verbose``: the follower shows them.
+
+    Parameters
+    ----------
+    callback : callable
+        Called with each row (a dict: ``epoch`` or ``iteration``, the numbers, ``time_s``).
+    """
+    token = _FOLLOWERS.set(_FOLLOWERS.get() + (callback,))
+    try:
+        yield
+    finally:
+        _FOLLOWERS.reset(token)
 
 
 class NullBar:
@@ -88,7 +113,7 @@ class TrainingLog:
     def stop(self, reason: str) -> None:
         """Record why training stopped (printed when ``verbose``) and close the TensorBoard file."""
         self.stop_reason = reason
-        if self.verbose:
+        if self.verbose and not _FOLLOWERS.get():
             print(f"[{self.name}] stopped: {reason}", file=sys.stderr)
         self.close()
 
@@ -97,9 +122,12 @@ class TrainingLog:
         to TensorBoard when the log has a ``tensorboard_log``."""
         row.setdefault("time_s", round(time.perf_counter() - self._start, 3))
         self.rows.append(row)
-        if self.verbose:
+        followers = _FOLLOWERS.get()
+        if self.verbose and not followers:
             parts = [f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()]
             print(f"[{self.name}] " + " ".join(parts), file=sys.stderr)
+        for follow in followers:
+            follow(row)
         if self._writer is not None:
             self._write(row)
 
