@@ -126,8 +126,8 @@ def cmd_tsne(args: argparse.Namespace) -> int:
         raise ValueError(f"a map needs --n-components 2 or more; got {args.n_components}: give --out FILE.csv instead")
     # verbose=1 makes TSNE log every 50 iterations, which is what moves the progress bar
     model = TSNE(n_components=args.n_components, perplexity=args.perplexity, max_iter=args.max_iter,
-                             learning_rate=args.learning_rate, init=args.init, random_state=args.seed,
-                             device=args.device, verbose=1)
+                 learning_rate=args.learning_rate, init=args.init, random_state=args.seed,
+                 device=args.device, verbose=1)
     start = time.perf_counter()
     with one_line_warnings("groundup tsne"), epoch_progress(args.max_iter, desc="t-SNE", unit="it",
                                                              step="iteration", enabled=not args.no_progress):

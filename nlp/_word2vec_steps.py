@@ -8,11 +8,27 @@ loop; see that module's docstring for how the batching follows gensim's recipe.
 
 from __future__ import annotations
 
+import ctypes
+from pathlib import Path
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from groundup.native import load_kernel
+
 _NOISE_GROUP = 4  # CBOW: consecutive centre words that share one draw of noise words
+_CBOW_SOURCE = Path(__file__).with_name("_cbow_native.c")
+
+
+def cbow_kernel() -> ctypes.CDLL | None:
+    """The compiled CBOW kernel (``_cbow_native.c``), or None where it cannot be built."""
+    lib = load_kernel(_CBOW_SOURCE)
+    if lib is not None and lib.cbow_chunk.restype is not ctypes.c_int64:
+        p, i64 = ctypes.c_void_p, ctypes.c_int64
+        lib.cbow_chunk.argtypes = [p, p, p, i64, p, i64, p, p, i64, ctypes.c_float, ctypes.c_int, p]
+        lib.cbow_chunk.restype = i64
+    return lib
 
 
 class NegativeSamplingSteps:
@@ -107,6 +123,24 @@ class NegativeSamplingSteps:
             batch_offsets = torch.from_numpy(offsets[s:e] - a).to(device)
             batch_noise = noise[group_start[k] : group_start[k] + groups[k]]
             self._cbow_step(words[s:e], contexts[a:b], batch_offsets, lr, batch_noise)
+
+    def _train_chunk_cbow_native(self, ids, left, right, batch, lr, device, rng, gen) -> None:
+        """The chunk's centre words one at a time, in corpus order, by the C kernel
+        (``_cbow_native.c``: the update of :meth:`_cbow_step` for a single window, as
+        word2vec.c runs it). Each centre draws its own ``negative`` noise words. CPU only;
+        ``batch`` does not apply."""
+        lib = cbow_kernel()
+        noise = self._negatives((ids.shape[0], self.negative), gen).numpy()
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        left = np.ascontiguousarray(left, dtype=np.int64)
+        right = np.ascontiguousarray(right, dtype=np.int64)
+        loss = ctypes.c_double(0.0)
+        trained = lib.cbow_chunk(
+            ids.ctypes.data, left.ctypes.data, right.ctypes.data, ids.shape[0], noise.ctypes.data, self.negative,
+            self._W_in.data_ptr(), self._W_out.data_ptr(), self._W_in.shape[1], lr, int(bool(self.cbow_mean)),
+            ctypes.byref(loss) if self._track_loss else None)
+        if self._track_loss:
+            self._add_loss(loss.value, int(trained))
 
     def _cbow_step(
         self, words: torch.Tensor, contexts: torch.Tensor, offsets: torch.Tensor, lr: float, noise: torch.Tensor | None = None

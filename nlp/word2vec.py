@@ -23,6 +23,13 @@ windows end to end as a ragged batch, takes their means with ``embedding_bag`` (
 is exactly CBOW's hidden layer), and lets each small group of consecutive centre words
 share one draw of noise words, so the noise vectors are gathered once per group.
 
+On the CPU, CBOW trains word by word instead, in a small C kernel
+(:mod:`groundup.nlp._cbow_native.c`, compiled on first use by :mod:`groundup.native`): CBOW's
+work per word is so small (one window sum, ``1 + negative`` dot products) that torch's
+per-operation cost dominates any batch of it, and the kernel is the same update without
+that cost. Where no C compiler is found the torch batch runs instead (``kernel_`` says which
+ran); on a GPU the torch batch always runs.
+
 With ``workers`` > 1, threads take every workers-th chunk of each epoch and update the
 shared tables without locks (Hogwild, as word2vec.c and gensim do). The chunks, windows and
 noise words are drawn in :mod:`groundup.nlp._word2vec_sampling`; the SGD steps of
@@ -46,7 +53,7 @@ from groundup.nlp._keyedvectors import EmbeddingModel, keyed_vectors
 
 from groundup.datasets.vocabulary import EncodedCorpus, Vocabulary
 from groundup.nlp._word2vec_sampling import draw_windows, random_streams, sentence_aligned_chunks, unigram_table
-from groundup.nlp._word2vec_steps import _NOISE_GROUP, NegativeSamplingSteps  # noqa: F401  (_NOISE_GROUP: tests read it here)
+from groundup.nlp._word2vec_steps import _NOISE_GROUP, NegativeSamplingSteps, cbow_kernel  # noqa: F401  (_NOISE_GROUP: tests read it here)
 from groundup.progress import TrainingLog, progress_bar
 from groundup.torch_utils import available_cores, resolve_device
 from groundup.validation import check_choice, check_in_interval, check_int, check_number, check_seed
@@ -89,8 +96,9 @@ class Word2Vec(NegativeSamplingSteps, EmbeddingModel):
         CBOW; gensim uses 0.025 for both, which is too low for our batched CBOW;
         min_alpha 0.0001).
     epochs: passes over the corpus (5).
-    batch_size: centre words per update step of each worker (None: 1024, fewer on a small
-        vocabulary or, for skip-gram, with several workers).
+    batch_size: centre words per update step of each worker, for skip-gram and for CBOW's
+        torch path (None: 1024, fewer on a small vocabulary or with several workers; CBOW
+        on the CPU trains word by word in its C kernel and ignores it).
         Larger batches are faster but apply more stale, summed updates; batches much
         larger than the default can make training collapse or diverge.
     seed: seed for initialisation, subsampling, windows and noise words (1).
@@ -111,7 +119,8 @@ class Word2Vec(NegativeSamplingSteps, EmbeddingModel):
 
     After ``fit``: ``wv`` (gensim KeyedVectors of the input vectors), ``vocabulary_``,
     ``syn1neg_`` (output vectors, numpy), ``corpus_word_count_`` (tokens read),
-    ``workers_`` (the number of workers used),
+    ``workers_`` (the number of workers used), ``kernel_`` ("native": CBOW's C kernel
+    on the CPU; "torch": the batched torch steps),
     ``train_time_`` (seconds spent in the epochs), ``training_loss_``.
     """
 
@@ -267,7 +276,11 @@ class Word2Vec(NegativeSamplingSteps, EmbeddingModel):
         bar = progress_bar(self.epochs, enabled=show_progress, desc="word2vec" if self.sg else "word2vec (CBOW)", unit="epoch")
         self.workers_ = self._n_workers(warn=True)
         streams = random_streams(self._rng, self._gen, self.workers_, device)
-        train_chunk = self._train_chunk_skipgram if self.sg else self._train_chunk_cbow
+        self.kernel_ = "torch" if self.sg or device.type != "cpu" or cbow_kernel() is None else "native"
+        if self.sg:
+            train_chunk = self._train_chunk_skipgram
+        else:
+            train_chunk = self._train_chunk_cbow_native if self.kernel_ == "native" else self._train_chunk_cbow
         tables = {"W_in": self._W_in, "W_out": self._W_out}  # what a checkpoint holds, with the generators
         first_epoch = resume_tables(checkpoint, tables, streams, losses)
         bar.update(first_epoch)

@@ -33,11 +33,11 @@ def test_only_groundup_at_the_top_level(wheel_names):
 def test_every_source_module_is_in_the_wheel(wheel_names):
     missing = []
     for folder, target in MAPPING.items():
-        for path in (ROOT / folder).rglob("*.py"):
+        for path in [*(ROOT / folder).rglob("*.py"), *(ROOT / folder).rglob("*.c")]:  # .c: kernels built on first use
             rel = path.relative_to(ROOT / folder).as_posix()
             if f"{target}/{rel}" not in wheel_names:
                 missing.append(f"{folder}/{rel}")
-    assert not missing, f"not packaged (add the sub-package to pyproject's packages list): {missing}"
+    assert not missing, f"not packaged (add the sub-package to pyproject's packages list, a .c file to package-data): {missing}"
 
 
 def test_console_script_is_declared(wheel_names):

@@ -108,6 +108,46 @@ def test_cbow_step_matches_per_window_reference(tiny_vocab, monkeypatch, cbow_me
     np.testing.assert_allclose(model._W_out.double().numpy(), exp_out.numpy(), atol=1e-6)
 
 
+needs_kernel = pytest.mark.skipif(w2v_module.cbow_kernel() is None, reason="no C compiler: CBOW runs in torch")
+
+
+@needs_kernel
+@pytest.mark.parametrize("cbow_mean", [1, 0])
+def test_cbow_native_kernel_matches_per_window_reference(tiny_vocab, monkeypatch, cbow_mean):
+    """The C kernel trains the chunk's centres one after another, in corpus order, each
+    with its own noise words: the reference applies the same updates in float64."""
+    d, lr, K = 3, 0.2, 2
+    model = Word2Vec(vector_size=d, negative=K, sg=0, cbow_mean=cbow_mean, seed=0)
+    _model_state(model, tiny_vocab, d, seed=1)
+    model._track_loss = True
+    model._loss_sum, model._loss_count = 0.0, 0
+    ids = np.array([3, 1, 4, 1, 5, 6, 2, 0], dtype=np.int64)
+    left = np.array([0, 0, 1, 3, 3, 4, 6, 7])  # positions 6 and 7 have no context: skipped
+    right = np.array([2, 2, 2, 4, 5, 5, 6, 7])
+    noise = torch.arange(len(ids) * K).view(len(ids), K) % len(tiny_vocab)
+    noise[1, 0] = 1  # a noise word equal to the centre word is skipped for that centre
+    monkeypatch.setattr(model, "_negatives", lambda shape, gen=None: noise[: shape[0]])
+    exp_in, exp_out = model._W_in.clone().double(), model._W_out.clone().double()
+    loss = 0.0
+    for i in range(6):
+        window = [int(ids[p]) for p in range(left[i], right[i] + 1) if p != i]
+        h = exp_in[window].sum(0) / (len(window) if cbow_mean else 1)
+        word = int(ids[i])
+        grad_h = torch.zeros(d, dtype=torch.float64)
+        for t, label in [(word, 1.0)] + [(int(t), 0.0) for t in noise[i] if int(t) != word]:
+            f = torch.sigmoid(h @ exp_out[t])
+            loss -= float(torch.log(f if label else 1 - f))
+            g = (label - f) * lr
+            grad_h += g * exp_out[t]
+            exp_out[t] += g * h
+        for c in window:
+            exp_in[c] += grad_h / (1 if cbow_mean else len(window))
+    model._train_chunk_cbow_native(ids, left, right, 4, lr, torch.device("cpu"), model._rng, model._gen)
+    np.testing.assert_allclose(model._W_in.double().numpy(), exp_in.numpy(), atol=1e-6)
+    np.testing.assert_allclose(model._W_out.double().numpy(), exp_out.numpy(), atol=1e-6)
+    assert model._loss_count == 6 and model._loss_sum == pytest.approx(loss, rel=1e-5)
+
+
 def test_cbow_chunk_lays_out_the_windows(tiny_vocab, monkeypatch):
     model = Word2Vec(vector_size=2, sg=0, seed=0)
     _model_state(model, tiny_vocab, 2)
@@ -195,12 +235,15 @@ def test_chunks_end_at_sentence_ends():
         assert b == c and sentence_ids[b - 1] != sentence_ids[b]
 
 
-@pytest.mark.parametrize("sg", [1, 0])
-def test_learns_topics_and_is_reproducible(sg):
+@pytest.mark.parametrize("sg, kernel", [(1, "torch"), (0, "torch"), pytest.param(0, "native", marks=needs_kernel)])
+def test_learns_topics_and_is_reproducible(sg, kernel, monkeypatch):
+    if kernel == "torch":
+        monkeypatch.setattr(w2v_module, "cbow_kernel", lambda: None)  # as where no C compiler is found
     corpus = topic_corpus()
     kwargs = dict(vector_size=16, window=3, min_count=1, sample=0, epochs=5, sg=sg, seed=7, batch_size=64 if sg else 128,
                   workers=1)  # workers=1: the documented way to reproducible vectors
     model = Word2Vec(**kwargs).fit(corpus)
+    assert model.kernel_ == kernel
     assert isinstance(model.wv, KeyedVectors)
     assert topic_purity(model.wv) >= 0.9
     again = Word2Vec(**kwargs).fit(corpus)
