@@ -11,12 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from groundup.agents.base import check_learning_rate_exponent, reset_env, visit_count_step
+from groundup.agents.base import reset_env
 from groundup.agents.exploration import greedy
-from groundup.agents.tabular import TabularControlAgent, TabularPredictionAgent
-from groundup.validation import check_learning_rate
+from groundup.agents.tabular import PairStepSizes, TabularControlAgent, TabularPredictionAgent
 
 __all__ = ["MCPrediction", "MCExploringStarts", "MCControl"]
 
@@ -94,7 +91,7 @@ class MCPrediction(_EpisodeMemory, TabularPredictionAgent):
             V[S] += self.step_size(S) * (G - V[S])
 
 
-class _MonteCarloControl(_EpisodeMemory, TabularControlAgent):
+class _MonteCarloControl(_EpisodeMemory, PairStepSizes, TabularControlAgent):
     """Shared by both control methods: Q(S, A) averages the returns that followed (S, A)."""
 
     search_space = {"learning_rate": ("categorical", [None, 0.01, 0.03, 0.1, 0.3]),
@@ -103,11 +100,8 @@ class _MonteCarloControl(_EpisodeMemory, TabularControlAgent):
     def __init__(self, env: Any, *, learning_rate: float | None = None, learning_rate_exponent: float = 0.7,
                  first_visit: bool = True, **kwargs: Any) -> None:
         super().__init__(env, **kwargs)
-        self.learning_rate = check_learning_rate(learning_rate, allow_none=True,
-                                                 none_means="alpha = 1/n^learning_rate_exponent, n the visits of (S, A)")
-        self.learning_rate_exponent = check_learning_rate_exponent(learning_rate_exponent)
+        self._init_step_sizes(learning_rate, learning_rate_exponent)
         self.first_visit = bool(first_visit)
-        self.N = [[0] * self.n_actions for _ in range(self.n_states)]
         self.start_memory()
 
     def update(self, S: int, A: int, R: float, S_next: int, terminated: bool) -> int:
@@ -120,20 +114,10 @@ class _MonteCarloControl(_EpisodeMemory, TabularControlAgent):
         return {} if "learning_rate_exponent" in params else {"learning_rate_exponent": 1.0}
 
     def end_episode(self, truncated: bool) -> None:
-        Q, N, omega = self.Q, self.N, self.learning_rate_exponent
+        Q = self.Q
         for _, S, A, G in self.returns(self.gamma, by_pair=True, first_visit=self.first_visit):
-            N[S][A] += 1
-            alpha = self.learning_rate if self.learning_rate is not None else visit_count_step(N[S][A], omega)
+            alpha = self.step_size(S, A)
             Q[S][A] += alpha * (G - Q[S][A])
-
-    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        tensors, metadata = super()._get_state()
-        tensors["visits"] = np.array(self.N, dtype=np.int64).reshape(self.n_states, self.n_actions)
-        return tensors, metadata
-
-    def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
-        super()._set_state(tensors, metadata)
-        self.N = tensors["visits"].astype(np.int64).tolist()
 
 
 class MCControl(_MonteCarloControl):

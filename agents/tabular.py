@@ -165,6 +165,36 @@ class TabularControlAgent(EpsilonGreedyExploration, TabularAgent):
     def _sample_action(self, S: int) -> int:
         return self.behaviour(S)
 
+class PairStepSizes:
+    """The step size alpha of a control agent's update of Q(S, A): the constant
+    ``learning_rate``, or, with ``learning_rate=None``, the visit-count step
+    1/n(S, A)^omega (omega the ``learning_rate_exponent``, n(S, A) the updates of the pair
+    so far, this one included). The counts are saved with the agent."""
+
+    def _init_step_sizes(self, learning_rate: float | None, learning_rate_exponent: float) -> None:
+        self.learning_rate = check_learning_rate(learning_rate, allow_none=True,
+                                                 none_means="alpha = 1/n^learning_rate_exponent, n the updates of (S, A)")
+        self.learning_rate_exponent = check_learning_rate_exponent(learning_rate_exponent)
+        self.N = [[0] * self.n_actions for _ in range(self.n_states)]
+
+    def step_size(self, S: int, A: int) -> float:
+        """Count one more update of (S, A) and return its alpha."""
+        self.N[S][A] += 1
+        if self.learning_rate is not None:
+            return self.learning_rate
+        return visit_count_step(self.N[S][A], self.learning_rate_exponent)
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        tensors, metadata = super()._get_state()
+        tensors["visits"] = np.array(self.N, dtype=np.int64).reshape(self.n_states, self.n_actions)
+        return tensors, metadata
+
+    def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
+        super()._set_state(tensors, metadata)
+        if "visits" in tensors:  # files from before the counts were kept start counting afresh
+            self.N = tensors["visits"].astype(np.int64).tolist()
+
+
 class TabularPredictionAgent(TabularAgent):
     """A tabular agent that estimates V of a given policy (Monte Carlo or TD prediction).
 

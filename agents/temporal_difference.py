@@ -8,8 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from groundup.agents.base import check_initial_value
-from groundup.agents.tabular import TabularControlAgent, TabularPredictionAgent
-from groundup.validation import check_learning_rate
+from groundup.agents.tabular import PairStepSizes, TabularControlAgent, TabularPredictionAgent
 
 __all__ = ["TD0Prediction", "Sarsa", "QLearning"]
 
@@ -59,13 +58,16 @@ class TD0Prediction(TabularPredictionAgent):
         return self.evaluated_policy.act(S_next, self._rng)
 
 
-class _TDControl(TabularControlAgent):
+class _TDControl(PairStepSizes, TabularControlAgent):
     """SARSA and Q-learning share their arguments and their first action.
 
     Parameters
     ----------
     learning_rate
-        The step size alpha (default 0.1).
+        The step size alpha (default 0.1); ``None`` gives visit-count steps
+        alpha = 1/n(S, A)^learning_rate_exponent, n(S, A) the updates of the pair so far.
+    learning_rate_exponent
+        omega in (0.5, 1] for ``learning_rate=None`` (default 0.8).
     initial_value
         Q's starting value for every pair (default 1.0, optimistic): every
         untried action looks better than the tried ones until it has been tried, so even
@@ -80,9 +82,10 @@ class _TDControl(TabularControlAgent):
     family = "temporal difference"
     search_space = {"learning_rate": ("log_uniform", 0.01, 1.0), **TabularControlAgent.search_space}
 
-    def __init__(self, env: Any, *, learning_rate: float = 0.1, initial_value: float = 1.0, **kwargs: Any) -> None:
+    def __init__(self, env: Any, *, learning_rate: float | None = 0.1, learning_rate_exponent: float = 0.8,
+                 initial_value: float = 1.0, **kwargs: Any) -> None:
         super().__init__(env, initial_value=initial_value, **kwargs)
-        self.learning_rate = check_learning_rate(learning_rate)
+        self._init_step_sizes(learning_rate, learning_rate_exponent)
 
     def start_episode(self, S: int) -> int:
         return self.behaviour(S)
@@ -94,7 +97,7 @@ class Sarsa(_TDControl):
     agent_id = "sarsa"
 
     def update(self, S: int, A: int, R: float, S_next: int, terminated: bool) -> int:
-        Q, alpha, gamma = self.Q, self.learning_rate, self.gamma
+        Q, alpha, gamma = self.Q, self.step_size(S, A), self.gamma
         A_next = self.behaviour(S_next)
         target = R if terminated else R + gamma * Q[S_next][A_next]
         Q[S][A] += alpha * (target - Q[S][A])
@@ -107,7 +110,7 @@ class QLearning(_TDControl):
     agent_id = "q-learning"
 
     def update(self, S: int, A: int, R: float, S_next: int, terminated: bool) -> int:
-        Q, alpha, gamma = self.Q, self.learning_rate, self.gamma
+        Q, alpha, gamma = self.Q, self.step_size(S, A), self.gamma
         target = R if terminated else R + gamma * max(Q[S_next])
         Q[S][A] += alpha * (target - Q[S][A])
         return self.behaviour(S_next)

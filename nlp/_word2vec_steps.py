@@ -18,15 +18,15 @@ import torch.nn.functional as F
 from groundup.native import load_kernel
 
 _NOISE_GROUP = 4  # CBOW: consecutive centre words that share one draw of noise words
-_CBOW_SOURCE = Path(__file__).with_name("_cbow_native.c")
+_NATIVE_SOURCE = Path(__file__).with_name("_word2vec_native.c")
 
 
-def cbow_kernel() -> ctypes.CDLL | None:
-    """The compiled CBOW kernel (``_cbow_native.c``), or None where it cannot be built."""
-    lib = load_kernel(_CBOW_SOURCE)
+def word2vec_kernel() -> ctypes.CDLL | None:
+    """The compiled CBOW kernel (``_word2vec_native.c``), or None where it cannot be built."""
+    lib = load_kernel(_NATIVE_SOURCE)
     if lib is not None and lib.cbow_chunk.restype is not ctypes.c_int64:
-        p, i64 = ctypes.c_void_p, ctypes.c_int64
-        lib.cbow_chunk.argtypes = [p, p, p, i64, p, i64, p, p, i64, ctypes.c_float, ctypes.c_int, p]
+        p, i64, f32 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_float
+        lib.cbow_chunk.argtypes = [p, p, p, i64, p, i64, p, p, i64, f32, ctypes.c_int, p]
         lib.cbow_chunk.restype = i64
     return lib
 
@@ -126,10 +126,10 @@ class NegativeSamplingSteps:
 
     def _train_chunk_cbow_native(self, ids, left, right, batch, lr, device, rng, gen) -> None:
         """The chunk's centre words one at a time, in corpus order, by the C kernel
-        (``_cbow_native.c``: the update of :meth:`_cbow_step` for a single window, as
+        (``_word2vec_native.c``: the update of :meth:`_cbow_step` for a single window, as
         word2vec.c runs it). Each centre draws its own ``negative`` noise words. CPU only;
         ``batch`` does not apply."""
-        lib = cbow_kernel()
+        lib = word2vec_kernel()
         noise = self._negatives((ids.shape[0], self.negative), gen).numpy()
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         left = np.ascontiguousarray(left, dtype=np.int64)

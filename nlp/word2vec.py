@@ -24,7 +24,7 @@ is exactly CBOW's hidden layer), and lets each small group of consecutive centre
 share one draw of noise words, so the noise vectors are gathered once per group.
 
 On the CPU, CBOW trains word by word instead, in a small C kernel
-(:mod:`groundup.nlp._cbow_native.c`, compiled on first use by :mod:`groundup.native`): CBOW's
+(``nlp/_word2vec_native.c``, compiled on first use by :mod:`groundup.native`): CBOW's
 work per word is so small (one window sum, ``1 + negative`` dot products) that torch's
 per-operation cost dominates any batch of it, and the kernel is the same update without
 that cost. Where no C compiler is found the torch batch runs instead (``kernel_`` says which
@@ -53,7 +53,7 @@ from groundup.nlp._keyedvectors import EmbeddingModel, keyed_vectors
 
 from groundup.datasets.vocabulary import EncodedCorpus, Vocabulary
 from groundup.nlp._word2vec_sampling import draw_windows, random_streams, sentence_aligned_chunks, unigram_table
-from groundup.nlp._word2vec_steps import _NOISE_GROUP, NegativeSamplingSteps, cbow_kernel  # noqa: F401  (_NOISE_GROUP: tests read it here)
+from groundup.nlp._word2vec_steps import _NOISE_GROUP, NegativeSamplingSteps, word2vec_kernel  # noqa: F401  (_NOISE_GROUP: tests read it here)
 from groundup.progress import TrainingLog, progress_bar
 from groundup.torch_utils import available_cores, resolve_device
 from groundup.validation import check_choice, check_in_interval, check_int, check_number, check_seed
@@ -276,7 +276,7 @@ class Word2Vec(NegativeSamplingSteps, EmbeddingModel):
         bar = progress_bar(self.epochs, enabled=show_progress, desc="word2vec" if self.sg else "word2vec (CBOW)", unit="epoch")
         self.workers_ = self._n_workers(warn=True)
         streams = random_streams(self._rng, self._gen, self.workers_, device)
-        self.kernel_ = "torch" if self.sg or device.type != "cpu" or cbow_kernel() is None else "native"
+        self.kernel_ = "torch" if self.sg or device.type != "cpu" or word2vec_kernel() is None else "native"
         if self.sg:
             train_chunk = self._train_chunk_skipgram
         else:

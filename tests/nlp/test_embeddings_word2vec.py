@@ -108,7 +108,7 @@ def test_cbow_step_matches_per_window_reference(tiny_vocab, monkeypatch, cbow_me
     np.testing.assert_allclose(model._W_out.double().numpy(), exp_out.numpy(), atol=1e-6)
 
 
-needs_kernel = pytest.mark.skipif(w2v_module.cbow_kernel() is None, reason="no C compiler: CBOW runs in torch")
+needs_kernel = pytest.mark.skipif(w2v_module.word2vec_kernel() is None, reason="no C compiler: CBOW runs in torch")
 
 
 @needs_kernel
@@ -238,7 +238,7 @@ def test_chunks_end_at_sentence_ends():
 @pytest.mark.parametrize("sg, kernel", [(1, "torch"), (0, "torch"), pytest.param(0, "native", marks=needs_kernel)])
 def test_learns_topics_and_is_reproducible(sg, kernel, monkeypatch):
     if kernel == "torch":
-        monkeypatch.setattr(w2v_module, "cbow_kernel", lambda: None)  # as where no C compiler is found
+        monkeypatch.setattr(w2v_module, "word2vec_kernel", lambda: None)  # as where no C compiler is found
     corpus = topic_corpus()
     kwargs = dict(vector_size=16, window=3, min_count=1, sample=0, epochs=5, sg=sg, seed=7, batch_size=64 if sg else 128,
                   workers=1)  # workers=1: the documented way to reproducible vectors
