@@ -154,6 +154,24 @@ def test_mc_control_steps_are_one_over_the_visits_to_the_0_7():
     assert book.Q[5][2] == 0.5  # sample averages
 
 
+@pytest.mark.parametrize("agent_id", ["q-learning", "sarsa"])
+def test_td_control_steps_are_constant_or_one_over_the_updates_to_the_omega(agent_id):
+    """learning_rate=None: the n-th update of (S, A) moves Q by 1/n^omega of the TD error;
+    a number keeps alpha constant. (S_next = 15, FrozenLake's goal: terminal, so the
+    target is R alone whatever the bootstrap.)"""
+    env = gym.make("FrozenLake-v1")
+    agent = agents.make(agent_id, env, learning_rate=None, learning_rate_exponent=0.6, initial_value=0.0, seed=0)
+    expected = 0.0
+    for n, R in enumerate([1.0, 0.0, 0.0, 1.0], start=1):
+        agent.update(14, 2, R, 15, True)
+        expected += n**-0.6 * (R - expected)
+        assert agent.N[14][2] == n and agent.Q[14][2] == pytest.approx(expected, abs=1e-15)
+    constant = agents.make(agent_id, env, learning_rate=0.25, initial_value=0.0, seed=0)
+    for R in (1.0, 1.0):
+        constant.update(14, 2, R, 15, True)
+    assert constant.Q[14][2] == pytest.approx(0.25 + 0.75 * 0.25) and constant.N[14][2] == 2
+
+
 def test_mc_control_saves_and_loads_its_visit_counts_and_exponent(tmp_path):
     env = gym.make("FrozenLake-v1")
     agent = agents.make("mc-control", env, learning_rate_exponent=0.8, seed=0).learn(3000)
@@ -169,12 +187,12 @@ def test_mc_control_saves_and_loads_its_visit_counts_and_exponent(tmp_path):
 
 @pytest.mark.parametrize("agent_id, kwargs, message", [
     ("mc-control", {"learning_rate": 0}, r"learning_rate must be a positive finite number or None \(alpha = "
-                                         r"1/n\^learning_rate_exponent, n the visits of \(S, A\)\); got 0"),
+                                         r"1/n\^learning_rate_exponent, n the updates of \(S, A\)\); got 0"),
     ("mc-control", {"learning_rate": -0.5}, r"learning_rate must be a positive finite number.*; got -0.5"),
     ("mc-control", {"learning_rate_exponent": 0.5}, r"learning_rate_exponent must be a number in \(0.5, 1\]; got 0.5"),
     ("mc-control", {"learning_rate_exponent": 2}, r"learning_rate_exponent must be a number in \(0.5, 1\]; got 2"),
-    ("q-learning", {"learning_rate": 0}, r"learning_rate must be a positive finite number; got 0"),
-    ("q-learning", {"learning_rate": None}, r"learning_rate must be a positive finite number; got None"),
+    ("q-learning", {"learning_rate": 0}, r"learning_rate must be a positive finite number or None .*; got 0"),
+    ("sarsa", {"learning_rate_exponent": 0.4}, r"learning_rate_exponent must be a number in \(0.5, 1\]; got 0.4"),
     ("sarsa", {"initial_value": float("inf")}, r"initial_value must be a finite number; got inf"),
     ("q-learning", {"initial_value": "1"}, r"initial_value must be a finite number; got '1' of type str"),
     ("sarsa", {"epsilon": -0.1}, r"epsilon must be a probability in \[0, 1\]; got -0.1"),
