@@ -165,6 +165,7 @@ class TabularControlAgent(EpsilonGreedyExploration, TabularAgent):
     def _sample_action(self, S: int) -> int:
         return self.behaviour(S)
 
+
 class PairStepSizes:
     """The step size alpha of a control agent's update of Q(S, A): the constant
     ``learning_rate``, or, with ``learning_rate=None``, the visit-count step
