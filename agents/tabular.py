@@ -167,33 +167,64 @@ class TabularControlAgent(EpsilonGreedyExploration, TabularAgent):
 
 
 class PairStepSizes:
-    """The step size alpha of a control agent's update of Q(S, A): the constant
-    ``learning_rate``, or, with ``learning_rate=None``, the visit-count step
-    1/n(S, A)^omega (omega the ``learning_rate_exponent``, n(S, A) the updates of the pair
-    so far, this one included). The counts are saved with the agent."""
+    """The step size alpha of a control agent's update of Q(S, A).
 
-    def _init_step_sizes(self, learning_rate: float | None, learning_rate_exponent: float) -> None:
+    Three forms, one argument each: a constant ``learning_rate`` (the book's);
+    ``learning_rate`` falling linearly to ``learning_rate_final`` over each ``learn``
+    budget, as epsilon falls; or, with ``learning_rate=None``, the visit-count step
+    1/n(S, A)^omega (omega the ``learning_rate_exponent``, n(S, A) the updates of the pair
+    so far, this one included). The counts are saved with the agent; ``alpha_`` is the
+    current constant or scheduled step.
+    """
+
+    alpha_: float | None
+
+    def _init_step_sizes(self, learning_rate: float | None, learning_rate_exponent: float,
+                         learning_rate_final: float | None = None) -> None:
         self.learning_rate = check_learning_rate(learning_rate, allow_none=True,
                                                  none_means="alpha = 1/n^learning_rate_exponent, n the updates of (S, A)")
         self.learning_rate_exponent = check_learning_rate_exponent(learning_rate_exponent)
+        self.learning_rate_final = check_learning_rate(learning_rate_final, name="learning_rate_final", allow_none=True,
+                                                       none_means="alpha stays at learning_rate")
         self.N = [[0] * self.n_actions for _ in range(self.n_states)]
+        self.alpha_ = self.learning_rate
+        self._alpha_decays = self.learning_rate is not None and self.learning_rate_final is not None \
+            and self.learning_rate_final != self.learning_rate
+        self._uses_progress = self._uses_progress or self._alpha_decays
 
     def step_size(self, S: int, A: int) -> float:
         """Count one more update of (S, A) and return its alpha."""
         self.N[S][A] += 1
-        if self.learning_rate is not None:
-            return self.learning_rate
+        if self.alpha_ is not None:
+            return self.alpha_
         return visit_count_step(self.N[S][A], self.learning_rate_exponent)
 
+    def _on_learn_start(self, total_timesteps: int | None, n_episodes: int | None) -> None:
+        super()._on_learn_start(total_timesteps, n_episodes)  # type: ignore[misc]
+        self.alpha_ = self.learning_rate
+
+    def _on_progress(self, progress: float) -> None:
+        super()._on_progress(progress)  # type: ignore[misc]
+        if self._alpha_decays:
+            self.alpha_ = self.learning_rate + (self.learning_rate_final - self.learning_rate) * min(progress, 1.0)
+
+    def _telemetry_scalars(self) -> dict[str, float | None]:
+        values = super()._telemetry_scalars()  # type: ignore[misc]
+        values["train/learning_rate"] = self.alpha_
+        return values
+
     def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        tensors, metadata = super()._get_state()
+        tensors, metadata = super()._get_state()  # type: ignore[misc]
         tensors["visits"] = np.array(self.N, dtype=np.int64).reshape(self.n_states, self.n_actions)
+        if self._alpha_decays:  # a constant or visit-count alpha is all in the parameters
+            metadata["alpha_"] = self.alpha_
         return tensors, metadata
 
     def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
-        super()._set_state(tensors, metadata)
+        super()._set_state(tensors, metadata)  # type: ignore[misc]
         if "visits" in tensors:  # files from before the counts were kept start counting afresh
             self.N = tensors["visits"].astype(np.int64).tolist()
+        self.alpha_ = metadata.get("alpha_", self.learning_rate)
 
 
 class TabularPredictionAgent(TabularAgent):

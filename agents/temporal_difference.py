@@ -64,7 +64,17 @@ class _TDControl(PairStepSizes, TabularControlAgent):
     Parameters
     ----------
     learning_rate
-        The step size alpha (default 0.1); ``None`` gives visit-count steps
+        The step size alpha at the start of each ``learn`` call (default 0.5).
+    learning_rate_final
+        The step size at the end of each ``learn`` budget (default 0.01): alpha falls
+        linearly from ``learning_rate`` to it as the budget is used, as epsilon falls.
+        Large early steps carry values back along long paths and wash the optimistic
+        start out quickly; small late steps average the noise of stochastic transitions
+        out of Q, so that the greedy policy settles on the best action where two are
+        close. Any constant step is a trade between the two, and which side loses depends
+        on the task. ``None`` keeps alpha at ``learning_rate`` (pass it, with
+        ``learning_rate=0.1`` or 0.5, for the book's constant step).
+        ``learning_rate=None`` gives visit-count steps instead,
         alpha = 1/n(S, A)^learning_rate_exponent, n(S, A) the updates of the pair so far.
     learning_rate_exponent
         omega in (0.5, 1] for ``learning_rate=None`` (default 0.8).
@@ -82,10 +92,15 @@ class _TDControl(PairStepSizes, TabularControlAgent):
     family = "temporal difference"
     search_space = {"learning_rate": ("log_uniform", 0.01, 1.0), **TabularControlAgent.search_space}
 
-    def __init__(self, env: Any, *, learning_rate: float | None = 0.1, learning_rate_exponent: float = 0.8,
-                 initial_value: float = 1.0, **kwargs: Any) -> None:
+    def __init__(self, env: Any, *, learning_rate: float | None = 0.5, learning_rate_final: float | None = 0.01,
+                 learning_rate_exponent: float = 0.8, initial_value: float = 1.0, **kwargs: Any) -> None:
         super().__init__(env, initial_value=initial_value, **kwargs)
-        self._init_step_sizes(learning_rate, learning_rate_exponent)
+        self._init_step_sizes(learning_rate, learning_rate_exponent, learning_rate_final)
+
+    @classmethod
+    def _params_before(cls, params: dict[str, Any]) -> dict[str, Any]:
+        # before learning_rate_final, alpha stayed constant
+        return {} if "learning_rate_final" in params else {"learning_rate_final": None}
 
     def start_episode(self, S: int) -> int:
         return self.behaviour(S)

@@ -44,8 +44,8 @@ SPEED_AGENTS = ("q-learning", "sarsa", "mc-control", "td0-prediction", "mc-predi
 # defaults benchmarks/robustness.py measures): a constant epsilon 0.1, alpha 0.1 and Q1 = 0
 # for TD control, sample averages (alpha = 1/n) for Monte Carlo, alpha 0.1 for TD(0).
 BOOK: dict[str, dict[str, Any]] = {
-    "q-learning": dict(epsilon=0.1, learning_rate=0.1, initial_value=0.0),
-    "sarsa": dict(epsilon=0.1, learning_rate=0.1, initial_value=0.0),
+    "q-learning": dict(epsilon=0.1, learning_rate=0.1, learning_rate_final=None, initial_value=0.0),
+    "sarsa": dict(epsilon=0.1, learning_rate=0.1, learning_rate_final=None, initial_value=0.0),
     "mc-control": dict(epsilon=0.1, learning_rate=None, learning_rate_exponent=1.0),
     "td0-prediction": dict(learning_rate=0.1),
     "mc-prediction": dict(learning_rate=None, learning_rate_exponent=1.0),
@@ -166,8 +166,8 @@ def cliff_walking(agent: str, episodes: int, seed: int) -> dict[str, Any]:
     """Example 6.6 with the book's settings (alpha 0.5, epsilon 0.1, Q1 = 0, gamma 1): online returns."""
     from groundup import agents
 
-    model = agents.make(agent, _make("CliffWalking-v1"), learning_rate=0.5, epsilon=0.1, initial_value=0.0, gamma=1.0,
-                        seed=seed)
+    model = agents.make(agent, _make("CliffWalking-v1"), learning_rate=0.5, learning_rate_final=None, epsilon=0.1,
+                        initial_value=0.0, gamma=1.0, seed=seed)
     model.learn(n_episodes=episodes)
     return {"returns": [float(g) for g in model.episode_returns]}
 

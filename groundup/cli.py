@@ -264,7 +264,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     setups = [
         ("FrozenLake-v1", 0.99, dict(total_timesteps=200_000), {}, 1000),
-        ("CliffWalking-v1", 1.0, dict(n_episodes=500), dict(learning_rate=0.5, epsilon=0.1, initial_value=0.0), 1),  # the book's
+        ("CliffWalking-v1", 1.0, dict(n_episodes=500), dict(learning_rate=0.5, learning_rate_final=None, epsilon=0.1, initial_value=0.0), 1),  # the book's
     ]
     for env_id, gamma, budget, td_kwargs, episodes in setups:
         env = gym.make(env_id)

@@ -44,7 +44,7 @@ EXTRAS = {
 ADDED_PARAMS = {
     "mc-control": {"learning_rate_exponent": 1.0},
     "td0-prediction": {"learning_rate_exponent": 1.0},
-    "q-learning": {"learning_rate_exponent": 0.8},  # its file's constant learning_rate still applies
+    "q-learning": {"learning_rate_exponent": 0.8, "learning_rate_final": None},  # its file's constant learning_rate still applies
 }
 # state added since: q-learning counts its updates of each pair (for learning_rate=None);
 # an old file's agent learned with a constant rate and starts counting at zero

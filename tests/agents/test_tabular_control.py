@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import groundup  # noqa: F401
-from groundup import agents
+from groundup import agents, persistence
 from groundup.cli import evaluate_agent
 from groundup.envs import blackjack
 
@@ -35,7 +35,8 @@ def test_cliff_walking_example_6_6():
         finals = []
         for seed in range(10):
             env = gym.make("CliffWalking-v1")
-            agent = agents.make(agent_id, env, learning_rate=0.5, epsilon=0.1, initial_value=0.0, gamma=1.0, seed=seed).learn(n_episodes=500)
+            agent = agents.make(agent_id, env, learning_rate=0.5, learning_rate_final=None, epsilon=0.1,
+                                initial_value=0.0, gamma=1.0, seed=seed).learn(n_episodes=500)
             finals.append(np.mean(agent.episode_returns[-100:]))
         online[agent_id] = np.mean(finals)
     assert -30 < online["sarsa"] < -22
@@ -45,7 +46,8 @@ def test_cliff_walking_example_6_6():
 
 def test_sarsa_finds_the_windy_path():
     env = gym.make("groundup/WindyGridWorld-v0")
-    agent = agents.make("sarsa", env, learning_rate=0.5, epsilon=0.1, initial_value=0.0, gamma=1.0, seed=0).learn(n_episodes=300)
+    agent = agents.make("sarsa", env, learning_rate=0.5, learning_rate_final=None, epsilon=0.1, initial_value=0.0,
+                        gamma=1.0, seed=0).learn(n_episodes=300)
     assert agent.num_timesteps < 12_000  # Figure 6.3: about 8,000 steps for 170 episodes
     assert evaluate_agent(agent, env, 1, seed=0)[0] >= -17  # 15 is optimal
 
@@ -128,7 +130,8 @@ def test_default_epsilon_follows_the_episodes_when_the_budget_is_episodes():
 
 @pytest.mark.parametrize("agent_id", ["q-learning", "sarsa", "mc-control"])
 def test_a_number_keeps_epsilon_constant(agent_id):
-    agent = agents.make(agent_id, gym.make("FrozenLake-v1"), epsilon=0.2, seed=0)
+    constant_alpha = {} if agent_id == "mc-control" else {"learning_rate_final": None}  # else alpha needs the progress
+    agent = agents.make(agent_id, gym.make("FrozenLake-v1"), epsilon=0.2, seed=0, **constant_alpha)
     seen = set()
     agent.learn(500, callback=lambda l, g: seen.add(l["self"].epsilon_))
     assert seen == {0.2} and not agent._uses_progress
@@ -166,7 +169,7 @@ def test_td_control_steps_are_constant_or_one_over_the_updates_to_the_omega(agen
         agent.update(14, 2, R, 15, True)
         expected += n**-0.6 * (R - expected)
         assert agent.N[14][2] == n and agent.Q[14][2] == pytest.approx(expected, abs=1e-15)
-    constant = agents.make(agent_id, env, learning_rate=0.25, initial_value=0.0, seed=0)
+    constant = agents.make(agent_id, env, learning_rate=0.25, learning_rate_final=None, initial_value=0.0, seed=0)
     for R in (1.0, 1.0):
         constant.update(14, 2, R, 15, True)
     assert constant.Q[14][2] == pytest.approx(0.25 + 0.75 * 0.25) and constant.N[14][2] == 2
@@ -196,7 +199,62 @@ def test_mc_control_saves_and_loads_its_visit_counts_and_exponent(tmp_path):
     ("sarsa", {"initial_value": float("inf")}, r"initial_value must be a finite number; got inf"),
     ("q-learning", {"initial_value": "1"}, r"initial_value must be a finite number; got '1' of type str"),
     ("sarsa", {"epsilon": -0.1}, r"epsilon must be a probability in \[0, 1\]; got -0.1"),
+    ("q-learning", {"learning_rate_final": 0.0}, r"learning_rate_final must be a positive finite number or None "
+                                                 r"\(alpha stays at learning_rate\); got 0.0"),
 ])
 def test_bad_settings_are_named_with_what_was_given_and_what_is_accepted(agent_id, kwargs, message):
     with pytest.raises(ValueError, match=message):
         agents.make(agent_id, gym.make("FrozenLake-v1"), **kwargs)
+
+
+@pytest.mark.parametrize("agent_id", ["q-learning", "sarsa"])
+@pytest.mark.parametrize("budget", [dict(total_timesteps=4000), dict(n_episodes=300)])
+def test_td_control_alpha_falls_linearly_over_each_learn_budget(agent_id, budget):
+    """alpha after a fraction p of the budget is learning_rate + (learning_rate_final -
+    learning_rate) * p, by steps or by episodes, and starts afresh at each learn call."""
+    env = gym.make("FrozenLake-v1")
+    agent = agents.make(agent_id, env, learning_rate=0.5, learning_rate_final=0.01, seed=0)
+    seen = []
+
+    def record(locals_, globals_):
+        done = locals_["t"] / budget["total_timesteps"] if "total_timesteps" in budget \
+            else locals_["episodes"] / budget["n_episodes"]
+        seen.append((done, agent.alpha_))
+        return True
+
+    agent.learn(**budget, callback=record)
+    assert len(seen) > 100
+    for done, alpha in seen:
+        assert alpha == pytest.approx(0.5 - 0.49 * min(done, 1.0), abs=1e-12)
+    assert agent.alpha_ == pytest.approx(0.01)
+    first = []
+    agent.learn(1000, callback=lambda locals_, globals_: first.append(agent.alpha_))
+    assert first[0] == pytest.approx(0.5 - 0.49 / 1000, abs=1e-12)  # a new budget starts from learning_rate again
+
+
+def test_td_control_alpha_is_the_step_each_update_takes():
+    """An update in the middle of the budget moves Q by the scheduled alpha of the TD error."""
+    env = gym.make("FrozenLake-v1")
+    agent = agents.make("q-learning", env, learning_rate=0.4, learning_rate_final=0.1, initial_value=0.0, seed=0)
+    agent._on_learn_start(1000, None)
+    agent._on_progress(0.5)
+    assert agent.alpha_ == pytest.approx(0.25)
+    agent.update(14, 2, 1.0, 15, True)
+    assert agent.Q[14][2] == pytest.approx(0.25)
+
+
+def test_a_td_control_file_from_before_the_alpha_schedule_keeps_its_constant_step(tmp_path):
+    env = gym.make("FrozenLake-v1")
+    agent = agents.make("q-learning", env, learning_rate=0.2, seed=0).learn(500)
+    agent.save(tmp_path / "new.safetensors")
+    tensors, meta = persistence.load(tmp_path / "new.safetensors")
+    assert meta["hyperparameters"]["learning_rate_final"] == 0.01
+    del meta["hyperparameters"]["learning_rate_final"]
+    persistence.save(tmp_path / "old.safetensors", tensors,
+                     {k: v for k, v in meta.items() if k not in ("format_version", "groundup_version")})
+    old = agents.load(tmp_path / "old.safetensors", env=env)
+    assert old.learning_rate_final is None
+    old.learn(300)
+    assert old.alpha_ == 0.2
+    new = agents.load(tmp_path / "new.safetensors", env=env)
+    assert new.learning_rate_final == 0.01 and new.alpha_ == pytest.approx(0.01)
