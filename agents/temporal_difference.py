@@ -107,9 +107,22 @@ class _TDControl(PairStepSizes, TabularControlAgent):
 
 
 class Sarsa(_TDControl):
-    """SARSA: on-policy TD control (Sutton & Barto, section 6.4); see :class:`_TDControl`."""
+    """SARSA: on-policy TD control (Sutton & Barto, section 6.4); see :class:`_TDControl`.
+
+    Parameters
+    ----------
+    exploration_final_eps
+        The exploration rate the schedule ends at (default 0.01, where Q-learning's is
+        0.05). SARSA learns the values of the epsilon-greedy policy it follows, so its
+        greedy policy is the best one only as epsilon goes to 0: on a slippery map
+        with a path along holes, a final rate of 0.05 makes it learn the detour that
+        is best for a policy that still takes a random action one step in twenty.
+    """
 
     agent_id = "sarsa"
+
+    def __init__(self, env: Any, *, exploration_final_eps: float = 0.01, **kwargs: Any) -> None:
+        super().__init__(env, exploration_final_eps=exploration_final_eps, **kwargs)
 
     def update(self, S: int, A: int, R: float, S_next: int, terminated: bool) -> int:
         Q, alpha, gamma = self.Q, self.step_size(S, A), self.gamma

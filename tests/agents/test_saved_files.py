@@ -42,7 +42,7 @@ EXTRAS = {
 # parameters added since the fixtures were written, with the values that describe how their
 # agents learned (learning_rate=None meant sample averages, 1/n, before learning_rate_exponent)
 ADDED_PARAMS = {
-    "mc-control": {"learning_rate_exponent": 1.0},
+    "mc-control": {"learning_rate_exponent": 1.0, "learning_rate_final": None},
     "td0-prediction": {"learning_rate_exponent": 1.0},
     "q-learning": {"learning_rate_exponent": 0.8, "learning_rate_final": None},  # its file's constant learning_rate still applies
 }

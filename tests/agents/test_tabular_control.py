@@ -105,18 +105,21 @@ def test_q_starts_at_the_default_initial_value_or_the_one_given(agent_id, q0):
     np.testing.assert_array_equal(given.q_table, np.full((16, 4), -0.25))
 
 
-@pytest.mark.parametrize("agent_id", ["q-learning", "sarsa", "mc-control"])
-def test_default_epsilon_decays_from_1_to_0_05_over_half_the_steps(agent_id):
+@pytest.mark.parametrize("agent_id, final", [("q-learning", 0.05), ("sarsa", 0.01), ("mc-control", 0.05)])
+def test_default_epsilon_decays_from_1_to_its_final_rate_over_half_the_steps(agent_id, final):
+    """SARSA, on-policy, ends at 0.01: its greedy policy is the best one only as epsilon
+    goes to 0; the others end at 0.05."""
     agent = agents.make(agent_id, gym.make("FrozenLake-v1"), seed=0)
     assert agent.epsilon is None and agent.epsilon_ == 1.0  # before any step
     seen = {}
     agent.learn(1000, callback=lambda l, g: seen.__setitem__(l["t"], l["self"].epsilon_))
-    # after t of the 1,000 steps: 1 - 0.95 t / 500 until step 500, then 0.05
-    assert seen[1] == pytest.approx(1.0 - 0.95 / 500, abs=1e-12)
-    assert seen[250] == pytest.approx(0.525, abs=1e-12)
-    assert seen[500] == 0.05 and seen[501] == 0.05 and seen[1000] == 0.05
+    # after t of the 1,000 steps: 1 - (1 - final) t / 500 until step 500, then final
+    assert seen[1] == pytest.approx(1.0 - (1 - final) / 500, abs=1e-12)
+    assert seen[250] == pytest.approx((1.0 + final) / 2, abs=1e-12)
+    assert seen[500] == final and seen[501] == final and seen[1000] == final
     agent.learn(10, callback=lambda l, g: seen.__setitem__(("again", l["t"]), l["self"].epsilon_))
-    assert seen["again", 1] == pytest.approx(1.0 - 0.95 / 5, abs=1e-12)  # each learn() budget starts the schedule again
+    # each learn() budget starts the schedule again
+    assert seen["again", 1] == pytest.approx(1.0 - (1 - final) / 5, abs=1e-12)
 
 
 def test_default_epsilon_follows_the_episodes_when_the_budget_is_episodes():
