@@ -136,6 +136,9 @@ class MCControl(_MonteCarloControl):
     learning_rate_exponent
         Omega in (0.5, 1] (default 0.7); 1 gives the book's sample
         averages.
+    learning_rate_final
+        With a number for ``learning_rate``: alpha falls linearly to this over each
+        ``learn`` budget (default None: constant alpha).
     first_visit
         Learn from first visits of (S, A) only (default True).
         (exploration: see :class:`~groundup.agents.tabular.TabularControlAgent`; by default
@@ -166,6 +169,9 @@ class MCExploringStarts(_MonteCarloControl):
     learning_rate_exponent
         With ``learning_rate=None``, alpha = 1/n^omega for omega in
         (0.5, 1] (default 1: sample averages, the book's).
+    learning_rate_final
+        With a number for ``learning_rate``: alpha falls linearly to this over each
+        ``learn`` budget (default None: constant alpha).
     first_visit
         Learn from first visits of (S, A) only (default True).
     """
