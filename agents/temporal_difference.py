@@ -86,7 +86,7 @@ class _TDControl(PairStepSizes, TabularControlAgent):
         optimistic on tasks whose returns are at most 1 (success rates) or negative
         (costs); pass 0.0 for the book's settings.
         (exploration: see :class:`~groundup.agents.tabular.TabularControlAgent`; by default
-        epsilon decays from 1 to 0.05 over the first half of each ``learn`` budget.)
+        epsilon decays from 1 to 0.05, SARSA's to 0.01, over the first half of each ``learn`` budget.)
     """
 
     family = "temporal difference"
