@@ -47,7 +47,10 @@ class LinearAgent(StepwiseAgent):
         best of Sutton & Barto's Figure 10.2), 0.5 / ||x(s)||² at the centre of the
         observation box for RBFs, 0.1 for one-hot.
     n_tilings, tiles_per_dim
-        The tile coder's shape (default 8 tilings of 8 × 8 ... tiles).
+        The tile coder's shape (default 8 tilings of 8 × 8 ... tiles). Where
+        the tilings would need more than 2^24 weights per action (eight dimensions and
+        more at the defaults), the tiles are hashed into 2^20 weights, as Sutton's
+        ``tiles3`` does, so the default runs on any Box observation.
     rbf_per_dim, rbf_width
         RBF centres per dimension (default 5) and σ in grid spacings
         (default 1.0).

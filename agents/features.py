@@ -33,6 +33,8 @@ __all__ = ["ObservationScaler", "TileCoder", "RBFFeatures", "OneHotFeatures", "m
 
 FEATURES = ("tile-coding", "rbf", "one-hot")
 _MAX_FEATURES = 1 << 24  # a weight table past this would not fit a laptop's memory comfortably
+_HASHED_BITS = 20  # tiles past _MAX_FEATURES are hashed into 2^20 weights per action
+_HASHED_FEATURES = 1 << _HASHED_BITS
 
 
 class ObservationScaler:
@@ -75,6 +77,11 @@ class TileCoder:
     Each of the ``n_tilings`` tilings covers [0, 1]^d with ``tiles_per_dim`` tiles per
     dimension plus one extra tile to absorb the offset, and tiling k is shifted by
     ``k / n_tilings`` of a tile times (1, 3, 5, ...) in successive dimensions.
+
+    Where the tilings hold more tiles than ``_MAX_FEATURES`` (8 tilings of 9^d tiles pass
+    it from d = 8, LunarLander's observation), the tiles are hashed into ``_HASHED_FEATURES``
+    weights, as Sutton's ``tiles3`` does: an observation still activates one weight per
+    tiling, and the few tiles a task visits rarely share one.
     """
 
     sparse = True
@@ -85,19 +92,28 @@ class TileCoder:
         self.tiles_per_dim = tiles_per_dim
         d = scaler.low.shape[0]
         side = tiles_per_dim + 1
-        self.n_features = n_tilings * side**d
-        if self.n_features > _MAX_FEATURES:
-            raise ValueError(f"tile coding with n_tilings={n_tilings} and tiles_per_dim={tiles_per_dim} in {d} dimensions needs "
-                             f"{self.n_features} weights per action (over {_MAX_FEATURES}); use fewer tiles or features='rbf'")
         displacement = 2 * np.arange(d) + 1  # (1, 3, 5, ...)
         self._offsets = (np.arange(n_tilings)[:, None] * displacement[None, :] / n_tilings) % 1.0  # in tiles, (k, d)
-        self._strides = side ** np.arange(d - 1, -1, -1)
-        self._bases = np.arange(n_tilings) * side**d
+        self.hashed = n_tilings * side**d > _MAX_FEATURES
+        if self.hashed:
+            self.n_features = _HASHED_FEATURES
+            rng = np.random.default_rng(0)  # fixed: a saved agent's weights must mean the same tiles after loading
+            self._multipliers = rng.integers(1, 2**62, size=d, dtype=np.uint64) | np.uint64(1)
+            self._salts = rng.integers(0, 2**62, size=n_tilings, dtype=np.uint64)
+        else:
+            self.n_features = n_tilings * side**d
+            self._strides = side ** np.arange(d - 1, -1, -1)
+            self._bases = np.arange(n_tilings) * side**d
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
         """The indices of the ``n_tilings`` active tiles of one observation."""
         coords = (self.scaler(obs) * self.tiles_per_dim + self._offsets).astype(np.int64)  # (k, d)
-        return self._bases + coords @ self._strides
+        if not self.hashed:
+            return self._bases + coords @ self._strides
+        with np.errstate(over="ignore"):  # multiplicative hashing wraps around 2^64 by design
+            h = (coords.astype(np.uint64) * self._multipliers).sum(axis=1, dtype=np.uint64) + self._salts
+            h *= np.uint64(0x9E3779B97F4A7C15)
+        return (h >> np.uint64(64 - _HASHED_BITS)).astype(np.int64)
 
     @staticmethod
     def value(w: np.ndarray, x: np.ndarray) -> np.ndarray:

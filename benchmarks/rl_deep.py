@@ -185,7 +185,7 @@ def run_groundup(task: str, seed: int, budget: int) -> dict[str, Any]:
     start = time.perf_counter()
     agent.learn(budget, callback=lambda locals_, globals_: ev.maybe(agent, agent.num_timesteps))
     seconds = time.perf_counter() - start - ev.eval_seconds
-    return _record(ev, agent, seconds, budget)
+    return record(ev, agent, seconds, budget)
 
 
 def _sb3_env(env_id: str, n_envs: int, normalize: bool, gamma: float, seed: int) -> Any:
@@ -230,14 +230,15 @@ def run_sb3(task: str, algo: str, seed: int, budget: int) -> dict[str, Any]:
     seconds = time.perf_counter() - start - ev.eval_seconds
     if isinstance(env, VecNormalize):
         ev.env.obs_rms = env.obs_rms.copy()
-    return _record(ev, model, seconds, budget)
+    return record(ev, model, seconds, budget)
 
 
 def _linear(initial: float) -> Any:
     return lambda progress_remaining: progress_remaining * initial
 
 
-def _record(ev: Evaluator, model: Any, seconds: float, budget: int) -> dict[str, Any]:
+def record(ev: Evaluator, model: Any, seconds: float, budget: int) -> dict[str, Any]:
+    """The final evaluation (20 episodes) added to the curve: a run's metrics."""
     final = ev.evaluate(model, FINAL_EPISODES)
     ev.curve.append((budget, final))
     reached = [step for step, mean in ev.curve if mean >= ev.threshold]

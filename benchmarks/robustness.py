@@ -7,7 +7,7 @@ benchmark measures exactly that call. (A benchmark that reproduces a book figure
 benchmarks/rl_tabular.py's Example 6.6, passes the book's settings explicitly instead.)
 
     python -m benchmarks.robustness                      # the full tables (5 seeds)
-    python -m benchmarks.robustness --only tabular       # one section (or prediction, bandits)
+    python -m benchmarks.robustness --only tabular       # one section (or prediction, bandits, deep)
     python -m benchmarks.robustness --only taxi          # one task of a section
     python -m benchmarks.robustness --quick              # smaller budgets, 2 seeds (minutes)
     python -m benchmarks.robustness --smoke              # tiny budgets (seconds; the tests)
@@ -71,8 +71,18 @@ it, and met by an agent when it is met on every task it applies to:
   environment; score 1 - R(T) / R_uniform(T), and the regret beside Lai & Robbins' lower
   bound and UCB1's finite-time upper bound (Auer et al. 2002), computed per problem.
 
-Section to come: ``deep`` (``dqn`` and ``policy-gradient`` on the classic-control tasks)
-is not written yet. A
+* ``deep`` (benchmarks/_robustness_deep.py, whose docstring gives the details): ``dqn``,
+  ``policy-gradient`` and ``semi-gradient-sarsa`` on CartPole-v1, Acrobot-v1,
+  MountainCar-v0 and LunarLander-v3 (policy-gradient's Gaussian mode also on
+  MountainCarContinuous-v0 and LunarLanderContinuous-v3), each against SB3's DQN, A2C and
+  PPO with SB3's own defaults at the same budget and seeds; targets: issue 15's seed
+  shares (dqn: CartPole and Acrobot 4/5 in 100k, LunarLander 3/5 in 500k;
+  policy-gradient: CartPole 4/5 in 100k, Acrobot 4/5 in 200k, both LunarLanders 3/5 in
+  1M) and at least as many solved seeds as each SB3 baseline. The full section is days of
+  CPU on two cores (the LunarLander rows alone: 5 seeds x 3-4 agents x 0.5-1M steps); run
+  it in parts with ``--only deep:cartpole`` and the like: every finished run is kept.
+
+A
 section is one ``Section`` entry in ``SECTIONS``: a run function (one engine run per
 case and seed, returning JSON), the cases of each mode (dicts with ``task``, ``agent`` and
 whatever the function takes) and a renderer from the records to markdown and pictures.
@@ -93,6 +103,7 @@ import numpy as np
 from benchmarks import common
 from benchmarks.rl_tabular import horizon_values
 from benchmarks._robustness_bandits import bandit_cases, render_bandits
+from benchmarks._robustness_deep import DEEP_TASKS, deep_cases, render_deep
 from groundup.experiments.stats import bootstrap_ci, iqm, summarize
 
 # -- the grid ---------------------------------------------------------------------------------------------
@@ -126,11 +137,12 @@ PREDICTION_AGENTS = ("policy-evaluation", "mc-prediction", "td0-prediction", "se
 # stochastic tasks, prediction steps, the bandits' pulls per problem and problems per seed, seeds
 BUDGETS: dict[str, dict[str, Any]] = {
     "full": dict(steps=1_000_000, mc_steps=(1_000_000, 5_000_000), eval_episodes=1000, prediction_steps=1_000_000,
-                 bandit_steps=10_000, bandit_problems=200, seeds=(0, 1, 2, 3, 4)),
+                 bandit_steps=10_000, bandit_problems=200, deep_scale=1.0, deep_tasks=tuple(DEEP_TASKS),
+                 seeds=(0, 1, 2, 3, 4)),
     "quick": dict(steps=200_000, mc_steps=(200_000, 1_000_000), eval_episodes=200, prediction_steps=200_000,
-                  bandit_steps=2_000, bandit_problems=100, seeds=(0, 1)),
+                  bandit_steps=2_000, bandit_problems=100, deep_scale=1.0, deep_tasks=("cartpole",), seeds=(0, 1)),
     "smoke": dict(steps=2_000, mc_steps=(2_000, 4_000), eval_episodes=10, prediction_steps=2_000,
-                  bandit_steps=200, bandit_problems=10, seeds=(0,)),
+                  bandit_steps=200, bandit_problems=10, deep_scale=0.01, deep_tasks=("cartpole",), seeds=(0,)),
 }
 
 # -- the targets ---------------------------------------------------------------------------------------------
@@ -634,7 +646,7 @@ SECTIONS: dict[str, Section] = {
     "tabular": Section("benchmarks.robustness:control", tabular_cases, render_tabular),
     "prediction": Section("benchmarks.robustness:prediction", prediction_cases, render_prediction),
     "bandits": Section("benchmarks._robustness_bandits:bandit", bandit_cases, render_bandits),
-    # "deep" comes here: see the module docstring
+    "deep": Section("benchmarks._robustness_deep:deep", deep_cases, render_deep),
 }
 
 
@@ -662,7 +674,6 @@ def main(argv: list[str] | None = None) -> None:
                 pictures += pics
         if pictures:
             parts.append(" ".join(f"![{p.removesuffix('.png')}]({p})" for p in pictures))
-        parts.append("Section to come: `deep` (not written yet; see the module docstring).")
         return "\n\n".join(parts)
 
     common.finish(args, every, render, lambda r: run_name(next(n for n in records if r in records[n]),

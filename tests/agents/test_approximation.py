@@ -215,8 +215,6 @@ def test_bad_spaces_and_observations():
         agents.make("semi-gradient-sarsa", gym.make("MountainCarContinuous-v0"))
     with pytest.raises(ValueError, match="needs a Box observation space"):
         agents.make("semi-gradient-sarsa", gym.make("FrozenLake-v1"), features="rbf")
-    with pytest.raises(ValueError, match="weights per action"):
-        agents.make("semi-gradient-sarsa", gym.make("Acrobot-v1"), tiles_per_dim=20).featurizer
     agent = agents.make("semi-gradient-sarsa", gym.make("MountainCar-v0"), seed=0)
     with pytest.raises(ValueError, match=r"shape \(2,\) or \(n, 2\)"):
         agent.predict(np.zeros(3))
@@ -268,3 +266,25 @@ def test_td0_bad_step_sizes_are_named():
         agents.make("semi-gradient-td0", env, policy=np.full((16, 4), 0.25), learning_rate=0)
     with pytest.raises(ValueError, match=r"learning_rate_exponent must be a number in \(0.5, 1\]; got 1.01"):
         agents.make("semi-gradient-td0", env, policy=np.full((16, 4), 0.25), learning_rate_exponent=1.01)
+
+
+def test_tilings_too_large_for_a_table_are_hashed_and_a_saved_agent_keeps_its_tiles(tmp_path):
+    """8 tilings of 9^8 tiles (LunarLander's 8 dimensions) would need 344M weights per
+    action: the tiles are hashed into 2^20, one active weight per tiling, the same tiles on
+    every instance, so a loaded agent acts as the saved one."""
+    env = gym.make("LunarLander-v3")
+    agent = agents.make("semi-gradient-sarsa", env, seed=0)
+    coder = agent.featurizer
+    assert coder.hashed and coder.n_features == 1 << 20 and agent.w.shape == (4, 1 << 20)
+    observations = np.random.default_rng(0).uniform(-1, 1, size=(50, 8)).astype(np.float32)
+    for obs in observations:
+        x = coder(obs)
+        assert x.shape == (8,) and x.min() >= 0 and x.max() < 1 << 20
+    small = agents.make("semi-gradient-sarsa", gym.make("MountainCar-v0"), seed=0).featurizer
+    assert not small.hashed and small.n_features == 8 * 9**2  # tables that fit stay exact
+    agent.learn(3000)
+    agent.save(tmp_path / "lander.safetensors")
+    loaded = agents.load(tmp_path / "lander.safetensors", env=env)
+    for obs in observations:
+        np.testing.assert_array_equal(loaded.featurizer(obs), coder(obs))
+    np.testing.assert_array_equal(loaded.predict(observations)[0], agent.predict(observations)[0])

@@ -10,6 +10,7 @@ import pytest
 
 import groundup  # noqa: F401  (registers groundup/ environments)
 from benchmarks import robustness as bench
+from benchmarks import _robustness_deep as deep
 from benchmarks._robustness_bandits import BANDIT_AGENTS, BANDIT_TASKS
 from groundup import agents
 from groundup.experiments import ResultStore
@@ -111,12 +112,37 @@ def test_targets_are_computed_from_the_runs():
     assert bench.control_target("mc-exploring-starts", "gridworld") is None
 
 
+def deep_record(task: str, agent: str, steps: int, seed: int, solved: bool) -> dict:
+    return {"status": "ok", "seed": seed, "params": {"case": {"task": task, "agent": agent, "steps": steps}},
+            "metrics": {"final": 500.0 if solved else 100.0, "solved": solved, "train_seconds": 1.0,
+                        "curve": [(steps, 500.0 if solved else 100.0)]}}
+
+
+def test_deep_rows_count_solved_seeds_against_the_share_and_each_sb3_baseline():
+    records = [deep_record("cartpole", "dqn", 100_000, s, s > 0) for s in range(5)]  # 4/5: the share is met
+    records += [deep_record("cartpole", "sb3-dqn", 100_000, s, True) for s in range(5)]  # 5/5: more than dqn's
+    records += [deep_record("acrobot", "policy-gradient", 200_000, s, s > 1) for s in range(5)]  # 3/5: not met
+    records += [deep_record("acrobot", "sb3-a2c", 200_000, s, False) for s in range(5)]
+    records += [deep_record("acrobot", "sb3-ppo", 200_000, s, s > 2) for s in range(5)]
+    records += [deep_record("cartpole", "semi-gradient-sarsa", 100_000, s, False) for s in range(5)]  # no share set
+    verdicts = {(v["task"], v["agent"]): v for v in deep.row_verdicts(deep.group(records), 1.0)}
+    assert set(verdicts) == {("cartpole", "dqn"), ("acrobot", "policy-gradient"), ("cartpole", "semi-gradient-sarsa")}
+    dqn, pg, sarsa = verdicts["cartpole", "dqn"], verdicts["acrobot", "policy-gradient"], verdicts["cartpole", "semi-gradient-sarsa"]
+    assert (dqn["solved"], dqn["share_met"], dqn["vs_baselines"]) == (4, True, False)
+    assert (pg["solved"], pg["share_met"], pg["vs_baselines"]) == (3, False, True)
+    assert sarsa["share_met"] is None and sarsa["vs_baselines"] is False  # against the same SB3 DQN runs (5/5)
+    cases = deep.deep_cases({"deep_scale": 1.0, "deep_tasks": ("acrobot",)})
+    assert {(c["agent"], c["steps"]) for c in cases} == {("dqn", 100_000), ("sb3-dqn", 100_000), ("semi-gradient-sarsa", 100_000),
+                                                         ("policy-gradient", 200_000), ("sb3-a2c", 200_000), ("sb3-ppo", 200_000)}
+
+
 @pytest.mark.slow
 def test_robustness_smoke(tmp_path, run_benchmark):
     run_benchmark("robustness", "--smoke", "--backend", "serial", timeout=600)
     report = (tmp_path / "robustness.md").read_text()
-    for heading in ("### Tabular control with the defaults", "### Prediction with the defaults", "Section to come", "### Bandits with the defaults",
-                    "command: `python -m benchmarks.robustness --smoke`", "](robustness_tabular.png)"):
+    for heading in ("### Tabular control with the defaults", "### Prediction with the defaults", "### Bandits with the defaults",
+                    "### Deep and linear agents with the defaults, against SB3's defaults",
+                    "command: `python -m benchmarks.robustness --smoke`", "](robustness_tabular.png)", "](robustness_deep.png)"):
         assert heading in report
     assert (tmp_path / "robustness_tabular.png").stat().st_size > 10_000
     for task in bench.CONTROL_TASKS:
@@ -127,9 +153,13 @@ def test_robustness_smoke(tmp_path, run_benchmark):
     records = list(ResultStore(tmp_path / "store"))
     n_control = 3 * len(bench.CONTROL_TASKS) + 3  # mc-exploring-starts on the three groundup environments
     n_bandits = len(BANDIT_TASKS) * len(BANDIT_AGENTS)
-    assert len(records) == n_control + 4 * 4 - 2 + n_bandits and all(r["status"] == "ok" for r in records)
+    n_deep = 3 + 3  # dqn, policy-gradient, semi-gradient-sarsa on CartPole, and SB3's DQN, A2C, PPO
+    assert len(records) == n_control + 4 * 4 - 2 + n_bandits + n_deep and all(r["status"] == "ok" for r in records)
+    assert "| CartPole-v1 | policy-gradient | 1,000 |" in report and "sb3-a2c: " in report
     for r in records:
-        if "score" in r["metrics"]:  # a bandit run
+        if "final" in r["metrics"]:  # a deep run
+            assert np.isfinite(r["metrics"]["final"]) and len(r["metrics"]["curve"]) == 10
+        elif "score" in r["metrics"]:  # a bandit run
             assert r["metrics"]["score"] <= 1.0
         elif "results" in r["metrics"]:
             assert all(np.isfinite(x["score"]) for x in r["metrics"]["results"])
