@@ -140,7 +140,7 @@ BUDGETS: dict[str, dict[str, Any]] = {
                  bandit_steps=10_000, bandit_problems=200, deep_scale=1.0, deep_tasks=tuple(DEEP_TASKS),
                  seeds=(0, 1, 2, 3, 4)),
     "quick": dict(steps=200_000, mc_steps=(200_000, 1_000_000), eval_episodes=200, prediction_steps=200_000,
-                  bandit_steps=2_000, bandit_problems=100, deep_scale=1.0, deep_tasks=("cartpole",), seeds=(0, 1)),
+                  bandit_steps=2_000, bandit_problems=100, deep_scale=0.2, deep_tasks=("cartpole",), seeds=(0, 1)),
     "smoke": dict(steps=2_000, mc_steps=(2_000, 4_000), eval_episodes=10, prediction_steps=2_000,
                   bandit_steps=200, bandit_problems=10, deep_scale=0.01, deep_tasks=("cartpole",), seeds=(0,)),
 }
