@@ -186,6 +186,11 @@ class PairStepSizes:
         self.learning_rate_exponent = check_learning_rate_exponent(learning_rate_exponent)
         self.learning_rate_final = check_learning_rate(learning_rate_final, name="learning_rate_final", allow_none=True,
                                                        none_means="alpha stays at learning_rate")
+        if self.learning_rate is not None and self.learning_rate_final is not None \
+                and self.learning_rate_final > self.learning_rate:
+            raise ValueError(f"learning_rate_final ({self.learning_rate_final}) is larger than learning_rate "
+                             f"({self.learning_rate}), so alpha would grow over the budget; pass a smaller "
+                             "learning_rate_final, or learning_rate_final=None for a constant alpha")
         self.N = [[0] * self.n_actions for _ in range(self.n_states)]
         self.alpha_ = self.learning_rate
         self._alpha_decays = self.learning_rate is not None and self.learning_rate_final is not None \

@@ -204,6 +204,9 @@ def test_mc_control_saves_and_loads_its_visit_counts_and_exponent(tmp_path):
     ("sarsa", {"epsilon": -0.1}, r"epsilon must be a probability in \[0, 1\]; got -0.1"),
     ("q-learning", {"learning_rate_final": 0.0}, r"learning_rate_final must be a positive finite number or None "
                                                  r"\(alpha stays at learning_rate\); got 0.0"),
+    ("sarsa", {"learning_rate": 0.005}, r"learning_rate_final \(0.01\) is larger than learning_rate \(0.005\), "
+                                        r"so alpha would grow over the budget; pass a smaller learning_rate_final, "
+                                        r"or learning_rate_final=None for a constant alpha"),
 ])
 def test_bad_settings_are_named_with_what_was_given_and_what_is_accepted(agent_id, kwargs, message):
     with pytest.raises(ValueError, match=message):
