@@ -181,6 +181,10 @@ def render_deep(records: list[dict[str, Any]], args: Any, budgets: dict[str, Any
                         "**met**" if all(v["share_met"] for v in targeted) and all(v["vs_baselines"] for v in compared)
                         else "**not met**"])
     n_seeds = len({r["seed"] for r in records})
+    done = {(v["task"], v["agent"]) for v in rows}
+    missing = [f"{DEEP_TASKS[t]['env']} {a}" for (t, a) in DEEP_ROWS
+               if (t, a) not in done and t in budgets["deep_tasks"]]
+    not_run = f"\n\nRows not run yet (no finished run in the store): {', '.join(missing)}." if missing else ""
     text = ("### Deep and linear agents with the defaults, against SB3's defaults\n\n"
             f"`agents.make(id, gym.make(env), seed=seed)` and `learn(steps)`; SB3: `DQN`/`A2C`/`PPO(\"MlpPolicy\", "
             f"env, seed=seed)` with SB3's own defaults, the same budget and seeds; {n_seeds} seed(s). A seed solves "
@@ -190,7 +194,8 @@ def render_deep(records: list[dict[str, Any]], args: Any, budgets: dict[str, Any
             + common.markdown_table(["agent", "rows", "seed-share targets met", "rows solving >= SB3", "all targets"],
                                     summary) + "\n\n"
             + common.markdown_table(["task", "agent", "steps", "solved", "final return", "target (seeds)",
-                                     "SB3 defaults: solved, mean final", ">= SB3", "train s"], table))
+                                     "SB3 defaults: solved, mean final", ">= SB3", "train s"], table)
+            + not_run)
     return text, [plot_deep(runs, rows, args)]
 
 
