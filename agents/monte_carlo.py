@@ -182,11 +182,13 @@ class MCExploringStarts(_MonteCarloControl):
                     "first_visit": ("categorical", [True, False])}  # epsilon is 0: the starts explore
 
     def __init__(self, env: Any, *, learning_rate: float | None = None, learning_rate_exponent: float = 1.0,
-                 learning_rate_final: float | None = None, first_visit: bool = True, gamma: float = 0.99, seed: int | None = None, verbose: int = 0,
+                 learning_rate_final: float | None = None, first_visit: bool = True, gamma: float = 0.99,
+                 seed: int | None = None, verbose: int = 0,
                  device: str = "auto",
                  tensorboard_log: str | None = None, monitor_dir: str | None = None) -> None:
         super().__init__(env, learning_rate=learning_rate, learning_rate_exponent=learning_rate_exponent,
-                         learning_rate_final=learning_rate_final, first_visit=first_visit, epsilon=0.0, gamma=gamma, seed=seed, verbose=verbose, device=device,
+                         learning_rate_final=learning_rate_final, first_visit=first_visit, epsilon=0.0, gamma=gamma,
+                         seed=seed, verbose=verbose, device=device,
                          tensorboard_log=tensorboard_log, monitor_dir=monitor_dir)
         self.start_states_: list[int] | None = None
         if self.env is not None:

@@ -94,7 +94,7 @@ def deep(case: dict[str, Any], seed: int) -> dict[str, Any]:
     curve, final mean return (20 episodes), whether it solved the task, training seconds."""
     import gymnasium as gym
 
-    from benchmarks.rl_deep import Evaluator, record
+    from benchmarks.rl_deep import Evaluator, record, sb3_callback
 
     spec = DEEP_TASKS[case["task"]]
     steps, agent = int(case["steps"]), case["agent"]
@@ -102,14 +102,7 @@ def deep(case: dict[str, Any], seed: int) -> dict[str, Any]:
     ev = Evaluator(spec["env"], seed, steps, spec["threshold"])
     start = time.perf_counter()
     if agent in SB3_ALGOS:
-        from stable_baselines3.common.callbacks import BaseCallback
-
-        class Evaluate(BaseCallback):
-            def _on_step(self) -> bool:
-                ev.maybe(self.model, self.num_timesteps)
-                return True
-
-        model.learn(steps, callback=Evaluate())
+        model.learn(steps, callback=sb3_callback(ev))
     else:
         model.learn(steps, callback=lambda locals_, globals_: ev.maybe(model, model.num_timesteps))
     return record(ev, model, time.perf_counter() - start - ev.eval_seconds, steps)

@@ -198,7 +198,6 @@ def _sb3_env(env_id: str, n_envs: int, normalize: bool, gamma: float, seed: int)
 
 def run_sb3(task: str, algo: str, seed: int, budget: int) -> dict[str, Any]:
     import stable_baselines3 as sb3
-    from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.vec_env import VecNormalize
 
     spec = TASKS[task]
@@ -216,21 +215,28 @@ def run_sb3(task: str, algo: str, seed: int, budget: int) -> dict[str, Any]:
         return eval_env
 
     ev = Evaluator(spec["env"], seed, budget, spec["threshold"], make_eval_env)
-
-    class Eval(BaseCallback):
-        def _on_step(self) -> bool:
-            if ev.due(self.num_timesteps):
-                if normalize:
-                    ev.env.obs_rms = env.obs_rms.copy()  # evaluate with the training statistics
-                ev.maybe(self.model, self.num_timesteps)
-            return True
-
     start = time.perf_counter()
-    model.learn(budget, callback=Eval())
+    model.learn(budget, callback=sb3_callback(ev, env if normalize else None))
     seconds = time.perf_counter() - start - ev.eval_seconds
     if isinstance(env, VecNormalize):
         ev.env.obs_rms = env.obs_rms.copy()
     return record(ev, model, seconds, budget)
+
+
+def sb3_callback(ev: Evaluator, normalized_env: Any = None) -> Any:
+    """An SB3 callback that evaluates at ``ev``'s points (with the training env's
+    observation statistics, where it normalises them)."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class Evaluate(BaseCallback):
+        def _on_step(self) -> bool:
+            if ev.due(self.num_timesteps):
+                if normalized_env is not None:
+                    ev.env.obs_rms = normalized_env.obs_rms.copy()  # evaluate with the training statistics
+                ev.maybe(self.model, self.num_timesteps)
+            return True
+
+    return Evaluate()
 
 
 def _linear(initial: float) -> Any:
