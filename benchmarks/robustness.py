@@ -93,9 +93,11 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -642,12 +644,38 @@ def prediction_cases(budgets: dict[str, Any]) -> list[dict[str, Any]]:
             for task in PREDICTION_TASKS for agent in PREDICTION_AGENTS]
 
 
+# the first words of each section's heading in the report (earlier_sections finds them there)
+SECTION_HEADINGS = {"tabular": "### Tabular control", "prediction": "### Prediction", "bandits": "### Bandits",
+                    "deep": "### Deep and linear"}
 SECTIONS: dict[str, Section] = {
     "tabular": Section("benchmarks.robustness:control", tabular_cases, render_tabular),
     "prediction": Section("benchmarks.robustness:prediction", prediction_cases, render_prediction),
     "bandits": Section("benchmarks._robustness_bandits:bandit", bandit_cases, render_bandits),
     "deep": Section("benchmarks._robustness_deep:deep", deep_cases, render_deep),
 }
+
+
+def earlier_sections(path: Path) -> dict[str, tuple[str, list[str]]]:
+    """The sections of the tracked report at ``path`` (name -> its text and pictures), so that
+    a run of some sections (``--only deep``) rewrites those and keeps the others: the full
+    benchmark takes days on two cores, and a partial rerun must not erase what it did not
+    run. A section is found by its renderer's heading; its picture is ``robustness_NAME.png``."""
+    try:
+        lines = path.read_text().splitlines()
+    except FileNotFoundError:
+        return {}
+    starts = [i for i, line in enumerate(lines) if line.startswith("### ")]
+    footer = next((i for i, line in enumerate(lines) if i > max(starts, default=-1)
+                   and line.startswith(("![", "_Configuration", "Sections "))), len(lines))
+    ends = starts[1:] + [footer]
+    pictures = {m for line in lines if line.startswith("![") for m in re.findall(r"\]\(([^)]+)\)", line)}
+    out = {}
+    for start, end in zip(starts, ends):
+        name = next((n for n, heading in SECTION_HEADINGS.items() if lines[start].startswith(heading)), None)
+        if name is not None:
+            picture = f"robustness_{name}.png"
+            out[name] = ("\n".join(lines[start:end]).strip(), [picture] if picture in pictures else [])
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -665,13 +693,20 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"--only {','.join(args.only)} matches no run; runs are named SECTION:TASK:AGENT "
                          f"(sections {', '.join(SECTIONS)})")
 
+    earlier = earlier_sections(args.out / "robustness.md") if args.update_results else {}
+
     def render() -> str:
-        parts, pictures = [], []
+        parts, pictures, kept = [], [], []
         for name, section in SECTIONS.items():
             text, pics = section.render([r for r in records.get(name, []) if r["status"] == "ok"], args, budgets)
+            if not text and name in earlier:  # not run this time (or every run failed): the earlier section stays
+                text, pics = earlier[name]
+                kept.append(name)
             if text:
                 parts.append(text)
                 pictures += pics
+        if kept:
+            parts.append(f"Sections {', '.join(kept)}: kept from the earlier report (this run did not run them).")
         if pictures:
             parts.append(" ".join(f"![{p.removesuffix('.png')}]({p})" for p in pictures))
         return "\n\n".join(parts)

@@ -136,6 +136,22 @@ def test_deep_rows_count_solved_seeds_against_the_share_and_each_sb3_baseline():
                                                          ("policy-gradient", 200_000), ("sb3-a2c", 200_000), ("sb3-ppo", 200_000)}
 
 
+def test_a_partial_update_keeps_the_sections_it_did_not_run(tmp_path):
+    report = tmp_path / "robustness.md"
+    assert bench.earlier_sections(report) == {}  # no earlier report: nothing to keep
+    report.write_text("### Tabular control with the defaults\n\n| a |\n|---|\n| 1 |\n\n"
+                      "### Prediction with the defaults\n\ntext\n\n"
+                      "### Deep and linear agents with the defaults, against SB3's defaults\n\n| d |\n\n"
+                      "![robustness_tabular](robustness_tabular.png) ![robustness_deep](robustness_deep.png)\n\n"
+                      "_Configuration: full; command: `python -m benchmarks.robustness --update-results`._\n")
+    kept = bench.earlier_sections(report)
+    assert set(kept) == {"tabular", "prediction", "deep"}
+    assert kept["tabular"] == ("### Tabular control with the defaults\n\n| a |\n|---|\n| 1 |", ["robustness_tabular.png"])
+    assert kept["prediction"] == ("### Prediction with the defaults\n\ntext", [])  # its section draws no picture
+    assert kept["deep"] == ("### Deep and linear agents with the defaults, against SB3's defaults\n\n| d |",
+                            ["robustness_deep.png"])
+
+
 @pytest.mark.slow
 def test_robustness_smoke(tmp_path, run_benchmark):
     run_benchmark("robustness", "--smoke", "--backend", "serial", timeout=600)
