@@ -141,7 +141,11 @@ class PolicyGradient(DeepAgent):
     normalize_rewards
         Divide each reward by the running standard deviation of the
         discounted return, clipped to ±10, as VecNormalize's ``norm_reward`` does
-        (default False); the episode returns reported stay unscaled.
+        (default True); the episode returns reported stay unscaled. It keeps the
+        critic's targets of order one whatever the task's reward scale (+1 a step on
+        CartPole, -1 a step on Acrobot and Mountain Car, hundreds on LunarLander), so
+        that neither the value loss nor the advantages swamp the clipped gradient step;
+        without it, SB3's A2C settings solve some tasks in some seeds only.
     optimizer
         ``"adam"`` (default) or ``"rmsprop"`` (SB3 A2C's, alpha=0.99, eps=1e-5).
     device
@@ -171,7 +175,7 @@ class PolicyGradient(DeepAgent):
                  gamma: float = 0.99, gae_lambda: float = 1.0, ent_coef: float = 0.0, vf_coef: float = 0.5,
                  max_grad_norm: float = 0.5, normalize_advantage: bool = False, net_arch: Any = (64, 64),
                  activation: str = "tanh", ortho_init: bool = True, log_std_init: float = 0.0, use_sde: bool = False,
-                 sde_sample_freq: int = -1, normalize_observations: bool = False, normalize_rewards: bool = False,
+                 sde_sample_freq: int = -1, normalize_observations: bool = False, normalize_rewards: bool = True,
                  optimizer: str = "adam", learning_rate_schedule: str = "constant", scale_observations: bool = False,
                  seed: int | None = None, verbose: int = 0, device: str = "auto",
                  tensorboard_log: str | None = None, monitor_dir: str | None = None) -> None:
@@ -229,6 +233,11 @@ class PolicyGradient(DeepAgent):
         self._rollout: list[tuple[np.ndarray, ...]] = []
         self._exploration: np.ndarray | None = None  # gSDE's ε, one matrix per environment
         self._after_weights_changed()
+
+    @classmethod
+    def _params_before(cls, params: dict[str, Any]) -> dict[str, Any]:
+        # a file from before normalize_rewards existed learned from the rewards as they came
+        return {**super()._params_before(params), **({} if "normalize_rewards" in params else {"normalize_rewards": False})}
 
     @property
     def optimizer_(self) -> torch.optim.Optimizer:

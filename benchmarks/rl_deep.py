@@ -85,14 +85,15 @@ GROUNDUP: dict[str, tuple[int, dict[str, Any]]] = {
                                    exploration_fraction=0.2, exploration_final_eps=0.07, net_arch=[256, 256],
                                    scale_observations=True, double_q=True, learning_rate_schedule="linear")),
     "pg/CartPole-v1": (8, dict(n_steps=8, learning_rate=1.5e-3, gae_lambda=0.95, normalize_advantage=True,
-                               learning_rate_schedule="linear")),
+                               learning_rate_schedule="linear", normalize_rewards=False)),
     "pg/Acrobot-v1": (8, dict(n_steps=8, learning_rate=1e-3, gae_lambda=0.95, normalize_advantage=True,
-                              normalize_observations=True)),
+                              normalize_observations=True, normalize_rewards=False)),
     # SB3 A2C's defaults and RL Zoo's 16 environments with VecNormalize's scalings: without
     # the reward scaling (rewards -1 a step) no seed ever reached the goal in 300k steps.
     "pg/MountainCar-v0": (16, dict(normalize_observations=True, normalize_rewards=True, optimizer="rmsprop")),
     "pg/MountainCarContinuous-v0": (4, dict(n_steps=100, use_sde=True, sde_sample_freq=16, log_std_init=0.0,
-                                            ortho_init=False, normalize_observations=True, optimizer="rmsprop")),
+                                            ortho_init=False, normalize_observations=True, optimizer="rmsprop",
+                                            normalize_rewards=False)),
 }
 
 # RL Zoo (rl-baselines3-zoo, hyperparams/{dqn,a2c,ppo}.yml): n_envs, normalize, kwargs

@@ -159,6 +159,23 @@ def test_rewards_are_scaled_by_the_running_std_of_the_discounted_return(tmp_path
     np.testing.assert_array_equal(loaded.ret_rms.var, agent.ret_rms.var)
 
 
+def test_rewards_are_scaled_by_default_and_a_file_from_before_the_option_keeps_them_raw(tmp_path):
+    from groundup import persistence
+
+    env = gym.make("CartPole-v1")
+    agent = agents.make("policy-gradient", env, seed=0).learn(200)
+    assert agent.normalize_rewards and agent.ret_rms.count > 199
+    assert agent.episode_returns == [float(n) for n in agent.episode_lengths]  # reported returns stay unscaled
+    agent.save(tmp_path / "new.safetensors")
+    tensors, meta = persistence.load(tmp_path / "new.safetensors")
+    del meta["hyperparameters"]["normalize_rewards"]
+    persistence.save(tmp_path / "old.safetensors", {k: v for k, v in tensors.items() if not k.startswith("learned.ret_")},
+                     {k: v for k, v in meta.items() if k not in ("format_version", "groundup_version")})
+    old = agents.load(tmp_path / "old.safetensors", env=env)
+    assert not old.normalize_rewards and old.ret_rms is None
+    old.learn(100)  # and it goes on learning from the raw rewards
+
+
 def test_save_load_keeps_optimizer_state_and_counters(tmp_path):
     env = gym.make("CartPole-v1")
     agent = agents.make("policy-gradient", env, optimizer="rmsprop", seed=0).learn(1000)
