@@ -286,3 +286,22 @@ def test_the_target_network_update_is_polyak_averaging(tau):
         assert torch.equal(new, expected)
     for p, theta in zip(agent.q_net.parameters(), online):
         assert torch.equal(p, theta)  # the online network is untouched
+
+
+def test_sb3_defaults_give_sb3s_dqn_back():
+    import inspect
+
+    from stable_baselines3 import DQN as SB3DQN
+
+    from groundup.agents.dqn import SB3_DEFAULTS
+
+    env = gym.make("CartPole-v1")
+    sb3_params = {k: p.default for k, p in inspect.signature(SB3DQN.__init__).parameters.items()}
+    ours = agents.make("dqn", env, **SB3_DEFAULTS).get_params()
+    shared = set(ours) & set(sb3_params) - {"seed", "verbose", "device", "tensorboard_log", "learning_rate"}
+    assert {"buffer_size", "batch_size", "gradient_steps", "target_update_interval", "tau", "train_freq"} <= shared
+    assert {k: ours[k] for k in shared} == {k: sb3_params[k] for k in shared}
+    assert ours["learning_rate"] == sb3_params["learning_rate"] == 1e-4
+    assert ours["net_arch"] == SB3DQN("MlpPolicy", env, buffer_size=1000).policy.net_arch == [64, 64]
+    defaults = agents.make("dqn", env).get_params()  # groundup's own differ in every one of them
+    assert all(defaults[k] != v for k, v in SB3_DEFAULTS.items())
