@@ -20,6 +20,7 @@ from gymnasium import spaces
 
 from groundup.agents.base import Agent, Callback, check_budget, make_callback, reset_env, step_envs
 from groundup.agents.checkpoint import Checkpointable
+from groundup.agents.exploration import linear_schedule
 from groundup.agents.networks import ObservationEncoder, load_optimizer_state, optimizer_state
 from groundup.progress import progress_bar as make_progress_bar
 from groundup.torch_utils import resolve_device
@@ -239,7 +240,9 @@ class DeepAgent(Checkpointable, Agent):
         return {"train/learning_rate": lr, "train/loss": None if losses is None else float(losses.float().mean())}
 
     def _update_learning_rate(self) -> None:
-        lr = self.learning_rate * (1.0 - self._progress()) if self.learning_rate_schedule == "linear" else self.learning_rate
+        lr = self.learning_rate
+        if self.learning_rate_schedule == "linear":
+            lr = linear_schedule(self.learning_rate, 0.0, self._progress())
         for optimizer in self._optimizers.values():
             for group in optimizer.param_groups:
                 group["lr"] = lr

@@ -1,5 +1,6 @@
 """Exploration, written once: epsilon schedules, greedy choice with random tie-breaking, and
-epsilon-greedy choice over a Q row.
+epsilon-greedy choice over a Q row; and the one linear schedule over a ``learn`` budget
+that epsilon, the tabular step size alpha and the deep agents' learning rate all follow.
 
 Names follow Stable-Baselines3 (``exploration_initial_eps``, ``exploration_final_eps``,
 ``exploration_fraction``); ``epsilon`` is Sutton & Barto's constant shortcut.
@@ -15,7 +16,15 @@ import numpy as np
 
 from groundup.validation import check_probability
 
-__all__ = ["EpsilonSchedule", "EpsilonGreedyExploration", "greedy", "argmax_random_ties", "argmax_first", "epsilon_greedy"]
+__all__ = ["linear_schedule", "EpsilonSchedule", "EpsilonGreedyExploration", "greedy", "argmax_random_ties", "argmax_first", "epsilon_greedy"]
+
+
+def linear_schedule(start: float, end: float, progress: float, fraction: float = 1.0) -> float:
+    """The value after ``progress`` (0 to 1) of a budget: linear from ``start`` to ``end``
+    over the first ``fraction`` of it, then ``end``."""
+    if progress >= fraction:
+        return end
+    return start + (end - start) * progress / fraction
 
 
 class EpsilonSchedule:
@@ -33,9 +42,7 @@ class EpsilonSchedule:
 
     def value(self, progress: float) -> float:
         """Epsilon after ``progress`` (0 to 1) of the budget."""
-        if self.constant or progress >= self.fraction:
-            return self.final
-        return self.initial + (self.final - self.initial) * progress / self.fraction
+        return self.final if self.constant else linear_schedule(self.initial, self.final, progress, self.fraction)
 
 
 class EpsilonGreedyExploration:

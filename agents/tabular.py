@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from groundup.agents.base import Agent, check_initial_value, check_learning_rate_exponent, visit_count_step
-from groundup.agents.exploration import EpsilonGreedyExploration, argmax_first, epsilon_greedy
+from groundup.agents.exploration import EpsilonGreedyExploration, argmax_first, epsilon_greedy, linear_schedule
 from groundup.agents.policies import PolicyToEvaluate
 from groundup.agents.spaces import TabularIndexer
 from groundup.agents.stepwise import StepwiseAgent
@@ -211,7 +211,7 @@ class PairStepSizes:
     def _on_progress(self, progress: float) -> None:
         super()._on_progress(progress)  # type: ignore[misc]
         if self._alpha_decays:
-            self.alpha_ = self.learning_rate + (self.learning_rate_final - self.learning_rate) * min(progress, 1.0)
+            self.alpha_ = linear_schedule(self.learning_rate, self.learning_rate_final, progress)
 
     def _telemetry_scalars(self) -> dict[str, float | None]:
         values = super()._telemetry_scalars()  # type: ignore[misc]

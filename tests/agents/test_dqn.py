@@ -267,9 +267,9 @@ def test_the_linear_schedule_decays_to_zero_over_each_learn_call():
     agent.learn(200, callback=record)
     trained = list(range(35, 201, 5))  # past learning_starts, every train_freq, once a batch fits
     assert rates[30] == 1e-3  # no training yet: the rate is untouched
-    assert [rates[t] for t in trained] == [1e-3 * (1.0 - min(1.0, t / 200)) for t in trained]
+    assert [rates[t] for t in trained] == pytest.approx([1e-3 * (1.0 - min(1.0, t / 200)) for t in trained], rel=1e-12, abs=0)
     agent.learn(100, callback=record)  # a second call starts again from the full rate
-    assert rates[205] == 1e-3 * (1.0 - 5 / 100)
+    assert rates[205] == pytest.approx(1e-3 * (1.0 - 5 / 100), rel=1e-12)
 
 
 @pytest.mark.parametrize("tau", [0.3, 1.0])
