@@ -374,13 +374,21 @@ class Agent(AgentLogging):
     def _set_state(self, tensors: dict[str, np.ndarray], metadata: dict[str, Any]) -> None:
         """Restore what :meth:`_get_state` gave (a subclass calls ``super()._set_state`` first)."""
 
+    # hyper-parameters added since files were first written -> the value that describes how
+    # an agent saved before it learned, where today's default does not (each class lists its own)
+    _params_added: dict[str, Any] = {}
+
     @classmethod
     def _params_before(cls, params: dict[str, Any]) -> dict[str, Any]:
         """For a file whose saved hyper-parameters are ``params``: where it lacks some of
         today's, the values that describe how its agent learned, for each parameter added
-        since whose default does not (and for any whose meaning changed with it). Parameters
-        a file lacks and this leaves out get today's default; a new file gets ``{}``."""
-        return {}
+        since whose default does not (the ``_params_added`` of the class and its bases; a
+        class whose old meaning depends on other values overrides this). Parameters a file
+        lacks and this leaves out get today's default; a new file gets ``{}``."""
+        added: dict[str, Any] = {}
+        for klass in reversed(cls.__mro__):
+            added.update(vars(klass).get("_params_added", {}))
+        return {name: value for name, value in added.items() if name not in params}
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the agent to one ``.safetensors`` file (atomically; no pickle)."""

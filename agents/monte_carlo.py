@@ -96,6 +96,8 @@ class _MonteCarloControl(_EpisodeMemory, PairStepSizes, TabularControlAgent):
 
     search_space = {"learning_rate": ("categorical", [None, 0.01, 0.03, 0.1, 0.3]),
                     "first_visit": ("categorical", [True, False]), **TabularControlAgent.search_space}
+    # before learning_rate_exponent, learning_rate=None meant sample averages, alpha = 1/n
+    _params_added = {"learning_rate_exponent": 1.0}
 
     def __init__(self, env: Any, *, learning_rate: float | None = None, learning_rate_exponent: float = 0.7,
                  learning_rate_final: float | None = None, first_visit: bool = True, **kwargs: Any) -> None:
@@ -107,11 +109,6 @@ class _MonteCarloControl(_EpisodeMemory, PairStepSizes, TabularControlAgent):
     def update(self, S: int, A: int, R: float, S_next: int, terminated: bool) -> int:
         self.remember(S, A, R)
         return self.behaviour(S_next)
-
-    @classmethod
-    def _params_before(cls, params: dict[str, Any]) -> dict[str, Any]:
-        # before learning_rate_exponent, learning_rate=None meant sample averages, alpha = 1/n
-        return {} if "learning_rate_exponent" in params else {"learning_rate_exponent": 1.0}
 
     def end_episode(self, truncated: bool) -> None:
         Q = self.Q

@@ -155,6 +155,8 @@ class PolicyGradient(DeepAgent):
     agent_id = "policy-gradient"
     action_spaces = ("Discrete", "Box")
     _param_attributes = {"optimizer": "optimizer_name"}
+    # a file from before normalize_rewards existed learned from the rewards as they came
+    _params_added = {"normalize_rewards": False}
     # RL Zoo's A2C space (rl_zoo3/hyperparams_opt.py); the mode stays the user's choice
     search_space = {
         "learning_rate": ("log_uniform", 1e-5, 1e-2),
@@ -233,11 +235,6 @@ class PolicyGradient(DeepAgent):
         self._rollout: list[tuple[np.ndarray, ...]] = []
         self._exploration: np.ndarray | None = None  # gSDE's ε, one matrix per environment
         self._after_weights_changed()
-
-    @classmethod
-    def _params_before(cls, params: dict[str, Any]) -> dict[str, Any]:
-        # a file from before normalize_rewards existed learned from the rewards as they came
-        return {**super()._params_before(params), **({} if "normalize_rewards" in params else {"normalize_rewards": False})}
 
     @property
     def optimizer_(self) -> torch.optim.Optimizer:

@@ -245,6 +245,8 @@ class TabularPredictionAgent(TabularAgent):
     """
 
     is_prediction = True
+    # before learning_rate_exponent, learning_rate=None meant sample averages, alpha = 1/n
+    _params_added = {"learning_rate_exponent": 1.0}
     _non_json_params = ("policy",)
 
     def __init__(self, env: Any, policy: Any = None, *, learning_rate: float | None = None,
@@ -259,11 +261,6 @@ class TabularPredictionAgent(TabularAgent):
         self.evaluated_policy = PolicyToEvaluate(policy, self._indexer, self.n_actions, self._action_start, self._name())
         self.V = [0.0] * self.n_states
         self.N = [0] * self.n_states
-
-    @classmethod
-    def _params_before(cls, params: dict[str, Any]) -> dict[str, Any]:
-        # before learning_rate_exponent, learning_rate=None meant sample averages, alpha = 1/n
-        return {} if "learning_rate_exponent" in params else {"learning_rate_exponent": 1.0}
 
     def get_params(self) -> dict[str, Any]:
         params = super().get_params()

@@ -91,16 +91,12 @@ class _TDControl(PairStepSizes, TabularControlAgent):
 
     family = "temporal difference"
     search_space = {"learning_rate": ("log_uniform", 0.01, 1.0), **TabularControlAgent.search_space}
+    _params_added = {"learning_rate_final": None}  # before learning_rate_final, alpha stayed constant
 
     def __init__(self, env: Any, *, learning_rate: float | None = 0.5, learning_rate_final: float | None = 0.01,
                  learning_rate_exponent: float = 0.8, initial_value: float = 1.0, **kwargs: Any) -> None:
         super().__init__(env, initial_value=initial_value, **kwargs)
         self._init_step_sizes(learning_rate, learning_rate_exponent, learning_rate_final)
-
-    @classmethod
-    def _params_before(cls, params: dict[str, Any]) -> dict[str, Any]:
-        # before learning_rate_final, alpha stayed constant
-        return {} if "learning_rate_final" in params else {"learning_rate_final": None}
 
     def start_episode(self, S: int) -> int:
         return self.behaviour(S)
