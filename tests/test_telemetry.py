@@ -77,8 +77,8 @@ def test_q_learning_logs_sb3_tags_and_monitor_rows_that_match_its_episodes(tmp_p
 
 def test_runs_get_numbered_sub_folders_and_dqn_logs_loss_and_exploration(tmp_path):
     env = gym.make("CartPole-v1")
-    agent = agents.make("dqn", env, seed=0, learning_starts=50, batch_size=16, buffer_size=1000,
-                        tensorboard_log=tmp_path)
+    agent = agents.make("dqn", env, seed=0, learning_starts=50, batch_size=16, buffer_size=1000, net_arch=[32, 32],
+                        learning_rate=1e-4, tensorboard_log=tmp_path)
     agent.learn(300)
     agent.learn(300)
     agent.learn(300, tb_log_name="tuned")

@@ -22,8 +22,8 @@ from groundup.persistence import read_metadata
 
 ROOT = Path(__file__).resolve().parents[2]
 
-DQN_KW = dict(learning_starts=300, buffer_size=4000, batch_size=32, train_freq=4, target_update_interval=200,
-              net_arch=[32, 32], seed=11)
+DQN_KW = dict(learning_starts=300, buffer_size=4000, batch_size=32, train_freq=4, gradient_steps=1,
+              target_update_interval=200, net_arch=[32, 32], seed=11)
 PG_KW = dict(n_steps=24, net_arch=[32, 32], ent_coef=0.01, seed=5)
 
 CHILD = textwrap.dedent("""
