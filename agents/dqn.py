@@ -111,7 +111,7 @@ class ReplayBuffer:
 
 
 class DQN(DeepAgent):
-    """Deep Q-network for Discrete actions (SB3's names and defaults).
+    """Deep Q-network for Discrete actions (SB3's names; RL Zoo's Acrobot/LunarLander setting as the defaults).
 
     Parameters
     ----------
