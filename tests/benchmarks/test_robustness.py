@@ -161,6 +161,11 @@ def test_robustness_smoke(tmp_path, run_benchmark):
                     "command: `python -m benchmarks.robustness --smoke`", "](robustness_tabular.png)", "](robustness_deep.png)"):
         assert heading in report
     assert (tmp_path / "robustness_tabular.png").stat().st_size > 10_000
+    # a later partial --update-results finds each section by these headings and pictures
+    kept = bench.earlier_sections(tmp_path / "robustness.md")
+    assert set(kept) == set(bench.SECTIONS)
+    assert {p for _, pics in kept.values() for p in pics} == {"robustness_tabular.png", "robustness_bandits.png",
+                                                             "robustness_deep.png"}
     for task in bench.CONTROL_TASKS:
         assert f"| {task} | q-learning | 2,000 |" in report
     assert "| taxi | mc-exploring-starts |  | n/a: the environment cannot start in a chosen state |" in report
