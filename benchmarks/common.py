@@ -169,8 +169,19 @@ def machine_line(threads: int | None = None) -> str:
 
 
 def command_line(args: argparse.Namespace) -> str:
-    flag = "" if args.mode == "full" else f" --{args.mode}"
-    return f"python -m benchmarks.{args.name}{flag}" + (" --update-results" if args.update_results else "")
+    """The command that wrote a result, with the flags that chose its runs, so that the
+    footer of a partial run names the part it ran."""
+    words = [f"python -m benchmarks.{args.name}"]
+    if args.mode != "full":
+        words.append(f"--{args.mode}")
+    only = getattr(args, "only", "")
+    if only:
+        words.append("--only " + (only if isinstance(only, str) else ",".join(only)))
+    if getattr(args, "seeds", None) is not None:
+        words.append("--seeds " + ",".join(str(s) for s in args.seeds))
+    if args.update_results:
+        words.append("--update-results")
+    return " ".join(words)
 
 
 def write_result(args: argparse.Namespace, markdown: str, name: str | None = None) -> Path:

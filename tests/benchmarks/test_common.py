@@ -38,3 +38,13 @@ def test_bad_flags_are_refused_with_the_reason(argv, message, capsys):
         common.parse_args("bandits", "test", argv)
     assert exit_.value.code == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, command", [
+    (["--smoke"], "python -m benchmarks.bandits --smoke"),
+    (["--update-results"], "python -m benchmarks.bandits --update-results"),
+    (["--only", "deep:cartpole,deep:acrobot", "--seeds", "0-2", "--update-results"],
+     "python -m benchmarks.bandits --only deep:cartpole,deep:acrobot --seeds 0,1,2 --update-results"),
+])
+def test_the_footer_names_the_command_with_the_flags_that_chose_the_runs(argv, command):
+    assert common.command_line(common.parse_args("bandits", "test", argv)) == command

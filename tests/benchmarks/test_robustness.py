@@ -191,4 +191,5 @@ def test_robustness_smoke(tmp_path, run_benchmark):
     run_benchmark("robustness", "--smoke", "--backend", "serial", "--only", "taxi", "--out", str(tmp_path / "taxi"))
     report = (tmp_path / "taxi" / "robustness.md").read_text()
     assert "| taxi | sarsa |" in report and "frozenlake-4x4" not in report and "### Prediction" not in report
+    assert "command: `python -m benchmarks.robustness --smoke --only taxi`" in report
     assert len(list(ResultStore(tmp_path / "store"))) == len(records)
