@@ -10,6 +10,9 @@ import pytest
 
 import groundup  # noqa: F401  (registers groundup/ environments)
 from benchmarks import robustness as bench
+from benchmarks import _robustness_exact as exact
+from benchmarks import _robustness_prediction as prediction
+from benchmarks import _robustness_tabular as tabular
 from benchmarks import _robustness_deep as deep
 from benchmarks._robustness_bandits import BANDIT_AGENTS, BANDIT_TASKS
 from groundup import agents
@@ -17,66 +20,66 @@ from groundup.experiments import ResultStore
 
 
 def test_reference_is_value_iteration_scored_exactly_within_the_time_limit():
-    taxi = bench.reference("taxi")
+    taxi = tabular.reference("taxi")
     assert taxi["exact"] == pytest.approx(7.93, abs=0.005) and taxi["horizon"] == 200
-    cliff = bench.reference("cliffwalking")
-    assert cliff["exact"] == cliff["optimum_within_limit"] == -13.0 and cliff["horizon"] == bench.EVAL_LIMIT
-    assert bench.reference("windygridworld")["exact"] == -15.0  # Example 6.5's 15-step path
-    lake = bench.reference("frozenlake-4x4")
+    cliff = tabular.reference("cliffwalking")
+    assert cliff["exact"] == cliff["optimum_within_limit"] == -13.0 and cliff["horizon"] == exact.EVAL_LIMIT
+    assert tabular.reference("windygridworld")["exact"] == -15.0  # Example 6.5's 15-step path
+    lake = tabular.reference("frozenlake-4x4")
     assert 0.70 < lake["exact"] <= lake["optimum_within_limit"] < 0.75
     # the exact return is what simulated episodes average to
-    env = bench.make_task("frozenlake-4x4")
-    simulated = bench.simulate(lake["agent"], env, 4000, seed=0)
+    env = tabular.make_task("frozenlake-4x4")
+    simulated = tabular.simulate(lake["agent"], env, 4000, seed=0)
     assert simulated == pytest.approx(lake["exact"], abs=0.03)
 
 
 def test_random_maps_are_fixed_and_slippery_with_the_8x8_time_limit():
-    a, b = bench.make_task("frozenlake-random-1"), bench.make_task("frozenlake-random-1")
+    a, b = tabular.make_task("frozenlake-random-1"), tabular.make_task("frozenlake-random-1")
     assert (a.unwrapped.desc == b.unwrapped.desc).all() and a.unwrapped.desc.shape == (8, 8)
-    assert (a.unwrapped.desc != bench.make_task("frozenlake-random-2").unwrapped.desc).any()
+    assert (a.unwrapped.desc != tabular.make_task("frozenlake-random-2").unwrapped.desc).any()
     assert a.spec.max_episode_steps == 200 and len(a.unwrapped.P[0][0]) == 3  # slippery: three outcomes
 
 
 def test_relative_score():
-    assert bench.relative_score(0.5, 0.8) == pytest.approx(0.625)
-    assert bench.relative_score(-17.0, -13.0) == pytest.approx(13 / 17)  # a cost: the longer path scores lower
-    assert bench.relative_score(-13.0, -13.0) == 1.0
+    assert tabular.relative_score(0.5, 0.8) == pytest.approx(0.625)
+    assert tabular.relative_score(-17.0, -13.0) == pytest.approx(13 / 17)  # a cost: the longer path scores lower
+    assert tabular.relative_score(-13.0, -13.0) == 1.0
     with pytest.raises(ValueError):
-        bench.relative_score(1.0, -13.0)
-    assert bench.relative_score(1.0, 0.0) is None  # no reward reachable: undefined, not an error
+        tabular.relative_score(1.0, -13.0)
+    assert tabular.relative_score(1.0, 0.0) is None  # no reward reachable: undefined, not an error
 
 
 def test_a_time_limit_that_makes_the_reference_unreachable_is_run_and_reported(monkeypatch, tmp_path):
     # FrozenLake 8x8 cut to 5 steps: the goal is 14 moves away, so every policy's return is 0
-    monkeypatch.setitem(bench.CONTROL_TASKS, "frozenlake-8x8-5-steps",
+    monkeypatch.setitem(tabular.CONTROL_TASKS, "frozenlake-8x8-5-steps",
                         dict(env="FrozenLake8x8-v1", kwargs={"max_episode_steps": 5}))
     case = {"task": "frozenlake-8x8-5-steps", "agent": "q-learning", "steps": [3000], "eval_episodes": 20}
-    out = bench.control(case, seed=0)
+    out = tabular.control(case, seed=0)
     assert out["reference"] == 0.0 and out["optimum_within_limit"] == 0.0
     (result,) = out["results"]
     assert result["score"] is None and result["return"] == 0.0 and result["episodes"] >= 3000 // 5
     record = {"params": {"case": case}, "seed": 0, "metrics": out}
     budgets = {**bench.BUDGETS["smoke"], "steps": 3000}
-    text, _ = bench.render_tabular([record], argparse.Namespace(out=tmp_path), budgets)
+    text, _ = tabular.render_tabular([record], argparse.Namespace(out=tmp_path), budgets)
     assert "No score (the reference's return within the time limit is 0" in text
     assert "| frozenlake-8x8-5-steps | q-learning |" in text.split("No score")[1]
 
 
 def test_exact_values_are_the_linear_solve_and_match_policy_evaluation():
     env = gym.make("FrozenLake-v1")
-    pi = bench.prediction_policy("frozenlake-4x4", env)
-    v, mu = bench.exact_values("frozenlake-4x4", env, pi, 0.99)
+    pi = prediction.prediction_policy("frozenlake-4x4", env)
+    v, mu = prediction.exact_values("frozenlake-4x4", env, pi, 0.99)
     dp = agents.make("policy-evaluation", env, policy=pi, gamma=0.99).learn()
     assert np.allclose(v, dp.value_function, atol=1e-8)
     assert mu.sum() == pytest.approx(1.0) and mu[0] > 0 and mu[5] == mu[15] == 0.0  # a hole and the goal: never left from
     # Blackjack: the exact values of the stick-on-20 policy and how often each hand is seen
     bj = gym.make("Blackjack-v1")
-    pi = bench.prediction_policy("blackjack", bj)
-    v, mu = bench.exact_values("blackjack", bj, pi, 1.0)
+    pi = prediction.prediction_policy("blackjack", bj)
+    v, mu = prediction.exact_values("blackjack", bj, pi, 1.0)
     assert v.shape == mu.shape == (32 * 11 * 2,) and mu.sum() == pytest.approx(1.0)
     assert v[(13 * 11 + 2) * 2 + 1] == pytest.approx(-0.2772, abs=1e-4)  # V(13, 2, usable ace), as benchmarks/rl_tabular
     with pytest.raises(ValueError, match="undiscounted"):
-        bench.exact_values("blackjack", bj, pi, 0.99)
+        prediction.exact_values("blackjack", bj, pi, 0.99)
 
 
 def test_exploring_starts_only_where_the_environment_starts_anywhere():
@@ -103,13 +106,13 @@ def test_targets_are_computed_from_the_runs():
     records += [control_record("cliffwalking", "sarsa", s, {M1: 13 / 14}) for s in range(5)]  # within 10%
     records += [control_record("cliffwalking", "q-learning", s, {M1: 13 / 14}) for s in range(5)]  # not optimal
     records += [control_record("tictactoe", "q-learning", s, {M1: 0.9}) for s in range(5)]
-    verdicts = bench.control_verdicts(bench.control_rows(records), budgets)
+    verdicts = tabular.control_verdicts(tabular.control_rows(records), budgets)
     assert verdicts["frozenlake-8x8", "q-learning"] == (4, 5, True)
     assert verdicts["frozenlake-8x8", "sarsa"] == (3, 5, False)
     assert verdicts["taxi", "mc-control"] == (5, 5, True)  # judged at 5M, by the return
     assert verdicts["cliffwalking", "sarsa"][2] and not verdicts["cliffwalking", "q-learning"][2]
     assert verdicts["tictactoe", "q-learning"] is None  # no target: reported only
-    assert bench.control_target("mc-exploring-starts", "gridworld") is None
+    assert tabular.control_target("mc-exploring-starts", "gridworld") is None
 
 
 def deep_record(task: str, agent: str, steps: int, seed: int, solved: bool) -> dict:
@@ -166,13 +169,13 @@ def test_robustness_smoke(tmp_path, run_benchmark):
     assert set(kept) == set(bench.SECTIONS)
     assert {p for _, pics in kept.values() for p in pics} == {"robustness_tabular.png", "robustness_bandits.png",
                                                              "robustness_deep.png"}
-    for task in bench.CONTROL_TASKS:
+    for task in tabular.CONTROL_TASKS:
         assert f"| {task} | q-learning | 2,000 |" in report
     assert "| taxi | mc-exploring-starts |  | n/a: the environment cannot start in a chosen state |" in report
     assert "| gridworld | mc-exploring-starts | 4,000 |" in report
     assert "| blackjack | td0-prediction | 1 |" in report and "| frozenlake-8x8 | policy-evaluation | 0.99 | 0.0000 |" in report
     records = list(ResultStore(tmp_path / "store"))
-    n_control = 3 * len(bench.CONTROL_TASKS) + 3  # mc-exploring-starts on the three groundup environments
+    n_control = 3 * len(tabular.CONTROL_TASKS) + 3  # mc-exploring-starts on the three groundup environments
     n_bandits = len(BANDIT_TASKS) * len(BANDIT_AGENTS)
     n_deep = 3 + 3  # dqn, policy-gradient, semi-gradient-sarsa on CartPole, and SB3's DQN, A2C, PPO
     assert len(records) == n_control + 4 * 4 - 2 + n_bandits + n_deep and all(r["status"] == "ok" for r in records)
