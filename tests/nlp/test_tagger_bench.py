@@ -31,7 +31,7 @@ def test_taggers_benchmark_smoke(tmp_path, run_benchmark):
     for model in ("RNNTagger", "PerceptronTagger", "HMM tagger", "RNTN", "bag-of-words", "TaggerEnsemble: 2 such RNNTaggers"):
         assert model in table
     assert "command: `python -m benchmarks.taggers --smoke`" in table
-    accuracies = [float(a) for a in re.findall(r"^\| [^|]+ \| (\d+\.\d\d)% \|", table, flags=re.M)]
+    accuracies = [float(a) for a in re.findall(r"^\| [^|]+ \| (\d+\.\d\d)(?: ± \d+\.\d\d)?% \|", table, flags=re.M)]
     assert len(accuracies) == 4 and all(0.0 <= a <= 100.0 for a in accuracies)  # the four POS rows
 
     runs = {(r["params"]["part"], r["params"]["model"]): r for r in ResultStore(tmp_path / "store")}
@@ -39,6 +39,12 @@ def test_taggers_benchmark_smoke(tmp_path, run_benchmark):
     pos = runs["pos", "rnn-ensemble"]["metrics"]["models"]
     assert set(pos) == {"ensemble", "rnn"} and pos["ensemble"]["members"] == [0, 1]
     assert pos["ensemble"]["epochs"][0] == pos["rnn"]["epochs"]  # the single tagger is the first member
+    (second,) = pos["rnn"]["other_members"]  # ... and the second member is scored alone too
+    assert second["seed"] == 1 and second["epochs"] == pos["ensemble"]["epochs"][1] and 0.0 <= second["accuracy"] <= 1.0
+    assert "seeds 0 and 1: the ensemble's members, each scored alone" in table
+    # the smoke mode's 100 valid sentences: 60 held out for early stopping, 40 added to the 300 training ones
+    metrics = runs["pos", "perceptron"]["metrics"]
+    assert (metrics["n_train"], metrics["n_from_valid"], metrics["n_valid"]) == (340, 40, 60)
     for part in ("pos", "ner"):
         for model in ("rnn-ensemble" if part == "pos" else "rnn", "perceptron", "hmm"):
             for m in runs[part, model]["metrics"]["models"].values():
@@ -51,3 +57,15 @@ def test_taggers_benchmark_smoke(tmp_path, run_benchmark):
         assert 0.0 <= scores["negated_root"] <= 1.0 and 0.0 <= scores["test_root"] <= 1.0
         assert set(runs["sentiment", model]["metrics"]["curve"]) == {"100", "300"}
         assert 0.0 <= runs["sentiment-sst", model]["metrics"]["scores"]["test_root"] <= 1.0
+
+
+def test_the_valid_split_joins_the_training_data_but_for_the_held_out_sentences():
+    from benchmarks.taggers import fold_in_valid
+
+    train, valid = [f"t{i}" for i in range(50)], [f"v{i}" for i in range(30)]
+    X, held = fold_in_valid(train, valid, 10)
+    assert X[:50] == train and len(X) == 70 and len(held) == 10
+    assert sorted(X[50:] + held) == sorted(valid)  # every valid sentence exactly once
+    assert fold_in_valid(train, valid, 10) == (X, held)  # the same sentences for every model and seed
+    assert fold_in_valid(train, valid, None) == (train, valid)  # the splits as given
+    assert fold_in_valid(train, valid, 30) == (train, valid)  # nothing left to add
