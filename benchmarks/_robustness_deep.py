@@ -144,14 +144,40 @@ def _verdict(ok: bool | None) -> str:
     return "" if ok is None else ("met" if ok else "**not met**")
 
 
-def render_deep(records: list[dict[str, Any]], args: Any, budgets: dict[str, Any]) -> tuple[str, list[str]]:
+def earlier_rows(text: str, scale: float) -> dict[tuple[str, str], dict[str, Any]]:
+    """The groundup rows of an earlier report's deep table (``text``, the section), keyed by
+    (task, agent): each row's cells and its two verdicts, read back from the cells. Only rows
+    whose budget is this mode's are returned."""
+    task_of = {spec["env"]: task for task, spec in DEEP_TASKS.items()}
+    out = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != len(ROW_HEADINGS) or cells[0] not in task_of:
+            continue
+        key = (task_of[cells[0]], cells[1])
+        if key not in DEEP_ROWS or cells[2] != f"{max(1, round(DEEP_ROWS[key][0] * scale)):,}":
+            continue
+        verdict = lambda cell: None if not cell else "not met" not in cell  # noqa: E731
+        out[key] = {"cells": cells, "share_met": verdict(cells[5]), "vs_baselines": verdict(cells[7])}
+    return out
+
+
+ROW_HEADINGS = ["task", "agent", "steps", "solved", "final return", "target (seeds)", "SB3 defaults: solved, mean final",
+                ">= SB3", "train s"]
+
+
+def render_deep(records: list[dict[str, Any]], args: Any, budgets: dict[str, Any], earlier: str = ""
+                ) -> tuple[str, list[str]]:
+    """The deep section from this run's records. Rows of the earlier report (``earlier``, its
+    text) that this run did not run are kept, so that a section of days of CPU can grow a
+    few rows at a time: the run store does not outlive the machine it ran on."""
     if not records:
         return "", []
     runs = group(records)
     rows = row_verdicts(runs, budgets["deep_scale"])
     if not rows:
         return "", []
-    table = []
+    new: dict[tuple[str, str], dict[str, Any]] = {}
     for v in rows:
         ms, n = v["runs"], len(v["runs"])
         cells = [f"{DEEP_TASKS[v['task']]['env']}", v["agent"], f"{v['steps']:,}",
@@ -163,21 +189,23 @@ def render_deep(records: list[dict[str, Any]], args: Any, budgets: dict[str, Any
                               else f"{b}: not run")
         cells += ["; ".join(base_cells), _verdict(v["vs_baselines"]),
                   f"{np.median([m['train_seconds'] for m in ms]):.0f}"]
-        table.append(cells)
+        new[(v["task"], v["agent"])] = {"cells": cells, "share_met": v["share_met"], "vs_baselines": v["vs_baselines"]}
+    kept = {k: r for k, r in earlier_rows(earlier, budgets["deep_scale"]).items() if k not in new}
+    every = {k: new.get(k) or kept[k] for k in DEEP_ROWS if k in new or k in kept}
     summary = []
-    for agent in dict.fromkeys(v["agent"] for v in rows):
-        mine = [v for v in rows if v["agent"] == agent]
-        targeted = [v for v in mine if v["share_met"] is not None]
-        compared = [v for v in mine if v["vs_baselines"] is not None]
-        summary.append([agent, len(mine), f"{sum(v['share_met'] for v in targeted)}/{len(targeted)}",
-                        f"{sum(v['vs_baselines'] for v in compared)}/{len(compared)}",
-                        "**met**" if all(v["share_met"] for v in targeted) and all(v["vs_baselines"] for v in compared)
-                        else "**not met**"])
+    for agent in dict.fromkeys(agent for _, agent in every):
+        mine = [r for (_, a), r in every.items() if a == agent]
+        targeted = [r["share_met"] for r in mine if r["share_met"] is not None]
+        compared = [r["vs_baselines"] for r in mine if r["vs_baselines"] is not None]
+        summary.append([agent, len(mine), f"{sum(targeted)}/{len(targeted)}", f"{sum(compared)}/{len(compared)}",
+                        "**met**" if all(targeted) and all(compared) else "**not met**"])
     n_seeds = len({r["seed"] for r in records})
-    done = {(v["task"], v["agent"]) for v in rows}
     missing = [f"{DEEP_TASKS[t]['env']} {a}" for (t, a) in DEEP_ROWS
-               if (t, a) not in done and t in budgets["deep_tasks"]]
+               if (t, a) not in every and t in budgets["deep_tasks"]]
     not_run = f"\n\nRows not run yet (no finished run in the store): {', '.join(missing)}." if missing else ""
+    if kept:
+        not_run += ("\n\nRows kept from the earlier report (this run did not run them; the picture shows the rows it "
+                    f"ran): {', '.join(DEEP_TASKS[t]['env'] + ' ' + a for t, a in kept)}.")
     text = ("### Deep and linear agents with the defaults, against SB3's defaults\n\n"
             f"`agents.make(id, gym.make(env), seed=seed)` and `learn(steps)`; SB3: `DQN`/`A2C`/`PPO(\"MlpPolicy\", "
             f"env, seed=seed)` with SB3's own defaults, the same budget and seeds; {n_seeds} seed(s). A seed solves "
@@ -186,8 +214,7 @@ def render_deep(records: list[dict[str, Any]], args: Any, budgets: dict[str, Any
             "seeds as each SB3 baseline.\n\n"
             + common.markdown_table(["agent", "rows", "seed-share targets met", "rows solving >= SB3", "all targets"],
                                     summary) + "\n\n"
-            + common.markdown_table(["task", "agent", "steps", "solved", "final return", "target (seeds)",
-                                     "SB3 defaults: solved, mean final", ">= SB3", "train s"], table)
+            + common.markdown_table(ROW_HEADINGS, [r["cells"] for r in every.values()])
             + not_run)
     return text, [plot_deep(runs, rows, args)]
 

@@ -35,7 +35,9 @@ runs whose name contains one of its comma-separated substrings:
   LunarLanderContinuous-v3), each against SB3's DQN, A2C and PPO with SB3's own defaults at
   the same budget and seeds. The full section is days of CPU on two cores (the LunarLander
   rows alone: 5 seeds x 3-4 agents x 0.5-1M steps); run it in parts with ``--only
-  deep:cartpole`` and the like: every finished run is kept.
+  deep:cartpole`` and the like: every finished run is kept in the store, and a report
+  written with ``--update-results`` keeps the earlier report's rows that the run did not
+  run (the store does not outlive the machine, and the rows take sessions to collect).
 
 Each section's module docstring gives its tasks, scores and targets (issue 15's). A target
 is met on a task when at least 4 of 5 seeds meet it, and met by an agent when it is met on
@@ -85,6 +87,7 @@ class Section:
     cases: Callable[[dict[str, Any]], list[dict[str, Any]]]
     render: Callable[[list[dict[str, Any]], Any, dict[str, Any]], tuple[str, list[str]]]
     unsupported: Callable[[str, str], str | None] = lambda task, agent: None  # why (task, agent) cannot run, or None
+    keeps_rows: bool = False  # the renderer takes the earlier report's section (earlier=) and keeps the rows not run
 
 
 # the first words of each section's heading in the report (earlier_sections finds them there)
@@ -96,7 +99,7 @@ SECTIONS: dict[str, Section] = {
     "prediction": Section("benchmarks._robustness_prediction:prediction", prediction.prediction_cases,
                           prediction.render_prediction, prediction.unsupported),
     "bandits": Section("benchmarks._robustness_bandits:bandit", bandit_cases, render_bandits),
-    "deep": Section("benchmarks._robustness_deep:deep", deep_cases, render_deep),
+    "deep": Section("benchmarks._robustness_deep:deep", deep_cases, render_deep, keeps_rows=True),
 }
 
 
@@ -152,7 +155,8 @@ def main(argv: list[str] | None = None) -> None:
     def render() -> str:
         parts, pictures, kept = [], [], []
         for name, section in SECTIONS.items():
-            text, pics = section.render([r for r in records.get(name, []) if r["status"] == "ok"], args, budgets)
+            extra = {"earlier": earlier.get(name, ("", []))[0]} if section.keeps_rows else {}
+            text, pics = section.render([r for r in records.get(name, []) if r["status"] == "ok"], args, budgets, **extra)
             if not text and name in earlier:  # not run this time (or every run failed): the earlier section stays
                 text, pics = earlier[name]
                 kept.append(name)

@@ -139,6 +139,32 @@ def test_deep_rows_count_solved_seeds_against_the_share_and_each_sb3_baseline():
                                                          ("policy-gradient", 200_000), ("sb3-a2c", 200_000), ("sb3-ppo", 200_000)}
 
 
+def test_a_deep_rerun_of_some_rows_keeps_the_earlier_rows_and_their_verdicts(tmp_path):
+    records = [deep_record("cartpole", "dqn", 100_000, s, True) for s in range(5)]  # 5/5 now
+    records += [deep_record("cartpole", "sb3-dqn", 100_000, s, False) for s in range(5)]
+    row = "| {} | {} | {} | {} | 1.0 | {} | sb3: 0/5, 1.0 | {} | 9 |"
+    earlier = "\n".join([
+        "### Deep and linear agents with the defaults, against SB3's defaults", "",
+        row.format("CartPole-v1", "dqn", "100,000", "3/5", ">= 4/5: **not met**", "met"),  # replaced by this run's
+        row.format("Acrobot-v1", "policy-gradient", "200,000", "2/5", ">= 4/5: **not met**", "met"),  # kept
+        row.format("Acrobot-v1", "semi-gradient-sarsa", "100,000", "0/5", "", "**not met**"),  # kept
+        row.format("Acrobot-v1", "dqn", "20,000", "5/5", ">= 4/5: met", "met"),  # another budget: dropped
+    ])
+    text, pictures = deep.render_deep(records, argparse.Namespace(out=tmp_path), {**bench.BUDGETS["full"]}, earlier=earlier)
+    table = text.split("| task | agent |")[1]
+    assert "| CartPole-v1 | dqn | 100,000 | 5/5 |" in table and "3/5" not in table.split("Rows")[0].split("Acrobot")[0]
+    assert "| Acrobot-v1 | policy-gradient | 200,000 | 2/5 |" in table and "20,000" not in table
+    assert table.index("| CartPole-v1 | dqn") < table.index("| Acrobot-v1 | policy-gradient")  # DEEP_ROWS' order
+    assert "Rows kept from the earlier report (this run did not run them; the picture shows the rows it ran): " \
+           "Acrobot-v1 policy-gradient, Acrobot-v1 semi-gradient-sarsa." in text
+    summary = text.split("| task | agent |")[0]
+    assert "| dqn | 1 | 1/1 | 1/1 | **met** |" in summary
+    assert "| policy-gradient | 1 | 0/1 | 1/1 | **not met** |" in summary  # the kept row's verdicts count
+    assert "| semi-gradient-sarsa | 1 | 0/0 | 0/1 | **not met** |" in summary
+    assert pictures == ["robustness_deep.png"] and (tmp_path / "robustness_deep.png").exists()
+    assert deep.render_deep([], argparse.Namespace(out=tmp_path), bench.BUDGETS["full"], earlier=earlier) == ("", [])
+
+
 def test_a_partial_update_keeps_the_sections_it_did_not_run(tmp_path):
     report = tmp_path / "robustness.md"
     assert bench.earlier_sections(report) == {}  # no earlier report: nothing to keep
