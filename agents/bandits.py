@@ -20,7 +20,8 @@ import gymnasium as gym
 import numpy as np
 
 from groundup.agents import spaces as sp
-from groundup.agents.base import Callback, check_initial_value, step_envs
+from groundup.agents.base import check_initial_value
+from groundup.agents.environment import Callback, step_envs
 from groundup.agents.exploration import argmax_random_ties
 from groundup.agents.stepwise import StepwiseAgent
 from groundup.validation import check_choice, check_learning_rate, check_positive, check_probability

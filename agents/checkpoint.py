@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from groundup.agents.base import Callback, load
+from groundup.agents.base import load
+from groundup.agents.environment import Callback
 from groundup.torch_utils import rng_state, set_rng_state
 
 __all__ = ["Checkpointable", "DeepAgent", "EnvRunner", "resume", "LR_SCHEDULES"]

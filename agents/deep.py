@@ -18,7 +18,8 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
-from groundup.agents.base import Agent, Callback, check_budget, make_callback, reset_env, step_envs
+from groundup.agents.base import Agent
+from groundup.agents.environment import Callback, check_budget, make_callback, reset_env, step_envs
 from groundup.agents.checkpoint import Checkpointable
 from groundup.agents.exploration import linear_schedule
 from groundup.agents.networks import ObservationEncoder, load_optimizer_state, optimizer_state

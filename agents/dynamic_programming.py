@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from groundup.agents.base import Callback, make_callback
+from groundup.agents.environment import Callback, make_callback
 from groundup.agents.policies import PolicyToEvaluate
 from groundup.agents.tabular import TabularBase
 from groundup.progress import progress_bar as make_progress_bar

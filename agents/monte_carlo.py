@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from groundup.agents.base import reset_env
+from groundup.agents.environment import reset_env
 from groundup.agents.exploration import greedy
 from groundup.agents.tabular import PairStepSizes, TabularControlAgent, TabularPredictionAgent
 

@@ -31,7 +31,8 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
-from groundup.agents.base import Agent, Callback, check_budget, make_callback
+from groundup.agents.base import Agent
+from groundup.agents.environment import Callback, check_budget, make_callback
 from groundup.progress import progress_bar as make_progress_bar
 
 __all__ = ["StepwiseAgent"]
