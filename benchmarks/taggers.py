@@ -8,16 +8,16 @@ Three parts, each with its baselines on the same data and seeds, in the same swe
   all trained on the same sentences.
 * ``ner``: entity-level F1 (seqeval) on the test split, RNNTagger against the perceptron
   (and the HMM) trained on the NER column.
-
-The data of both tagging parts: the full mode trains every model on the training split
-plus all but 1,000 sentences of the valid split (drawn at random once, the same for every
-model and seed); those 1,000 decide the RNN taggers' early stopping. The test split is
-never seen before scoring.
 * ``sentiment``: :class:`groundup.nlp.RNTN` and :class:`groundup.nlp.RecursiveNN` against
   bag-of-words logistic regression on the generated compositional treebank, with its
   held-out negated sentences and a learning curve on them; Socher et al.'s SST figures
   beside. ``--sst DIR`` also trains and scores on the real Stanford Sentiment Treebank
   (train/dev/test.txt in DIR): the ``sentiment-sst`` runs.
+
+The data of both tagging parts: the full mode trains every model on the training split
+plus all but 1,000 sentences of the valid split (drawn at random once, the same for every
+model and seed); those 1,000 decide the RNN taggers' early stopping. The test split is
+never seen before scoring.
 
 The grid: one run per (part, model, seed), named ``PART:MODEL``: ``pos:rnn-ensemble``,
 ``pos:perceptron``, ``pos:hmm``, ``ner:rnn``, ``ner:perceptron``, ``ner:hmm``,
