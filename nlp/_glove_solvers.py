@@ -14,6 +14,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from groundup.linalg import randomized_svd
+
 
 def glove_loss(W, C, b, bc, i, j, log_x, weight, chunk: int = 1 << 20) -> float:
     """Mean of f(X_ij) r_ij^2 over the non-zero entries (without materialising all rows)."""
@@ -167,23 +169,6 @@ def ppmi_matrix(x: Any, context_smoothing: float = 0.75, shift: float = 1.0) -> 
     return m
 
 
-def _one_thread(fn: Any, *args: Any) -> Any:
-    """``fn(*args)`` on one torch thread. For the small dense factorisations of the SVD
-    (QR of a tall, thin matrix; the SVD of a short, wide one) LAPACK's threads gain little,
-    and on a machine busy with other work they can make them ten or twenty times slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return fn(*args)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _orthonormal(y: torch.Tensor) -> torch.Tensor:
-    """An orthonormal basis of the columns of the tall, thin ``y`` (QR's Q)."""
-    return _one_thread(lambda t: torch.linalg.qr(t).Q, y)
-
-
 def _torch_csr(m: Any) -> torch.Tensor:
     """A scipy sparse matrix as a float32 torch sparse CSR tensor."""
     import warnings
@@ -200,28 +185,19 @@ def truncated_svd(
     m: Any, rank: int, *, power_iterations: int = 5, oversample: int = 10, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ``rank`` leading singular triplets ``(U, s, Vt)`` of the scipy sparse matrix
-    ``m``, by randomised range finding with power iterations (Halko, Martinsson & Tropp
-    2011): the products with ``m`` and the range finding in float32 (twice as fast, and
-    the range only has to be found, not exact), the final small SVD in float64.
+    ``m``, by :func:`groundup.linalg.randomized_svd`: the products with ``m`` and the range
+    finding in float32 (twice as fast, and the range only has to be found, not exact), the
+    final small SVD in float64.
 
-    A Gaussian test matrix of ``rank + oversample`` columns is multiplied by ``m`` and
-    re-orthonormalised ``power_iterations`` times against ``m.T`` and ``m``; the small
-    matrix ``Q^T m`` is then decomposed exactly. Only sparse-dense products touch ``m``, so
-    the cost grows with its non-zeros, not with the vocabulary squared. The products and
-    QR factorisations run in torch on the CPU. The signs are fixed (each column of U has a non-negative sum),
-    so the result depends on ``seed`` alone.
+    Only sparse-dense products touch ``m``, so the cost grows with its non-zeros, not with
+    the vocabulary squared; they run in torch on the CPU. The signs are fixed (each column
+    of U has a non-negative sum), so the result depends on ``seed`` alone.
     """
     n_rows, n_cols = m.shape
     k = min(rank + oversample, n_rows, n_cols)
     a, at = _torch_csr(m), _torch_csr(m.T)  # m and its transpose, both as CSR: torch multiplies CSR fastest
-    gen = torch.Generator().manual_seed(seed)
-    q = _orthonormal(a @ torch.randn(n_cols, k, generator=gen, dtype=torch.float32))
-    for _ in range(power_iterations):
-        q = _orthonormal(at @ q)
-        q = _orthonormal(a @ q)
-    b = (at @ q).T.double()  # Q^T m, (k, n_cols); its small SVD in float64
-    ub, s, vt = _one_thread(lambda t: torch.linalg.svd(t, full_matrices=False), b)
-    u = q.double() @ ub
+    u, s, vt = randomized_svd(lambda q: a @ q, lambda p: at @ p, n_cols, k, power_iterations=power_iterations,
+                              generator=torch.Generator().manual_seed(seed), dtype=torch.float32, svd_dtype=torch.float64)
     r = min(rank, s.shape[0])
     u, s, vt = u[:, :r].numpy(), s[:r].numpy(), vt[:r].numpy()
     signs = np.where(u.sum(0) < 0, -1.0, 1.0)

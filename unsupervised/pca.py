@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from groundup.linalg import randomized_svd
 from groundup.torch_utils import as_tensor
 from groundup.unsupervised._base import TorchEstimator, TransformerMixin, as_output
 from groundup.validation import check_array, check_choice, check_int, check_is_fitted
@@ -187,7 +188,6 @@ class PCA(TransformerMixin, TorchEstimator):
         n_iter = self.iterated_power
         if n_iter == "auto":  # scikit-learn's rule
             n_iter = 7 if k < 0.1 * min(n, d) else 4
-        gen = self._generator(X.device)
         ones = torch.ones(n, 1, dtype=X.dtype, device=X.device)
         row = mean[None, :]
 
@@ -197,13 +197,8 @@ class PCA(TransformerMixin, TorchEstimator):
         def times_t(P: torch.Tensor) -> torch.Tensor:  # (X - 1 mean)^T @ P
             return X.T @ P - row.T @ P.sum(0, keepdim=True)
 
-        Q = torch.randn(d, size, generator=gen, device=X.device, dtype=X.dtype)
-        Q = torch.linalg.qr(times(Q)).Q
-        for _ in range(int(n_iter)):  # power iterations: (Xc Xc^T)^q sharpens the spectrum
-            Q = torch.linalg.qr(times_t(Q)).Q
-            Q = torch.linalg.qr(times(Q)).Q
-        B = times_t(Q).T  # (size, d) = Q^T Xc
-        _, S, Vt = torch.linalg.svd(B, full_matrices=False)
+        _, S, Vt = randomized_svd(times, times_t, d, size, power_iterations=int(n_iter),
+                                  generator=self._generator(X.device), dtype=X.dtype, device=X.device)
         variances = S[:k] ** 2 / max(n - 1, 1)
         column_variance = _column_variance(X, mean)
         total = float(column_variance.sum()) * n / max(n - 1, 1)  # unbiased total variance
