@@ -42,17 +42,18 @@ def test_tsne_writes_a_map_and_one_row_of_coordinates_per_input_row(blobs, tmp_p
     X, labels, data, label_file = blobs
     out = tmp_path / "map.png"
     assert main(["tsne", str(data), "--out", str(out), "--labels", str(label_file), "--perplexity", "10",
-                 "--max-iter", "300", "--device", "cpu"]) == 0
+                 "--max-iter", "500", "--device", "cpu"]) == 0
     assert out.read_bytes()[:8] == PNG_MAGIC
     coords = np.loadtxt(tmp_path / "map.coords.csv", delimiter=",", skiprows=1)  # the default: next to the png
     assert (tmp_path / "map.coords.csv").read_text().splitlines()[0] == "tsne1,tsne2"
     assert coords.shape == (105, 2) and np.isfinite(coords).all()
     # the map keeps the clusters: each point's nearest neighbour on the map is of its own cluster
+    # (after 500 iterations; at 300, 250 of them exaggerated, four blob data sets gave 0.93-0.97)
     d = ((coords[:, None, :] - coords[None, :, :]) ** 2).sum(-1)
     np.fill_diagonal(d, np.inf)
     assert np.mean(labels[d.argmin(1)] == labels) > 0.95
     err = capsys.readouterr().err
-    assert "t-SNE" in err and "300/300" in err and "KL divergence" in err
+    assert "t-SNE" in err and "500/500" in err and "KL divergence" in err
 
 
 def test_tsne_coordinates_only_as_npy(blobs, tmp_path):
