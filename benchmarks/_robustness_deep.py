@@ -63,6 +63,11 @@ BASELINES: dict[str, tuple[str, ...]] = {"dqn": ("sb3-dqn",), "policy-gradient":
 SB3_ALGOS = ("sb3-dqn", "sb3-a2c", "sb3-ppo")
 
 
+def row_steps(steps: int, scale: float) -> int:
+    """A row's budget in a mode: its full-mode steps times the mode's scale, at least 1."""
+    return max(1, round(steps * scale))
+
+
 def deep_cases(budgets: dict[str, Any]) -> list[dict[str, Any]]:
     """The groundup rows of the mode and their baselines, each (task, agent, steps) once,
     the longest first so that the cores stay busy to the end."""
@@ -71,7 +76,7 @@ def deep_cases(budgets: dict[str, Any]) -> list[dict[str, Any]]:
     for (task, agent), (steps, _) in DEEP_ROWS.items():
         if task not in tasks:
             continue
-        n = max(1, round(steps * scale))
+        n = row_steps(steps, scale)
         for who in (agent, *BASELINES[agent]):
             cases[(task, who, n)] = {"task": task, "agent": who, "steps": n}
     return sorted(cases.values(), key=lambda c: -c["steps"])
@@ -127,7 +132,7 @@ def row_verdicts(runs: dict[tuple[str, str, int], list[dict[str, Any]]], scale: 
     """Per groundup row present in the runs: its seeds, solves, targets and baselines."""
     out = []
     for (task, agent), (steps, share) in DEEP_ROWS.items():
-        n = max(1, round(steps * scale))
+        n = row_steps(steps, scale)
         ms = runs.get((task, agent, n))
         if not ms:
             continue
@@ -155,7 +160,7 @@ def earlier_rows(text: str, scale: float) -> dict[tuple[str, str], dict[str, Any
         if len(cells) != len(ROW_HEADINGS) or cells[0] not in task_of:
             continue
         key = (task_of[cells[0]], cells[1])
-        if key not in DEEP_ROWS or cells[2] != f"{max(1, round(DEEP_ROWS[key][0] * scale)):,}":
+        if key not in DEEP_ROWS or cells[2] != f"{row_steps(DEEP_ROWS[key][0], scale):,}":
             continue
         verdict = lambda cell: None if not cell else "not met" not in cell  # noqa: E731
         out[key] = {"cells": cells, "share_met": verdict(cells[5]), "vs_baselines": verdict(cells[7])}

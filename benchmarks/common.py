@@ -174,10 +174,9 @@ def command_line(args: argparse.Namespace) -> str:
     words = [f"python -m benchmarks.{args.name}"]
     if args.mode != "full":
         words.append(f"--{args.mode}")
-    only = getattr(args, "only", "")
-    if only:
-        words.append("--only " + (only if isinstance(only, str) else ",".join(only)))
-    if getattr(args, "seeds", None) is not None:
+    if args.only:  # parse_args has split it into its substrings
+        words.append("--only " + ",".join(args.only))
+    if args.seeds is not None:
         words.append("--seeds " + ",".join(str(s) for s in args.seeds))
     if args.update_results:
         words.append("--update-results")

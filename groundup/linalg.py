@@ -47,14 +47,16 @@ def randomized_svd(
     dtype: torch.dtype,
     device: torch.device | str = "cpu",
     svd_dtype: torch.dtype | None = None,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    compute_u: bool = True,
+) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor]:
     """``(U, S, Vt)`` of the matrix A (``n_rows x n_cols``) restricted to a ``size``-dimensional
     subspace of its range: the leading singular triplets, most accurate for the first.
 
     ``size`` is the rank wanted plus the oversampling (the caller trims to the rank and
     keeps it at most ``min(n_rows, n_cols)``). The test matrix is drawn from ``generator``
     in ``dtype``, the products and QR run in ``dtype`` and the small SVD in ``svd_dtype``
-    (default ``dtype``): the range only has to be found, the last step is exact.
+    (default ``dtype``): the range only has to be found, the last step is exact. With
+    ``compute_u=False`` U (``n_rows x size``, the one large product) is not formed: None.
     """
     q = _orthonormal(matmul(torch.randn(n_cols, size, generator=generator, dtype=dtype, device=device)))
     for _ in range(power_iterations):  # (A A^T)^q sharpens the spectrum
@@ -64,4 +66,4 @@ def randomized_svd(
     if svd_dtype is not None:
         b = b.to(svd_dtype)
     ub, s, vt = one_thread(lambda t: torch.linalg.svd(t, full_matrices=False), b)
-    return q.to(ub.dtype) @ ub, s, vt
+    return (q.to(ub.dtype) @ ub if compute_u else None), s, vt

@@ -20,6 +20,9 @@ def test_randomized_svd_recovers_a_low_rank_matrix_exactly_from_products_alone()
     assert torch.allclose(S[:8], exact[:8], rtol=1e-10) and S[8:].abs().max() < 1e-8 * exact[0]  # rank 8: the rest is 0
     assert torch.allclose((U[:, :8] * S[:8]) @ Vt[:8], A, atol=1e-9)
     assert calls == ["A"] + ["At", "A"] * 2 + ["At"]  # one product to start, two per power iteration, one to project
+    none, S2, _ = randomized_svd(A.__matmul__, A.T.__matmul__, 120, 12, power_iterations=2,
+                                 generator=torch.Generator().manual_seed(1), dtype=torch.float64, compute_u=False)
+    assert none is None and torch.equal(S2, S)  # the same draws and products, without forming U
 
 
 def test_the_small_factorisations_run_on_one_thread_and_restore_the_count():

@@ -198,7 +198,7 @@ class PCA(TransformerMixin, TorchEstimator):
             return X.T @ P - row.T @ P.sum(0, keepdim=True)
 
         _, S, Vt = randomized_svd(times, times_t, d, size, power_iterations=int(n_iter),
-                                  generator=self._generator(X.device), dtype=X.dtype, device=X.device)
+                                  generator=self._generator(X.device), dtype=X.dtype, device=X.device, compute_u=False)
         variances = S[:k] ** 2 / max(n - 1, 1)
         column_variance = _column_variance(X, mean)
         total = float(column_variance.sum()) * n / max(n - 1, 1)  # unbiased total variance
